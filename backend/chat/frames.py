@@ -1,0 +1,78 @@
+"""Frames a client sends over the chat WebSocket, parsed into typed shapes.
+
+Every way a frame can be wrong raises ``FrameError`` with a machine code and a
+sentence for people; the consumer answers the sender with an ``error`` frame.
+The codes are listed in docs/protocol.md.
+"""
+
+import json
+from dataclasses import dataclass
+
+
+class FrameError(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    """``{"message": "<text>"}``: post a message to the room."""
+
+    text: str
+
+
+ClientFrame = SendMessage
+
+BINARY_FRAME_ERROR = FrameError(
+    "binary_frame", "Binary frames are not supported; send JSON text frames."
+)
+
+
+def _json_type_name(value: object) -> str:
+    return {
+        type(None): "null",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "an array",
+        dict: "an object",
+        str: "a string",
+    }.get(type(value), type(value).__name__)
+
+
+def frame_parse(text: str, *, max_length: int) -> ClientFrame:
+    """Parse one text frame into a typed client frame, or raise FrameError."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise FrameError("invalid_json", f"The frame is not valid JSON ({exc}).") from None
+    if not isinstance(data, dict):
+        raise FrameError(
+            "invalid_frame",
+            f'A frame must be a JSON object such as {{"message": "hi"}}, '
+            f"not {_json_type_name(data)}.",
+        )
+    frame_type = data.get("type", "message")
+    if frame_type != "message":
+        raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.")
+    return _parse_send_message(data, max_length=max_length)
+
+
+def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
+    if "message" not in data:
+        raise FrameError("missing_message", 'The frame has no "message" field.')
+    text = data["message"]
+    if not isinstance(text, str):
+        raise FrameError(
+            "invalid_message", f'"message" must be a string, not {_json_type_name(text)}.'
+        )
+    if not text.strip():
+        raise FrameError("empty_message", "The message is empty.")
+    if len(text) > max_length:
+        raise FrameError(
+            "message_too_long",
+            f"The message has {len(text):,} characters; the limit is {max_length:,}.",
+        )
+    return SendMessage(text=text)

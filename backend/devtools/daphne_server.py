@@ -1,0 +1,76 @@
+"""Run the chat server under Daphne as a child process (tests and `invoke dev`)."""
+
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devtools.waiting import wait_until
+
+BACKEND_DIR = Path(__file__).resolve().parent.parent
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class DaphneServer:
+    host: str
+    port: int
+    env: dict[str, str]
+    log_path: Path | None = None
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def argv(self) -> list[str]:
+        return [
+            sys.executable, "-m", "daphne",
+            "--bind", self.host, "--port", str(self.port),
+            "config.asgi:application",
+        ]  # fmt: skip
+
+    def start(self, timeout: float = 30) -> "DaphneServer":
+        """Start Daphne and wait until the room index answers."""
+        output = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.argv(),
+            cwd=BACKEND_DIR,
+            env={**os.environ, **self.env},
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            stdin=subprocess.DEVNULL,
+        )
+        if output:
+            output.close()
+
+        def ready() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Daphne exited with code {self.process.returncode}")
+            return _answers(self.base_url + "/chat/")
+
+        wait_until(ready, timeout=timeout, what=f"Daphne on {self.base_url}")
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
