@@ -22,6 +22,8 @@ from devtools.waiting import wait_until  # noqa: E402
 PYTHON = sys.executable
 DEFAULT_REDIS_PORT = 6379
 DEFAULT_REDIS_URL = f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"
+# Playwright keeps a trace and a screenshot of every failing browser test here.
+E2E_ARTIFACT_ARGS = "--tracing retain-on-failure --screenshot only-on-failure --output e2e/artifacts"
 
 
 def _dev_env() -> dict[str, str]:
@@ -163,9 +165,9 @@ def redis_status(c):
 # --- tests --------------------------------------------------------------------
 
 
-def _pytest(c, target: str, extra: str, *, plugins: str = "") -> None:
+def _pytest(c, target: str, extra: str) -> None:
     with c.cd(str(REPO)):
-        c.run(f"{PYTHON} -m pytest {target} {plugins} {extra}".strip(), pty=False)
+        c.run(f"{PYTHON} -m pytest {target} {extra}".strip(), pty=False)
 
 
 @task(name="backend", help={"args": 'extra pytest arguments, e.g. "-k presence -x"'})
@@ -181,7 +183,7 @@ def test_e2e(c, args=""):
     if executable is None:
         raise Exit(HOW_TO_GET_CHROMIUM, code=2)
     c.config.run.env["PLAYWRIGHT_CHROMIUM_EXECUTABLE"] = executable
-    _pytest(c, "e2e", args, plugins="-p no:django")
+    _pytest(c, "e2e", f"{E2E_ARTIFACT_ARGS} {args}")
 
 
 @task(

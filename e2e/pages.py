@@ -1,0 +1,52 @@
+"""Page objects: one class per screen, actions as methods."""
+
+from urllib.parse import quote
+
+from playwright.sync_api import Page, expect
+
+
+class IndexPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.room_input = page.locator("#room-name-input")
+        self.submit = page.locator("#room-name-submit")
+        self.error = page.locator("#room-name-error")
+
+    def open(self) -> "IndexPage":
+        self.page.goto("/chat/")
+        return self
+
+    def enter_room_with_enter_key(self, name: str) -> None:
+        self.room_input.fill(name)
+        self.room_input.press("Enter")
+
+
+class RoomPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.title = page.locator("#room-title")
+        self.log = page.locator("#chat-log")
+        self.messages = page.locator("#chat-log .message-body")
+        self.input = page.locator("#chat-message-input")
+        self.submit = page.locator("#chat-message-submit")
+        self.status = page.locator("#connection-status")
+        self.error = page.locator("#chat-error")
+
+    def open(self, room: str) -> "RoomPage":
+        self.page.goto(f"/chat/{quote(room)}/")
+        self.expect_connected()
+        return self
+
+    def expect_connected(self) -> None:
+        expect(self.status).to_have_attribute("data-state", "open")
+
+    def send(self, text: str) -> None:
+        self.input.fill(text)
+        self.input.press("Enter")
+
+    def send_with_button(self, text: str) -> None:
+        self.input.fill(text)
+        self.submit.click()
+
+    def expect_messages(self, *texts: str) -> None:
+        expect(self.messages).to_have_text(list(texts))
