@@ -23,7 +23,9 @@ PYTHON = sys.executable
 DEFAULT_REDIS_PORT = 6379
 DEFAULT_REDIS_URL = f"redis://127.0.0.1:{DEFAULT_REDIS_PORT}/0"
 # Playwright keeps a trace and a screenshot of every failing browser test here.
-E2E_ARTIFACT_ARGS = "--tracing retain-on-failure --screenshot only-on-failure --output e2e/artifacts"
+E2E_ARTIFACT_ARGS = (
+    "--tracing retain-on-failure --screenshot only-on-failure --output e2e/artifacts"
+)
 
 
 def _dev_env() -> dict[str, str]:

@@ -14,7 +14,11 @@ def test_a_conversation_is_captured_for_the_readme(browser: Browser, base_url: s
     try:
         alice = RoomPage(context.new_page()).open("café")
         bob = RoomPage(context.new_page()).open("café")
-        lines = ["Bonjour ! Who is around?", "Here — 日本語 and Ελληνικά work too.", "<b>not bold</b>"]
+        lines = [
+            "Bonjour ! Who is around?",
+            "Here — 日本語 and Ελληνικά work too.",
+            "<b>not bold</b>",
+        ]
         for speaker, text in zip([alice, bob, alice], lines, strict=True):
             speaker.send(text)
         alice.expect_messages(*lines)
