@@ -16,14 +16,25 @@ class FrameError(Exception):
         self.detail = detail
 
 
+NONCE_MAX_LENGTH = 64
+
+
 @dataclass(frozen=True)
 class SendMessage:
-    """``{"message": "<text>"}``: post a message to the room."""
+    """``{"message": "<text>", "nonce": "<client id>"}``: post a message (nonce optional)."""
 
     text: str
+    nonce: str | None = None
 
 
-ClientFrame = SendMessage
+@dataclass(frozen=True)
+class Resume:
+    """``{"type": "resume", "after": <seq>}``: replay the messages after ``seq``."""
+
+    after: int
+
+
+ClientFrame = SendMessage | Resume
 
 BINARY_FRAME_ERROR = FrameError(
     "binary_frame", "Binary frames are not supported; send JSON text frames."
@@ -55,9 +66,22 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
             f"not {_json_type_name(data)}.",
         )
     frame_type = data.get("type", "message")
-    if frame_type != "message":
-        raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.")
-    return _parse_send_message(data, max_length=max_length)
+    if frame_type == "message":
+        return _parse_send_message(data, max_length=max_length)
+    if frame_type == "resume":
+        return Resume(after=seq_parse(data.get("after"), field="after"))
+    raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.")
+
+
+def seq_parse(value: object, *, field: str) -> int:
+    """A message sequence number: a whole number ≥ 0 (also given as a digit string)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FrameError(
+            f"invalid_{field}", f'"{field}" must be a whole number ≥ 0, not {value!r}.'
+        )
+    return value
 
 
 def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
@@ -75,4 +99,11 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
             "message_too_long",
             f"The message has {len(text):,} characters; the limit is {max_length:,}.",
         )
-    return SendMessage(text=text)
+    nonce = data.get("nonce")
+    if nonce is not None and (
+        not isinstance(nonce, str) or not 1 <= len(nonce) <= NONCE_MAX_LENGTH
+    ):
+        raise FrameError(
+            "invalid_nonce", f'"nonce" must be a string of 1 to {NONCE_MAX_LENGTH} characters.'
+        )
+    return SendMessage(text=text, nonce=nonce)

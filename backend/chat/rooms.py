@@ -58,5 +58,13 @@ def room_group_name(room_name: str) -> str:
     Derived from a hash of the UTF-8 name, so it is always short ASCII that the
     channel layer accepts, whatever script or length the room name has.
     """
-    digest = hashlib.sha256(room_name.encode("utf-8")).hexdigest()[:40]
-    return f"room.{digest}"
+    return f"room.{_digest(room_name)}"
+
+
+def person_group_name(identity_key: str) -> str:
+    """The group of every open connection of one person (all their tabs)."""
+    return f"person.{_digest(identity_key)}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]

@@ -6,4 +6,5 @@ app_name = "chat"
 urlpatterns = [
     path("", views.index, name="index"),
     path("<str:room_name>/", views.room, name="room"),
+    path("<str:room_name>/messages/", views.room_messages, name="room-messages"),
 ]

@@ -1,11 +1,19 @@
-"""HTTP views of the chat: thin adapters over rooms and services."""
+"""HTTP views of the chat: thin adapters over rooms, selectors and services."""
 
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET
 
+from chat import events, selectors
+from chat.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
 
+PAGE_LIMIT_DEFAULT = 50
+PAGE_LIMIT_MAX = 200
 
+
+@require_GET
 def index(request):
     """The room picker. ``?room=<name>`` goes to that room, or says why it can't."""
     raw = request.GET.get("room")
@@ -19,6 +27,7 @@ def index(request):
     return redirect(reverse("chat:room", args=[room_name]))
 
 
+@require_GET
 def room(request, room_name):
     try:
         room_name = room_name_clean(room_name)
@@ -27,3 +36,35 @@ def room(request, room_name):
             request, "chat/bad_room.html", {"error": str(exc), "value": room_name}, status=400
         )
     return render(request, "chat/room.html", {"room_name": room_name})
+
+
+def _json_error(code: str, detail: str, status: int = 400) -> JsonResponse:
+    return JsonResponse(events.error_event(code, detail), status=status)
+
+
+@require_GET
+def room_messages(request, room_name):
+    """Older messages, for scrolling back: ``?before=<seq>&limit=<n>`` (newest page by default).
+
+    Answers ``{"messages": [...], "has_more": bool}`` with messages oldest first,
+    each shaped like a WebSocket ``message`` frame.
+    """
+    try:
+        room_name = room_name_clean(room_name)
+    except InvalidRoomName as exc:
+        return _json_error("invalid_room", str(exc))
+    try:
+        before = (
+            seq_parse(request.GET["before"], field="before") if "before" in request.GET else None
+        )
+        limit = seq_parse(request.GET.get("limit", PAGE_LIMIT_DEFAULT), field="limit")
+    except FrameError as exc:
+        return _json_error(exc.code, exc.detail)
+    if not 1 <= limit <= PAGE_LIMIT_MAX:
+        return _json_error("invalid_limit", f'"limit" must be between 1 and {PAGE_LIMIT_MAX}.')
+    messages, has_more = selectors.room_messages_before(
+        room_name=room_name, before=before, limit=limit
+    )
+    return JsonResponse(
+        {"messages": [events.message_event(m) for m in messages], "has_more": has_more}
+    )

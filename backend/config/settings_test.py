@@ -9,3 +9,12 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-key-not-used-for-anything
 os.environ.setdefault("DJANGO_DEBUG", "0")
 
 from config.settings import *  # noqa: E402, F403
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared memory: the tests post from many threads at once,
+    # which only a real SQLite file with WAL and busy timeouts handles.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.sqlite3")
+    }

@@ -1,9 +1,15 @@
 import json
+import secrets
 from urllib.parse import quote
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
 
+from chat.identity import GUEST_ID_SESSION_KEY, GUEST_NAME_SESSION_KEY
 from config.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -17,9 +23,30 @@ class ChatClient:
         self.communicator = WebsocketCommunicator(
             application, path, headers=headers if headers is not None else [ORIGIN, HOST]
         )
+        self.identity: dict | None = None
+        self.history: list[dict] = []
+        self.ready: dict | None = None
+        self.errors: list[dict] = []
 
     async def connect(self):
         return await self.communicator.connect()
+
+    async def read_until_ready(self) -> dict:
+        """Read the frames sent on connect (or after a resume) up to ``ready``."""
+        self.history = []
+        while True:
+            frame = await self.receive()
+            if frame["type"] == "identity":
+                self.identity = frame
+            elif frame["type"] == "message":
+                self.history.append(frame)
+            elif frame["type"] == "error":
+                self.errors.append(frame)
+            elif frame["type"] == "ready":
+                self.ready = frame
+                return frame
+            else:
+                raise AssertionError(f"unexpected frame before ready: {frame}")
 
     async def send(self, frame) -> None:
         await self.communicator.send_to(text_data=json.dumps(frame))
@@ -27,26 +54,65 @@ class ChatClient:
     async def send_text(self, text: str) -> None:
         await self.communicator.send_to(text_data=text)
 
-    async def receive(self, timeout: float = 3) -> dict:
+    async def receive(self, timeout: float = 5) -> dict:
         return json.loads(await self.communicator.receive_from(timeout=timeout))
 
     async def receive_nothing(self) -> bool:
         return await self.communicator.receive_nothing(timeout=0.3)
 
+    async def post(self, text: str, nonce: str | None = None) -> dict:
+        """Send a message and return its acknowledgement (our copy of the broadcast)."""
+        frame = {"message": text} if nonce is None else {"message": text, "nonce": nonce}
+        await self.send(frame)
+        ack = await self.receive()
+        assert ack["type"] == "message", ack
+        return ack
+
     async def close(self) -> None:
         await self.communicator.disconnect()
 
 
+def session_cookie(session_key: str) -> tuple[bytes, bytes]:
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode())
+
+
+@database_sync_to_async
+def guest_session(name: str | None = None) -> str:
+    """A saved guest session (as the room page leaves one); returns its key."""
+    session = SessionStore()
+    session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
+    session[GUEST_NAME_SESSION_KEY] = name or f"guest-{secrets.randbelow(10_000):04d}"
+    session.create()
+    return session.session_key
+
+
+@database_sync_to_async
+def user_session(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
 @pytest.fixture
 async def connect_room():
-    """Open a chat WebSocket to a room; every client is closed after the test."""
+    """Open a chat WebSocket to a room and read its history up to ``ready``.
+
+    ``session`` is a session key to send as the cookie; every client is closed
+    after the test.
+    """
     clients: list[ChatClient] = []
 
-    async def connect(room: str, headers=None) -> ChatClient:
-        client = ChatClient(f"/ws/chat/{quote(room)}/", headers)
+    async def connect(
+        room: str, *, query: str = "", session: str | None = None, headers=None
+    ) -> ChatClient:
+        if headers is None:
+            headers = [ORIGIN, HOST] + ([session_cookie(session)] if session else [])
+        path = f"/ws/chat/{quote(room)}/" + (f"?{query}" if query else "")
+        client = ChatClient(path, headers)
         connected, _ = await client.connect()
         assert connected, f"could not connect to room {room!r}"
         clients.append(client)
+        await client.read_until_ready()
         return client
 
     yield connect

@@ -2,6 +2,11 @@ from urllib.parse import quote
 
 import pytest
 
+from chat.identity import Identity
+from chat.services import message_store
+
+pytestmark = pytest.mark.django_db
+
 
 def test_root_redirects_to_the_room_index(client):
     response = client.get("/")
@@ -78,3 +83,66 @@ def test_static_files_are_served_with_debug_off(client, settings):
     settings.DEBUG = False
     response = client.get("/static/chat/room.js")
     assert response.status_code == 200
+
+
+def _seed(room: str, count: int) -> None:
+    writer = Identity("guest:w", "writer", True)
+    for n in range(1, count + 1):
+        message_store(room_name=room, identity=writer, text=f"m{n}", nonce=None)
+
+
+def test_messages_endpoint_pages_back_from_before(client):
+    _seed("paging", 30)
+    body = client.get("/chat/paging/messages/", {"before": 21, "limit": 5}).json()
+    assert [m["seq"] for m in body["messages"]] == [16, 17, 18, 19, 20]
+    assert body["has_more"] is True
+    assert body["messages"][0]["message"] == "m16"
+    assert body["messages"][0]["type"] == "message"
+
+
+def test_messages_endpoint_says_when_the_start_is_reached(client):
+    _seed("start", 3)
+    body = client.get("/chat/start/messages/", {"before": 3, "limit": 5}).json()
+    assert [m["seq"] for m in body["messages"]] == [1, 2]
+    assert body["has_more"] is False
+
+
+def test_messages_endpoint_without_before_gives_the_latest(client):
+    _seed("latest", 60)
+    body = client.get("/chat/latest/messages/").json()
+    assert [m["seq"] for m in body["messages"]] == list(range(11, 61))
+
+
+def test_messages_endpoint_of_an_unknown_room_is_empty(client):
+    body = client.get("/chat/nobody/messages/").json()
+    assert body == {"messages": [], "has_more": False}
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"before": "x"}, "invalid_before"),
+        ({"before": "-3"}, "invalid_before"),
+        ({"limit": "0"}, "invalid_limit"),
+        ({"limit": "500"}, "invalid_limit"),
+        ({"limit": "many"}, "invalid_limit"),
+    ],
+)
+def test_messages_endpoint_explains_bad_parameters(client, params, code):
+    response = client.get("/chat/lobby/messages/", params)
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    assert response.json()["detail"]
+
+
+def test_messages_endpoint_rejects_a_bad_room_name(client):
+    response = client.get("/chat/semi;colon/messages/")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_room"
+
+
+def test_a_visitor_gets_a_guest_name_that_survives_reloads(client):
+    first = client.get("/chat/lobby/").context["identity"]
+    again = client.get("/chat/lobby/").context["identity"]
+    assert first.is_guest and first.name.startswith("guest-")
+    assert again == first

@@ -1,0 +1,49 @@
+"""Sign up, and a guest's display name. Log in and out are Django's own views."""
+
+from django.contrib.auth import login
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from accounts.forms import GuestNameForm, SignUpForm
+from chat import services
+from chat.identity import identity_of
+
+
+def _next_url(request, default: str = "/chat/") -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        return redirect(_next_url(request))
+    status = 400 if form.errors else 200
+    return render(
+        request, "accounts/signup.html", {"form": form, "next": _next_url(request)}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def guest_name(request):
+    """A guest picks the name others see; signed-in users always post as their username."""
+    if request.user.is_authenticated:
+        return redirect(_next_url(request))
+    identity = identity_of(request.user, request.session)
+    form = GuestNameForm(request.POST or None, initial={"name": identity.name})
+    if request.method == "POST" and form.is_valid():
+        services.guest_rename(
+            session=request.session, identity=identity, name=form.cleaned_data["name"]
+        )
+        return redirect(_next_url(request))
+    status = 400 if form.errors else 200
+    context = {"form": form, "next": _next_url(request)}
+    return render(request, "accounts/guest_name.html", context, status=status)

@@ -1,0 +1,75 @@
+"""Who is talking: a signed-in user, or a guest known by their session.
+
+The name always comes from the server side (the user or the session), never
+from a frame the client sends.
+"""
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+
+GUEST_ID_SESSION_KEY = "chat_guest_id"
+GUEST_NAME_SESSION_KEY = "chat_guest_name"
+DISPLAY_NAME_MAX_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Identity:
+    key: str  # "user:<id>" or "guest:<random id>": one person, whatever the tab
+    name: str
+    is_guest: bool
+    user_id: int | None = None
+
+
+class InvalidDisplayName(ValueError):
+    """A display name a guest can't take; ``str(error)`` says why."""
+
+
+def _new_guest_name() -> str:
+    return f"guest-{secrets.randbelow(10_000):04d}"
+
+
+def identity_of(user, session) -> Identity:
+    """The identity of a request or WebSocket scope; gives a new guest a name in ``session``."""
+    if user is not None and user.is_authenticated:
+        return Identity(f"user:{user.pk}", user.get_username(), False, user.pk)
+    if GUEST_ID_SESSION_KEY not in session:
+        session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
+        session[GUEST_NAME_SESSION_KEY] = _new_guest_name()
+    return Identity(f"guest:{session[GUEST_ID_SESSION_KEY]}", session[GUEST_NAME_SESSION_KEY], True)
+
+
+_NAME_PUNCTUATION = frozenset("-_. ")
+
+
+def display_name_clean(raw: str) -> str:
+    """Validate a guest's chosen name, or raise InvalidDisplayName.
+
+    1–32 letters or digits of any script, spaces, "-", "_" and "."; it can't be
+    the username of a registered user (in any letter case).
+    """
+    name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
+    if not name:
+        raise InvalidDisplayName("Enter a name.")
+    if len(name) > DISPLAY_NAME_MAX_LENGTH:
+        raise InvalidDisplayName(
+            f"Names can have at most {DISPLAY_NAME_MAX_LENGTH} characters; "
+            f"this one has {len(name)}."
+        )
+    for char in name:
+        category = unicodedata.category(char)
+        if not (category[0] in "LM" or category == "Nd" or char in _NAME_PUNCTUATION):
+            raise InvalidDisplayName(
+                "Names may contain letters, digits, spaces, “-”, “_” and “.”; "
+                f"“{char}” can't be used."
+            )
+    if all(char in _NAME_PUNCTUATION for char in name):
+        raise InvalidDisplayName("Names need at least one letter or digit.")
+    if get_user_model().objects.filter(username__iexact=name).exists():
+        raise InvalidDisplayName(
+            f"“{name}” belongs to a registered user; pick another name or log in."
+        )
+    return name

@@ -1,0 +1,77 @@
+"""Notice when Redis restarts or comes back, so open connections can catch up.
+
+While Redis is away, messages are still stored but can't be fanned out. One
+watcher per event loop (that is, per server process) asks Redis for its run id
+every second; when a call fails, or the run id changes, the next good answer
+tells every registered connection to replay what it missed from the database.
+"""
+
+import asyncio
+import logging
+import weakref
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+CHECK_INTERVAL = 1.0
+
+
+class Listener(Protocol):
+    def redis_recovered(self) -> None: ...
+
+
+class RedisWatch:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.listeners: weakref.WeakSet[Listener] = weakref.WeakSet()
+        self._task: asyncio.Task | None = None
+
+    def add(self, listener: Listener) -> None:
+        self.listeners.add(listener)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def discard(self, listener: Listener) -> None:
+        self.listeners.discard(listener)
+
+    async def _run_id(self, client) -> str | None:
+        try:
+            info = await client.info("server")
+        except Exception:
+            return None
+        return info.get("run_id")
+
+    async def _run(self) -> None:
+        client = aioredis.Redis.from_url(
+            self.url, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
+        try:
+            known = await self._run_id(client)  # None while Redis is unreachable
+            while self.listeners:
+                await asyncio.sleep(CHECK_INTERVAL)
+                current = await self._run_id(client)
+                if current is not None and current != known:
+                    logger.info("Redis is back; replaying missed messages to open connections")
+                    for listener in list(self.listeners):
+                        listener.redis_recovered()
+                known = current
+        finally:
+            await client.aclose()
+
+
+_watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RedisWatch]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def redis_watch() -> RedisWatch:
+    """The watcher of the running event loop."""
+    loop = asyncio.get_running_loop()
+    if loop not in _watches:
+        _watches[loop] = RedisWatch(settings.REDIS_URL)
+    return _watches[loop]

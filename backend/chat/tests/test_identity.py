@@ -1,0 +1,105 @@
+"""Who a message is from: decided by the server, never by the frame."""
+
+import pytest
+from channels.db import database_sync_to_async
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chat.identity import InvalidDisplayName, display_name_clean
+from chat.tests.conftest import guest_session, user_session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@database_sync_to_async
+def make_user(username: str):
+    return get_user_model().objects.create_user(username=username, password="pw-for-tests-1")
+
+
+async def test_a_guest_keeps_one_name_in_every_tab(connect_room):
+    session = await guest_session("guest-1234")
+    tab_one = await connect_room("names", session=session)
+    tab_two = await connect_room("names", session=session)
+    assert tab_one.identity == {"type": "identity", "user": "guest-1234", "guest": True}
+    assert tab_two.identity == tab_one.identity
+    assert (await tab_one.post("one"))["user"] == "guest-1234"
+    await tab_two.receive()
+    assert (await tab_two.post("two"))["user"] == "guest-1234"
+
+
+async def test_two_sessions_are_two_guests(connect_room):
+    alice = await connect_room("guests", session=await guest_session())
+    bob = await connect_room("guests", session=await guest_session())
+    await alice.post("hi", nonce="n")
+    await bob.receive()
+    # The nonce is scoped to the sender, so bob's identical nonce is a new message.
+    assert (await bob.post("hi", nonce="n"))["seq"] == 2
+
+
+async def test_a_new_visitor_is_given_a_guest_name(connect_room):
+    client = await connect_room("fresh")
+    assert client.identity["guest"] is True
+    assert client.identity["user"].startswith("guest-")
+
+
+async def test_a_signed_in_user_posts_under_their_username(connect_room):
+    user = await make_user("alice")
+    client = await connect_room("users", session=await user_session(user))
+    assert client.identity == {"type": "identity", "user": "alice", "guest": False}
+    ack = await client.post("hello")
+    assert (ack["user"], ack["guest"]) == ("alice", False)
+
+
+async def test_the_author_in_a_frame_is_ignored(connect_room):
+    await make_user("admin")
+    client = await connect_room("forge", session=await guest_session("guest-0001"))
+    await client.send({"message": "trust me", "user": "admin", "guest": False})
+    ack = await client.receive()
+    assert (ack["user"], ack["guest"]) == ("guest-0001", True)
+
+
+def test_a_guest_cannot_take_a_registered_name(db):
+    get_user_model().objects.create_user(username="Alice", password="pw-for-tests-1")
+    for attempt in ("Alice", "alice", "ALICE", " alice "):
+        with pytest.raises(InvalidDisplayName, match="belongs to a registered user"):
+            display_name_clean(attempt)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("", "Enter a name"),
+        ("x" * 33, "at most 32"),
+        ("<b>", "“<” can't be used"),
+        ("..", "letter"),
+    ],
+)
+def test_bad_display_names_are_refused_with_the_reason(db, raw, reason):
+    with pytest.raises(InvalidDisplayName, match=reason):
+        display_name_clean(raw)
+
+
+def test_display_names_in_any_script_are_accepted(db):
+    assert display_name_clean("  Zoë   日本 ") == "Zoë 日本"
+
+
+async def test_renaming_reaches_open_tabs_and_later_messages(connect_room):
+    session = await guest_session("guest-7777")
+    tab = await connect_room("rename", session=session)
+
+    @database_sync_to_async
+    def rename_over_http():
+        client = Client()
+        client.cookies["sessionid"] = session
+        page = client.get("/accounts/name/")
+        return client.post(
+            "/accounts/name/",
+            {"name": "Marie", "csrfmiddlewaretoken": page.context["csrf_token"]},
+        )
+
+    response = await rename_over_http()
+    assert response.status_code == 302
+    assert await tab.receive() == {"type": "identity", "user": "Marie", "guest": True}
+    assert (await tab.post("bonjour"))["user"] == "Marie"
+    again = await connect_room("rename", session=session)
+    assert again.identity["user"] == "Marie"
