@@ -31,6 +31,10 @@ class RoomPage:
         self.submit = page.locator("#chat-message-submit")
         self.status = page.locator("#connection-status")
         self.error = page.locator("#chat-error")
+        self.items = page.locator("#chat-log li.message")
+        self.authors = page.locator("#chat-log li.message:not(.pending) .message-author")
+        self.pending = page.locator("#chat-log li.pending")
+        self.identity_name = page.locator("#identity-name")
 
     def open(self, room: str) -> "RoomPage":
         self.page.goto(f"/chat/{quote(room)}/")
@@ -49,4 +53,14 @@ class RoomPage:
         self.submit.click()
 
     def expect_messages(self, *texts: str) -> None:
+        """The log shows exactly these messages, in this order (pending ones included)."""
         expect(self.messages).to_have_text(list(texts))
+
+    def expect_delivered(self, *texts: str) -> None:
+        """Exactly these messages, in order, and none of them still pending."""
+        self.expect_messages(*texts)
+        expect(self.pending).to_have_count(0)
+
+    def reload(self) -> None:
+        self.page.reload()
+        self.expect_connected()

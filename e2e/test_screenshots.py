@@ -12,8 +12,8 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 def test_a_conversation_is_captured_for_the_readme(browser: Browser, base_url: str):
     context = browser.new_context(base_url=base_url, viewport={"width": 1000, "height": 640})
     try:
-        alice = RoomPage(context.new_page()).open("café")
-        bob = RoomPage(context.new_page()).open("café")
+        alice = RoomPage(context.new_page()).open("café-terrasse")
+        bob = RoomPage(context.new_page()).open("café-terrasse")
         lines = [
             "Bonjour ! Who is around?",
             "Here — 日本語 and Ελληνικά work too.",
