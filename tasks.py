@@ -112,6 +112,13 @@ def migrate(c):
         _manage(c, "migrate", "--no-input", env=_dev_env())
 
 
+@task(help={"args": 'arguments for manage.py, e.g. "createsuperuser"'})
+def manage(c, args):
+    """Run a Django management command (createsuperuser, makemigrations, shell…)."""
+    with c.cd(str(BACKEND)):
+        c.run(f"{PYTHON} manage.py {args}", env=_dev_env(), pty=sys.stdin.isatty())
+
+
 @task
 def lint(c):
     """Check the code with ruff: lint rules and formatting."""
@@ -167,15 +174,19 @@ def redis_status(c):
 # --- tests --------------------------------------------------------------------
 
 
-def _pytest(c, target: str, extra: str) -> None:
+def _pytest(c, target: str, extra: str, env: dict[str, str] | None = None) -> None:
     with c.cd(str(REPO)):
-        c.run(f"{PYTHON} -m pytest {target} {extra}".strip(), pty=False)
+        c.run(f"{PYTHON} -m pytest {target} {extra}".strip(), env=env or {}, pty=False)
 
 
 @task(name="backend", help={"args": 'extra pytest arguments, e.g. "-k presence -x"'})
 def test_backend(c, args=""):
-    """Run the backend tests (consumers, views, services) against a real Redis."""
+    """Run the backend tests on SQLite, and on PostgreSQL too when TEST_POSTGRES_URL is set."""
     _pytest(c, "backend", args)
+    postgres_url = os.environ.get("TEST_POSTGRES_URL")
+    if postgres_url:
+        print(f"Backend tests again, on PostgreSQL ({postgres_url})")
+        _pytest(c, "backend", args, env={"DATABASE_URL": postgres_url})
 
 
 @task(name="e2e", help={"args": 'extra pytest arguments, e.g. "-k unicode --headed"'})
@@ -184,8 +195,8 @@ def test_e2e(c, args=""):
     executable = chromium_executable()
     if executable is None:
         raise Exit(HOW_TO_GET_CHROMIUM, code=2)
-    c.config.run.env["PLAYWRIGHT_CHROMIUM_EXECUTABLE"] = executable
-    _pytest(c, "e2e", f"{E2E_ARTIFACT_ARGS} {args}")
+    env = {"PLAYWRIGHT_CHROMIUM_EXECUTABLE": executable}
+    _pytest(c, "e2e", f"{E2E_ARTIFACT_ARGS} {args}", env=env)
 
 
 @task(
@@ -228,7 +239,7 @@ def deps_install(c):
     c.run(f"{PYTHON} -m pip install -r {REPO / 'requirements' / 'dev.txt'}")
 
 
-ns = Collection(dev, migrate, lint, format_code)
+ns = Collection(dev, migrate, manage, lint, format_code)
 ns.add_collection(Collection("redis", redis_start, redis_stop, redis_status))
 ns.add_collection(Collection("test", test_all, test_backend, test_e2e))
 ns.add_collection(Collection("deps", deps_compile, deps_install))
