@@ -1,0 +1,54 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from chat.identity import Identity
+from chat.services import message_store
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    staff = get_user_model().objects.create_user(
+        username="moderator", password="pw-for-tests-1", is_staff=True, is_superuser=True
+    )
+    client.force_login(staff)
+    return client
+
+
+def _post(room: str, author: str, text: str) -> None:
+    message_store(
+        room_name=room, identity=Identity(f"guest:{author}", author, True), text=text, nonce=None
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "not_found"),
+    [
+        ("kitchen", "recipe", ["hello", "spoon"]),
+        ("zoë", "hello", ["recipe", "spoon"]),
+        ("spoon", "spoon", ["recipe", "hello"]),
+    ],
+)
+def test_staff_search_messages_by_room_author_and_text(staff_client, query, found, not_found):
+    _post("kitchen", "chef", "recipe")
+    _post("lobby", "zoë", "hello")
+    _post("lobby", "max", "a spoon")
+    body = staff_client.get("/admin/chat/message/", {"q": query}).content.decode()
+    assert found in body
+    for text in not_found:
+        assert text not in body
+
+
+def test_staff_see_rooms_in_the_admin(staff_client):
+    _post("kitchen", "chef", "recipe")
+    body = staff_client.get("/admin/chat/room/", {"q": "kit"}).content.decode()
+    assert "kitchen" in body
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_sqlite_runs_in_wal_mode():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
