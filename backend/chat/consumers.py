@@ -1,18 +1,35 @@
 """WebSocket consumers: connection work only; what the chat does is in services."""
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
+import time
+from collections import deque
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from chat import events, selectors, services
-from chat.frames import BINARY_FRAME_ERROR, FrameError, Resume, frame_parse, seq_parse
+from chat import events, frames, selectors, services
+from chat.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
 from chat.identity import Identity, identity_of
+from chat.presence import announce, person_public, presence
+from chat.ratelimit import (
+    TokenBucket,
+    connections_per_ip,
+    connections_per_person,
+    person_buckets,
+)
 from chat.redis_watch import redis_watch
-from chat.rooms import InvalidRoomName, person_group_name, room_group_name, room_name_clean
+from chat.rooms import (
+    InvalidRoomName,
+    person_group_name,
+    public_person_id,
+    room_group_name,
+    room_name_clean,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +37,14 @@ logger = logging.getLogger(__name__)
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_INVALID_ROOM = 4400
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
 
 # After Redis comes back, catch up now and again a little later: the channel
 # layer re-subscribes to rooms on its own schedule (within about a second).
 CATCH_UP_DELAYS = (0.0, 1.5, 4.0)
+# A connection that keeps flooding after being told to slow down is closed.
+ABUSE_WINDOW = 10.0
+TYPING_MIN_INTERVAL = 1.0
 
 
 @database_sync_to_async
@@ -44,6 +65,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     room_name: str | None = None
     groups_joined: tuple[str, ...] = ()
+    counted: tuple[tuple, ...] = ()
 
     async def connect(self) -> None:
         try:
@@ -52,8 +74,20 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._refuse("invalid_room", str(exc), CLOSE_INVALID_ROOM)
             return
         self.identity = await _identity_of_scope(self.scope)
+        if not self._count_connection():
+            await self._refuse(
+                "too_many_connections",
+                "Too many open chat tabs from you; close some and this one will reconnect.",
+                CLOSE_TOO_MANY,
+            )
+            return
         self.sent_seq = 0
         self.send_lock = asyncio.Lock()
+        rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
+        self.bucket = TokenBucket(rate, burst)
+        self.person_bucket = person_buckets.acquire(self.identity.key, rate, burst)
+        self.refusals: deque[float] = deque()
+        self.last_typing = 0.0
         groups = (room_group_name(self.room_name), person_group_name(self.identity.key))
         try:
             for group in groups:
@@ -69,14 +103,41 @@ class ChatConsumer(AsyncWebsocketConsumer):
         redis_watch().add(self)
         await self._send_identity()
         await self._send_initial_history()
+        await self._presence_join()
 
     async def disconnect(self, code: int) -> None:
+        for counter, key in self.counted:
+            counter.close(key)
+        if self.counted:
+            person_buckets.release(self.identity.key)
+        if not self.groups_joined:
+            return
         redis_watch().discard(self)
+        try:
+            await announce(self.room_name, await presence().leave(self.room_name, self.identity))
+        except services.LAYER_ERRORS:
+            logger.warning("room %r: could not record a leave", self.room_name)
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except services.LAYER_ERRORS:
                 logger.warning("room %r: could not leave a group on disconnect", self.room_name)
+
+    def _count_connection(self) -> bool:
+        client = self.scope.get("client") or ("unknown", 0)
+        limits = [
+            (connections_per_person, self.identity.key, settings.CHAT_MAX_CONNECTIONS_PER_PERSON),
+            (connections_per_ip, client[0], settings.CHAT_MAX_CONNECTIONS_PER_IP),
+        ]
+        opened = []
+        for counter, key, limit in limits:
+            if not counter.try_open(key, limit):
+                for done_counter, done_key in opened:
+                    done_counter.close(done_key)
+                return False
+            opened.append((counter, key))
+        self.counted = tuple(opened)
+        return True
 
     # --- frames from the client ---------------------------------------------------
 
@@ -89,8 +150,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except FrameError as exc:
             await self._send_error(exc)
             return
-        if isinstance(frame, Resume):
-            await self._replay_after(frame.after)
+        try:
+            match frame:
+                case frames.SendMessage():
+                    await self._post(frame)
+                case frames.Resume(after=after):
+                    await self._replay_after(after)
+                case frames.Typing():
+                    await self._typing()
+                case frames.Delete(seq=seq):
+                    await services.message_delete(
+                        room_name=self.room_name, seq=seq, identity=self.identity
+                    )
+                case frames.Mute(seq=seq, minutes=minutes):
+                    await database_sync_to_async(services.mute_store)(
+                        room_name=self.room_name, seq=seq, minutes=minutes, identity=self.identity
+                    )
+        except services.ActionRefused as exc:
+            await self._send_error(exc)
+
+    async def _post(self, frame: frames.SendMessage) -> None:
+        wait = max(self.bucket.take(), self.person_bucket.take())
+        if wait > 0:
+            await self._rate_limited(wait)
             return
         result = await services.message_post(
             room_name=self.room_name, identity=self.identity, text=frame.text, nonce=frame.nonce
@@ -100,16 +182,61 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # way, so acknowledge it to its sender directly.
             await self._send_message_frame(result.message.seq, result.frame, force=True)
 
+    async def _rate_limited(self, wait: float) -> None:
+        now = time.monotonic()
+        self.refusals.append(now)
+        while self.refusals and self.refusals[0] < now - ABUSE_WINDOW:
+            self.refusals.popleft()
+        await self._send_error(
+            services.ActionRefused(
+                "rate_limited",
+                f"You are sending too fast; wait {wait:.1f} s.",
+                retry_after=round(wait, 2),
+            )
+        )
+        if len(self.refusals) > 3 * settings.CHAT_RATE_BURST:
+            logger.info("room %r: closing a connection that keeps flooding", self.room_name)
+            await self.close(code=CLOSE_TOO_MANY)
+
+    async def _typing(self) -> None:
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_MIN_INTERVAL:
+            return
+        self.last_typing = now
+        text = events.event_encode(events.typing_event(person_public(self.identity)))
+        with contextlib.suppress(*services.LAYER_ERRORS):  # typing is ephemeral
+            await self.channel_layer.group_send(
+                room_group_name(self.room_name),
+                {"type": events.TYPING_TYPE, "text": text, "from": self.person_id},
+            )
+
+    @property
+    def person_id(self) -> str:
+        return public_person_id(self.identity.key)
+
     # --- channel-layer events ------------------------------------------------------
 
     async def chat_frame(self, event: dict) -> None:
         """A message broadcast to the room (events.GROUP_FRAME_TYPE)."""
         await self._send_message_frame(event["seq"], event["text"])
 
+    async def chat_event(self, event: dict) -> None:
+        """Presence and deletions broadcast to the room (events.GROUP_EVENT_TYPE)."""
+        await self.send(text_data=event["text"])
+
+    async def chat_typing(self, event: dict) -> None:
+        """Someone is typing (events.TYPING_TYPE); never shown to the typist's own tabs."""
+        if event["from"] != self.person_id:
+            await self.send(text_data=event["text"])
+
     async def identity_changed(self, event: dict) -> None:
         """This person took a new display name in some tab (events.IDENTITY_CHANGED_TYPE)."""
-        self.identity = Identity(self.identity.key, event["name"], self.identity.is_guest)
+        self.identity = dataclasses.replace(self.identity, name=event["name"])
         await self._send_identity()
+        try:
+            await announce(self.room_name, await presence().rename(self.room_name, self.identity))
+        except services.LAYER_ERRORS:
+            logger.warning("room %r: could not announce a new name", self.room_name)
 
     def redis_recovered(self) -> None:
         """Redis restarted or came back: replay what its outage kept from us."""
@@ -163,13 +290,40 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 room_name=self.room_name, after=self.sent_seq, limit=settings.CHAT_REPLAY_MAX
             )
             await self._send_messages(messages, skip_sent=True)
+        # Redis may have lost who is here; re-register and resend the list.
+        try:
+            for room_name, change in await presence().refresh():
+                await announce(room_name, change)
+            await self._send_presence_snapshot()
+        except services.LAYER_ERRORS:
+            logger.warning("room %r: presence not restored after Redis came back", self.room_name)
 
-    async def _send_identity(self) -> None:
-        event = events.identity_event(self.identity.name, guest=self.identity.is_guest)
+    async def _presence_join(self) -> None:
+        try:
+            await announce(self.room_name, await presence().join(self.room_name, self.identity))
+            await self._send_presence_snapshot()
+        except services.LAYER_ERRORS:
+            logger.warning("room %r: presence unavailable", self.room_name)
+
+    async def _send_presence_snapshot(self) -> None:
+        snapshot = await presence().snapshot(self.room_name)
+        await announce(self.room_name, snapshot)
+        event = events.presence_event(snapshot.users, snapshot.version)
         await self.send(text_data=events.event_encode(event))
 
-    async def _send_error(self, error: FrameError) -> None:
-        await self.send(text_data=events.event_encode(events.error_event(error.code, error.detail)))
+    async def _send_identity(self) -> None:
+        event = events.identity_event(
+            self.person_id,
+            self.identity.name,
+            guest=self.identity.is_guest,
+            staff=self.identity.is_staff,
+        )
+        await self.send(text_data=events.event_encode(event))
+
+    async def _send_error(self, error: FrameError | services.ActionRefused) -> None:
+        retry_after = getattr(error, "retry_after", None)
+        event = events.error_event(error.code, error.detail, retry_after)
+        await self.send(text_data=events.event_encode(event))
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:
         """Accept only to say why in an error frame, then close with ``close_code``."""

@@ -19,6 +19,7 @@ class MessageEvent(TypedDict):
     guest: bool
     sent_at: str
     nonce: str | None
+    deleted: NotRequired[bool]
 
 
 class ReadyEvent(TypedDict):
@@ -29,20 +30,69 @@ class ReadyEvent(TypedDict):
 
 class IdentityEvent(TypedDict):
     type: Literal["identity"]
+    id: str
     user: str
     guest: bool
+    staff: bool
+
+
+class PersonJSON(TypedDict):
+    id: str
+    user: str
+    guest: bool
+
+
+class PresenceEvent(TypedDict):
+    type: Literal["presence"]
+    users: list[PersonJSON]
+    v: int
+
+
+class JoinEvent(TypedDict):
+    type: Literal["join"]
+    user: PersonJSON
+    v: int
+
+
+class LeaveEvent(TypedDict):
+    type: Literal["leave"]
+    user: PersonJSON
+    v: int
+
+
+class TypingEvent(TypedDict):
+    type: Literal["typing"]
+    user: PersonJSON
+
+
+class DeleteEvent(TypedDict):
+    type: Literal["delete"]
+    seq: int
 
 
 class ErrorEvent(TypedDict):
     type: Literal["error"]
     code: str
     detail: str
+    retry_after: NotRequired[float]
 
 
-ServerEvent = MessageEvent | ReadyEvent | IdentityEvent | ErrorEvent
+ServerEvent = (
+    MessageEvent
+    | ReadyEvent
+    | IdentityEvent
+    | PresenceEvent
+    | JoinEvent
+    | LeaveEvent
+    | TypingEvent
+    | DeleteEvent
+    | ErrorEvent
+)
 
 # Channel-layer message types (the consumer has a handler for each).
 GROUP_FRAME_TYPE = "chat.frame"  # {"text": <encoded frame>, "seq": int}
+GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, deletions
+TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 
 
@@ -55,7 +105,8 @@ def iso_utc(moment) -> str:
 
 
 def message_event(message: Message) -> MessageEvent:
-    return {
+    """A stored message as a frame; a deleted one keeps its seq but not its text."""
+    event: MessageEvent = {
         "type": "message",
         "seq": message.seq,
         "message": message.body,
@@ -64,6 +115,10 @@ def message_event(message: Message) -> MessageEvent:
         "sent_at": iso_utc(message.created),
         "nonce": message.nonce,
     }
+    if message.deleted_at is not None:
+        event["message"] = ""
+        event["deleted"] = True
+    return event
 
 
 def ready_event(last_seq: int, *, truncated: bool = False) -> ReadyEvent:
@@ -73,9 +128,32 @@ def ready_event(last_seq: int, *, truncated: bool = False) -> ReadyEvent:
     return event
 
 
-def identity_event(name: str, *, guest: bool) -> IdentityEvent:
-    return {"type": "identity", "user": name, "guest": guest}
+def identity_event(person_id: str, name: str, *, guest: bool, staff: bool) -> IdentityEvent:
+    return {"type": "identity", "id": person_id, "user": name, "guest": guest, "staff": staff}
 
 
-def error_event(code: str, detail: str) -> ErrorEvent:
-    return {"type": "error", "code": code, "detail": detail}
+def presence_event(users: list[PersonJSON], version: int) -> PresenceEvent:
+    return {"type": "presence", "users": users, "v": version}
+
+
+def join_event(user: PersonJSON, version: int) -> JoinEvent:
+    return {"type": "join", "user": user, "v": version}
+
+
+def leave_event(user: PersonJSON, version: int) -> LeaveEvent:
+    return {"type": "leave", "user": user, "v": version}
+
+
+def typing_event(user: PersonJSON) -> TypingEvent:
+    return {"type": "typing", "user": user}
+
+
+def delete_event(seq: int) -> DeleteEvent:
+    return {"type": "delete", "seq": seq}
+
+
+def error_event(code: str, detail: str, retry_after: float | None = None) -> ErrorEvent:
+    event: ErrorEvent = {"type": "error", "code": code, "detail": detail}
+    if retry_after is not None:
+        event["retry_after"] = retry_after
+    return event

@@ -34,7 +34,27 @@ class Resume:
     after: int
 
 
-ClientFrame = SendMessage | Resume
+@dataclass(frozen=True)
+class Typing:
+    """``{"type": "typing"}``: I am typing (ephemeral, shown to the others)."""
+
+
+@dataclass(frozen=True)
+class Delete:
+    """``{"type": "delete", "seq": <seq>}``: delete a message (its author, or staff)."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class Mute:
+    """``{"type": "mute", "seq": <seq>, "minutes": <n>}``: staff mute a message's author."""
+
+    seq: int
+    minutes: int
+
+
+ClientFrame = SendMessage | Resume | Typing | Delete | Mute
 
 BINARY_FRAME_ERROR = FrameError(
     "binary_frame", "Binary frames are not supported; send JSON text frames."
@@ -70,6 +90,15 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
         return _parse_send_message(data, max_length=max_length)
     if frame_type == "resume":
         return Resume(after=seq_parse(data.get("after"), field="after"))
+    if frame_type == "typing":
+        return Typing()
+    if frame_type == "delete":
+        return Delete(seq=seq_parse(data.get("seq"), field="seq"))
+    if frame_type == "mute":
+        return Mute(
+            seq=seq_parse(data.get("seq"), field="seq"),
+            minutes=seq_parse(data.get("minutes"), field="minutes"),
+        )
     raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.")
 
 

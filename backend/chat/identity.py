@@ -22,6 +22,7 @@ class Identity:
     name: str
     is_guest: bool
     user_id: int | None = None
+    is_staff: bool = False
 
 
 class InvalidDisplayName(ValueError):
@@ -35,7 +36,7 @@ def _new_guest_name() -> str:
 def identity_of(user, session) -> Identity:
     """The identity of a request or WebSocket scope; gives a new guest a name in ``session``."""
     if user is not None and user.is_authenticated:
-        return Identity(f"user:{user.pk}", user.get_username(), False, user.pk)
+        return Identity(f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff)
     if GUEST_ID_SESSION_KEY not in session:
         session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
         session[GUEST_NAME_SESSION_KEY] = _new_guest_name()

@@ -8,6 +8,7 @@ from django.utils import timezone
 class Room(models.Model):
     name = models.CharField(max_length=100, unique=True)
     created = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(null=True, blank=True)
     # The last sequence number handed out in this room; incremented under a row
     # lock, so seqs are gap-free and unique even with many writers.
     last_seq = models.PositiveBigIntegerField(default=0)
@@ -33,6 +34,15 @@ class Message(models.Model):
     created = models.DateTimeField(default=timezone.now)
     # NULL (not "") when absent, so the unique constraint below skips it.
     nonce = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    # A deleted message keeps its seq (numbering stays gap-free) but not its text.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["room", "seq"]
@@ -47,3 +57,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room.name}#{self.seq} {self.author_name}: {self.body[:40]}"
+
+
+class Mute(models.Model):
+    """A person who may not post in a room until ``until``."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="mutes")
+    sender_key = models.CharField(max_length=64)
+    name = models.CharField(max_length=150)
+    until = models.DateTimeField()
+    created = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "sender_key", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.room.name} until {self.until:%Y-%m-%d %H:%M}"

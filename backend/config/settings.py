@@ -9,7 +9,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -134,6 +134,13 @@ if env_bool("DJANGO_SECURE_COOKIES", False):
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
 # Most messages sent for one `?after=` or `resume`; more sets "truncated" in `ready`.
 CHAT_REPLAY_MAX = env_int("CHAT_REPLAY_MAX", 1000, minimum=1)
+
+# Flood control: messages per second and burst, per connection and per person
+# (0 turns it off); open connections per person and per client IP (0: no cap).
+CHAT_RATE_LIMIT = env_float("CHAT_RATE_LIMIT", 5.0)
+CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 10, minimum=1)
+CHAT_MAX_CONNECTIONS_PER_PERSON = env_int("CHAT_MAX_CONNECTIONS_PER_PERSON", 20)
+CHAT_MAX_CONNECTIONS_PER_IP = env_int("CHAT_MAX_CONNECTIONS_PER_IP", 200)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:index"

@@ -1,3 +1,4 @@
+import asyncio
 import json
 import secrets
 from urllib.parse import quote
@@ -13,6 +14,8 @@ from chat.identity import GUEST_ID_SESSION_KEY, GUEST_NAME_SESSION_KEY
 from config.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+# What `receive` returns by default; presence and typing frames are set aside.
+CONVERSATION = frozenset({"message", "error", "ready", "identity", "delete"})
 HOST = (b"host", b"127.0.0.1:8000")
 
 
@@ -27,6 +30,7 @@ class ChatClient:
         self.history: list[dict] = []
         self.ready: dict | None = None
         self.errors: list[dict] = []
+        self.set_aside: list[dict] = []
 
     async def connect(self):
         return await self.communicator.connect()
@@ -54,11 +58,33 @@ class ChatClient:
     async def send_text(self, text: str) -> None:
         await self.communicator.send_to(text_data=text)
 
-    async def receive(self, timeout: float = 5) -> dict:
-        return json.loads(await self.communicator.receive_from(timeout=timeout))
+    async def receive(self, timeout: float = 5, kinds=CONVERSATION) -> dict:
+        """The next frame whose type is in ``kinds``; others are kept in ``set_aside``."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            remaining = max(0.01, deadline - asyncio.get_running_loop().time())
+            frame = json.loads(await self.communicator.receive_from(timeout=remaining))
+            if frame["type"] in kinds:
+                return frame
+            self.set_aside.append(frame)
 
-    async def receive_nothing(self) -> bool:
-        return await self.communicator.receive_nothing(timeout=0.3)
+    async def receive_nothing(self, timeout: float = 0.3, kinds=CONVERSATION) -> bool:
+        """True when no frame of ``kinds`` arrives within ``timeout``.
+
+        (Channels' own receive_nothing is used to wait: timing out a receive
+        would cancel the application.)
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (remaining := deadline - loop.time()) > 0:
+            if await self.communicator.receive_nothing(timeout=remaining, interval=0.02):
+                return True
+            frame = json.loads(await self.communicator.receive_from())
+            if frame["type"] in kinds:
+                self.set_aside.append(frame)
+                return False
+            self.set_aside.append(frame)
+        return True
 
     async def post(self, text: str, nonce: str | None = None) -> dict:
         """Send a message and return its acknowledgement (our copy of the broadcast)."""

@@ -1,0 +1,78 @@
+"""Flood control: token buckets, and caps on open connections.
+
+Both are kept per server process: a person whose tabs are spread over several
+processes gets a bucket in each.
+"""
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TokenBucket:
+    """``rate`` tokens per second up to ``burst``; ``rate <= 0`` never limits."""
+
+    rate: float
+    burst: float
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+        self.updated = time.monotonic()
+
+    def take(self) -> float:
+        """Take one token: 0.0 when allowed, else the seconds until one is available."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class SharedBuckets:
+    """One bucket per key (a person), alive while that key has connections here."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+        self._users: Counter[str] = Counter()
+
+    def acquire(self, key: str, rate: float, burst: float) -> TokenBucket:
+        self._users[key] += 1
+        if key not in self._buckets:
+            self._buckets[key] = TokenBucket(rate, burst)
+        return self._buckets[key]
+
+    def release(self, key: str) -> None:
+        self._users[key] -= 1
+        if self._users[key] <= 0:
+            del self._users[key]
+            self._buckets.pop(key, None)
+
+
+class ConnectionCounter:
+    """Open connections per key (a person, an IP address) in this process."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def try_open(self, key: str, limit: int) -> bool:
+        if limit > 0 and self.counts[key] >= limit:
+            return False
+        self.counts[key] += 1
+        return True
+
+    def close(self, key: str) -> None:
+        self.counts[key] -= 1
+        if self.counts[key] <= 0:
+            del self.counts[key]
+
+
+person_buckets = SharedBuckets()
+connections_per_person = ConnectionCounter()
+connections_per_ip = ConnectionCounter()
