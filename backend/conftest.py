@@ -37,6 +37,7 @@ def redis_url():
 def _channel_layer_on_test_redis(redis_url):
     """Point the channel layer at the test Redis (a prefix keeps runs apart)."""
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
-    layers["default"]["CONFIG"].update(hosts=[redis_url], prefix=f"test{os.getpid()}")
-    with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=redis_url):
+    prefix = f"test{os.getpid()}"
+    layers["default"]["CONFIG"].update(hosts=[redis_url], prefix=prefix)
+    with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=redis_url, CHAT_REDIS_PREFIX=prefix):
         yield

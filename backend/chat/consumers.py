@@ -163,9 +163,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
                         room_name=self.room_name, seq=seq, identity=self.identity
                     )
                 case frames.Mute(seq=seq, minutes=minutes):
-                    await database_sync_to_async(services.mute_store)(
+                    mute = await database_sync_to_async(services.mute_store)(
                         room_name=self.room_name, seq=seq, minutes=minutes, identity=self.identity
                     )
+                    confirmation = events.mute_event(mute.name, mute.until)
+                    await self.send(text_data=events.event_encode(confirmation))
         except services.ActionRefused as exc:
             await self._send_error(exc)
 

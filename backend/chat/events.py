@@ -70,6 +70,12 @@ class DeleteEvent(TypedDict):
     seq: int
 
 
+class MuteEvent(TypedDict):
+    type: Literal["mute"]
+    user: str
+    until: str
+
+
 class ErrorEvent(TypedDict):
     type: Literal["error"]
     code: str
@@ -86,6 +92,7 @@ ServerEvent = (
     | LeaveEvent
     | TypingEvent
     | DeleteEvent
+    | MuteEvent
     | ErrorEvent
 )
 
@@ -150,6 +157,10 @@ def typing_event(user: PersonJSON) -> TypingEvent:
 
 def delete_event(seq: int) -> DeleteEvent:
     return {"type": "delete", "seq": seq}
+
+
+def mute_event(name: str, until) -> MuteEvent:
+    return {"type": "mute", "user": name, "until": iso_utc(until)}
 
 
 def error_event(code: str, detail: str, retry_after: float | None = None) -> ErrorEvent:

@@ -6,11 +6,12 @@ time, and refreshes its entries with a heartbeat. A process that dies without
 cleaning up stops refreshing; its entries expire after ``TTL`` seconds and are
 purged (with a ``leave`` event) by the next update or heartbeat in that room.
 
-Keys of a room (``<h>`` is the room's hash, as in its group name):
-- ``presence:<h>:entries``  sorted set  "<process>|<person>" -> expiry time
-- ``presence:<h>:count``    hash        person -> number of live entries
-- ``presence:<h>:who``      hash        person -> public JSON of the person
-- ``presence:<h>:version``  counter     bumped on every join/leave
+Keys of a room (``<h>`` is the room's hash, as in its group name; every key
+starts with ``CHAT_REDIS_PREFIX``):
+- ``<prefix>:presence:<h>:entries``  sorted set  "<process>|<person>" -> expiry time
+- ``<prefix>:presence:<h>:count``    hash        person -> number of live entries
+- ``<prefix>:presence:<h>:who``      hash        person -> public JSON of the person
+- ``<prefix>:presence:<h>:version``  counter     bumped on every join/leave
 
 All changes run as Lua scripts, so a join or leave is decided atomically and
 carries a version that orders events published by different processes.
@@ -24,6 +25,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from chat import events
 from chat.identity import Identity
@@ -102,7 +104,8 @@ return {tonumber(version), '[' .. table.concat(left, ',') .. ']',
 
 
 def _keys(room_name: str) -> list[str]:
-    prefix = "presence:" + room_group_name(room_name).removeprefix("room.")
+    room_hash = room_group_name(room_name).removeprefix("room.")
+    prefix = f"{settings.CHAT_REDIS_PREFIX}:presence:{room_hash}"
     return [f"{prefix}:entries", f"{prefix}:count", f"{prefix}:who", f"{prefix}:version"]
 
 

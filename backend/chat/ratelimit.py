@@ -6,6 +6,7 @@ processes gets a bucket in each.
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -15,18 +16,19 @@ class TokenBucket:
 
     rate: float
     burst: float
+    clock: Callable[[], float] = time.monotonic
     tokens: float = field(init=False)
     updated: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = self.burst
-        self.updated = time.monotonic()
+        self.updated = self.clock()
 
     def take(self) -> float:
         """Take one token: 0.0 when allowed, else the seconds until one is available."""
         if self.rate <= 0:
             return 0.0
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1:

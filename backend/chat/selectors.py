@@ -1,6 +1,6 @@
 """Reading rooms' history. Every function returns messages in ``seq`` order."""
 
-from chat.models import Message
+from chat.models import Message, Room
 
 HISTORY_LENGTH = 50
 
@@ -35,3 +35,10 @@ def room_messages_before(
     page = page[:limit]
     page.reverse()
     return page, has_more
+
+
+def rooms_recently_active(*, limit: int) -> list[Room]:
+    """Rooms with messages, the most recently active first."""
+    return list(
+        Room.objects.filter(last_message_at__isnull=False).order_by("-last_message_at")[:limit]
+    )

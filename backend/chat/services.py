@@ -165,10 +165,14 @@ def message_delete_store(*, room_name: str, seq: int, identity: Identity) -> boo
         raise ActionRefused("forbidden", "Only its author or a moderator can delete a message.")
     if message.deleted_at is not None:
         return False
-    Message.objects.filter(pk=message.pk).update(
-        deleted_at=timezone.now(), deleted_by_id=identity.user_id, body=""
-    )
+    _mark_deleted(message, by_user_id=identity.user_id)
     return True
+
+
+def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        deleted_at=timezone.now(), deleted_by_id=by_user_id, body=""
+    )
 
 
 async def message_delete(*, room_name: str, seq: int, identity: Identity) -> None:
@@ -179,10 +183,10 @@ async def message_delete(*, room_name: str, seq: int, identity: Identity) -> Non
     await _broadcast_event(room_name, events.delete_event(seq))
 
 
-def messages_delete_by_staff(messages) -> None:
+def messages_delete_by_staff(messages, *, by) -> None:
     """Delete messages from the admin, announcing each deletion in its room."""
     for message in messages.select_related("room").filter(deleted_at__isnull=True):
-        Message.objects.filter(pk=message.pk).update(deleted_at=timezone.now(), body="")
+        _mark_deleted(message, by_user_id=by.pk)
         async_to_sync(_broadcast_event)(message.room.name, events.delete_event(message.seq))
 
 

@@ -1,16 +1,19 @@
 """HTTP views of the chat: thin adapters over rooms, selectors and services."""
 
+from asgiref.sync import sync_to_async
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from chat import events, selectors
+from chat import events, selectors, services
 from chat.frames import FrameError, seq_parse
+from chat.presence import presence
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
+DIRECTORY_SIZE = 50
 
 
 @require_GET
@@ -68,3 +71,28 @@ def room_messages(request, room_name):
     return JsonResponse(
         {"messages": [events.message_event(m) for m in messages], "has_more": has_more}
     )
+
+
+@require_GET
+async def room_directory(request):
+    """Rooms with activity, the ones with most people online first, then the most recent.
+
+    ``{"rooms": [{"name", "url", "online", "messages", "last_message_at"}]}``
+    """
+    rooms = await sync_to_async(selectors.rooms_recently_active)(limit=DIRECTORY_SIZE)
+    try:
+        online = await presence().online_counts([room.name for room in rooms])
+    except services.LAYER_ERRORS:
+        online = {}
+    entries = [
+        {
+            "name": room.name,
+            "url": reverse("chat:room", args=[room.name]),
+            "online": online.get(room.name, 0),
+            "messages": room.last_seq,
+            "last_message_at": events.iso_utc(room.last_message_at),
+        }
+        for room in rooms
+    ]
+    entries.sort(key=lambda entry: entry["online"], reverse=True)  # stable: recent first
+    return JsonResponse({"rooms": entries})

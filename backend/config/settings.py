@@ -90,12 +90,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 REDIS_URL = env_str("REDIS_URL") or "redis://127.0.0.1:6379/0"
+# Starts every Redis key and channel name of this deployment (several may share a Redis).
+CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX") or "chat"
 CHANNEL_LAYERS = {
     "default": {
         # The pub/sub layer subscribes once per group per process and fans out
         # in-process, so no member's queue overflows and drops messages.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "chat"},
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": CHAT_REDIS_PREFIX},
     },
 }
 

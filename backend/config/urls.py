@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from chat import views as chat_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="chat:index", permanent=False)),
     path("chat/", include("chat.urls")),
     path("accounts/", include("accounts.urls")),
+    path("api/rooms/", chat_views.room_directory, name="room-directory"),
     path("admin/", admin.site.urls),
 ]

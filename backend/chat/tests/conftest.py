@@ -15,7 +15,7 @@ from config.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 # What `receive` returns by default; presence and typing frames are set aside.
-CONVERSATION = frozenset({"message", "error", "ready", "identity", "delete"})
+CONVERSATION = frozenset({"message", "error", "ready", "identity", "delete", "mute"})
 HOST = (b"host", b"127.0.0.1:8000")
 
 

@@ -3,7 +3,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from chat.identity import Identity
-from chat.services import message_store
+from chat.models import Message, Room
+from chat.services import ActionRefused, message_store
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +53,35 @@ def test_sqlite_runs_in_wal_mode():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+
+
+def test_the_admin_delete_action_marks_messages_deleted(staff_client):
+    _post("lobby", "troll", "spam")
+    _post("lobby", "friend", "kind words")
+    spam = Message.objects.get(body="spam")
+    response = staff_client.post(
+        "/admin/chat/message/",
+        {"action": "delete_for_everyone", "_selected_action": [spam.pk]},
+    )
+    assert response.status_code == 302
+    spam.refresh_from_db()
+    assert spam.deleted_at is not None and spam.body == ""
+    assert Message.objects.get(body="kind words").deleted_at is None
+
+
+def test_staff_can_mute_from_the_admin(staff_client):
+    _post("lobby", "troll", "spam")
+    room = Room.objects.get(name="lobby")
+    response = staff_client.post(
+        "/admin/chat/mute/add/",
+        {
+            "room": room.pk,
+            "sender_key": "guest:troll",
+            "name": "troll",
+            "until_0": "2099-01-01",
+            "until_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    with pytest.raises(ActionRefused, match="muted you"):
+        _post("lobby", "troll", "more spam")

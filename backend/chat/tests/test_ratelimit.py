@@ -1,0 +1,109 @@
+"""Flood control: token buckets per connection and per person, connection caps."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.models import Message
+from chat.ratelimit import TokenBucket
+from chat.tests.conftest import HOST, ORIGIN, ChatClient, guest_session, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_allows_its_burst_then_says_how_long_to_wait():
+    clock = FakeClock()
+    bucket = TokenBucket(rate=5, burst=10, clock=clock)
+    assert [bucket.take() for _ in range(10)] == [0.0] * 10
+    assert bucket.take() == pytest.approx(0.2)
+
+
+def test_a_bucket_refills_at_its_rate():
+    clock = FakeClock()
+    bucket = TokenBucket(rate=5, burst=10, clock=clock)
+    for _ in range(10):
+        bucket.take()
+    clock.now += 1.0  # five tokens
+    assert [bucket.take() for _ in range(5)] == [0.0] * 5
+    assert bucket.take() > 0
+
+
+def test_a_rate_of_zero_never_limits():
+    bucket = TokenBucket(rate=0, burst=1, clock=FakeClock())
+    assert all(bucket.take() == 0.0 for _ in range(1000))
+
+
+@database_sync_to_async
+def stored_count(room: str) -> int:
+    return Message.objects.filter(room__name=room).count()
+
+
+async def test_flooding_is_answered_with_rate_limited(connect_room, settings):
+    settings.CHAT_RATE_LIMIT = 1
+    settings.CHAT_RATE_BURST = 3
+    alice = await connect_room("flood")
+    for n in range(3):
+        await alice.post(f"m{n}")
+    await alice.send({"message": "one too many"})
+    error = await alice.receive()
+    assert error["code"] == "rate_limited"
+    assert 0 < error["retry_after"] <= 1
+    assert await stored_count("flood") == 3
+
+
+async def test_one_persons_tabs_share_a_bucket(connect_room, settings):
+    settings.CHAT_RATE_LIMIT = 1
+    settings.CHAT_RATE_BURST = 2
+    session = await guest_session("alice")
+    first = await connect_room("flood-tabs", session=session)
+    second = await connect_room("flood-tabs", session=session)
+    await first.post("one")
+    await second.receive()
+    await second.post("two")
+    await second.send({"message": "three"})
+    assert (await second.receive())["code"] == "rate_limited"
+
+
+async def test_rate_limit_zero_turns_it_off(connect_room, settings):
+    settings.CHAT_RATE_LIMIT = 0
+    alice = await connect_room("no-limit")
+    for n in range(40):
+        await alice.send({"message": f"m{n}"})
+    for _ in range(40):
+        assert (await alice.receive())["type"] == "message"
+    assert await stored_count("no-limit") == 40
+
+
+async def test_a_connection_that_keeps_flooding_is_closed_with_4429(connect_room, settings):
+    settings.CHAT_RATE_LIMIT = 0.01
+    settings.CHAT_RATE_BURST = 1
+    alice = await connect_room("abuse")
+    await alice.post("allowed")
+    for _ in range(4):
+        await alice.send({"message": "refused"})
+    codes = [(await alice.receive())["code"] for _ in range(4)]
+    assert codes == ["rate_limited"] * 4
+    assert await alice.communicator.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": 4429,
+    }
+
+
+async def test_too_many_tabs_of_one_person_are_refused(connect_room, settings):
+    settings.CHAT_MAX_CONNECTIONS_PER_PERSON = 2
+    session = await guest_session("alice")
+    await connect_room("cap", session=session)
+    await connect_room("cap", session=session)
+    third = ChatClient("/ws/chat/cap/", [ORIGIN, HOST, session_cookie(session)])
+    await third.connect()
+    assert (await third.receive())["code"] == "too_many_connections"
+    closed = await third.communicator.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4429}
+    await connect_room("cap", session=await guest_session("bob"))  # others still get in
