@@ -1,5 +1,6 @@
 """Browser-test fixtures: a live Daphne + Redis on free ports, and system Chromium."""
 
+import json
 import os
 import secrets
 import subprocess
@@ -52,6 +53,34 @@ def chat_server(work_dir, redis_server):
     server.start()
     yield server
     server.stop()
+
+
+SEED_SCRIPT = """
+import json, sys
+from chat.identity import Identity
+from chat.services import message_store
+room, author, texts = json.loads(sys.stdin.read())
+seeder = Identity("guest:seed", author, True)
+for text in texts:
+    message_store(room_name=room, identity=seeder, text=text, nonce=None)
+"""
+
+
+@pytest.fixture
+def seed_messages(chat_server):
+    """Store messages straight into the server's database (no broadcast)."""
+
+    def seed(room: str, texts: list[str], author: str = "seeder") -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", SEED_SCRIPT],
+            cwd=BACKEND_DIR,
+            env={**os.environ, **chat_server.env},
+            input=json.dumps([room, author, texts]),
+            text=True,
+            check=True,
+        )
+
+    return seed
 
 
 @pytest.fixture(scope="session")

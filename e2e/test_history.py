@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e.pages import RoomPage
+from e2e.pages import GuestNamePage, RoomPage
 
 
 def test_reloading_shows_the_history(page: Page):
@@ -53,8 +53,8 @@ def test_a_guest_can_change_their_name(context: BrowserContext):
     room = RoomPage(context.new_page()).open("rename")
     other_tab = RoomPage(context.new_page()).open("rename")
     room.identity_name.click()
-    room.page.locator("#id_name").fill("Zoë")
-    room.page.locator("#guest-name-submit").click()
+    GuestNamePage(room.page).name.fill("Zoë")
+    GuestNamePage(room.page).save.click()
     room.expect_connected()
     expect(room.identity_name).to_have_text("Zoë")
     expect(other_tab.identity_name).to_have_text("Zoë")
@@ -62,15 +62,14 @@ def test_a_guest_can_change_their_name(context: BrowserContext):
     expect(room.authors).to_have_text(["Zoë"])
 
 
-def test_scrolling_up_loads_older_messages(page: Page):
+def test_scrolling_up_loads_older_messages(page: Page, seed_messages):
+    texts = [f"message {n}" for n in range(1, 121)]
+    seed_messages("long", texts)
     room = RoomPage(page).open("long")
-    texts = [f"message {n}" for n in range(1, 61)]
-    for text in texts:
-        room.send(text)
-    room.expect_delivered(*texts)
-    room.reload()
-    room.expect_delivered(*texts[10:])  # the last 50 come with the page
-    room.log.evaluate("log => { log.scrollTop = 0; log.dispatchEvent(new Event('scroll')); }")
+    room.expect_delivered(*texts[70:])  # the last 50 come with the page
+    room.scroll_to_top()
+    room.expect_delivered(*texts[20:])  # fifty more
+    room.scroll_to_top()
     room.expect_delivered(*texts)
 
 

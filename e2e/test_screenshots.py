@@ -1,40 +1,67 @@
-"""Screenshots of the running chat for the README, taken from a real conversation."""
+"""The page on a desktop and on a phone: no sideways scrolling, and screenshots for
+the README taken from a real conversation."""
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, expect
 
-from e2e.pages import RoomPage
+from e2e.pages import GuestNamePage, IndexPage, RoomPage
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+DESKTOP = {"width": 1100, "height": 680}
+PHONE = {"width": 360, "height": 740}
 
 
-def _person(browser: Browser, base_url: str, name: str, room: str) -> RoomPage:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1000, "height": 640})
+def _person(browser: Browser, base_url: str, name: str, viewport: dict) -> RoomPage:
+    context = browser.new_context(base_url=base_url, viewport=viewport)
     page = context.new_page()
-    page.goto("/accounts/name/")
-    page.locator("#id_name").fill(name)
-    page.locator("#guest-name-submit").click()
-    return RoomPage(page).open(room)
+    GuestNamePage(page).choose(name)
+    return RoomPage(page)
 
 
-def test_a_conversation_is_captured_for_the_readme(browser: Browser, base_url: str):
-    amelie = _person(browser, base_url, "Amélie", "café-terrasse")
-    kenji = _person(browser, base_url, "Kenji", "café-terrasse")
-    try:
-        lines = [
-            (amelie, "Bonjour ! Who is around?"),
-            (kenji, "Here — 日本語 and Ελληνικά work too."),
-            (amelie, "<b>this stays plain text</b>"),
-        ]
-        for speaker, text in lines:
-            speaker.send(text)
-        amelie.expect_delivered(*(text for _, text in lines))
-        expect(amelie.authors).to_have_text(["Amélie", "Kenji", "Amélie"])
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / "room.png"
-        amelie.page.screenshot(path=path)
+def _has_horizontal_scroll(page) -> bool:
+    return page.evaluate(
+        "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+
+
+@pytest.fixture
+def conversation(browser: Browser, base_url: str, request):
+    """Amélie (desktop) and Kenji (phone) in a room of the test's own, after a few messages."""
+    room = "café-terrasse" if "screenshot" in request.node.name else "café-étroit"
+    amelie = _person(browser, base_url, "Amélie", DESKTOP).open(room)
+    kenji = _person(browser, base_url, "Kenji", PHONE).open(room)
+    lines = [
+        (amelie, "Bonjour ! Who is around?"),
+        (kenji, "Here — 日本語 and Ελληνικά work too."),
+        (amelie, "<b>this stays plain text</b>"),
+        (kenji, "A long line wraps instead of pushing the page sideways: " + "x" * 80),
+    ]
+    for speaker, text in lines:
+        speaker.send(text)
+    for person in (amelie, kenji):
+        person.expect_delivered(*(text for _, text in lines))
+        person.expect_people("Amélie", "Kenji")
+    yield amelie, kenji
+    amelie.page.context.close()
+    kenji.page.context.close()
+
+
+def test_no_horizontal_scroll_on_a_360_px_phone(conversation, browser: Browser, base_url: str):
+    _, kenji = conversation
+    assert not _has_horizontal_scroll(kenji.page)
+    index = IndexPage(kenji.page.context.new_page()).open()
+    expect(index.room_entry("café-étroit")).to_be_visible()
+    assert not _has_horizontal_scroll(index.page)
+
+
+def test_screenshots_for_the_readme(conversation):
+    amelie, kenji = conversation
+    kenji.type_without_sending("typing…")
+    expect(amelie.typing).to_have_text("Kenji is typing…")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for person, name in ((amelie, "room-desktop.png"), (kenji, "room-mobile.png")):
+        path = SCREENSHOTS / name
+        person.page.screenshot(path=path)
         assert path.stat().st_size > 0
-    finally:
-        amelie.page.context.close()
-        kenji.page.context.close()

@@ -45,6 +45,8 @@ CATCH_UP_DELAYS = (0.0, 1.5, 4.0)
 # A connection that keeps flooding after being told to slow down is closed.
 ABUSE_WINDOW = 10.0
 TYPING_MIN_INTERVAL = 1.0
+# How long a refused message keeps its place at the head of the line.
+HOLD_ORDER_FOR = 30.0
 
 
 @database_sync_to_async
@@ -88,6 +90,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.person_bucket = person_buckets.acquire(self.identity.key, rate, burst)
         self.refusals: deque[float] = deque()
         self.last_typing = 0.0
+        self.retry_first: tuple[str, float] | None = None  # (nonce, until)
         groups = (room_group_name(self.room_name), person_group_name(self.identity.key))
         try:
             for group in groups:
@@ -172,19 +175,40 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._send_error(exc)
 
     async def _post(self, frame: frames.SendMessage) -> None:
+        """Post a message; a refusal names the message's nonce so the page can retry it.
+
+        After refusing a message that has a nonce, later messages are refused too
+        until that one is sent again, so a retrying client keeps its order.
+        """
+        self.last_typing = 0.0  # a message ends the typing; the next keystroke is news
+        now = time.monotonic()
+        retry_first = self.retry_first
+        if retry_first and retry_first[0] != frame.nonce and now < retry_first[1]:
+            await self._rate_limited(max(0.05, self.bucket.take_time()), frame.nonce)
+            return
         wait = max(self.bucket.take(), self.person_bucket.take())
         if wait > 0:
-            await self._rate_limited(wait)
+            if frame.nonce and not retry_first:
+                self.retry_first = (frame.nonce, now + HOLD_ORDER_FOR)
+            await self._rate_limited(wait, frame.nonce)
             return
-        result = await services.message_post(
-            room_name=self.room_name, identity=self.identity, text=frame.text, nonce=frame.nonce
-        )
+        self.retry_first = None
+        try:
+            result = await services.message_post(
+                room_name=self.room_name,
+                identity=self.identity,
+                text=frame.text,
+                nonce=frame.nonce,
+            )
+        except services.ActionRefused as exc:
+            await self._send_error(exc, nonce=frame.nonce)
+            return
         if not result.broadcast:
             # A repeated nonce, or Redis is away: the message is stored either
             # way, so acknowledge it to its sender directly.
             await self._send_message_frame(result.message.seq, result.frame, force=True)
 
-    async def _rate_limited(self, wait: float) -> None:
+    async def _rate_limited(self, wait: float, nonce: str | None) -> None:
         now = time.monotonic()
         self.refusals.append(now)
         while self.refusals and self.refusals[0] < now - ABUSE_WINDOW:
@@ -194,9 +218,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 "rate_limited",
                 f"You are sending too fast; wait {wait:.1f} s.",
                 retry_after=round(wait, 2),
-            )
+            ),
+            nonce=nonce,
         )
-        if len(self.refusals) > 3 * settings.CHAT_RATE_BURST:
+        if len(self.refusals) > 5 * settings.CHAT_RATE_BURST:
             logger.info("room %r: closing a connection that keeps flooding", self.room_name)
             await self.close(code=CLOSE_TOO_MANY)
 
@@ -322,9 +347,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
         await self.send(text_data=events.event_encode(event))
 
-    async def _send_error(self, error: FrameError | services.ActionRefused) -> None:
+    async def _send_error(
+        self, error: FrameError | services.ActionRefused, nonce: str | None = None
+    ) -> None:
         retry_after = getattr(error, "retry_after", None)
-        event = events.error_event(error.code, error.detail, retry_after)
+        event = events.error_event(error.code, error.detail, retry_after, nonce)
         await self.send(text_data=events.event_encode(event))
 
     async def _refuse(self, code: str, detail: str, close_code: int) -> None:

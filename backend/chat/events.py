@@ -9,12 +9,14 @@ import json
 from typing import Literal, NotRequired, TypedDict
 
 from chat.models import Message
+from chat.rooms import public_person_id
 
 
 class MessageEvent(TypedDict):
     type: Literal["message"]
     seq: int
     message: str
+    uid: str
     user: str
     guest: bool
     sent_at: str
@@ -81,6 +83,7 @@ class ErrorEvent(TypedDict):
     code: str
     detail: str
     retry_after: NotRequired[float]
+    nonce: NotRequired[str]
 
 
 ServerEvent = (
@@ -117,6 +120,7 @@ def message_event(message: Message) -> MessageEvent:
         "type": "message",
         "seq": message.seq,
         "message": message.body,
+        "uid": public_person_id(message.sender_key),
         "user": message.author_name,
         "guest": message.author_is_guest,
         "sent_at": iso_utc(message.created),
@@ -163,8 +167,12 @@ def mute_event(name: str, until) -> MuteEvent:
     return {"type": "mute", "user": name, "until": iso_utc(until)}
 
 
-def error_event(code: str, detail: str, retry_after: float | None = None) -> ErrorEvent:
+def error_event(
+    code: str, detail: str, retry_after: float | None = None, nonce: str | None = None
+) -> ErrorEvent:
     event: ErrorEvent = {"type": "error", "code": code, "detail": detail}
     if retry_after is not None:
         event["retry_after"] = retry_after
+    if nonce is not None:
+        event["nonce"] = nonce
     return event

@@ -24,6 +24,13 @@ class TokenBucket:
         self.tokens = self.burst
         self.updated = self.clock()
 
+    def take_time(self) -> float:
+        """Seconds until a token is available, without taking one."""
+        if self.rate <= 0:
+            return 0.0
+        tokens = min(self.burst, self.tokens + (self.clock() - self.updated) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
     def take(self) -> float:
         """Take one token: 0.0 when allowed, else the seconds until one is available."""
         if self.rate <= 0:

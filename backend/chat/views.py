@@ -1,6 +1,7 @@
 """HTTP views of the chat: thin adapters over rooms, selectors and services."""
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,7 +39,8 @@ def room(request, room_name):
         return render(
             request, "chat/bad_room.html", {"error": str(exc), "value": room_name}, status=400
         )
-    return render(request, "chat/room.html", {"room_name": room_name})
+    context = {"room_name": room_name, "max_length": settings.CHAT_MESSAGE_MAX_LENGTH}
+    return render(request, "chat/room.html", context)
 
 
 def _json_error(code: str, detail: str, status: int = 400) -> JsonResponse:

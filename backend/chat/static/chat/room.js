@@ -4,8 +4,8 @@
 // - `lastSeq` is the highest seq up to which the log has no hole. Reconnects ask
 //   for `?after=lastSeq`; a live message that skips ahead triggers a `resume`.
 // - What you send gets a random nonce and shows as pending until the server's
-//   copy with that nonce comes back; after a reconnect it is sent again with the
-//   same nonce, which the server stores only once.
+//   copy with that nonce comes back; after a reconnect, or when the server says
+//   "too fast", it is sent again with the same nonce, which is stored only once.
 // - Text is always rendered with textContent, never as HTML.
 "use strict";
 
@@ -17,16 +17,26 @@
   const status = document.getElementById("connection-status");
   const errorBox = document.getElementById("chat-error");
   const identityName = document.getElementById("identity-name");
+  const presenceList = document.getElementById("presence");
+  const presenceCount = document.getElementById("presence-count");
+  const typingLine = document.getElementById("typing");
+  const newMessages = document.getElementById("new-messages");
 
   // Close codes after which reconnecting can't help (see docs/protocol.md).
   const FINAL_CLOSE_CODES = new Set([4400, 4404]);
   const BACKOFF_BASE_MS = 500;
   const BACKOFF_MAX_MS = 15000;
   const OLDER_PAGE_SIZE = 50;
+  const TYPING_SEND_EVERY_MS = 2000;
+  const TYPING_SHOWN_FOR_MS = 5000;
+  const MUTE_MINUTES = 10;
 
   const rendered = new Map(); // seq -> <li>
   const pending = new Map(); // nonce -> {text, item}
-  let me = null; // {user, guest} from the server's identity frame
+  const people = new Map(); // person id -> {user, guest}
+  const typists = new Map(); // person id -> {user, timer}
+  let presenceVersion = -1;
+  let me = null; // {id, user, guest, staff} from the server's identity frame
   let lastSeq = 0;
   let synced = false; // true once the first history has arrived
   let resumeAsked = false;
@@ -37,8 +47,19 @@
   let ready = false;
   let attempt = 0;
   let finalError = false;
+  let lastTypingSent = 0;
+  // After a "too fast" refusal, send one pending message at a time, oldest first.
+  let throttled = false;
+  let retryTimer = null;
 
-  // --- connection state ---------------------------------------------------------
+  // --- small helpers ------------------------------------------------------------
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
 
   function setState(state, text) {
     status.dataset.state = state;
@@ -55,48 +76,73 @@
     errorBox.hidden = true;
   }
 
-  // --- rendering ----------------------------------------------------------------
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
 
   function nearBottom() {
-    return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    return log.scrollHeight - log.scrollTop - log.clientHeight < 60;
   }
 
-  function formatTime(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  function scrollToBottom() {
+    log.scrollTop = log.scrollHeight;
+    newMessages.hidden = true;
   }
 
-  function messageItem(author, guest, body) {
-    const item = document.createElement("li");
-    item.className = "message";
-    const header = document.createElement("div");
-    header.className = "message-meta";
-    const name = document.createElement("span");
-    name.className = "message-author";
-    name.textContent = author;
-    header.appendChild(name);
-    if (guest) {
-      const badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = "guest";
-      header.appendChild(badge);
+  // --- messages -----------------------------------------------------------------
+
+  function isMine(uid) {
+    return me !== null && uid === me.id;
+  }
+
+  function actionButton(label, title, onClick) {
+    const button = el("button", "message-action", label);
+    button.type = "button";
+    button.setAttribute("aria-label", title);
+    button.title = title;
+    button.addEventListener("click", onClick);
+    return button;
+  }
+
+  function messageItem(frame) {
+    const item = el("li", "message");
+    const meta = el("div", "message-meta");
+    meta.appendChild(el("span", "message-author", frame.user));
+    if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
+    if (frame.sent_at) {
+      const time = el("time", "message-time");
+      time.dateTime = frame.sent_at;
+      time.title = new Date(frame.sent_at).toLocaleString();
+      time.textContent = new Date(frame.sent_at).toLocaleTimeString([], {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+      meta.appendChild(time);
     }
-    const text = document.createElement("div");
-    text.className = "message-body";
-    text.textContent = body;
-    item.append(header, text);
-    if (me && me.user === author && me.guest === guest) {
-      item.classList.add("mine");
-    }
+    item.append(meta, el("div", "message-body", frame.message));
+    if (isMine(frame.uid)) item.classList.add("mine");
     return item;
   }
 
-  function addTime(item, iso) {
-    const time = document.createElement("time");
-    time.className = "message-time";
-    time.dateTime = iso;
-    time.title = new Date(iso).toLocaleString();
-    time.textContent = formatTime(iso);
-    item.querySelector(".message-meta").appendChild(time);
+  function addActions(item, frame) {
+    if (!me || frame.seq === undefined) return;
+    const actions = el("div", "message-actions");
+    if (isMine(frame.uid) || me.staff) {
+      actions.appendChild(actionButton("Delete", "Delete this message", function () {
+        send({ type: "delete", seq: frame.seq });
+      }));
+    }
+    if (me.staff && !isMine(frame.uid)) {
+      actions.appendChild(actionButton("Mute", "Mute " + frame.user + " here for " +
+        MUTE_MINUTES + " minutes", function () {
+        send({ type: "mute", seq: frame.seq, minutes: MUTE_MINUTES });
+      }));
+    }
+    if (actions.childElementCount) item.appendChild(actions);
   }
 
   // Insert by seq: before the next larger seq, else before the pending items.
@@ -112,29 +158,34 @@
     log.insertBefore(item, next || log.querySelector("li.pending"));
   }
 
+  function markDeleted(item) {
+    item.className = "message deleted";
+    item.hidden = true;
+    item.replaceChildren();
+  }
+
   function render(frame) {
-    if (rendered.has(frame.seq)) {
-      return false;
-    }
-    const item = messageItem(frame.user, frame.guest, frame.message);
+    if (rendered.has(frame.seq)) return;
+    const item = messageItem(frame);
     item.dataset.seq = String(frame.seq);
-    addTime(item, frame.sent_at);
-    const stick = nearBottom();
+    if (frame.deleted) {
+      markDeleted(item);
+    } else {
+      addActions(item, frame);
+    }
+    const stick = nearBottom() || isMine(frame.uid);
     insertBySeq(item, frame.seq);
     rendered.set(frame.seq, item);
-    if (oldestSeq === null || frame.seq < oldestSeq) {
-      oldestSeq = frame.seq;
-    }
+    if (oldestSeq === null || frame.seq < oldestSeq) oldestSeq = frame.seq;
     if (stick) {
-      log.scrollTop = log.scrollHeight;
+      scrollToBottom();
+    } else if (synced && !frame.deleted) {
+      newMessages.hidden = false;
     }
-    return true;
   }
 
   function advanceLastSeq() {
-    while (rendered.has(lastSeq + 1)) {
-      lastSeq += 1;
-    }
+    while (rendered.has(lastSeq + 1)) lastSeq += 1;
   }
 
   function onMessage(frame) {
@@ -142,7 +193,9 @@
     if (mine) {
       mine.item.remove();
       pending.delete(frame.nonce);
+      if (throttled) sendOldestPending();
     }
+    stopTyping(frame.uid);
     render(frame);
     if (!synced) {
       // History on connect is contiguous: it starts wherever the room's history does.
@@ -151,36 +204,38 @@
     }
     advanceLastSeq();
     if (frame.seq > lastSeq + 1 && !resumeAsked && ready) {
-      // A live message skipped ahead: ask for the hole.
-      resumeAsked = true;
-      socket.send(JSON.stringify({ type: "resume", after: lastSeq }));
+      resumeAsked = send({ type: "resume", after: lastSeq }); // a live message skipped ahead
     }
+  }
+
+  function onDelete(frame) {
+    const item = rendered.get(frame.seq);
+    if (item) markDeleted(item);
   }
 
   function onReady(frame) {
     if (!synced) {
       synced = true;
       lastSeq = Math.max(lastSeq, frame.last_seq);
+      scrollToBottom();
     }
     advanceLastSeq();
     ready = true;
     resumeAsked = false;
     if (frame.truncated) {
-      resumeAsked = true;
-      socket.send(JSON.stringify({ type: "resume", after: lastSeq }));
+      resumeAsked = send({ type: "resume", after: lastSeq });
       return;
     }
     flushPending();
   }
 
   function onIdentity(frame) {
-    me = { user: frame.user, guest: frame.guest };
-    if (identityName) {
-      identityName.textContent = frame.user;
-    }
+    me = { id: frame.id, user: frame.user, guest: frame.guest, staff: frame.staff };
+    if (identityName) identityName.textContent = frame.user;
+    renderPresence();
   }
 
-  // --- sending ------------------------------------------------------------------
+  // --- sending --------------------------------------------------------------------
 
   function newNonce() {
     const bytes = new Uint8Array(16);
@@ -190,51 +245,142 @@
 
   function sendPending(nonce) {
     const entry = pending.get(nonce);
-    socket.send(JSON.stringify({ message: entry.text, nonce: nonce }));
+    if (entry && ready) send({ message: entry.text, nonce: nonce });
   }
 
   function flushPending() {
-    for (const nonce of pending.keys()) {
-      sendPending(nonce);
+    if (throttled) {
+      sendOldestPending();
+      return;
+    }
+    for (const nonce of pending.keys()) sendPending(nonce);
+  }
+
+  function sendOldestPending() {
+    const oldest = pending.keys().next();
+    if (oldest.done) {
+      throttled = false;
+    } else {
+      sendPending(oldest.value);
     }
   }
 
   function queue(text) {
     const nonce = newNonce();
-    const item = messageItem(me ? me.user : "you", me ? me.guest : false, text);
+    const item = messageItem({
+      user: me ? me.user : "you",
+      guest: me ? me.guest : false,
+      uid: me ? me.id : null,
+      message: text,
+    });
     item.classList.add("pending", "mine");
-    const note = document.createElement("span");
-    note.className = "message-time";
-    note.textContent = "sending…";
-    item.querySelector(".message-meta").appendChild(note);
+    item.querySelector(".message-meta").appendChild(el("span", "message-time", "sending…"));
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    scrollToBottom();
     pending.set(nonce, { text: text, item: item });
-    if (socket && socket.readyState === WebSocket.OPEN && ready) {
-      sendPending(nonce);
+    if (!throttled) sendPending(nonce);
+  }
+
+  function onError(frame) {
+    const entry = frame.nonce && pending.get(frame.nonce);
+    if (entry && frame.code === "rate_limited") {
+      // Not lost: sent again, oldest first and with the same nonce, once allowed.
+      throttled = true;
+      window.clearTimeout(retryTimer);
+      retryTimer = window.setTimeout(sendOldestPending, Math.ceil((frame.retry_after || 1) * 1000));
+    } else if (entry) {
+      pending.delete(frame.nonce);
+      entry.item.classList.replace("pending", "failed");
+      entry.item.querySelector(".message-time").textContent = "not sent";
+    }
+    showError(frame.detail);
+  }
+
+  // --- presence and typing --------------------------------------------------------
+
+  function renderPresence() {
+    const sorted = Array.from(people.entries()).sort(function (a, b) {
+      return a[1].user.localeCompare(b[1].user);
+    });
+    presenceList.replaceChildren(...sorted.map(function ([id, person]) {
+      const item = el("li", "person", person.user);
+      item.dataset.id = id;
+      if (person.guest) item.appendChild(el("span", "badge", "guest"));
+      if (me && id === me.id) item.appendChild(el("span", "you", "(you)"));
+      return item;
+    }));
+    presenceCount.textContent = String(people.size);
+  }
+
+  function onPresence(frame) {
+    if (frame.v < presenceVersion) return;
+    presenceVersion = frame.v;
+    people.clear();
+    for (const person of frame.users) people.set(person.id, person);
+    renderPresence();
+  }
+
+  function onJoinOrLeave(frame) {
+    if (frame.v <= presenceVersion) return; // already part of a newer snapshot
+    presenceVersion = frame.v;
+    if (frame.type === "join") {
+      people.set(frame.user.id, frame.user);
+    } else {
+      people.delete(frame.user.id);
+      stopTyping(frame.user.id);
+    }
+    renderPresence();
+  }
+
+  function renderTyping() {
+    const names = Array.from(typists.values(), (t) => t.user);
+    if (names.length === 0) typingLine.textContent = "";
+    else if (names.length === 1) typingLine.textContent = names[0] + " is typing…";
+    else if (names.length === 2) typingLine.textContent = names[0] + " and " + names[1] + " are typing…";
+    else typingLine.textContent = names.length + " people are typing…";
+  }
+
+  function stopTyping(id) {
+    const typist = typists.get(id);
+    if (typist) {
+      window.clearTimeout(typist.timer);
+      typists.delete(id);
+      renderTyping();
     }
   }
 
-  // --- older history ------------------------------------------------------------
+  function onTyping(frame) {
+    if (me && frame.user.id === me.id) return;
+    stopTyping(frame.user.id);
+    typists.set(frame.user.id, {
+      user: frame.user.user,
+      timer: window.setTimeout(function () { stopTyping(frame.user.id); }, TYPING_SHOWN_FOR_MS),
+    });
+    renderTyping();
+  }
+
+  input.addEventListener("input", function () {
+    const now = Date.now();
+    if (input.value.trim() && ready && now - lastTypingSent >= TYPING_SEND_EVERY_MS) {
+      lastTypingSent = now;
+      send({ type: "typing" });
+    }
+  });
+
+  // --- older history --------------------------------------------------------------
 
   async function loadOlder() {
-    if (loadingOlder || noOlder || oldestSeq === null || oldestSeq <= 1) {
-      return;
-    }
+    if (loadingOlder || noOlder || oldestSeq === null || oldestSeq <= 1) return;
     loadingOlder = true;
     try {
       const url = "/chat/" + encodeURIComponent(roomName) + "/messages/?before=" +
         oldestSeq + "&limit=" + OLDER_PAGE_SIZE;
       const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (!response.ok) {
-        return;
-      }
+      if (!response.ok) return;
       const body = await response.json();
       const previousHeight = log.scrollHeight;
       const previousTop = log.scrollTop;
-      for (const frame of body.messages) {
-        render(frame);
-      }
+      for (const frame of body.messages) render(frame);
       log.scrollTop = previousTop + (log.scrollHeight - previousHeight);
       noOlder = !body.has_more;
     } finally {
@@ -243,19 +389,17 @@
   }
 
   log.addEventListener("scroll", function () {
-    if (log.scrollTop < 40) {
-      loadOlder();
-    }
+    if (log.scrollTop < 40) loadOlder();
+    if (nearBottom()) newMessages.hidden = true;
   });
+  newMessages.addEventListener("click", scrollToBottom);
 
-  // --- the socket ---------------------------------------------------------------
+  // --- the socket -----------------------------------------------------------------
 
   function socketUrl() {
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     let url = scheme + window.location.host + "/ws/chat/" + encodeURIComponent(roomName) + "/";
-    if (synced) {
-      url += "?after=" + lastSeq;
-    }
+    if (synced) url += "?after=" + lastSeq;
     return url;
   }
 
@@ -264,6 +408,21 @@
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
+
+  const handlers = {
+    message: onMessage,
+    ready: onReady,
+    identity: onIdentity,
+    presence: onPresence,
+    join: onJoinOrLeave,
+    leave: onJoinOrLeave,
+    typing: onTyping,
+    delete: onDelete,
+    mute: function (frame) {
+      showError(frame.user + " is muted here until " + new Date(frame.until).toLocaleTimeString() + ".");
+    },
+    error: onError,
+  };
 
   function connect() {
     setState("connecting", "Connecting…");
@@ -282,20 +441,14 @@
       } catch (err) {
         return;
       }
-      if (frame.type === "message") {
-        onMessage(frame);
-      } else if (frame.type === "ready") {
-        onReady(frame);
-      } else if (frame.type === "identity") {
-        onIdentity(frame);
-      } else if (frame.type === "error") {
-        showError(frame.detail);
-      }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
     });
 
     socket.addEventListener("close", function (event) {
       socket = null;
       ready = false;
+      typists.forEach(function (_, id) { stopTyping(id); });
       if (FINAL_CLOSE_CODES.has(event.code)) {
         finalError = true;
         setState("closed", "Disconnected");
@@ -311,9 +464,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     const text = input.value;
-    if (!text.trim()) {
-      return;
-    }
+    if (!text.trim()) return;
     if (finalError) {
       showError("This room can't be joined.");
       return;
@@ -321,6 +472,7 @@
     clearError();
     queue(text);
     input.value = "";
+    lastTypingSent = 0;
     input.focus();
   });
 

@@ -1,0 +1,51 @@
+// The room directory on /chat/: rooms with activity, refreshed every few seconds.
+"use strict";
+
+(function () {
+  const list = document.getElementById("room-directory");
+  const empty = document.getElementById("room-directory-empty");
+  const REFRESH_MS = 5000;
+
+  function relativeTime(iso) {
+    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+    return new Date(iso).toLocaleDateString();
+  }
+
+  function entry(room) {
+    const item = document.createElement("li");
+    item.className = "room-entry";
+    item.dataset.room = room.name;
+    const link = document.createElement("a");
+    link.href = room.url;
+    link.className = "room-link";
+    link.textContent = room.name;
+    const online = document.createElement("span");
+    online.className = "room-online";
+    online.textContent = room.online + " online";
+    const last = document.createElement("time");
+    last.className = "room-last";
+    last.dateTime = room.last_message_at;
+    last.textContent = relativeTime(room.last_message_at);
+    item.append(link, online, last);
+    return item;
+  }
+
+  async function refresh() {
+    try {
+      const response = await fetch(list.dataset.source, { headers: { Accept: "application/json" } });
+      if (response.ok) {
+        const body = await response.json();
+        list.replaceChildren(...body.rooms.map(entry));
+        empty.hidden = body.rooms.length > 0;
+      }
+    } catch (err) {
+      // Keep the last list; the next refresh tries again.
+    }
+    window.setTimeout(refresh, REFRESH_MS);
+  }
+
+  refresh();
+})();

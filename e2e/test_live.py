@@ -1,0 +1,119 @@
+"""Live rooms: who is online, who is typing, the directory, deletions, flood control."""
+
+import re
+
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from e2e.pages import GuestNamePage, IndexPage, RoomPage
+
+
+def _person(browser: Browser, base_url: str, name: str) -> BrowserContext:
+    """A browser of its own for one guest who picked ``name``."""
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    GuestNamePage(page).choose(name)
+    page.close()
+    return context
+
+
+def test_people_see_each_other_once_and_leaving_updates_the_list(browser: Browser, base_url: str):
+    alice_browser = _person(browser, base_url, "Alice")
+    bob_browser = _person(browser, base_url, "Bob")
+    try:
+        alice = RoomPage(alice_browser.new_page()).open("presence")
+        bob = RoomPage(bob_browser.new_page()).open("presence")
+        alice.expect_people("Alice", "Bob")
+        bob.expect_people("Alice", "Bob")
+        second_tab = RoomPage(bob_browser.new_page()).open("presence")
+        second_tab.expect_people("Alice", "Bob")
+        alice.expect_people("Alice", "Bob")  # two tabs of Bob count once
+        second_tab.page.close()
+        alice.expect_people("Alice", "Bob")  # Bob still has a tab open
+        bob.page.close()
+        alice.expect_people("Alice")
+    finally:
+        alice_browser.close()
+        bob_browser.close()
+
+
+def test_typing_shows_to_others_and_clears_when_sent(browser: Browser, base_url: str):
+    alice_browser = _person(browser, base_url, "Alice")
+    bob_browser = _person(browser, base_url, "Bob")
+    try:
+        alice = RoomPage(alice_browser.new_page()).open("typing")
+        bob = RoomPage(bob_browser.new_page()).open("typing")
+        alice.type_without_sending("hello the")
+        expect(bob.typing).to_have_text("Alice is typing…")
+        expect(alice.typing).to_have_text("")
+        alice.input.press("Enter")
+        bob.expect_delivered("hello the")
+        expect(bob.typing).to_have_text("")
+    finally:
+        alice_browser.close()
+        bob_browser.close()
+
+
+def test_typing_expires_on_its_own(browser: Browser, base_url: str):
+    alice_browser = _person(browser, base_url, "Alice")
+    bob_browser = _person(browser, base_url, "Bob")
+    try:
+        alice = RoomPage(alice_browser.new_page()).open("typing-expiry")
+        bob = RoomPage(bob_browser.new_page()).open("typing-expiry")
+        alice.type_without_sending("thinking")
+        expect(bob.typing).to_have_text("Alice is typing…")
+        expect(bob.typing).to_have_text("", timeout=8000)
+    finally:
+        alice_browser.close()
+        bob_browser.close()
+
+
+def test_the_directory_lists_a_room_with_its_online_count(context: BrowserContext):
+    room = RoomPage(context.new_page()).open("directory-room")
+    room.send("anyone?")
+    room.expect_delivered("anyone?")
+    index = IndexPage(context.new_page()).open()
+    entry = index.room_entry("directory-room")
+    expect(entry).to_contain_text("1 online")
+    expect(entry.locator("a")).to_have_attribute("href", "/chat/directory-room/")
+    room.page.close()
+    expect(entry).to_contain_text("0 online", timeout=10000)
+
+
+def test_a_deleted_message_disappears_in_the_other_tab(context: BrowserContext):
+    author = RoomPage(context.new_page()).open("deleting")
+    reader = RoomPage(context.new_page()).open("deleting")
+    author.send("keep me")
+    author.send("regret this")
+    reader.expect_delivered("keep me", "regret this")
+    author.delete("regret this")
+    reader.expect_delivered("keep me")
+    author.expect_delivered("keep me")
+    reader.reload()
+    reader.expect_delivered("keep me")
+
+
+def test_others_messages_have_no_delete_button(browser: Browser, base_url: str):
+    alice_browser = _person(browser, base_url, "Alice")
+    bob_browser = _person(browser, base_url, "Bob")
+    try:
+        alice = RoomPage(alice_browser.new_page()).open("no-delete")
+        bob = RoomPage(bob_browser.new_page()).open("no-delete")
+        alice.send("mine")
+        bob.expect_delivered("mine")
+        expect(bob.message("mine").get_by_role("button")).to_have_count(0)
+        expect(
+            alice.message("mine").get_by_role("button", name="Delete this message")
+        ).to_be_visible()
+    finally:
+        alice_browser.close()
+        bob_browser.close()
+
+
+def test_flooding_shows_the_rate_limit_notice_and_loses_nothing(page):
+    room = RoomPage(page).open("flood")
+    texts = [f"flood {n}" for n in range(30)]
+    for text in texts:
+        room.send(text)
+    expect(room.error).to_contain_text(re.compile(r"too fast; wait \d"))
+    expect(room.messages).to_have_text(texts, timeout=15_000)  # retried, none lost
+    expect(room.pending).to_have_count(0)
