@@ -1,14 +1,16 @@
-"""Backend test fixtures: a real Redis server for the channel layer."""
+"""Backend test fixtures: a real Redis server, and chat WebSocket clients."""
 
 import copy
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from chat.tests.helpers import HOST, ORIGIN, ChatClient, session_cookie
 from devtools.redis_server import RedisServer, redis_ping, server_binary
 from devtools.waiting import free_port
 
@@ -41,3 +43,42 @@ def _channel_layer_on_test_redis(redis_url):
     layers["default"]["CONFIG"].update(hosts=[redis_url], prefix=prefix)
     with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=redis_url, CHAT_REDIS_PREFIX=prefix):
         yield
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis for this test alone, so it can be stopped and started again."""
+    with tempfile.TemporaryDirectory(prefix="chat-test-redis-") as data_dir:
+        server = RedisServer(server_binary()[0], free_port(), Path(data_dir)).start()
+        layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+        layers["default"]["CONFIG"]["hosts"] = [server.url]
+        with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=server.url):
+            yield server
+        server.stop()
+
+
+@pytest.fixture
+async def connect_room():
+    """Open a chat WebSocket to a room and read its history up to ``ready``.
+
+    ``session`` is a session key to send as the cookie; every client is closed
+    after the test.
+    """
+    clients: list[ChatClient] = []
+
+    async def connect(
+        room: str, *, query: str = "", session: str | None = None, headers=None
+    ) -> ChatClient:
+        if headers is None:
+            headers = [ORIGIN, HOST] + ([session_cookie(session)] if session else [])
+        path = f"/ws/chat/{quote(room)}/" + (f"?{query}" if query else "")
+        client = ChatClient(path, headers)
+        connected, _ = await client.connect()
+        assert connected, f"could not connect to room {room!r}"
+        clients.append(client)
+        await client.read_until_ready()
+        return client
+
+    yield connect
+    for client in clients:
+        await client.close()

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from observability import metrics
 
 from chat import events, frames, selectors, services
 from chat.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
@@ -21,6 +22,7 @@ from chat.ratelimit import (
     connections_per_ip,
     connections_per_person,
     person_buckets,
+    take_from_all,
 )
 from chat.redis_watch import redis_watch
 from chat.rooms import (
@@ -75,6 +77,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except InvalidRoomName as exc:
             await self._refuse("invalid_room", str(exc), CLOSE_INVALID_ROOM)
             return
+        self.log = logging.LoggerAdapter(
+            logger, {"room": self.room_name, "connection": self.channel_name[-12:]}
+        )
         self.identity = await _identity_of_scope(self.scope)
         if not self._count_connection():
             await self._refuse(
@@ -96,13 +101,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             for group in groups:
                 await self.channel_layer.group_add(group, self.channel_name)
         except services.LAYER_ERRORS:
-            logger.warning("room %r: Redis unreachable on connect", self.room_name)
+            self.log.warning("Redis unreachable on connect")
             await self._refuse(
                 "unavailable", "The chat is briefly unavailable; retrying.", CLOSE_TRY_AGAIN_LATER
             )
             return
         self.groups_joined = groups
         await self.accept()
+        metrics.CONNECTIONS_OPEN.inc()
         redis_watch().add(self)
         await self._send_identity()
         await self._send_initial_history()
@@ -115,16 +121,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
             person_buckets.release(self.identity.key)
         if not self.groups_joined:
             return
+        metrics.CONNECTIONS_OPEN.dec()
         redis_watch().discard(self)
         try:
             await announce(self.room_name, await presence().leave(self.room_name, self.identity))
         except services.LAYER_ERRORS:
-            logger.warning("room %r: could not record a leave", self.room_name)
+            self.log.warning("could not record a leave")
         for group in self.groups_joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except services.LAYER_ERRORS:
-                logger.warning("room %r: could not leave a group on disconnect", self.room_name)
+                self.log.warning("could not leave a group on disconnect")
 
     def _count_connection(self) -> bool:
         client = self.scope.get("client") or ("unknown", 0)
@@ -186,7 +193,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if retry_first and retry_first[0] != frame.nonce and now < retry_first[1]:
             await self._rate_limited(max(0.05, self.bucket.take_time()), frame.nonce)
             return
-        wait = max(self.bucket.take(), self.person_bucket.take())
+        wait = take_from_all(self.bucket, self.person_bucket)
         if wait > 0:
             if frame.nonce and not retry_first:
                 self.retry_first = (frame.nonce, now + HOLD_ORDER_FOR)
@@ -209,6 +216,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._send_message_frame(result.message.seq, result.frame, force=True)
 
     async def _rate_limited(self, wait: float, nonce: str | None) -> None:
+        metrics.RATE_LIMITED.inc()
         now = time.monotonic()
         self.refusals.append(now)
         while self.refusals and self.refusals[0] < now - ABUSE_WINDOW:
@@ -222,7 +230,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             nonce=nonce,
         )
         if len(self.refusals) > 5 * settings.CHAT_RATE_BURST:
-            logger.info("room %r: closing a connection that keeps flooding", self.room_name)
+            self.log.info("closing a connection that keeps flooding")
             await self.close(code=CLOSE_TOO_MANY)
 
     async def _typing(self) -> None:
@@ -263,7 +271,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             await announce(self.room_name, await presence().rename(self.room_name, self.identity))
         except services.LAYER_ERRORS:
-            logger.warning("room %r: could not announce a new name", self.room_name)
+            self.log.warning("could not announce a new name")
 
     def redis_recovered(self) -> None:
         """Redis restarted or came back: replay what its outage kept from us."""
@@ -276,15 +284,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if seq <= self.sent_seq and not force:
                 return
             await self.send(text_data=text)
+            metrics.MESSAGES_DELIVERED.inc()
             self.sent_seq = max(self.sent_seq, seq)
 
-    async def _send_messages(self, messages, *, skip_sent: bool = False) -> None:
+    async def _send_messages(self, messages, *, skip_sent: bool = False) -> int:
+        """Send stored messages; returns how many were sent."""
+        sent = 0
         async with self.send_lock:
             for message in messages:
                 if skip_sent and message.seq <= self.sent_seq:
                     continue
                 await self.send(text_data=events.event_encode(events.message_event(message)))
                 self.sent_seq = max(self.sent_seq, message.seq)
+                sent += 1
+        metrics.MESSAGES_DELIVERED.inc(sent)
+        return sent
 
     async def _send_initial_history(self) -> None:
         query = parse_qs(self.scope["query_string"].decode("latin-1"), keep_blank_values=True)
@@ -305,7 +319,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         messages, truncated = await database_sync_to_async(selectors.room_messages_after)(
             room_name=self.room_name, after=after, limit=settings.CHAT_REPLAY_MAX
         )
-        await self._send_messages(messages)
+        metrics.RESUMES.inc()
+        metrics.REPLAYED.inc(await self._send_messages(messages))
         last_seq = messages[-1].seq if messages else after
         ready = events.ready_event(max(last_seq, self.sent_seq), truncated=truncated)
         await self.send(text_data=events.event_encode(ready))
@@ -316,21 +331,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             messages, _ = await database_sync_to_async(selectors.room_messages_after)(
                 room_name=self.room_name, after=self.sent_seq, limit=settings.CHAT_REPLAY_MAX
             )
-            await self._send_messages(messages, skip_sent=True)
+            metrics.REPLAYED.inc(await self._send_messages(messages, skip_sent=True))
         # Redis may have lost who is here; re-register and resend the list.
         try:
             for room_name, change in await presence().refresh():
                 await announce(room_name, change)
             await self._send_presence_snapshot()
         except services.LAYER_ERRORS:
-            logger.warning("room %r: presence not restored after Redis came back", self.room_name)
+            self.log.warning("presence not restored after Redis came back")
 
     async def _presence_join(self) -> None:
         try:
             await announce(self.room_name, await presence().join(self.room_name, self.identity))
             await self._send_presence_snapshot()
         except services.LAYER_ERRORS:
-            logger.warning("room %r: presence unavailable", self.room_name)
+            self.log.warning("presence unavailable")
 
     async def _send_presence_snapshot(self) -> None:
         snapshot = await presence().snapshot(self.room_name)
@@ -351,6 +366,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self, error: FrameError | services.ActionRefused, nonce: str | None = None
     ) -> None:
         retry_after = getattr(error, "retry_after", None)
+        metrics.ERRORS.labels(code=error.code).inc()
         event = events.error_event(error.code, error.detail, retry_after, nonce)
         await self.send(text_data=events.event_encode(event))
 

@@ -44,6 +44,16 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+def take_from_all(*buckets: TokenBucket) -> float:
+    """Take a token from every bucket, or from none: 0.0 when allowed, else the wait."""
+    wait = max(bucket.take_time() for bucket in buckets)
+    if wait > 0:
+        return wait
+    for bucket in buckets:
+        bucket.take()
+    return 0.0
+
+
 class SharedBuckets:
     """One bucket per key (a person), alive while that key has connections here."""
 

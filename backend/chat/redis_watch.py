@@ -8,11 +8,13 @@ tells every registered connection to replay what it missed from the database.
 
 import asyncio
 import logging
+import time
 import weakref
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from django.conf import settings
+from observability import metrics
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -40,10 +42,12 @@ class RedisWatch:
         self.listeners.discard(listener)
 
     async def _run_id(self, client) -> str | None:
+        started = time.perf_counter()
         try:
             info = await client.info("server")
         except Exception:
             return None
+        metrics.REDIS_ROUNDTRIP.set(time.perf_counter() - started)
         return info.get("run_id")
 
     async def _run(self) -> None:

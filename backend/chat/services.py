@@ -14,6 +14,7 @@ from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from observability import metrics
 from redis.exceptions import RedisError
 
 from chat import events
@@ -115,6 +116,7 @@ async def message_post(
     frame = events.event_encode(events.message_event(message))
     broadcast = False
     if created:
+        metrics.MESSAGES_POSTED.inc()
         try:
             await get_channel_layer().group_send(
                 room_group_name(room_name),

@@ -1,7 +1,7 @@
 import pytest
 from channels.testing import WebsocketCommunicator
 
-from chat.tests.conftest import HOST, ChatClient
+from chat.tests.helpers import HOST, ChatClient
 from config.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)

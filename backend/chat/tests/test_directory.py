@@ -6,7 +6,7 @@ from django.test import AsyncClient
 
 from chat.identity import Identity
 from chat.services import message_store
-from chat.tests.conftest import guest_session
+from chat.tests.helpers import guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

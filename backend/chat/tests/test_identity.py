@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chat.identity import InvalidDisplayName, display_name_clean
-from chat.tests.conftest import guest_session, user_session
+from chat.tests.helpers import guest_session, user_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

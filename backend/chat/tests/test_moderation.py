@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from chat.models import Message, Mute
-from chat.tests.conftest import guest_session, user_session
+from chat.tests.helpers import guest_session, user_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ import pytest
 
 from chat.identity import Identity
 from chat.presence import PresenceTracker, announce
-from chat.tests.conftest import guest_session
+from chat.tests.helpers import guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

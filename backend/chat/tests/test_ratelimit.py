@@ -6,8 +6,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message
-from chat.ratelimit import TokenBucket
-from chat.tests.conftest import HOST, ORIGIN, ChatClient, guest_session, session_cookie
+from chat.ratelimit import TokenBucket, take_from_all
+from chat.tests.helpers import HOST, ORIGIN, ChatClient, guest_session, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,6 +35,15 @@ def test_a_bucket_refills_at_its_rate():
     clock.now += 1.0  # five tokens
     assert [bucket.take() for _ in range(5)] == [0.0] * 5
     assert bucket.take() > 0
+
+
+def test_a_refusal_takes_nothing_from_either_bucket():
+    clock = FakeClock()
+    roomy = TokenBucket(rate=1, burst=5, clock=clock)
+    empty = TokenBucket(rate=1, burst=1, clock=clock)
+    assert take_from_all(roomy, empty) == 0.0
+    assert take_from_all(roomy, empty) == pytest.approx(1.0)
+    assert roomy.take_time() == 0.0 and roomy.tokens == 4
 
 
 def test_a_rate_of_zero_never_limits():

@@ -1,31 +1,11 @@
 """Messages posted while Redis is down are stored, acknowledged and caught up."""
 
-import copy
-import tempfile
-from pathlib import Path
-
 import pytest
 from asgiref.sync import sync_to_async
-from django.conf import settings
-from django.test import override_settings
 
 from chat.models import Message
-from devtools.redis_server import RedisServer, server_binary
-from devtools.waiting import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def own_redis():
-    """A Redis for this test alone, so it can be stopped and started again."""
-    with tempfile.TemporaryDirectory(prefix="chat-test-redis-") as data_dir:
-        server = RedisServer(server_binary()[0], free_port(), Path(data_dir)).start()
-        layers = copy.deepcopy(settings.CHANNEL_LAYERS)
-        layers["default"]["CONFIG"]["hosts"] = [server.url]
-        with override_settings(CHANNEL_LAYERS=layers, REDIS_URL=server.url):
-            yield server
-        server.stop()
 
 
 async def test_a_message_sent_while_redis_is_down_reaches_everyone(own_redis, connect_room):

@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message
-from chat.tests.conftest import guest_session
+from chat.tests.helpers import guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

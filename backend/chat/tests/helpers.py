@@ -1,9 +1,9 @@
+"""Helpers for the backend tests: a JSON WebSocket client, sessions of guests and users."""
+
 import asyncio
 import json
 import secrets
-from urllib.parse import quote
 
-import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -117,30 +117,3 @@ def user_session(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-@pytest.fixture
-async def connect_room():
-    """Open a chat WebSocket to a room and read its history up to ``ready``.
-
-    ``session`` is a session key to send as the cookie; every client is closed
-    after the test.
-    """
-    clients: list[ChatClient] = []
-
-    async def connect(
-        room: str, *, query: str = "", session: str | None = None, headers=None
-    ) -> ChatClient:
-        if headers is None:
-            headers = [ORIGIN, HOST] + ([session_cookie(session)] if session else [])
-        path = f"/ws/chat/{quote(room)}/" + (f"?{query}" if query else "")
-        client = ChatClient(path, headers)
-        connected, _ = await client.connect()
-        assert connected, f"could not connect to room {room!r}"
-        clients.append(client)
-        await client.read_until_ready()
-        return client
-
-    yield connect
-    for client in clients:
-        await client.close()

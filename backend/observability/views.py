@@ -1,0 +1,59 @@
+"""Health checks and metrics for load balancers and Prometheus."""
+
+import os
+import time
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from chat.redis_client import redis_client
+from observability.metrics import REDIS_ROUNDTRIP
+
+
+@require_GET
+def healthz(request):
+    """The process is alive and serving requests."""
+    return JsonResponse({"status": "ok"})
+
+
+def _database_roundtrip() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+@require_GET
+async def readyz(request):
+    """The database and Redis both answer: 200, or 503 naming the part that doesn't."""
+    checks: dict[str, str] = {}
+    try:
+        await sync_to_async(_database_roundtrip)()
+        checks["database"] = "ok"
+    except Exception as exc:
+        checks["database"] = f"unavailable: {exc}"
+    try:
+        started = time.perf_counter()
+        await redis_client().ping()
+        REDIS_ROUNDTRIP.set(time.perf_counter() - started)
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"unavailable: {exc}"
+    ready = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+    )
+
+
+@require_GET
+def metrics(request):
+    """Prometheus text format, summed over worker processes when there are several."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
