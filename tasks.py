@@ -15,7 +15,7 @@ DATA = REPO / ".data"
 sys.path.insert(0, str(BACKEND))
 
 from devtools.browser import HOW_TO_GET_CHROMIUM, chromium_executable  # noqa: E402
-from devtools.daphne_server import DaphneServer  # noqa: E402
+from devtools.chat_server import ChatServer  # noqa: E402
 from devtools.redis_server import RedisServer, redis_ping, server_binary  # noqa: E402
 from devtools.waiting import wait_until  # noqa: E402
 
@@ -90,7 +90,7 @@ def dev(c, host="127.0.0.1", port=8000):
     env = _dev_env()
     redis_url, started = _ensure_redis(c)
     env["REDIS_URL"] = redis_url
-    server = DaphneServer(host, int(port), env)
+    server = ChatServer(host, int(port), env)
     try:
         with c.cd(str(BACKEND)):
             _manage(c, "migrate", "--no-input", env=env)
@@ -99,6 +99,42 @@ def dev(c, host="127.0.0.1", port=8000):
         server.process.wait()
     except KeyboardInterrupt:
         print("\nStopping.")
+    finally:
+        server.stop()
+        if started is not None:
+            started.stop()
+
+
+@task(
+    help={
+        "host": "address to listen on",
+        "port": "port to listen on",
+        "workers": "Daphne processes sharing the port (default: one per CPU core)",
+    }
+)
+def serve(c, host="127.0.0.1", port=8000, workers=0):
+    """Run in production mode: DEBUG off, static files collected, N workers on one port."""
+    env = {"DJANGO_DEBUG": "0"}
+    if not os.environ.get("DJANGO_SECRET_KEY"):
+        print("DJANGO_SECRET_KEY is not set: using the development key in .data/.")
+        env["DJANGO_SECRET_KEY"] = _dev_env()["DJANGO_SECRET_KEY"]
+    metrics_dir = DATA / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    redis_url, started = _ensure_redis(c)
+    env["REDIS_URL"] = redis_url
+    workers = int(workers) or os.cpu_count() or 1
+    server = ChatServer(host, int(port), env, workers=workers)
+    try:
+        with c.cd(str(BACKEND)):
+            _manage(c, "migrate", "--no-input", env=env)
+            _manage(c, "collectstatic", "--no-input", "-v", "0", env=env)
+        server.start()
+        print(f"Chat: http://{host}:{port}/chat/ with {workers} worker(s) (Ctrl-C stops it)")
+        server.process.wait()
+    except KeyboardInterrupt:
+        print("\nStopping: open pages are told to reconnect (close code 1012).")
     finally:
         server.stop()
         if started is not None:
@@ -239,7 +275,7 @@ def deps_install(c):
     c.run(f"{PYTHON} -m pip install -r {REPO / 'requirements' / 'dev.txt'}")
 
 
-ns = Collection(dev, migrate, manage, lint, format_code)
+ns = Collection(dev, serve, migrate, manage, lint, format_code)
 ns.add_collection(Collection("redis", redis_start, redis_stop, redis_status))
 ns.add_collection(Collection("test", test_all, test_backend, test_e2e))
 ns.add_collection(Collection("deps", deps_compile, deps_install))

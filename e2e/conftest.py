@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from devtools.browser import CHROMIUM_ARGS, HOW_TO_GET_CHROMIUM, chromium_executable
-from devtools.daphne_server import BACKEND_DIR, DaphneServer
+from devtools.chat_server import BACKEND_DIR, ChatServer
 from devtools.redis_server import RedisServer, server_binary
 from devtools.waiting import free_port
 
@@ -49,7 +49,7 @@ def chat_server(work_dir, redis_server):
         env={**os.environ, **env},
         check=True,
     )
-    server = DaphneServer("127.0.0.1", free_port(), env, log_path=work_dir / "daphne.log")
+    server = ChatServer("127.0.0.1", free_port(), env, log_path=work_dir / "daphne.log")
     server.start()
     yield server
     server.stop()

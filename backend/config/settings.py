@@ -144,6 +144,10 @@ CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 10, minimum=1)
 CHAT_MAX_CONNECTIONS_PER_PERSON = env_int("CHAT_MAX_CONNECTIONS_PER_PERSON", 20)
 CHAT_MAX_CONNECTIONS_PER_IP = env_int("CHAT_MAX_CONNECTIONS_PER_IP", 200)
 
+# A WebSocket client that leaves this much unread is cut off (close code 4408)
+# and resumes from history when it reconnects.
+CHAT_SEND_BUFFER_MAX_BYTES = env_int("CHAT_SEND_BUFFER_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:index"
 LOGOUT_REDIRECT_URL = "chat:index"

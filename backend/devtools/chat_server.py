@@ -1,4 +1,5 @@
-"""Run the chat server under Daphne as a child process (tests and `invoke dev`)."""
+"""Run the chat server (`config.serve`: Daphne workers) as a child process, for
+`invoke dev`/`invoke serve` and the browser tests."""
 
 import os
 import signal
@@ -23,11 +24,12 @@ def _answers(url: str) -> bool:
 
 
 @dataclass
-class DaphneServer:
+class ChatServer:
     host: str
     port: int
     env: dict[str, str]
     log_path: Path | None = None
+    workers: int = 1
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -36,13 +38,13 @@ class DaphneServer:
 
     def argv(self) -> list[str]:
         return [
-            sys.executable, "-m", "daphne",
-            "--bind", self.host, "--port", str(self.port),
-            "config.asgi:application",
+            sys.executable, "-m", "config.serve",
+            "--host", self.host, "--port", str(self.port),
+            "--workers", str(self.workers),
         ]  # fmt: skip
 
-    def start(self, timeout: float = 30) -> "DaphneServer":
-        """Start Daphne and wait until the room index answers."""
+    def start(self, timeout: float = 30) -> "ChatServer":
+        """Start Daphne and wait until it answers /healthz."""
         output = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         self.process = subprocess.Popen(
             self.argv(),
@@ -58,7 +60,7 @@ class DaphneServer:
         def ready() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Daphne exited with code {self.process.returncode}")
-            return _answers(self.base_url + "/chat/")
+            return _answers(self.base_url + "/healthz")
 
         wait_until(ready, timeout=timeout, what=f"Daphne on {self.base_url}")
         return self

@@ -1,0 +1,177 @@
+"""Production serving: N Daphne workers sharing one listening socket.
+
+    python -m config.serve --host 0.0.0.0 --port 8000 --workers 2
+
+The parent process binds the port, starts the workers with the socket's file
+descriptor (Daphne's ``fd:`` endpoint), restarts a worker that crashes, and on
+SIGTERM or Ctrl-C asks every worker to stop. A stopping worker stops accepting
+connections and closes its WebSockets with code 1012 (service restart), so the
+pages reconnect, to another worker or to the restarted server, and resume.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+logger = logging.getLogger("config.serve")
+
+CLOSE_SERVICE_RESTART = 1012
+CLOSE_TOO_SLOW = 4408
+CLOSE_GRACE_SECONDS = 1.0
+STOP_TIMEOUT_SECONDS = 20
+
+
+def run_worker(fd: int) -> None:
+    """One Daphne process serving the inherited socket ``fd``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from daphne.server import Server  # installs Twisted's asyncio reactor first
+    from daphne.ws_protocol import WebSocketProtocol
+    from django.conf import settings
+    from twisted.internet import reactor, task
+
+    from config.asgi import application
+
+    send_buffer_max = settings.CHAT_SEND_BUFFER_MAX_BYTES
+
+    class BoundedWebSocketProtocol(WebSocketProtocol):
+        """Cuts off a client that doesn't read its frames, instead of buffering forever.
+
+        The close code (4408) tells the page to reconnect and resume from history,
+        so the slow reader loses nothing and costs bounded memory.
+        """
+
+        def serverSend(self, content, binary=False):
+            if self.state != self.STATE_OPEN:
+                return
+            if _buffered_bytes(self.transport) > send_buffer_max:
+                logger.warning("cutting off a WebSocket client that is not reading")
+                self.serverClose(code=CLOSE_TOO_SLOW)
+                return
+            super().serverSend(content, binary)
+
+    class GracefulServer(Server):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.ports = []
+
+        def listen_success(self, port) -> None:
+            self.ports.append(port)
+            super().listen_success(port)
+
+        def close_websockets(self):
+            """Before shutdown: stop accepting, close every WebSocket with 1012."""
+            for port in self.ports:
+                port.stopListening()
+            open_sockets = [
+                protocol
+                for protocol in list(self.connections)
+                if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN
+            ]
+            for protocol in open_sockets:
+                protocol.serverClose(code=CLOSE_SERVICE_RESTART)
+            logger.info("closed %d WebSockets with 1012", len(open_sockets))
+            # Give the close frames time to leave before the reactor stops.
+            return task.deferLater(reactor, CLOSE_GRACE_SECONDS, lambda: None)
+
+    server = GracefulServer(
+        application=application,
+        endpoints=[f"fd:fileno={fd}"],
+        signal_handlers=True,
+        websocket_timeout=-1,
+        # Names the worker in every response's Server header (handy behind a load balancer).
+        server_name=f"chat-worker-{os.getpid()}",
+    )
+    # Registered before Daphne's own shutdown work, so it runs first.
+    reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)
+    server.ready_callable = lambda: setattr(server.ws_factory, "protocol", BoundedWebSocketProtocol)
+    server.run()
+
+
+def _buffered_bytes(transport) -> int:
+    """Bytes written to a Twisted TCP transport that the kernel hasn't taken yet."""
+    buffered = getattr(transport, "dataBuffer", b"")
+    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def supervise(host: str, port: int, workers: int) -> int:
+    """Bind, start ``workers`` workers, keep them running until SIGTERM/SIGINT."""
+    sock = _listening_socket(host, port)
+    fd = sock.fileno()
+    argv = [sys.executable, "-m", "config.serve", "--fd", str(fd)]
+    children: list[subprocess.Popen] = []
+    stopping = False
+
+    def spawn() -> subprocess.Popen:
+        return subprocess.Popen(argv, pass_fds=(fd,))
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    children.extend(spawn() for _ in range(workers))
+    print(f"Serving on http://{host}:{port}/ with {workers} worker(s)", flush=True)
+    while not stopping:
+        for index, child in enumerate(children):
+            if child.poll() is not None and not stopping:
+                logger.warning("worker %s exited with %s; restarting", child.pid, child.returncode)
+                _mark_dead(child.pid)
+                children[index] = spawn()
+        time.sleep(0.2)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        _mark_dead(child.pid)
+    sock.close()
+    return 0
+
+
+def _mark_dead(pid: int) -> None:
+    """Drop a finished worker's live gauges from the shared metrics folder."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # worker mode
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    if args.fd is not None:
+        run_worker(args.fd)
+        return 0
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return supervise(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
