@@ -83,6 +83,24 @@ def seed_messages(chat_server):
     return seed
 
 
+@pytest.fixture
+def start_server(chat_server, work_dir):
+    """Start another server on the same database and Redis: more workers, other settings."""
+    started: list[ChatServer] = []
+
+    def start(workers: int = 1, **env: str) -> ChatServer:
+        log = work_dir / f"server-{len(started)}.log"
+        server = ChatServer(
+            "127.0.0.1", free_port(), {**chat_server.env, **env}, log_path=log, workers=workers
+        )
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def base_url(chat_server):
     return chat_server.base_url

@@ -60,11 +60,45 @@ def _identity_of_scope(scope) -> Identity:
     return identity
 
 
+class Delivered:
+    """The message seqs a connection has been sent: every one up to ``through``,
+    and the few above it that arrived early (broadcasts from several server
+    processes can arrive out of order)."""
+
+    def __init__(self) -> None:
+        self.through = 0
+        self.above: set[int] = set()
+
+    def start_after(self, seq: int) -> None:
+        """Nothing up to ``seq`` is owed to this connection (it has it, or didn't ask)."""
+        self.through = max(self.through, seq)
+        self._settle()
+
+    def has(self, seq: int) -> bool:
+        return seq <= self.through or seq in self.above
+
+    def add(self, seq: int) -> None:
+        if seq > self.through:
+            self.above.add(seq)
+            self._settle()
+
+    @property
+    def highest(self) -> int:
+        return max(self.above, default=self.through)
+
+    def _settle(self) -> None:
+        self.above = {seq for seq in self.above if seq > self.through}
+        while self.through + 1 in self.above:
+            self.through += 1
+            self.above.discard(self.through)
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     """One browser tab in one room.
 
-    It keeps ``sent_seq``, the highest message seq this connection has sent, so
-    a live broadcast it already replayed from history is not sent twice.
+    ``delivered`` records which message seqs this connection has been sent, so
+    a live broadcast it already got from history is not sent twice, and one
+    that arrives out of order is still sent once.
     """
 
     room_name: str | None = None
@@ -88,7 +122,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 CLOSE_TOO_MANY,
             )
             return
-        self.sent_seq = 0
+        self.delivered = Delivered()
         self.send_lock = asyncio.Lock()
         rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
         self.bucket = TokenBucket(rate, burst)
@@ -281,21 +315,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _send_message_frame(self, seq: int, text: str, *, force: bool = False) -> None:
         async with self.send_lock:
-            if seq <= self.sent_seq and not force:
+            if self.delivered.has(seq) and not force:
                 return
             await self.send(text_data=text)
             metrics.MESSAGES_DELIVERED.inc()
-            self.sent_seq = max(self.sent_seq, seq)
+            self.delivered.add(seq)
 
     async def _send_messages(self, messages, *, skip_sent: bool = False) -> int:
         """Send stored messages; returns how many were sent."""
         sent = 0
         async with self.send_lock:
             for message in messages:
-                if skip_sent and message.seq <= self.sent_seq:
+                if skip_sent and self.delivered.has(message.seq):
                     continue
                 await self.send(text_data=events.event_encode(events.message_event(message)))
-                self.sent_seq = max(self.sent_seq, message.seq)
+                self.delivered.add(message.seq)
                 sent += 1
         metrics.MESSAGES_DELIVERED.inc(sent)
         return sent
@@ -308,12 +342,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             except FrameError as exc:
                 await self._send_error(exc)
             else:
+                self.delivered.start_after(after)
                 await self._replay_after(after)
                 return
         messages = await database_sync_to_async(selectors.room_history)(room_name=self.room_name)
         await self._send_messages(messages)
-        last_seq = messages[-1].seq if messages else 0
-        await self.send(text_data=events.event_encode(events.ready_event(last_seq)))
+        self.delivered.start_after(messages[-1].seq if messages else 0)
+        await self.send(text_data=events.event_encode(events.ready_event(self.delivered.highest)))
 
     async def _replay_after(self, after: int) -> None:
         messages, truncated = await database_sync_to_async(selectors.room_messages_after)(
@@ -322,14 +357,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         metrics.RESUMES.inc()
         metrics.REPLAYED.inc(await self._send_messages(messages))
         last_seq = messages[-1].seq if messages else after
-        ready = events.ready_event(max(last_seq, self.sent_seq), truncated=truncated)
+        ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=truncated)
         await self.send(text_data=events.event_encode(ready))
 
     async def _catch_up(self) -> None:
         for delay in CATCH_UP_DELAYS:
             await asyncio.sleep(delay)
             messages, _ = await database_sync_to_async(selectors.room_messages_after)(
-                room_name=self.room_name, after=self.sent_seq, limit=settings.CHAT_REPLAY_MAX
+                room_name=self.room_name,
+                after=self.delivered.through,
+                limit=settings.CHAT_REPLAY_MAX,
             )
             metrics.REPLAYED.inc(await self._send_messages(messages, skip_sent=True))
         # Redis may have lost who is here; re-register and resend the list.

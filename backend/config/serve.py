@@ -10,6 +10,7 @@ pages reconnect, to another worker or to the restarted server, and resume.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -22,6 +23,9 @@ logger = logging.getLogger("config.serve")
 
 CLOSE_SERVICE_RESTART = 1012
 CLOSE_TOO_SLOW = 4408
+KERNEL_SEND_BUFFER = 64 * 1024
+SLOW_CLOSE_TIMEOUT_SECONDS = 30
+SLOW_GRACE_SECONDS = 2.0
 CLOSE_GRACE_SECONDS = 1.0
 STOP_TIMEOUT_SECONDS = 20
 
@@ -41,18 +45,43 @@ def run_worker(fd: int) -> None:
     class BoundedWebSocketProtocol(WebSocketProtocol):
         """Cuts off a client that doesn't read its frames, instead of buffering forever.
 
-        The close code (4408) tells the page to reconnect and resume from history,
-        so the slow reader loses nothing and costs bounded memory.
+        A client whose unsent frames stay above the bound for SLOW_GRACE_SECONDS
+        (a healthy one drains a burst, such as a replay, well within that), or
+        pass eight times the bound, is closed with 4408. The page then reconnects
+        and resumes from history, so the slow reader loses nothing.
         """
+
+        over_since: float | None = None
+
+        def connectionMade(self):
+            # A fixed kernel send buffer (instead of one that autotunes up to
+            # megabytes) keeps what a stalled client can pin down small and makes
+            # the bound below apply early.
+            with contextlib.suppress(OSError, AttributeError):
+                handle = self.transport.getHandle()
+                handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
+            super().connectionMade()
 
         def serverSend(self, content, binary=False):
             if self.state != self.STATE_OPEN:
                 return
-            if _buffered_bytes(self.transport) > send_buffer_max:
+            if self._too_slow(_buffered_bytes(self.transport)):
                 logger.warning("cutting off a WebSocket client that is not reading")
+                # The close frame queues behind the unsent data: give the client a
+                # while to read up to it before the connection is dropped.
+                self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS
                 self.serverClose(code=CLOSE_TOO_SLOW)
                 return
             super().serverSend(content, binary)
+
+        def _too_slow(self, buffered: int) -> bool:
+            if buffered <= send_buffer_max:
+                self.over_since = None
+                return False
+            now = time.monotonic()
+            if self.over_since is None:
+                self.over_since = now
+            return buffered > 8 * send_buffer_max or now - self.over_since > SLOW_GRACE_SECONDS
 
     class GracefulServer(Server):
         def __init__(self, *args, **kwargs) -> None:
@@ -73,7 +102,11 @@ def run_worker(fd: int) -> None:
                 if isinstance(protocol, WebSocketProtocol) and protocol.state == protocol.STATE_OPEN
             ]
             for protocol in open_sockets:
-                protocol.serverClose(code=CLOSE_SERVICE_RESTART)
+                # sendClose() only takes 1000 and 3000-4999; 1012 ("service
+                # restart", RFC 6455's registry) goes out as a raw close frame.
+                protocol.sendCloseFrame(
+                    code=CLOSE_SERVICE_RESTART, reasonUtf8=b"server restart", isReply=False
+                )
             logger.info("closed %d WebSockets with 1012", len(open_sockets))
             # Give the close frames time to leave before the reactor stops.
             return task.deferLater(reactor, CLOSE_GRACE_SECONDS, lambda: None)

@@ -30,6 +30,7 @@
   const TYPING_SEND_EVERY_MS = 2000;
   const TYPING_SHOWN_FOR_MS = 5000;
   const MUTE_MINUTES = 10;
+  const GAP_WAIT_MS = 500;
 
   const rendered = new Map(); // seq -> <li>
   const pending = new Map(); // nonce -> {text, item}
@@ -204,8 +205,17 @@
     }
     advanceLastSeq();
     if (frame.seq > lastSeq + 1 && !resumeAsked && ready) {
-      resumeAsked = send({ type: "resume", after: lastSeq }); // a live message skipped ahead
+      // A live message skipped ahead. Messages from several server processes can
+      // arrive out of order, so give the hole a moment to fill before asking.
+      resumeAsked = true;
+      window.setTimeout(askForGap, GAP_WAIT_MS);
     }
+  }
+
+  function askForGap() {
+    advanceLastSeq();
+    const behind = Array.from(rendered.keys()).some((seq) => seq > lastSeq + 1);
+    resumeAsked = behind && send({ type: "resume", after: lastSeq });
   }
 
   function onDelete(frame) {
