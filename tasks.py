@@ -254,6 +254,27 @@ def test_all(c, lint_=True, backend=True, e2e=True):
         test_e2e(c)
 
 
+# --- benchmark ------------------------------------------------------------------
+
+
+@task(
+    help={
+        "compare": "also run the references: the tutorial's design (floor) and a bare "
+        "websockets broadcaster (ceiling)",
+        "quick": "small sizes: a smoke run that checks nothing is lost",
+        "workers": "the chat's worker processes (default 1)",
+        "json": "where to write the results (default .data/bench/results.json)",
+    }
+)
+def bench(c, compare=False, quick=False, workers=1, json=""):
+    """Measure throughput, latency, loss and memory per connection (see docs/performance.md)."""
+    flags = ["--compare"] if compare else []
+    flags += ["--quick"] if quick else []
+    flags += ["--workers", str(workers), "--json", json or str(DATA / "bench" / "results.json")]
+    with c.cd(str(BACKEND)):
+        c.run(f"{PYTHON} -m bench.run {' '.join(flags)}", pty=False)
+
+
 # --- dependencies ---------------------------------------------------------------
 
 
@@ -275,7 +296,7 @@ def deps_install(c):
     c.run(f"{PYTHON} -m pip install -r {REPO / 'requirements' / 'dev.txt'}")
 
 
-ns = Collection(dev, serve, migrate, manage, lint, format_code)
+ns = Collection(dev, serve, migrate, manage, lint, format_code, bench)
 ns.add_collection(Collection("redis", redis_start, redis_stop, redis_status))
 ns.add_collection(Collection("test", test_all, test_backend, test_e2e))
 ns.add_collection(Collection("deps", deps_compile, deps_install))
