@@ -111,9 +111,19 @@ def run_worker(fd: int) -> None:
             # Give the close frames time to leave before the reactor stops.
             return task.deferLater(reactor, CLOSE_GRACE_SECONDS, lambda: None)
 
+    proxy_headers = (
+        {
+            "proxy_forwarded_address_header": "X-Forwarded-For",
+            "proxy_forwarded_port_header": "X-Forwarded-Port",
+            "proxy_forwarded_proto_header": "X-Forwarded-Proto",
+        }
+        if settings.CHAT_TRUST_PROXY_HEADERS
+        else {}
+    )
     server = GracefulServer(
         application=application,
         endpoints=[f"fd:fileno={fd}"],
+        **proxy_headers,
         signal_handlers=True,
         websocket_timeout=-1,
         # Names the worker in every response's Server header (handy behind a load balancer).

@@ -89,7 +89,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 
-REDIS_URL = env_str("REDIS_URL") or "redis://127.0.0.1:6379/0"
+# One Redis URL, or several separated by commas: the channel layer then shards
+# rooms over all of them; presence and the outage watch use the first.
+REDIS_URLS = env_list("REDIS_URL", ["redis://127.0.0.1:6379/0"]) or ["redis://127.0.0.1:6379/0"]
+REDIS_URL = REDIS_URLS[0]
 # Starts every Redis key and channel name of this deployment (several may share a Redis).
 CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX") or "chat"
 CHANNEL_LAYERS = {
@@ -97,7 +100,7 @@ CHANNEL_LAYERS = {
         # The pub/sub layer subscribes once per group per process and fans out
         # in-process, so no member's queue overflows and drops messages.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": CHAT_REDIS_PREFIX},
+        "CONFIG": {"hosts": REDIS_URLS, "prefix": CHAT_REDIS_PREFIX},
     },
 }
 
@@ -143,6 +146,10 @@ CHAT_RATE_LIMIT = env_float("CHAT_RATE_LIMIT", 5.0)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 10, minimum=1)
 CHAT_MAX_CONNECTIONS_PER_PERSON = env_int("CHAT_MAX_CONNECTIONS_PER_PERSON", 20)
 CHAT_MAX_CONNECTIONS_PER_IP = env_int("CHAT_MAX_CONNECTIONS_PER_IP", 200)
+
+# Behind a reverse proxy (nginx): take the client's address from X-Forwarded-For,
+# so per-IP connection caps see people, not the proxy. Never on without a proxy.
+CHAT_TRUST_PROXY_HEADERS = env_bool("CHAT_TRUST_PROXY_HEADERS", False)
 
 # A WebSocket client that leaves this much unread is cut off (close code 4408)
 # and resumes from history when it reconnects.
