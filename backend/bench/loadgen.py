@@ -71,9 +71,10 @@ def room_url(base_url: str, room: str) -> str:
 
 
 async def open_clients(base_url: str, room: str, count: int) -> tuple[list, float]:
-    """Open ``count`` connections (at most 100 at a time); returns them and the connect rate."""
+    """Open ``count`` connections (at most 20 handshakes at a time); returns them and the
+    connect rate."""
     started = time.perf_counter()
-    limit = asyncio.Semaphore(100)
+    limit = asyncio.Semaphore(20)
 
     async def one():
         async with limit:

@@ -46,10 +46,24 @@ class PostResult:
     broadcast: bool  # False: stored, but Redis could not fan it out right now
 
 
-def _message_existing(room: Room, identity: Identity, nonce: str | None) -> Message | None:
+def _message_existing(room_id: int, identity: Identity, nonce: str | None) -> Message | None:
     if nonce is None:
         return None
-    return Message.objects.filter(room=room, sender_key=identity.key, nonce=nonce).first()
+    return Message.objects.filter(room_id=room_id, sender_key=identity.key, nonce=nonce).first()
+
+
+class _RoomGone(Exception):
+    pass
+
+
+# Room ids by name, so posting doesn't look the room up every time.
+_room_ids: dict[str, int] = {}
+
+
+def _room_id(room_name: str) -> int:
+    if room_name not in _room_ids:
+        _room_ids[room_name] = Room.objects.get_or_create(name=room_name)[0].pk
+    return _room_ids[room_name]
 
 
 def message_store(*, room_name: str, identity: Identity, text: str, nonce: str | None):
@@ -60,17 +74,19 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
     number of processes get consecutive, unique seqs. A nonce the same sender
     already used in the room returns the stored message instead.
     """
-    room, _ = Room.objects.get_or_create(name=room_name)
-    if existing := _message_existing(room, identity, nonce):
+    room_id = _room_id(room_name)
+    if existing := _message_existing(room_id, identity, nonce):
         return existing, False
-    _refuse_if_muted(room, identity)
+    _refuse_if_muted(room_id, identity)
     try:
         with transaction.atomic():
             now = timezone.now()
-            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1, last_message_at=now)
-            seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+            room = Room.objects.filter(pk=room_id, name=room_name)
+            if not room.update(last_seq=F("last_seq") + 1, last_message_at=now):
+                raise _RoomGone
+            seq = room.values_list("last_seq", flat=True).get()
             message = Message.objects.create(
-                room=room,
+                room_id=room_id,
                 seq=seq,
                 author_id=identity.user_id,
                 author_name=identity.name,
@@ -80,17 +96,21 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
                 nonce=nonce,
                 created=now,
             )
+    except _RoomGone:
+        # The room was deleted (in the admin) since its id was cached.
+        del _room_ids[room_name]
+        return message_store(room_name=room_name, identity=identity, text=text, nonce=nonce)
     except IntegrityError:
         # The same nonce raced in from another tab or process; that one won.
-        if existing := _message_existing(room, identity, nonce):
+        if existing := _message_existing(room_id, identity, nonce):
             return existing, False
         raise
     return message, True
 
 
-def _refuse_if_muted(room: Room, identity: Identity) -> None:
+def _refuse_if_muted(room_id: int, identity: Identity) -> None:
     mute = (
-        Mute.objects.filter(room=room, sender_key=identity.key, until__gt=timezone.now())
+        Mute.objects.filter(room_id=room_id, sender_key=identity.key, until__gt=timezone.now())
         .order_by("-until")
         .first()
     )

@@ -126,6 +126,8 @@ def run_worker(fd: int) -> None:
         **proxy_headers,
         signal_handlers=True,
         websocket_timeout=-1,
+        # Under a flood of new connections, a handshake may wait its turn.
+        websocket_connect_timeout=30,
         # Names the worker in every response's Server header (handy behind a load balancer).
         server_name=f"chat-worker-{os.getpid()}",
     )

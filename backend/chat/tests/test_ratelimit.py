@@ -128,7 +128,7 @@ async def _post_when_allowed(client, text: str, nonce: str) -> dict:
         if frame["type"] == "message":
             return frame
         assert frame["code"] == "rate_limited"
-        await asyncio.sleep(frame["retry_after"])
+        await asyncio.sleep(frame["retry_after"] + 0.05)
     raise AssertionError(f"{text!r} was never accepted")
 
 
@@ -140,7 +140,7 @@ async def test_after_a_refusal_later_messages_wait_for_the_refused_one(connect_r
     await alice.send({"message": "second", "nonce": "n2"})  # no token left: refused
     refused = await alice.receive()
     assert (refused["code"], refused["nonce"]) == ("rate_limited", "n2")
-    await asyncio.sleep(refused["retry_after"])  # a token is back now...
+    await asyncio.sleep(refused["retry_after"] + 0.05)  # a token is back now...
     await alice.send({"message": "third", "nonce": "n3"})  # ...but "second" goes first
     refused = await alice.receive()
     assert (refused["code"], refused["nonce"]) == ("rate_limited", "n3")
