@@ -84,25 +84,31 @@ def _manage(c, *args: str, env: dict[str, str] | None = None) -> None:
     c.run(f"{PYTHON} manage.py {' '.join(args)}", env=env or {}, pty=False)
 
 
-@task(help={"host": "address to listen on", "port": "port to listen on"})
-def dev(c, host="127.0.0.1", port=8000):
-    """Run the chat at http://HOST:PORT/chat/ with Redis and migrations taken care of."""
-    env = _dev_env()
+def _run_chat(c, host: str, port: int, env: dict[str, str], *, workers: int, setup) -> None:
+    """Find or start Redis, run the ``setup`` management commands, then serve until
+    Ctrl-C; stop everything started here."""
     redis_url, started = _ensure_redis(c)
-    env["REDIS_URL"] = redis_url
-    server = ChatServer(host, int(port), env)
+    env = {**env, "REDIS_URL": redis_url}
+    server = ChatServer(host, port, env, workers=workers)
     try:
         with c.cd(str(BACKEND)):
-            _manage(c, "migrate", "--no-input", env=env)
-        print(f"Chat: http://{host}:{port}/chat/  (Ctrl-C stops it)")
+            for command in setup:
+                _manage(c, *command, env=env)
         server.start()
+        print(f"Chat: http://{host}:{port}/chat/ with {workers} worker(s) (Ctrl-C stops it)")
         server.process.wait()
     except KeyboardInterrupt:
-        print("\nStopping.")
+        print("\nStopping: open pages are told to reconnect (close code 1012).")
     finally:
         server.stop()
         if started is not None:
             started.stop()
+
+
+@task(help={"host": "address to listen on", "port": "port to listen on"})
+def dev(c, host="127.0.0.1", port=8000):
+    """Run the chat at http://HOST:PORT/chat/ with Redis and migrations taken care of."""
+    _run_chat(c, host, int(port), _dev_env(), workers=1, setup=[("migrate", "--no-input")])
 
 
 @task(
@@ -122,23 +128,9 @@ def serve(c, host="127.0.0.1", port=8000, workers=0):
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    redis_url, started = _ensure_redis(c)
-    env["REDIS_URL"] = redis_url
     workers = int(workers) or os.cpu_count() or 1
-    server = ChatServer(host, int(port), env, workers=workers)
-    try:
-        with c.cd(str(BACKEND)):
-            _manage(c, "migrate", "--no-input", env=env)
-            _manage(c, "collectstatic", "--no-input", "-v", "0", env=env)
-        server.start()
-        print(f"Chat: http://{host}:{port}/chat/ with {workers} worker(s) (Ctrl-C stops it)")
-        server.process.wait()
-    except KeyboardInterrupt:
-        print("\nStopping: open pages are told to reconnect (close code 1012).")
-    finally:
-        server.stop()
-        if started is not None:
-            started.stop()
+    setup = [("migrate", "--no-input"), ("collectstatic", "--no-input", "-v", "0")]
+    _run_chat(c, host, int(port), env, workers=workers, setup=setup)
 
 
 @task

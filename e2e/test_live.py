@@ -2,69 +2,61 @@
 
 import re
 
+import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 from e2e.pages import GuestNamePage, IndexPage, RoomPage
 
 
-def _person(browser: Browser, base_url: str, name: str) -> BrowserContext:
-    """A browser of its own for one guest who picked ``name``."""
-    context = browser.new_context(base_url=base_url)
-    page = context.new_page()
-    GuestNamePage(page).choose(name)
-    page.close()
-    return context
+@pytest.fixture
+def alice_and_bob(browser: Browser, base_url: str):
+    """Two people, each in a browser of their own, as guests named Alice and Bob."""
+    contexts = []
+    for name in ("Alice", "Bob"):
+        context = browser.new_context(base_url=base_url)
+        page = context.new_page()
+        GuestNamePage(page).choose(name)
+        page.close()
+        contexts.append(context)
+    yield contexts
+    for context in contexts:
+        context.close()
 
 
-def test_people_see_each_other_once_and_leaving_updates_the_list(browser: Browser, base_url: str):
-    alice_browser = _person(browser, base_url, "Alice")
-    bob_browser = _person(browser, base_url, "Bob")
-    try:
-        alice = RoomPage(alice_browser.new_page()).open("presence")
-        bob = RoomPage(bob_browser.new_page()).open("presence")
-        alice.expect_people("Alice", "Bob")
-        bob.expect_people("Alice", "Bob")
-        second_tab = RoomPage(bob_browser.new_page()).open("presence")
-        second_tab.expect_people("Alice", "Bob")
-        alice.expect_people("Alice", "Bob")  # two tabs of Bob count once
-        second_tab.page.close()
-        alice.expect_people("Alice", "Bob")  # Bob still has a tab open
-        bob.page.close()
-        alice.expect_people("Alice")
-    finally:
-        alice_browser.close()
-        bob_browser.close()
+def test_people_see_each_other_once_and_leaving_updates_the_list(alice_and_bob):
+    alice_browser, bob_browser = alice_and_bob
+    alice = RoomPage(alice_browser.new_page()).open("presence")
+    bob = RoomPage(bob_browser.new_page()).open("presence")
+    alice.expect_people("Alice", "Bob")
+    bob.expect_people("Alice", "Bob")
+    second_tab = RoomPage(bob_browser.new_page()).open("presence")
+    second_tab.expect_people("Alice", "Bob")
+    alice.expect_people("Alice", "Bob")  # two tabs of Bob count once
+    second_tab.page.close()
+    alice.expect_people("Alice", "Bob")  # Bob still has a tab open
+    bob.page.close()
+    alice.expect_people("Alice")
 
 
-def test_typing_shows_to_others_and_clears_when_sent(browser: Browser, base_url: str):
-    alice_browser = _person(browser, base_url, "Alice")
-    bob_browser = _person(browser, base_url, "Bob")
-    try:
-        alice = RoomPage(alice_browser.new_page()).open("typing")
-        bob = RoomPage(bob_browser.new_page()).open("typing")
-        alice.type_without_sending("hello the")
-        expect(bob.typing).to_have_text("Alice is typing…")
-        expect(alice.typing).to_have_text("")
-        alice.input.press("Enter")
-        bob.expect_delivered("hello the")
-        expect(bob.typing).to_have_text("")
-    finally:
-        alice_browser.close()
-        bob_browser.close()
+def test_typing_shows_to_others_and_clears_when_sent(alice_and_bob):
+    alice_browser, bob_browser = alice_and_bob
+    alice = RoomPage(alice_browser.new_page()).open("typing")
+    bob = RoomPage(bob_browser.new_page()).open("typing")
+    alice.type_without_sending("hello the")
+    expect(bob.typing).to_have_text("Alice is typing…")
+    expect(alice.typing).to_have_text("")
+    alice.input.press("Enter")
+    bob.expect_delivered("hello the")
+    expect(bob.typing).to_have_text("")
 
 
-def test_typing_expires_on_its_own(browser: Browser, base_url: str):
-    alice_browser = _person(browser, base_url, "Alice")
-    bob_browser = _person(browser, base_url, "Bob")
-    try:
-        alice = RoomPage(alice_browser.new_page()).open("typing-expiry")
-        bob = RoomPage(bob_browser.new_page()).open("typing-expiry")
-        alice.type_without_sending("thinking")
-        expect(bob.typing).to_have_text("Alice is typing…")
-        expect(bob.typing).to_have_text("", timeout=8000)
-    finally:
-        alice_browser.close()
-        bob_browser.close()
+def test_typing_expires_on_its_own(alice_and_bob):
+    alice_browser, bob_browser = alice_and_bob
+    alice = RoomPage(alice_browser.new_page()).open("typing-expiry")
+    bob = RoomPage(bob_browser.new_page()).open("typing-expiry")
+    alice.type_without_sending("thinking")
+    expect(bob.typing).to_have_text("Alice is typing…")
+    expect(bob.typing).to_have_text("", timeout=8000)
 
 
 def test_the_directory_lists_a_room_with_its_online_count(context: BrowserContext):
@@ -92,21 +84,14 @@ def test_a_deleted_message_disappears_in_the_other_tab(context: BrowserContext):
     reader.expect_delivered("keep me")
 
 
-def test_others_messages_have_no_delete_button(browser: Browser, base_url: str):
-    alice_browser = _person(browser, base_url, "Alice")
-    bob_browser = _person(browser, base_url, "Bob")
-    try:
-        alice = RoomPage(alice_browser.new_page()).open("no-delete")
-        bob = RoomPage(bob_browser.new_page()).open("no-delete")
-        alice.send("mine")
-        bob.expect_delivered("mine")
-        expect(bob.message("mine").get_by_role("button")).to_have_count(0)
-        expect(
-            alice.message("mine").get_by_role("button", name="Delete this message")
-        ).to_be_visible()
-    finally:
-        alice_browser.close()
-        bob_browser.close()
+def test_others_messages_have_no_delete_button(alice_and_bob):
+    alice_browser, bob_browser = alice_and_bob
+    alice = RoomPage(alice_browser.new_page()).open("no-delete")
+    bob = RoomPage(bob_browser.new_page()).open("no-delete")
+    alice.send("mine")
+    bob.expect_delivered("mine")
+    expect(bob.message("mine").get_by_role("button")).to_have_count(0)
+    expect(alice.message("mine").get_by_role("button", name="Delete this message")).to_be_visible()
 
 
 def test_flooding_shows_the_rate_limit_notice_and_loses_nothing(page):

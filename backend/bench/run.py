@@ -20,7 +20,7 @@ from pathlib import Path
 from bench import loadgen
 from devtools.chat_server import BACKEND_DIR, ChatServer
 from devtools.redis_server import RedisServer, server_binary
-from devtools.waiting import free_port, port_open, wait_until
+from devtools.waiting import free_port, port_open, stop_process, wait_until
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,7 @@ class Reference:
         return [self.process.pid]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 def _children(pid: int) -> list[int]:

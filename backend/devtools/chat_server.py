@@ -10,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.waiting import wait_until
+from devtools.waiting import stop_process, wait_until
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,13 +66,6 @@ class ChatServer:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, sig, timeout=30)
         self.process = None

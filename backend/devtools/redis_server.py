@@ -9,7 +9,7 @@ from pathlib import Path
 
 import redis
 
-from devtools.waiting import wait_until
+from devtools.waiting import stop_process, wait_until
 
 
 def redis_ping(url: str, timeout: float = 0.5) -> bool:
@@ -104,15 +104,8 @@ class RedisServer:
 
     def stop(self) -> None:
         """Stop the child process started by ``start``."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process)
         self.process = None
 
     def stop_daemon(self) -> bool:

@@ -1,6 +1,8 @@
 """Wait on a condition with a deadline, and find free ports."""
 
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -26,3 +28,14 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Send ``sig`` (SIGTERM by default), wait up to ``timeout``, then kill."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
