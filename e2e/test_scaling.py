@@ -107,9 +107,10 @@ def test_a_slow_reader_is_cut_off_and_then_resumes_with_everything(start_server)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((server.host, server.port))
         slow = await Client.connect(server.base_url, "slow", max_queue=1, sock=sock)
-        writer = await Client.connect(server.base_url, "slow")
-        for n in range(count):
+        writer = await Client.connect(server.base_url, "slow", max_queue=None)  # reads all
+        for n in range(count):  # over about 3 s: longer than the bound's grace period
             await writer.send({"message": f"{n} {big}", "nonce": str(n)})
+            await asyncio.sleep(0.012)
         await writer.until(lambda f: f["type"] == "message" and f["seq"] == count, timeout=60)
         with pytest.raises(websockets.ConnectionClosed) as closed:
             while True:
