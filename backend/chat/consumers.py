@@ -72,6 +72,7 @@ class Delivered:
     def start_after(self, seq: int) -> None:
         """Nothing up to ``seq`` is owed to this connection (it has it, or didn't ask)."""
         self.through = max(self.through, seq)
+        self.above = {above for above in self.above if above > self.through}
         self._settle()
 
     def has(self, seq: int) -> bool:
@@ -87,7 +88,6 @@ class Delivered:
         return max(self.above, default=self.through)
 
     def _settle(self) -> None:
-        self.above = {seq for seq in self.above if seq > self.through}
         while self.through + 1 in self.above:
             self.through += 1
             self.above.discard(self.through)

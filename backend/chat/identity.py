@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
+from chat.rooms import is_name_char
+
 GUEST_ID_SESSION_KEY = "chat_guest_id"
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
 DISPLAY_NAME_MAX_LENGTH = 32
@@ -61,8 +63,7 @@ def display_name_clean(raw: str) -> str:
             f"this one has {len(name)}."
         )
     for char in name:
-        category = unicodedata.category(char)
-        if not (category[0] in "LM" or category == "Nd" or char in _NAME_PUNCTUATION):
+        if not is_name_char(char, _NAME_PUNCTUATION):
             raise InvalidDisplayName(
                 "Names may contain letters, digits, spaces, “-”, “_” and “.”; "
                 f"“{char}” can't be used."

@@ -11,10 +11,11 @@ class InvalidRoomName(ValueError):
     """A room name that can't be used; ``str(error)`` says why, for people."""
 
 
-def _is_allowed(char: str) -> bool:
-    # Letters and combining marks of any script, decimal digits, and "-_.".
+def is_name_char(char: str, punctuation: frozenset[str] = _PUNCTUATION_ALLOWED) -> bool:
+    """Letters and combining marks of any script, decimal digits, and ``punctuation``
+    (the rule for room names, and with a space added, for display names)."""
     category = unicodedata.category(char)
-    return category[0] in "LM" or category == "Nd" or char in _PUNCTUATION_ALLOWED
+    return category[0] in "LM" or category == "Nd" or char in punctuation
 
 
 def _describe(char: str) -> str:
@@ -42,7 +43,7 @@ def room_name_clean(raw: str) -> str:
             f"this one has {len(name)}."
         )
     for char in name:
-        if not _is_allowed(char):
+        if not is_name_char(char):
             raise InvalidRoomName(
                 "Room names may contain only letters, digits, “-”, “_” and “.”; "
                 f"{_describe(char)} can't be used."
