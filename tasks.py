@@ -255,13 +255,15 @@ def test_all(c, lint_=True, backend=True, e2e=True):
         "websockets broadcaster (ceiling)",
         "quick": "small sizes: a smoke run that checks nothing is lost",
         "workers": "the chat's worker processes (default 1)",
+        "only": "comma-separated scenarios to run: burst, steady, idle (default all)",
         "json": "where to write the results (default .data/bench/results.json)",
     }
 )
-def bench(c, compare=False, quick=False, workers=1, json=""):
+def bench(c, compare=False, quick=False, workers=1, only="", json=""):
     """Measure throughput, latency, loss and memory per connection (see docs/performance.md)."""
     flags = ["--compare"] if compare else []
     flags += ["--quick"] if quick else []
+    flags += [f"--only={name}" for name in only.split(",") if name]
     flags += ["--workers", str(workers), "--json", json or str(DATA / "bench" / "results.json")]
     with c.cd(str(BACKEND)):
         c.run(f"{PYTHON} -m bench.run {' '.join(flags)}", pty=False)

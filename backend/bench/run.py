@@ -1,6 +1,6 @@
 """Run the benchmark: start Redis and the servers, run the scenarios, print and save.
 
-    python -m bench.run [--compare] [--quick] [--workers N] [--json PATH]
+    python -m bench.run [--compare] [--quick] [--workers N] [--only SCENARIO] [--json PATH]
 
 Exits with status 1 when the chat loses or duplicates a delivery.
 """
@@ -72,17 +72,28 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-async def _scenarios(name: str, base_url: str, pids: list[int], sizes: Sizes) -> list:
-    burst = await loadgen.broadcast_run(
-        name, "burst", base_url, clients=sizes.burst_clients, senders=sizes.burst_senders,
-        messages=sizes.burst_messages, rate=None,
-    )  # fmt: skip
-    steady = await loadgen.broadcast_run(
-        name, "steady", base_url, clients=sizes.steady_clients, senders=sizes.steady_senders,
-        messages=sizes.steady_messages, rate=sizes.steady_rate,
-    )  # fmt: skip
-    idle = await loadgen.idle_run(name, base_url, connections=sizes.idle_connections, pids=pids)
-    return [burst, steady, idle]
+SCENARIOS = ("burst", "steady", "idle")
+
+
+async def _scenarios(
+    name: str, base_url: str, pids: list[int], sizes: Sizes, only: list[str]
+) -> list:
+    results = []
+    if "burst" in only:
+        results.append(await loadgen.broadcast_run(
+            name, "burst", base_url, clients=sizes.burst_clients, senders=sizes.burst_senders,
+            messages=sizes.burst_messages, rate=None,
+        ))  # fmt: skip
+    if "steady" in only:
+        results.append(await loadgen.broadcast_run(
+            name, "steady", base_url, clients=sizes.steady_clients, senders=sizes.steady_senders,
+            messages=sizes.steady_messages, rate=sizes.steady_rate,
+        ))  # fmt: skip
+    if "idle" in only:
+        results.append(
+            await loadgen.idle_run(name, base_url, connections=sizes.idle_connections, pids=pids)
+        )
+    return results
 
 
 def _table(results: list[loadgen.Result]) -> str:
@@ -125,8 +136,12 @@ def main() -> int:
     parser.add_argument("--compare", action="store_true", help="also run the two references")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     parser.add_argument("--workers", type=int, default=1, help="the chat's worker processes")
+    parser.add_argument(
+        "--only", action="append", choices=SCENARIOS, help="run this scenario (repeatable)"
+    )
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
     args = parser.parse_args()
+    only = args.only or list(SCENARIOS)
     sizes = QUICK if args.quick else Sizes()
 
     results: list[loadgen.Result] = []
@@ -156,7 +171,7 @@ def main() -> int:
             try:
                 print(f"chat ({args.workers} worker(s))…", flush=True)
                 pids = _children(chat.process.pid)
-                results += asyncio.run(_scenarios("chat", chat.base_url, pids, sizes))
+                results += asyncio.run(_scenarios("chat", chat.base_url, pids, sizes, only))
             finally:
                 chat.stop()
             if args.compare:
@@ -173,7 +188,8 @@ def main() -> int:
                         {"REDIS_URL": redis.url, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"},
                     )  # fmt: skip
                     try:
-                        results += asyncio.run(_scenarios(name, ref.base_url, ref.pids, sizes))
+                        scenarios = _scenarios(name, ref.base_url, ref.pids, sizes, only)
+                        results += asyncio.run(scenarios)
                     finally:
                         ref.stop()
         finally:

@@ -4,10 +4,12 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import secrets
 import time
 from collections import deque
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -15,6 +17,7 @@ from observability import metrics
 
 from chat import events, frames, selectors, services
 from chat.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
+from chat.hub import group_send, hub
 from chat.identity import Identity, identity_of
 from chat.presence import announce, person_public, presence
 from chat.ratelimit import (
@@ -96,14 +99,36 @@ class Delivered:
 class ChatConsumer(AsyncWebsocketConsumer):
     """One browser tab in one room.
 
+    Broadcasts reach it through the process's hub (chat.hub), not through a
+    channel of its own: ``group_message`` is called for each. Until its
+    history is sent they are held, so the page gets history first.
+
     ``delivered`` records which message seqs this connection has been sent, so
     a live broadcast it already got from history is not sent twice, and one
     that arrives out of order is still sent once.
     """
 
+    # The hub is the process's member of the channel layer; a connection
+    # needs no channel (nor the subscription and task that come with one).
+    channel_layer_alias = None
+
     room_name: str | None = None
     groups_joined: tuple[str, ...] = ()
     counted: tuple[tuple, ...] = ()
+    held: list[dict] | None = None
+
+    async def dispatch(self, message: dict) -> None:
+        """Run the handler of ``message["type"]`` (connect, a frame, disconnect).
+
+        Channels' own dispatch first closes stale database connections on the
+        database thread, a thread hop per frame that queues behind message
+        writes. Every database call here goes through database_sync_to_async,
+        which does that itself, so the hop is skipped.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         try:
@@ -112,7 +137,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._refuse("invalid_room", str(exc), CLOSE_INVALID_ROOM)
             return
         self.log = logging.LoggerAdapter(
-            logger, {"room": self.room_name, "connection": self.channel_name[-12:]}
+            logger, {"room": self.room_name, "connection": secrets.token_hex(6)}
         )
         self.identity = await _identity_of_scope(self.scope)
         if not self._count_connection():
@@ -123,7 +148,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
             return
         self.delivered = Delivered()
-        self.send_lock = asyncio.Lock()
+        self.held = []
+        self.background: set[asyncio.Task] = set()
         rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
         self.bucket = TokenBucket(rate, burst)
         self.person_bucket = person_buckets.acquire(self.identity.key, rate, burst)
@@ -133,19 +159,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         groups = (room_group_name(self.room_name), person_group_name(self.identity.key))
         try:
             for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
+                await hub().join(group, self)
+                self.groups_joined += (group,)
         except services.LAYER_ERRORS:
             self.log.warning("Redis unreachable on connect")
+            await self._leave_groups()
             await self._refuse(
                 "unavailable", "The chat is briefly unavailable; retrying.", CLOSE_TRY_AGAIN_LATER
             )
             return
-        self.groups_joined = groups
         await self.accept()
         metrics.CONNECTIONS_OPEN.inc()
         redis_watch().add(self)
         await self._send_identity()
         await self._send_initial_history()
+        await self._release_held()
         await self._presence_join()
 
     async def disconnect(self, code: int) -> None:
@@ -157,15 +185,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         metrics.CONNECTIONS_OPEN.dec()
         redis_watch().discard(self)
+        await self._leave_groups()
+        for task in self.background:
+            task.cancel()
         try:
             await announce(self.room_name, await presence().leave(self.room_name, self.identity))
         except services.LAYER_ERRORS:
             self.log.warning("could not record a leave")
+
+    async def _leave_groups(self) -> None:
         for group in self.groups_joined:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await hub().leave(group, self)
             except services.LAYER_ERRORS:
                 self.log.warning("could not leave a group on disconnect")
+        self.groups_joined = ()
 
     def _count_connection(self) -> bool:
         client = self.scope.get("client") or ("unknown", 0)
@@ -248,6 +282,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             # A repeated nonce, or Redis is away: the message is stored either
             # way, so acknowledge it to its sender directly.
             await self._send_message_frame(result.message.seq, result.frame, force=True)
+            metrics.MESSAGES_DELIVERED.inc()
 
     async def _rate_limited(self, wait: float, nonce: str | None) -> None:
         metrics.RATE_LIMITED.inc()
@@ -274,7 +309,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.last_typing = now
         text = events.event_encode(events.typing_event(person_public(self.identity)))
         with contextlib.suppress(*services.LAYER_ERRORS):  # typing is ephemeral
-            await self.channel_layer.group_send(
+            await group_send(
                 room_group_name(self.room_name),
                 {"type": events.TYPING_TYPE, "text": text, "from": self.person_id},
             )
@@ -283,24 +318,42 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def person_id(self) -> str:
         return public_person_id(self.identity.key)
 
-    # --- channel-layer events ------------------------------------------------------
+    # --- broadcasts, from the hub ------------------------------------------------------
 
-    async def chat_frame(self, event: dict) -> None:
-        """A message broadcast to the room (events.GROUP_FRAME_TYPE)."""
-        await self._send_message_frame(event["seq"], event["text"])
+    async def group_message(self, message: dict) -> bool:
+        """A broadcast to the room or to this person; True when it delivered a message.
 
-    async def chat_event(self, event: dict) -> None:
-        """Presence and deletions broadcast to the room (events.GROUP_EVENT_TYPE)."""
-        await self.send(text_data=event["text"])
+        The hub hands each broadcast to every connection in turn, so this only
+        sends; anything slower runs in the background.
+        """
+        if self.held is not None:
+            self.held.append(message)
+            return False
+        return await self._take(message)
 
-    async def chat_typing(self, event: dict) -> None:
-        """Someone is typing (events.TYPING_TYPE); never shown to the typist's own tabs."""
-        if event["from"] != self.person_id:
-            await self.send(text_data=event["text"])
+    async def _take(self, message: dict) -> bool:
+        match message["type"]:
+            case events.GROUP_FRAME_TYPE:
+                return await self._send_message_frame(message["seq"], message["text"])
+            case events.GROUP_EVENT_TYPE:
+                await self.send(text_data=message["text"])
+            case events.TYPING_TYPE:
+                # Never shown to the typist's own tabs.
+                if message["from"] != self.person_id:
+                    await self.send(text_data=message["text"])
+            case events.IDENTITY_CHANGED_TYPE:
+                self._in_background(self._identity_changed(message["name"]))
+        return False
 
-    async def identity_changed(self, event: dict) -> None:
-        """This person took a new display name in some tab (events.IDENTITY_CHANGED_TYPE)."""
-        self.identity = dataclasses.replace(self.identity, name=event["name"])
+    async def _release_held(self) -> None:
+        """Pass on the broadcasts that came while history was being sent."""
+        while self.held:
+            await self._take(self.held.pop(0))
+        self.held = None
+
+    async def _identity_changed(self, name: str) -> None:
+        """This person took a new display name in some tab."""
+        self.identity = dataclasses.replace(self.identity, name=name)
         await self._send_identity()
         try:
             await announce(self.room_name, await presence().rename(self.room_name, self.identity))
@@ -309,28 +362,34 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def redis_recovered(self) -> None:
         """Redis restarted or came back: replay what its outage kept from us."""
-        asyncio.get_running_loop().create_task(self._catch_up())
+        self._in_background(self._catch_up())
+
+    def _in_background(self, work) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
 
     # --- sending -------------------------------------------------------------------
 
-    async def _send_message_frame(self, seq: int, text: str, *, force: bool = False) -> None:
-        async with self.send_lock:
-            if self.delivered.has(seq) and not force:
-                return
-            await self.send(text_data=text)
-            metrics.MESSAGES_DELIVERED.inc()
-            self.delivered.add(seq)
+    # A seq is recorded as delivered before its frame is sent, so a broadcast
+    # and a replay that overlap never send the same message twice.
+
+    async def _send_message_frame(self, seq: int, text: str, *, force: bool = False) -> bool:
+        if self.delivered.has(seq) and not force:
+            return False
+        self.delivered.add(seq)
+        await self.send(text_data=text)
+        return True
 
     async def _send_messages(self, messages, *, skip_sent: bool = False) -> int:
         """Send stored messages; returns how many were sent."""
         sent = 0
-        async with self.send_lock:
-            for message in messages:
-                if skip_sent and self.delivered.has(message.seq):
-                    continue
-                await self.send(text_data=events.event_encode(events.message_event(message)))
-                self.delivered.add(message.seq)
-                sent += 1
+        for message in messages:
+            if skip_sent and self.delivered.has(message.seq):
+                continue
+            self.delivered.add(message.seq)
+            await self.send(text_data=events.event_encode(events.message_event(message)))
+            sent += 1
         metrics.MESSAGES_DELIVERED.inc(sent)
         return sent
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,6 +17,7 @@ from observability import metrics
 from redis.exceptions import RedisError
 
 from chat import events
+from chat.hub import group_send
 from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
 from chat.models import Message, Mute, Room
 from chat.rooms import person_group_name, room_group_name
@@ -138,7 +138,7 @@ async def message_post(
     if created:
         metrics.MESSAGES_POSTED.inc()
         try:
-            await get_channel_layer().group_send(
+            await group_send(
                 room_group_name(room_name),
                 {"type": events.GROUP_FRAME_TYPE, "text": frame, "seq": message.seq},
             )
@@ -155,7 +155,7 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
     name = display_name_clean(name)
     session[GUEST_NAME_SESSION_KEY] = name
     try:
-        async_to_sync(get_channel_layer().group_send)(
+        async_to_sync(group_send)(
             person_group_name(identity.key), {"type": events.IDENTITY_CHANGED_TYPE, "name": name}
         )
     except LAYER_ERRORS:
@@ -165,7 +165,7 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
 
 async def _broadcast_event(room_name: str, event) -> None:
     try:
-        await get_channel_layer().group_send(
+        await group_send(
             room_group_name(room_name),
             {"type": events.GROUP_EVENT_TYPE, "text": events.event_encode(event)},
         )

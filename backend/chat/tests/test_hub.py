@@ -1,0 +1,124 @@
+"""The hub: one channel-layer member per process, fanning broadcasts out to connections."""
+
+import asyncio
+import time
+
+import redis.asyncio as aioredis
+from channels.layers import get_channel_layer
+
+from chat import events
+from chat.consumers import ChatConsumer, Delivered
+from chat.hub import Hub, group_send
+
+DEADLINE = 5.0
+
+
+class Recorder:
+    """Stands in for a connection: remembers every broadcast it is handed."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+
+    async def group_message(self, message: dict) -> bool:
+        self.messages.append(message)
+        return True
+
+
+async def until(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+async def test_each_member_gets_a_broadcast_once():
+    hub = Hub(get_channel_layer())
+    first, second = Recorder(), Recorder()
+    await hub.join("hub-once", first)
+    await hub.join("hub-once", second)
+    await group_send("hub-once", {"type": events.GROUP_EVENT_TYPE, "text": "hello"})
+    await until(lambda: first.messages and second.messages, "both members")
+    await group_send("hub-once", {"type": events.GROUP_EVENT_TYPE, "text": "again"})
+    await until(lambda: len(first.messages) == 2 and len(second.messages) == 2, "the second")
+    assert [m["text"] for m in first.messages] == ["hello", "again"]
+    assert first.messages == second.messages
+
+
+async def test_a_member_that_left_gets_nothing_more():
+    hub = Hub(get_channel_layer())
+    staying, leaving = Recorder(), Recorder()
+    await hub.join("hub-leave", staying)
+    await hub.join("hub-leave", leaving)
+    await hub.leave("hub-leave", leaving)
+    await group_send("hub-leave", {"type": events.GROUP_EVENT_TYPE, "text": "after"})
+    await until(lambda: staying.messages, "the member that stayed")
+    assert leaving.messages == []
+
+
+async def test_the_process_subscribes_once_per_group_and_leaves_with_the_last_member(redis_url):
+    hub = Hub(get_channel_layer())
+    members = [Recorder() for _ in range(3)]
+    for member in members:
+        await hub.join("hub-subscribe", member)
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        channels = await redis.pubsub_channels("*hub-subscribe*")
+        assert len(channels) == 1
+        assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
+        for member in members:
+            await hub.leave("hub-subscribe", member)
+        assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 0)]
+    finally:
+        await redis.aclose()
+
+
+async def test_one_failing_member_does_not_stop_the_others():
+    class Broken:
+        async def group_message(self, message: dict) -> bool:
+            raise RuntimeError("this connection is broken")
+
+    hub = Hub(get_channel_layer())
+    healthy = Recorder()
+    await hub.join("hub-broken", Broken())
+    await hub.join("hub-broken", healthy)
+    message = {"type": events.GROUP_EVENT_TYPE, "text": "x", "group": "hub-broken"}
+    assert await hub.deliver(message) == 1
+    assert healthy.messages == [message]
+
+
+def _consumer_sending_to(sent: list) -> ChatConsumer:
+    consumer = ChatConsumer()
+
+    async def base_send(message: dict) -> None:
+        sent.append(message["text"])
+
+    consumer.base_send = base_send
+    consumer.delivered = Delivered()
+    consumer.held = []
+    return consumer
+
+
+def _frame(seq: int) -> dict:
+    return {"type": events.GROUP_FRAME_TYPE, "seq": seq, "text": f"frame {seq}"}
+
+
+async def test_broadcasts_during_history_wait_until_it_is_sent():
+    sent: list[str] = []
+    consumer = _consumer_sending_to(sent)
+    assert await consumer.group_message(_frame(3)) is False
+    assert await consumer.group_message(_frame(4)) is False
+    assert sent == []
+    consumer.delivered.start_after(3)  # history went up to seq 3
+    await consumer._release_held()
+    assert sent == ["frame 4"]
+    assert await consumer.group_message(_frame(5)) is True
+    assert sent == ["frame 4", "frame 5"]
+
+
+async def test_a_broadcast_already_sent_is_not_sent_again():
+    sent: list[str] = []
+    consumer = _consumer_sending_to(sent)
+    await consumer._release_held()
+    assert await consumer.group_message(_frame(1)) is True
+    assert await consumer.group_message(_frame(1)) is False
+    assert sent == ["frame 1"]
