@@ -39,6 +39,7 @@ from chat.rooms import (
 logger = logging.getLogger(__name__)
 
 # Close codes, documented in docs/protocol.md.
+CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_INVALID_ROOM = 4400
 CLOSE_NOT_FOUND = 4404
@@ -52,6 +53,9 @@ ABUSE_WINDOW = 10.0
 TYPING_MIN_INTERVAL = 1.0
 # How long a refused message keeps its place at the head of the line.
 HOLD_ORDER_FOR = 30.0
+# Messages of one connection being stored at once; past this, its next
+# frame waits.
+MAX_POSTS_IN_FLIGHT = 64
 
 
 @database_sync_to_async
@@ -150,6 +154,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.delivered = Delivered()
         self.held = []
         self.background: set[asyncio.Task] = set()
+        self.posts_in_flight = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
         rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
         self.bucket = TokenBucket(rate, burst)
         self.person_bucket = person_buckets.acquire(self.identity.key, rate, burst)
@@ -268,16 +273,27 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._rate_limited(wait, frame.nonce)
             return
         self.retry_first = None
+        # Posts are pipelined: the next frame is read while this one is stored,
+        # so a fast sender's messages share transactions and broadcasts.
+        await self.posts_in_flight.acquire()
+        posted = services.message_post(
+            room_name=self.room_name, identity=self.identity, text=frame.text, nonce=frame.nonce
+        )
+        self._in_background(self._answer_post(posted, frame.nonce))
+
+    async def _answer_post(self, posted, nonce: str | None) -> None:
         try:
-            result = await services.message_post(
-                room_name=self.room_name,
-                identity=self.identity,
-                text=frame.text,
-                nonce=frame.nonce,
-            )
+            result = await posted
         except services.ActionRefused as exc:
-            await self._send_error(exc, nonce=frame.nonce)
+            await self._send_error(exc, nonce=nonce)
             return
+        except Exception:
+            # Unstored: the page reconnects and sends it again.
+            self.log.exception("could not store a message")
+            await self.close(code=CLOSE_SERVER_ERROR)
+            return
+        finally:
+            self.posts_in_flight.release()
         if not result.broadcast:
             # A repeated nonce, or Redis is away: the message is stored either
             # way, so acknowledge it to its sender directly.
@@ -320,21 +336,24 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- broadcasts, from the hub ------------------------------------------------------
 
-    async def group_message(self, message: dict) -> bool:
-        """A broadcast to the room or to this person; True when it delivered a message.
+    async def group_message(self, message: dict) -> int:
+        """A broadcast to the room or to this person; returns how many messages it delivered.
 
         The hub hands each broadcast to every connection in turn, so this only
         sends; anything slower runs in the background.
         """
         if self.held is not None:
             self.held.append(message)
-            return False
+            return 0
         return await self._take(message)
 
-    async def _take(self, message: dict) -> bool:
+    async def _take(self, message: dict) -> int:
         match message["type"]:
-            case events.GROUP_FRAME_TYPE:
-                return await self._send_message_frame(message["seq"], message["text"])
+            case events.GROUP_MESSAGES_TYPE:
+                sent = 0
+                for seq, text in message["frames"]:
+                    sent += await self._send_message_frame(seq, text)
+                return sent
             case events.GROUP_EVENT_TYPE:
                 await self.send(text_data=message["text"])
             case events.TYPING_TYPE:
@@ -343,7 +362,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     await self.send(text_data=message["text"])
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
-        return False
+        return 0
 
     async def _release_held(self) -> None:
         """Pass on the broadcasts that came while history was being sent."""

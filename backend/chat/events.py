@@ -100,7 +100,7 @@ ServerEvent = (
 )
 
 # Channel-layer message types (the consumer has a handler for each).
-GROUP_FRAME_TYPE = "chat.frame"  # {"text": <encoded frame>, "seq": int}
+GROUP_MESSAGES_TYPE = "chat.messages"  # {"frames": [[seq, <encoded message frame>], ...]}
 GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, deletions
 TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}

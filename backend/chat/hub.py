@@ -23,9 +23,9 @@ logger = logging.getLogger(__name__)
 
 
 class Member(Protocol):
-    async def group_message(self, message: dict) -> bool:
-        """Handle a broadcast without waiting on anything but sending; True when a
-        chat message was delivered."""
+    async def group_message(self, message: dict) -> int:
+        """Handle a broadcast without waiting on anything but sending; returns how
+        many chat messages it delivered."""
 
 
 async def group_send(group: str, message: dict) -> None:

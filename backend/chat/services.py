@@ -4,7 +4,10 @@ A message is committed to the database first, then broadcast; consumers and
 views call these functions and never broadcast on their own.
 """
 
+import asyncio
 import logging
+import weakref
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +20,7 @@ from observability import metrics
 from redis.exceptions import RedisError
 
 from chat import events
+from chat.batching import Batcher
 from chat.hub import group_send
 from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
 from chat.models import Message, Mute, Room
@@ -39,17 +43,26 @@ class ActionRefused(Exception):
 
 
 @dataclass(frozen=True)
+class Post:
+    """A message someone asked to post."""
+
+    identity: Identity
+    text: str
+    nonce: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    message: Message
+    created: bool  # False: the nonce was seen before and nothing new was stored
+
+
+@dataclass(frozen=True)
 class PostResult:
     message: Message
     frame: str  # the encoded ``message`` frame
     created: bool  # False: the nonce was seen before and nothing new was stored
     broadcast: bool  # False: stored, but Redis could not fan it out right now
-
-
-def _message_existing(room_id: int, identity: Identity, nonce: str | None) -> Message | None:
-    if nonce is None:
-        return None
-    return Message.objects.filter(room_id=room_id, sender_key=identity.key, nonce=nonce).first()
 
 
 class _RoomGone(Exception):
@@ -66,88 +79,190 @@ def _room_id(room_name: str) -> int:
     return _room_ids[room_name]
 
 
-def message_store(*, room_name: str, identity: Identity, text: str, nonce: str | None):
-    """Store a message under the room's next ``seq``; return it and whether it is new.
+def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | ActionRefused]:
+    """Store posts to one room under its next seqs, in order, in one transaction.
 
-    The room row is locked while the seq is taken (an UPDATE on PostgreSQL, the
-    write lock of BEGIN IMMEDIATE on SQLite), so concurrent writers in any
-    number of processes get consecutive, unique seqs. A nonce the same sender
-    already used in the room returns the stored message instead.
+    Returns, for each post, what was stored, or why it was refused (its sender
+    is muted in the room). A nonce the same sender already used in the room
+    gives back the stored message instead of a new one. The room row is locked
+    while the seqs are taken (an UPDATE on PostgreSQL, the write lock of BEGIN
+    IMMEDIATE on SQLite), so writers in any number of processes get
+    consecutive, unique seqs.
     """
     room_id = _room_id(room_name)
-    if existing := _message_existing(room_id, identity, nonce):
-        return existing, False
-    _refuse_if_muted(room_id, identity)
-    try:
-        with transaction.atomic():
-            now = timezone.now()
-            room = Room.objects.filter(pk=room_id, name=room_name)
-            if not room.update(last_seq=F("last_seq") + 1, last_message_at=now):
-                raise _RoomGone
-            seq = room.values_list("last_seq", flat=True).get()
-            message = Message.objects.create(
-                room_id=room_id,
-                seq=seq,
-                author_id=identity.user_id,
-                author_name=identity.name,
-                author_is_guest=identity.is_guest,
-                sender_key=identity.key,
-                body=text,
-                nonce=nonce,
-                created=now,
-            )
-    except _RoomGone:
-        # The room was deleted (in the admin) since its id was cached.
-        del _room_ids[room_name]
-        return message_store(room_name=room_name, identity=identity, text=text, nonce=nonce)
-    except IntegrityError:
-        # The same nonce raced in from another tab or process; that one won.
-        if existing := _message_existing(room_id, identity, nonce):
-            return existing, False
-        raise
-    return message, True
+    outcomes: list[Stored | ActionRefused | None] = [None] * len(posts)
+    known = _messages_by_nonce(room_id, posts)
+    mutes = _mutes(room_id, {post.identity.key for post in posts})
+    fresh: dict[int, Message] = {}  # post index -> its new message
+    repeats: dict[int, tuple] = {}  # post index -> the nonce of an earlier post in this batch
+    new_nonces: set[tuple] = set()
+    for index, post in enumerate(posts):
+        key = (post.identity.key, post.nonce)
+        if post.nonce is not None and key in known:
+            outcomes[index] = Stored(known[key], created=False)
+        elif post.identity.key in mutes:
+            outcomes[index] = _muted(mutes[post.identity.key])
+        elif post.nonce is not None and key in new_nonces:
+            repeats[index] = key
+        else:
+            new_nonces.add(key)
+            fresh[index] = _message_new(room_id, post)
+    if fresh:
+        try:
+            _insert(room_id, room_name, list(fresh.values()))
+        except _RoomGone:
+            # The room was deleted (in the admin) since its id was cached.
+            del _room_ids[room_name]
+            return messages_store(room_name=room_name, posts=posts)
+        except IntegrityError:
+            if len(posts) == 1:
+                # The same nonce raced in from another tab or process; that one won.
+                if stored := _messages_by_nonce(room_id, posts):
+                    return [Stored(next(iter(stored.values())), created=False)]
+                raise
+            # Sort out which one raced by storing them one at a time.
+            return [messages_store(room_name=room_name, posts=[post])[0] for post in posts]
+    for index, message in fresh.items():
+        outcomes[index] = Stored(message, created=True)
+        known[(message.sender_key, message.nonce)] = message
+    for index, key in repeats.items():
+        outcomes[index] = Stored(known[key], created=False)
+    return outcomes
 
 
-def _refuse_if_muted(room_id: int, identity: Identity) -> None:
-    mute = (
-        Mute.objects.filter(room_id=room_id, sender_key=identity.key, until__gt=timezone.now())
-        .order_by("-until")
-        .first()
+def _message_new(room_id: int, post: Post) -> Message:
+    identity = post.identity
+    return Message(
+        room_id=room_id,
+        author_id=identity.user_id,
+        author_name=identity.name,
+        author_is_guest=identity.is_guest,
+        sender_key=identity.key,
+        body=post.text,
+        nonce=post.nonce,
     )
-    if mute is not None:
-        seconds = (mute.until - timezone.now()).total_seconds()
-        raise ActionRefused(
-            "muted",
-            f"A moderator muted you in this room until {mute.until:%H:%M} UTC.",
-            retry_after=round(seconds, 1),
+
+
+def _insert(room_id: int, room_name: str, messages: list[Message]) -> None:
+    with transaction.atomic():
+        now = timezone.now()
+        room = Room.objects.filter(pk=room_id, name=room_name)
+        if not room.update(last_seq=F("last_seq") + len(messages), last_message_at=now):
+            raise _RoomGone
+        last_seq = room.values_list("last_seq", flat=True).get()
+        for seq, message in enumerate(messages, start=last_seq - len(messages) + 1):
+            message.seq = seq
+            message.created = now
+        Message.objects.bulk_create(messages)
+
+
+def _messages_by_nonce(room_id: int, posts: list[Post]) -> dict[tuple, Message]:
+    """Stored messages of this room that used one of the posts' nonces, by (sender, nonce)."""
+    nonces = {post.nonce for post in posts if post.nonce is not None}
+    if not nonces:
+        return {}
+    senders = {post.identity.key for post in posts if post.nonce is not None}
+    stored = Message.objects.filter(room_id=room_id, nonce__in=nonces, sender_key__in=senders)
+    return {(message.sender_key, message.nonce): message for message in stored}
+
+
+def _mutes(room_id: int, sender_keys: set[str]) -> dict[str, Mute]:
+    """The longest current mute of each of these senders in the room."""
+    current = Mute.objects.filter(
+        room_id=room_id, sender_key__in=sender_keys, until__gt=timezone.now()
+    ).order_by("until")
+    return {mute.sender_key: mute for mute in current}
+
+
+def _muted(mute: Mute) -> ActionRefused:
+    seconds = (mute.until - timezone.now()).total_seconds()
+    return ActionRefused(
+        "muted",
+        f"A moderator muted you in this room until {mute.until:%H:%M} UTC.",
+        retry_after=round(seconds, 1),
+    )
+
+
+def message_store(*, room_name: str, identity: Identity, text: str, nonce: str | None):
+    """Store one message; return it and whether it is new. Raises ActionRefused when
+    the sender is muted in the room."""
+    outcome = messages_store(room_name=room_name, posts=[Post(identity, text, nonce)])[0]
+    if isinstance(outcome, ActionRefused):
+        raise outcome
+    return outcome.message, outcome.created
+
+
+async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | ActionRefused]:
+    """Store posts to one room, then broadcast the new ones to the room in one go."""
+    outcomes = await database_sync_to_async(messages_store)(room_name=room_name, posts=posts)
+    stored = [outcome for outcome in outcomes if isinstance(outcome, Stored)]
+    frames = {
+        outcome.message.seq: events.event_encode(events.message_event(outcome.message))
+        for outcome in stored
+    }
+    new = [outcome.message.seq for outcome in stored if outcome.created]
+    broadcast = bool(new) and await _broadcast_messages(room_name, [[s, frames[s]] for s in new])
+    return [
+        outcome
+        if isinstance(outcome, ActionRefused)
+        else PostResult(
+            outcome.message,
+            frames[outcome.message.seq],
+            outcome.created,
+            broadcast=outcome.created and broadcast,
         )
+        for outcome in outcomes
+    ]
 
 
-async def message_post(
+async def _broadcast_messages(room_name: str, frames: list[list]) -> bool:
+    """Send new messages' frames ([seq, frame] pairs) to the room; False if Redis is away."""
+    metrics.MESSAGES_POSTED.inc(len(frames))
+    try:
+        await group_send(
+            room_group_name(room_name), {"type": events.GROUP_MESSAGES_TYPE, "frames": frames}
+        )
+    except LAYER_ERRORS:
+        logger.warning("room %r: stored seq %s but Redis is unreachable", room_name, frames[0][0])
+        return False
+    return True
+
+
+# Per event loop (server process), the posting queue of each room that has one.
+_posting_queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Batcher]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _posting(room_name: str) -> Batcher:
+    rooms = _posting_queues.setdefault(asyncio.get_running_loop(), {})
+    if room_name not in rooms:
+        rooms[room_name] = Batcher(
+            lambda posts: messages_post(room_name=room_name, posts=posts),
+            on_idle=lambda: rooms.pop(room_name, None),
+        )
+    return rooms[room_name]
+
+
+def message_post(
     *, room_name: str, identity: Identity, text: str, nonce: str | None = None
-) -> PostResult:
+) -> Awaitable[PostResult]:
     """Store a message, then broadcast it to every connection of the room.
 
-    Raises ActionRefused when the sender is muted in the room.
+    The message takes its place in the room's order when this is called, so a
+    connection can post several without waiting for each. Messages posted to
+    one room at the same time in this process are stored and broadcast
+    together (see chat.batching). Awaiting the result raises ActionRefused
+    when the sender is muted in the room.
     """
-    message, created = await database_sync_to_async(message_store)(
-        room_name=room_name, identity=identity, text=text, nonce=nonce
-    )
-    frame = events.event_encode(events.message_event(message))
-    broadcast = False
-    if created:
-        metrics.MESSAGES_POSTED.inc()
-        try:
-            await group_send(
-                room_group_name(room_name),
-                {"type": events.GROUP_FRAME_TYPE, "text": frame, "seq": message.seq},
-            )
-            broadcast = True
-        except LAYER_ERRORS:
-            logger.warning(
-                "room %r: stored seq %s but Redis is unreachable", room_name, message.seq
-            )
-    return PostResult(message=message, frame=frame, created=created, broadcast=broadcast)
+    return _post_result(_posting(room_name).submit(Post(identity, text, nonce)))
+
+
+async def _post_result(pending: asyncio.Future) -> PostResult:
+    outcome = await pending
+    if isinstance(outcome, ActionRefused):
+        raise outcome
+    return outcome
 
 
 def guest_rename(*, session, identity: Identity, name: str) -> str:

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import OrderedDict
 
 logger = logging.getLogger("config.serve")
 
@@ -76,11 +77,19 @@ def run_worker(fd: int) -> None:
                 self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS
                 self.serverClose(code=CLOSE_TOO_SLOW)
                 return
-            # A broadcast's frame is built once, for all its receivers.
-            if binary:
-                self.sendMessage(content, True)
+            if binary or self._perMessageCompress is not None:
+                super().serverSend(content, binary)
             else:
-                self.sendPreparedMessage(frames.prepared(self.factory, content))
+                # A broadcast's frame is built once, for all its receivers, and
+                # written as it is (autobahn's sendData() would also format a
+                # debug line for every write).
+                self.transport.write(frames.framed(self.factory, content))
+
+        def serverClose(self, code=None):
+            # autobahn's sendClose() takes only 1000 and 3000-4999; the other
+            # codes RFC 6455 registers (1011 server error, 1012 restart, 1013
+            # try again later) go out as a close frame built directly.
+            self.sendCloseFrame(code=1000 if code is None else code, isReply=False)
 
         def _too_slow(self, buffered: int) -> bool:
             if buffered <= send_buffer_max:
@@ -148,21 +157,28 @@ def run_worker(fd: int) -> None:
 
 
 class _FrameCache:
-    """The WebSocket frame of the text sent last, built once for every connection.
+    """The WebSocket frames of the texts sent last, each built once for every connection.
 
-    A broadcast hands the same text object to each connection in turn, so
-    comparing by identity finds it; any other text gets a frame of its own.
+    A broadcast hands the same text objects to each connection in turn, so they
+    are found by identity; a text seen for the first time gets a frame of its own.
     """
 
-    def __init__(self) -> None:
-        self.text: str | None = None
-        self.frame = None
+    SIZE = 128  # more than a broadcast batch holds (chat.batching.MAX_BATCH)
 
-    def prepared(self, factory, text: str):
-        if text is not self.text:
-            self.frame = factory.prepareMessage(text.encode("utf8"), isBinary=False)
-            self.text = text
-        return self.frame
+    def __init__(self) -> None:
+        self.frames: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
+
+    def framed(self, factory, text: str) -> bytes:
+        """``text`` as an unmasked, uncompressed WebSocket text frame."""
+        entry = self.frames.get(id(text))
+        if entry is not None and entry[0] is text:
+            return entry[1]
+        frame = factory.prepareMessage(text.encode("utf8"), isBinary=False).payloadHybi
+        # The entry keeps ``text`` alive, so its id can't be reused while cached.
+        self.frames[id(text)] = (text, frame)
+        if len(self.frames) > self.SIZE:
+            self.frames.popitem(last=False)
+        return frame
 
 
 def _buffered_bytes(transport) -> int:

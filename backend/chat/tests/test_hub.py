@@ -99,19 +99,19 @@ def _consumer_sending_to(sent: list) -> ChatConsumer:
 
 
 def _frame(seq: int) -> dict:
-    return {"type": events.GROUP_FRAME_TYPE, "seq": seq, "text": f"frame {seq}"}
+    return {"type": events.GROUP_MESSAGES_TYPE, "frames": [[seq, f"frame {seq}"]]}
 
 
 async def test_broadcasts_during_history_wait_until_it_is_sent():
     sent: list[str] = []
     consumer = _consumer_sending_to(sent)
-    assert await consumer.group_message(_frame(3)) is False
-    assert await consumer.group_message(_frame(4)) is False
+    assert await consumer.group_message(_frame(3)) == 0
+    assert await consumer.group_message(_frame(4)) == 0
     assert sent == []
     consumer.delivered.start_after(3)  # history went up to seq 3
     await consumer._release_held()
     assert sent == ["frame 4"]
-    assert await consumer.group_message(_frame(5)) is True
+    assert await consumer.group_message(_frame(5)) == 1
     assert sent == ["frame 4", "frame 5"]
 
 
@@ -119,6 +119,6 @@ async def test_a_broadcast_already_sent_is_not_sent_again():
     sent: list[str] = []
     consumer = _consumer_sending_to(sent)
     await consumer._release_held()
-    assert await consumer.group_message(_frame(1)) is True
-    assert await consumer.group_message(_frame(1)) is False
+    assert await consumer.group_message(_frame(1)) == 1
+    assert await consumer.group_message(_frame(1)) == 0
     assert sent == ["frame 1"]

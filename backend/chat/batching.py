@@ -1,0 +1,64 @@
+"""Handling what queued up together in one go, in order.
+
+When several connections of a process post to one room at once, storing and
+broadcasting each message alone costs a transaction and a broadcast apiece.
+A Batcher runs one batch at a time: while one is being handled, new items
+queue up, and the next batch takes all of them. A lone item goes at once, so
+nothing waits for a batch to fill.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+MAX_BATCH = 100
+
+
+class Batcher:
+    def __init__(
+        self,
+        handle: Callable[[list[Any]], Awaitable[list[Any]]],
+        on_idle: Callable[[], None] = lambda: None,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        """``handle`` takes a list of items and returns one result (or exception
+        instance) per item; ``on_idle`` is called when the queue runs empty."""
+        self.handle = handle
+        self.on_idle = on_idle
+        self.max_batch = max_batch
+        self.pending: list[tuple[Any, asyncio.Future]] = []
+        self.running: asyncio.Task | None = None
+
+    def submit(self, item: Any) -> asyncio.Future:
+        """Queue ``item`` now; the future gets its result once its batch is handled."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self.pending.append((item, done))
+        if self.running is None:
+            self.running = loop.create_task(self._run())
+        return done
+
+    async def _run(self) -> None:
+        batch: list[tuple[Any, asyncio.Future]] = []
+        try:
+            while self.pending:
+                batch = self.pending[: self.max_batch]
+                del self.pending[: self.max_batch]
+                try:
+                    results = await self.handle([item for item, _ in batch])
+                except Exception as exc:
+                    for _, done in batch:
+                        if not done.done():  # else its submitter stopped waiting
+                            done.set_exception(exc)
+                else:
+                    for (_, done), result in zip(batch, results, strict=True):
+                        if not done.done():
+                            done.set_result(result)
+                batch = []
+        finally:
+            # Stopped (the event loop is closing): nobody is left waiting forever.
+            for _, done in batch + self.pending:
+                done.cancel()
+            self.pending = []
+            self.running = None
+            self.on_idle()
