@@ -25,6 +25,19 @@ async def test_a_message_reaches_every_member_of_the_room(connect_room):
         assert (await member.receive())["message"] == "hi all"
 
 
+async def test_messages_sent_back_to_back_arrive_once_each_in_order(connect_room, settings):
+    settings.CHAT_RATE_LIMIT = 0  # as fast as the client can send
+    alice = await connect_room("lobby")
+    bob = await connect_room("lobby")
+    for n in range(40):
+        await alice.send({"message": f"m{n}", "nonce": f"n{n}"})
+    for member in (alice, bob):
+        frames = [await member.receive() for _ in range(40)]
+        assert [f["message"] for f in frames] == [f"m{n}" for n in range(40)]
+        assert [f["seq"] for f in frames] == list(range(1, 41))
+        assert await member.receive_nothing()
+
+
 async def test_rooms_do_not_leak_into_each_other(connect_room):
     alice = await connect_room("lobby")
     outsider = await connect_room("kitchen")

@@ -1,13 +1,16 @@
-"""Storing messages: gap-free per-room sequence numbers under concurrency, nonces."""
+"""Storing messages: gap-free per-room sequence numbers under concurrency, nonces, batches."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
+from chat import services
 from chat.identity import Identity
-from chat.models import Message
-from chat.services import message_store
+from chat.models import Message, Mute, Room
+from chat.services import ActionRefused, Post, message_store, messages_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,6 +44,30 @@ def test_concurrent_posters_get_gap_free_unique_seqs():
         assert poster_seqs == sorted(poster_seqs)
 
 
+def _post_batches(poster: int) -> list[list[int]]:
+    identity = Identity(f"guest:b{poster}", f"batcher-{poster}", True)
+    try:
+        return [
+            [
+                outcome.message.seq
+                for outcome in messages_store(
+                    room_name="crowd", posts=[Post(identity, f"{batch}.{n}") for n in range(4)]
+                )
+            ]
+            for batch in range(5)
+        ]
+    finally:
+        connection.close()
+
+
+def test_concurrent_batches_each_get_a_consecutive_run_of_seqs():
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = [batch for poster in pool.map(_post_batches, range(8)) for batch in poster]
+    assert sorted(seq for batch in results for seq in batch) == list(range(1, 8 * 5 * 4 + 1))
+    for batch in results:
+        assert batch == list(range(batch[0], batch[0] + 4))
+
+
 def test_rooms_number_their_messages_independently():
     alice = Identity("guest:a", "alice", True)
     assert message_store(room_name="one", identity=alice, text="x", nonce=None)[0].seq == 1
@@ -70,3 +97,61 @@ def test_the_same_nonce_raced_from_many_threads_is_stored_once():
         pks = set(pool.map(post, range(8)))
     assert len(pks) == 1
     assert list(Message.objects.values_list("seq", flat=True)) == [1]
+
+
+BOB = Identity("guest:b", "bob", True)
+CAROL = Identity("guest:c", "carol", True)
+
+
+def test_a_batch_is_stored_under_consecutive_seqs_in_its_order():
+    posts = [Post(BOB, f"m{n}", f"n{n}") for n in range(5)]
+    outcomes = messages_store(room_name="batch", posts=posts)
+    assert [o.message.seq for o in outcomes] == [1, 2, 3, 4, 5]
+    assert [o.message.body for o in outcomes] == [f"m{n}" for n in range(5)]
+    assert all(o.created for o in outcomes)
+    assert Room.objects.get(name="batch").last_seq == 5
+
+
+def test_a_batch_repeating_a_nonce_stores_it_once():
+    message_store(room_name="batch", identity=BOB, text="earlier", nonce="old")
+    posts = [Post(BOB, "again", "old"), Post(BOB, "new", "fresh"), Post(BOB, "twice", "fresh")]
+    outcomes = messages_store(room_name="batch", posts=posts)
+    assert [(o.message.body, o.created) for o in outcomes] == [
+        ("earlier", False),
+        ("new", True),
+        ("new", False),
+    ]
+    assert Message.objects.count() == 2
+
+
+def test_a_muted_sender_is_refused_and_the_rest_of_the_batch_is_stored():
+    message_store(room_name="batch", identity=CAROL, text="before", nonce=None)
+    Mute.objects.create(
+        room=Room.objects.get(name="batch"),
+        sender_key=CAROL.key,
+        name=CAROL.name,
+        until=timezone.now() + timedelta(minutes=5),
+    )
+    outcomes = messages_store(
+        room_name="batch", posts=[Post(BOB, "one"), Post(CAROL, "muted"), Post(BOB, "two")]
+    )
+    assert isinstance(outcomes[1], ActionRefused) and outcomes[1].code == "muted"
+    assert [outcomes[0].message.seq, outcomes[2].message.seq] == [2, 3]
+
+
+def test_a_nonce_that_raced_in_from_elsewhere_does_not_fail_the_batch(monkeypatch):
+    message_store(room_name="batch", identity=BOB, text="won", nonce="race")
+    real_lookup = services._messages_by_nonce
+    lookups = []
+
+    def lookup_missing_it_once(room_id, posts):
+        # The first look misses "race", as if another process stored it just after.
+        lookups.append(posts)
+        return {} if len(lookups) == 1 else real_lookup(room_id, posts)
+
+    monkeypatch.setattr(services, "_messages_by_nonce", lookup_missing_it_once)
+    posts = [Post(BOB, "first"), Post(BOB, "lost", "race"), Post(BOB, "last")]
+    outcomes = messages_store(room_name="batch", posts=posts)
+    assert [o.message.body for o in outcomes] == ["first", "won", "last"]
+    assert [o.created for o in outcomes] == [True, False, True]
+    assert Message.objects.filter(room__name="batch").count() == 3
