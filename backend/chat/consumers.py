@@ -17,7 +17,7 @@ from observability import metrics
 
 from chat import events, frames, selectors, services
 from chat.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
-from chat.hub import group_send, hub
+from chat.hub import Address, hub, person_address, room_address, send_to
 from chat.identity import Identity, identity_of
 from chat.presence import announce, person_public, presence
 from chat.ratelimit import (
@@ -30,9 +30,7 @@ from chat.ratelimit import (
 from chat.redis_watch import redis_watch
 from chat.rooms import (
     InvalidRoomName,
-    person_group_name,
     public_person_id,
-    room_group_name,
     room_name_clean,
 )
 
@@ -117,7 +115,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = None
 
     room_name: str | None = None
-    groups_joined: tuple[str, ...] = ()
+    joined: tuple[Address, ...] = ()
     counted: tuple[tuple, ...] = ()
     held: list[dict] | None = None
 
@@ -161,11 +159,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.refusals: deque[float] = deque()
         self.last_typing = 0.0
         self.retry_first: tuple[str, float] | None = None  # (nonce, until)
-        groups = (room_group_name(self.room_name), person_group_name(self.identity.key))
+        addresses = (room_address(self.room_name), person_address(self.identity.key))
         try:
-            for group in groups:
-                await hub().join(group, self)
-                self.groups_joined += (group,)
+            for address in addresses:
+                await hub().join(address, self)
+                self.joined += (address,)
         except services.LAYER_ERRORS:
             self.log.warning("Redis unreachable on connect")
             await self._leave_groups()
@@ -186,7 +184,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             counter.close(key)
         if self.counted:
             person_buckets.release(self.identity.key)
-        if not self.groups_joined:
+        if not self.joined:
             return
         metrics.CONNECTIONS_OPEN.dec()
         redis_watch().discard(self)
@@ -199,12 +197,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.log.warning("could not record a leave")
 
     async def _leave_groups(self) -> None:
-        for group in self.groups_joined:
+        for address in self.joined:
             try:
-                await hub().leave(group, self)
+                await hub().leave(address, self)
             except services.LAYER_ERRORS:
-                self.log.warning("could not leave a group on disconnect")
-        self.groups_joined = ()
+                self.log.warning("could not unsubscribe on disconnect")
+        self.joined = ()
 
     def _count_connection(self) -> bool:
         client = self.scope.get("client") or ("unknown", 0)
@@ -325,8 +323,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.last_typing = now
         text = events.event_encode(events.typing_event(person_public(self.identity)))
         with contextlib.suppress(*services.LAYER_ERRORS):  # typing is ephemeral
-            await group_send(
-                room_group_name(self.room_name),
+            await send_to(
+                room_address(self.room_name),
                 {"type": events.TYPING_TYPE, "text": text, "from": self.person_id},
             )
 

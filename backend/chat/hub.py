@@ -7,17 +7,23 @@ each broadcast once, and hands that one decoded message, with its one encoded
 frame, to every local connection of the group in turn. Per broadcast, the work
 per connection is a check and a write.
 
-Broadcasts go out through :func:`group_send`, which names the group in the
-message so the hub knows whose it is.
+A broadcast is sent to an :class:`Address`: the channel-layer group it travels
+in, and the key of the connections it is for. A room's key is its group. All
+people share one group, so a process subscribes to it once, not once per
+person; the key picks out one person's connections (all their tabs).
 """
 
 import asyncio
 import logging
 import weakref
+from collections import Counter
+from dataclasses import dataclass
 from typing import Protocol
 
 from channels.layers import get_channel_layer
 from observability import metrics
+
+from chat.rooms import person_key, room_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -28,46 +34,72 @@ class Member(Protocol):
         many chat messages it delivered."""
 
 
-async def group_send(group: str, message: dict) -> None:
-    """Broadcast ``message`` to every connection in ``group``, in every process."""
-    await get_channel_layer().group_send(group, {**message, "group": group})
+PEOPLE_GROUP = "people"
+
+
+@dataclass(frozen=True)
+class Address:
+    group: str  # the channel-layer group the broadcast travels in
+    key: str  # which connections it is for
+
+
+def room_address(room_name: str) -> Address:
+    """Every connection in a room."""
+    group = room_group_name(room_name)
+    return Address(group, group)
+
+
+def person_address(identity_key: str) -> Address:
+    """Every connection of one person, in any room."""
+    return Address(PEOPLE_GROUP, person_key(identity_key))
+
+
+async def send_to(address: Address, message: dict) -> None:
+    """Broadcast ``message`` to every connection at ``address``, in every process."""
+    await get_channel_layer().group_send(address.group, {**message, "to": address.key})
 
 
 class Hub:
     def __init__(self, layer) -> None:
         self.layer = layer
         self.channel: str | None = None
-        self.members: dict[str, set[Member]] = {}
+        self.members: dict[str, set[Member]] = {}  # by address key
+        self.users = Counter()  # addresses in use, by group
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._channel_lock = asyncio.Lock()
         self._reader: asyncio.Task | None = None
 
-    async def join(self, group: str, member: Member) -> None:
-        """Deliver ``group``'s broadcasts to ``member`` from now on.
+    async def join(self, address: Address, member: Member) -> None:
+        """Deliver broadcasts to ``address`` to ``member`` from now on.
 
         Returns once the process is subscribed, so nothing sent after this is missed.
         """
-        async with self._lock(group):
-            if group not in self.members:
-                await self.layer.group_add(group, await self._channel())
-                self.members[group] = set()
-            self.members[group].add(member)
+        async with self._lock(address.group):
+            if not self.users[address.group]:
+                await self.layer.group_add(address.group, await self._channel())
+            members = self.members.setdefault(address.key, set())
+            if member not in members:
+                members.add(member)
+                self.users[address.group] += 1
 
-    async def leave(self, group: str, member: Member) -> None:
-        async with self._lock(group):
-            members = self.members.get(group)
+    async def leave(self, address: Address, member: Member) -> None:
+        async with self._lock(address.group):
+            members = self.members.get(address.key)
             if members is None or member not in members:
                 return
             members.discard(member)
             if not members:
-                del self.members[group]
-                await self.layer.group_discard(group, self.channel)
+                del self.members[address.key]
+            self.users[address.group] -= 1
+            if not self.users[address.group]:
+                del self.users[address.group]
+                await self.layer.group_discard(address.group, self.channel)
 
     async def deliver(self, message: dict) -> int:
-        """Hand one broadcast to each local member of its group, in turn; returns how
-        many chat messages were delivered."""
+        """Hand one broadcast to each local connection at its address, in turn;
+        returns how many chat messages were delivered."""
         delivered = 0
-        for member in tuple(self.members.get(message.get("group"), ())):
+        for member in tuple(self.members.get(message.get("to"), ())):
             try:
                 delivered += await member.group_message(message)
             except Exception:

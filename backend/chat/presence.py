@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from chat import events
-from chat.hub import group_send
+from chat.hub import room_address, send_to
 from chat.identity import Identity
 from chat.redis_client import redis_client
 from chat.rooms import public_person_id, room_group_name
@@ -235,8 +235,8 @@ async def announce(room_name: str, change: Change | Snapshot | None) -> None:
     if isinstance(change, Change) and change.joined:
         frames.append(events.join_event(change.joined, change.version))
     for frame in frames:
-        await group_send(
-            room_group_name(room_name),
+        await send_to(
+            room_address(room_name),
             {"type": events.GROUP_EVENT_TYPE, "text": events.event_encode(frame)},
         )
 

@@ -62,8 +62,8 @@ def room_group_name(room_name: str) -> str:
     return f"room.{_digest(room_name)}"
 
 
-def person_group_name(identity_key: str) -> str:
-    """The group of every open connection of one person (all their tabs)."""
+def person_key(identity_key: str) -> str:
+    """Names one person's connections (all their tabs) in broadcasts to them."""
     return f"person.{_digest(identity_key)}"
 
 

@@ -21,10 +21,9 @@ from redis.exceptions import RedisError
 
 from chat import events
 from chat.batching import Batcher
-from chat.hub import group_send
+from chat.hub import person_address, room_address, send_to
 from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
 from chat.models import Message, Mute, Room
-from chat.rooms import person_group_name, room_group_name
 
 logger = logging.getLogger(__name__)
 
@@ -219,8 +218,8 @@ async def _broadcast_messages(room_name: str, frames: list[list]) -> bool:
     """Send new messages' frames ([seq, frame] pairs) to the room; False if Redis is away."""
     metrics.MESSAGES_POSTED.inc(len(frames))
     try:
-        await group_send(
-            room_group_name(room_name), {"type": events.GROUP_MESSAGES_TYPE, "frames": frames}
+        await send_to(
+            room_address(room_name), {"type": events.GROUP_MESSAGES_TYPE, "frames": frames}
         )
     except LAYER_ERRORS:
         logger.warning("room %r: stored seq %s but Redis is unreachable", room_name, frames[0][0])
@@ -270,8 +269,8 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
     name = display_name_clean(name)
     session[GUEST_NAME_SESSION_KEY] = name
     try:
-        async_to_sync(group_send)(
-            person_group_name(identity.key), {"type": events.IDENTITY_CHANGED_TYPE, "name": name}
+        async_to_sync(send_to)(
+            person_address(identity.key), {"type": events.IDENTITY_CHANGED_TYPE, "name": name}
         )
     except LAYER_ERRORS:
         logger.warning("could not tell open tabs about a new guest name")
@@ -280,8 +279,8 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
 
 async def _broadcast_event(room_name: str, event) -> None:
     try:
-        await group_send(
-            room_group_name(room_name),
+        await send_to(
+            room_address(room_name),
             {"type": events.GROUP_EVENT_TYPE, "text": events.event_encode(event)},
         )
     except LAYER_ERRORS:

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 
 from chat import events
 from chat.consumers import ChatConsumer, Delivered
-from chat.hub import Hub, group_send
+from chat.hub import Hub, person_address, room_address, send_to
 
 DEADLINE = 5.0
 
@@ -34,11 +34,11 @@ async def until(condition, what: str) -> None:
 async def test_each_member_gets_a_broadcast_once():
     hub = Hub(get_channel_layer())
     first, second = Recorder(), Recorder()
-    await hub.join("hub-once", first)
-    await hub.join("hub-once", second)
-    await group_send("hub-once", {"type": events.GROUP_EVENT_TYPE, "text": "hello"})
+    await hub.join(room_address("hub-once"), first)
+    await hub.join(room_address("hub-once"), second)
+    await send_to(room_address("hub-once"), {"type": events.GROUP_EVENT_TYPE, "text": "hello"})
     await until(lambda: first.messages and second.messages, "both members")
-    await group_send("hub-once", {"type": events.GROUP_EVENT_TYPE, "text": "again"})
+    await send_to(room_address("hub-once"), {"type": events.GROUP_EVENT_TYPE, "text": "again"})
     await until(lambda: len(first.messages) == 2 and len(second.messages) == 2, "the second")
     assert [m["text"] for m in first.messages] == ["hello", "again"]
     assert first.messages == second.messages
@@ -47,10 +47,10 @@ async def test_each_member_gets_a_broadcast_once():
 async def test_a_member_that_left_gets_nothing_more():
     hub = Hub(get_channel_layer())
     staying, leaving = Recorder(), Recorder()
-    await hub.join("hub-leave", staying)
-    await hub.join("hub-leave", leaving)
-    await hub.leave("hub-leave", leaving)
-    await group_send("hub-leave", {"type": events.GROUP_EVENT_TYPE, "text": "after"})
+    await hub.join(room_address("hub-leave"), staying)
+    await hub.join(room_address("hub-leave"), leaving)
+    await hub.leave(room_address("hub-leave"), leaving)
+    await send_to(room_address("hub-leave"), {"type": events.GROUP_EVENT_TYPE, "text": "after"})
     await until(lambda: staying.messages, "the member that stayed")
     assert leaving.messages == []
 
@@ -59,15 +59,35 @@ async def test_the_process_subscribes_once_per_group_and_leaves_with_the_last_me
     hub = Hub(get_channel_layer())
     members = [Recorder() for _ in range(3)]
     for member in members:
-        await hub.join("hub-subscribe", member)
+        await hub.join(room_address("hub-subscribe"), member)
     redis = aioredis.Redis.from_url(redis_url)
     try:
-        channels = await redis.pubsub_channels("*hub-subscribe*")
+        channels = await redis.pubsub_channels(f"*{room_address('hub-subscribe').group}*")
         assert len(channels) == 1
         assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
         for member in members:
-            await hub.leave("hub-subscribe", member)
+            await hub.leave(room_address("hub-subscribe"), member)
         assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 0)]
+    finally:
+        await redis.aclose()
+
+
+async def test_a_message_to_a_person_reaches_only_their_connections(redis_url):
+    hub = Hub(get_channel_layer())
+    tabs = [Recorder(), Recorder()]
+    other = Recorder()
+    for tab in tabs:
+        await hub.join(person_address("guest:tabs"), tab)
+    await hub.join(person_address("guest:other"), other)
+    await send_to(person_address("guest:tabs"), {"type": events.GROUP_EVENT_TYPE, "text": "you"})
+    await until(lambda: all(tab.messages for tab in tabs), "both tabs")
+    assert other.messages == []
+    # Everyone shares one subscription.
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        channels = await redis.pubsub_channels(f"*{person_address('guest:tabs').group}*")
+        assert len(channels) == 1
+        assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
     finally:
         await redis.aclose()
 
@@ -79,9 +99,9 @@ async def test_one_failing_member_does_not_stop_the_others():
 
     hub = Hub(get_channel_layer())
     healthy = Recorder()
-    await hub.join("hub-broken", Broken())
-    await hub.join("hub-broken", healthy)
-    message = {"type": events.GROUP_EVENT_TYPE, "text": "x", "group": "hub-broken"}
+    await hub.join(room_address("hub-broken"), Broken())
+    await hub.join(room_address("hub-broken"), healthy)
+    message = {"type": events.GROUP_EVENT_TYPE, "text": "x", "to": room_address("hub-broken").key}
     assert await hub.deliver(message) == 1
     assert healthy.messages == [message]
 
