@@ -3,14 +3,15 @@
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
-import secrets
 import time
 from collections import deque
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from observability import metrics
@@ -18,10 +19,10 @@ from observability import metrics
 from chat import events, frames, selectors, services
 from chat.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
 from chat.hub import Address, hub, person_address, room_address, send_to
-from chat.identity import Identity, identity_of
+from chat.identity import identity_of_handshake
 from chat.presence import announce, person_public, presence
 from chat.ratelimit import (
-    TokenBucket,
+    bucket_new,
     connections_per_ip,
     connections_per_person,
     person_buckets,
@@ -56,19 +57,12 @@ HOLD_ORDER_FOR = 30.0
 MAX_POSTS_IN_FLIGHT = 64
 
 
-@database_sync_to_async
-def _identity_of_scope(scope) -> Identity:
-    session = scope["session"]
-    identity = identity_of(scope.get("user"), session)
-    if session.modified and session.session_key:
-        session.save()
-    return identity
-
-
 class Delivered:
     """The message seqs a connection has been sent: every one up to ``through``,
     and the few above it that arrived early (broadcasts from several server
     processes can arrive out of order)."""
+
+    __slots__ = ("through", "above")
 
     def __init__(self) -> None:
         self.through = 0
@@ -110,14 +104,35 @@ class ChatConsumer(AsyncWebsocketConsumer):
     that arrives out of order is still sent once.
     """
 
-    # The hub is the process's member of the channel layer; a connection
-    # needs no channel (nor the subscription and task that come with one).
-    channel_layer_alias = None
-
     room_name: str | None = None
     joined: tuple[Address, ...] = ()
     counted: tuple[tuple, ...] = ()
     held: list[dict] | None = None
+    # Made when first needed: most connections never need them, and an idle
+    # connection should cost little memory.
+    background: "set[asyncio.Task] | tuple" = ()
+    posts_in_flight: asyncio.Semaphore | None = None
+    refusals: deque[float] | None = None
+
+    @functools.cached_property
+    def log(self) -> logging.LoggerAdapter:
+        return logging.LoggerAdapter(
+            logger, {"room": self.room_name, "connection": f"{id(self):x}"}
+        )
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Run the connection: each event from the server (connect, a frame,
+        disconnect) is handled in turn.
+
+        Channels' own version also waits on a channel-layer channel, through
+        an extra task per connection; broadcasts come from the hub instead.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def dispatch(self, message: dict) -> None:
         """Run the handler of ``message["type"]`` (connect, a frame, disconnect).
@@ -138,10 +153,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except InvalidRoomName as exc:
             await self._refuse("invalid_room", str(exc), CLOSE_INVALID_ROOM)
             return
-        self.log = logging.LoggerAdapter(
-            logger, {"room": self.room_name, "connection": secrets.token_hex(6)}
-        )
-        self.identity = await _identity_of_scope(self.scope)
+        self.identity = await database_sync_to_async(identity_of_handshake)(self.scope["headers"])
         if not self._count_connection():
             await self._refuse(
                 "too_many_connections",
@@ -151,12 +163,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         self.delivered = Delivered()
         self.held = []
-        self.background: set[asyncio.Task] = set()
-        self.posts_in_flight = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
         rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
-        self.bucket = TokenBucket(rate, burst)
+        self.bucket = bucket_new(rate, burst)
         self.person_bucket = person_buckets.acquire(self.identity.key, rate, burst)
-        self.refusals: deque[float] = deque()
         self.last_typing = 0.0
         self.retry_first: tuple[str, float] | None = None  # (nonce, until)
         addresses = (room_address(self.room_name), person_address(self.identity.key))
@@ -172,6 +181,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
             return
         await self.accept()
+        # The handshake's headers have been read; an idle connection keeps its
+        # scope for hours, so they go (the list is shared by the whole scope chain).
+        self.scope["headers"].clear()
         metrics.CONNECTIONS_OPEN.inc()
         redis_watch().add(self)
         await self._send_identity()
@@ -273,6 +285,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.retry_first = None
         # Posts are pipelined: the next frame is read while this one is stored,
         # so a fast sender's messages share transactions and broadcasts.
+        if self.posts_in_flight is None:
+            self.posts_in_flight = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
         await self.posts_in_flight.acquire()
         posted = services.message_post(
             room_name=self.room_name, identity=self.identity, text=frame.text, nonce=frame.nonce
@@ -301,6 +315,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _rate_limited(self, wait: float, nonce: str | None) -> None:
         metrics.RATE_LIMITED.inc()
         now = time.monotonic()
+        if self.refusals is None:
+            self.refusals = deque()
         self.refusals.append(now)
         while self.refusals and self.refusals[0] < now - ABUSE_WINDOW:
             self.refusals.popleft()
@@ -383,6 +399,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def _in_background(self, work) -> None:
         task = asyncio.get_running_loop().create_task(work)
+        if not self.background:
+            self.background = set()
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 

@@ -37,7 +37,7 @@ class Member(Protocol):
 PEOPLE_GROUP = "people"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Address:
     group: str  # the channel-layer group the broadcast travels in
     key: str  # which connections it is for

@@ -8,8 +8,12 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from importlib import import_module
+from types import SimpleNamespace
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import get_user, get_user_model
+from django.http.cookie import parse_cookie
 
 from chat.rooms import is_name_char
 
@@ -18,7 +22,7 @@ GUEST_NAME_SESSION_KEY = "chat_guest_name"
 DISPLAY_NAME_MAX_LENGTH = 32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identity:
     key: str  # "user:<id>" or "guest:<random id>": one person, whatever the tab
     name: str
@@ -43,6 +47,26 @@ def identity_of(user, session) -> Identity:
         session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
         session[GUEST_NAME_SESSION_KEY] = _new_guest_name()
     return Identity(f"guest:{session[GUEST_ID_SESSION_KEY]}", session[GUEST_NAME_SESSION_KEY], True)
+
+
+def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
+    """The identity behind a WebSocket handshake, from its session cookie.
+
+    Read once, when the connection opens, instead of through Channels' session
+    and auth middleware, which keep the session, the user and copies of the
+    scope for the connection's whole life. A new guest's session is saved, so
+    their other tabs share the name.
+    """
+    cookies = parse_cookie(
+        b"; ".join(value for name, value in headers if name == b"cookie").decode("latin-1")
+    )
+    session = import_module(settings.SESSION_ENGINE).SessionStore(
+        cookies.get(settings.SESSION_COOKIE_NAME)
+    )
+    identity = identity_of(get_user(SimpleNamespace(session=session)), session)
+    if session.modified and session.session_key:
+        session.save()
+    return identity
 
 
 _NAME_PUNCTUATION = frozenset("-_. ")

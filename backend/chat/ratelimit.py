@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class TokenBucket:
     """``rate`` tokens per second up to ``burst``; ``rate <= 0`` never limits."""
 
@@ -44,6 +44,14 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
+# With limiting off (rate <= 0) a bucket keeps no state, so all share this one.
+UNLIMITED = TokenBucket(0, 0)
+
+
+def bucket_new(rate: float, burst: float) -> TokenBucket:
+    return TokenBucket(rate, burst) if rate > 0 else UNLIMITED
+
+
 def take_from_all(*buckets: TokenBucket) -> float:
     """Take a token from every bucket, or from none: 0.0 when allowed, else the wait."""
     wait = max(bucket.take_time() for bucket in buckets)
@@ -62,12 +70,16 @@ class SharedBuckets:
         self._users: Counter[str] = Counter()
 
     def acquire(self, key: str, rate: float, burst: float) -> TokenBucket:
+        if rate <= 0:
+            return UNLIMITED
         self._users[key] += 1
         if key not in self._buckets:
             self._buckets[key] = TokenBucket(rate, burst)
         return self._buckets[key]
 
     def release(self, key: str) -> None:
+        if key not in self._users:
+            return  # it was acquired while limiting was off
         self._users[key] -= 1
         if self._users[key] <= 0:
             del self._users[key]

@@ -111,7 +111,7 @@ def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | Action
             _insert(room_id, room_name, list(fresh.values()))
         except _RoomGone:
             # The room was deleted (in the admin) since its id was cached.
-            del _room_ids[room_name]
+            _room_ids.pop(room_name, None)
             return messages_store(room_name=room_name, posts=posts)
         except IntegrityError:
             if len(posts) == 1:

@@ -6,7 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message
-from chat.ratelimit import TokenBucket, take_from_all
+from chat.ratelimit import UNLIMITED, SharedBuckets, TokenBucket, bucket_new, take_from_all
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, guest_session, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,3 +146,11 @@ async def test_after_a_refusal_later_messages_wait_for_the_refused_one(connect_r
     assert (refused["code"], refused["nonce"]) == ("rate_limited", "n3")
     assert (await _post_when_allowed(alice, "second", "n2"))["seq"] == 2
     assert (await _post_when_allowed(alice, "third", "n3"))["seq"] == 3
+
+
+def test_with_limiting_off_every_connection_shares_one_stateless_bucket():
+    shared = SharedBuckets()
+    assert bucket_new(0, 10) is UNLIMITED
+    assert shared.acquire("guest:a", 0, 10) is UNLIMITED
+    shared.release("guest:a")  # nothing was tracked, nothing to release
+    assert all(take_from_all(UNLIMITED, UNLIMITED) == 0.0 for _ in range(1000))
