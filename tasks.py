@@ -227,6 +227,13 @@ def test_e2e(c, args=""):
     _pytest(c, "e2e", f"{E2E_ARTIFACT_ARGS} {args}", env=env)
 
 
+@task(name="bench")
+def test_bench(c):
+    """A short benchmark beside both references; fails if the chat loses or duplicates
+    a delivery (figures are reported, not judged)."""
+    bench(c, compare=True, quick=True, json=str(DATA / "bench" / "smoke.json"))
+
+
 @task(
     name="all",
     default=True,
@@ -234,16 +241,20 @@ def test_e2e(c, args=""):
         "lint": "run the linters (default on; --no-lint skips)",
         "backend": "run the backend tests (default on; --no-backend skips)",
         "e2e": "run the browser tests (default on; --no-e2e skips)",
+        "bench": "run the benchmark smoke test (default on; --no-bench skips)",
     },
 )
-def test_all(c, lint_=True, backend=True, e2e=True):
-    """Run everything: lint, backend tests, browser tests (--no-lint/--no-backend/--no-e2e)."""
+def test_all(c, lint_=True, backend=True, e2e=True, bench_=True):
+    """Run everything: lint, backend tests, browser tests, benchmark smoke test
+    (--no-lint/--no-backend/--no-e2e/--no-bench)."""
     if lint_:
         lint(c)
     if backend:
         test_backend(c)
     if e2e:
         test_e2e(c)
+    if bench_:
+        test_bench(c)
 
 
 # --- benchmark ------------------------------------------------------------------
@@ -292,5 +303,5 @@ def deps_install(c):
 
 ns = Collection(dev, serve, migrate, manage, lint, format_code, bench)
 ns.add_collection(Collection("redis", redis_start, redis_stop, redis_status))
-ns.add_collection(Collection("test", test_all, test_backend, test_e2e))
+ns.add_collection(Collection("test", test_all, test_backend, test_e2e, test_bench))
 ns.add_collection(Collection("deps", deps_compile, deps_install))

@@ -1,10 +1,16 @@
-"""The WebSocket itself: origin checks and reconnecting after the server drops."""
+"""The WebSocket itself: origin checks, close codes, and reconnecting after the server drops."""
 
+import asyncio
+import json
 import socket
 
+import pytest
+import websockets
 from playwright.sync_api import BrowserContext, expect
 
+from devtools.waiting import free_port
 from e2e.pages import RoomPage
+from e2e.ws_client import run
 
 
 def _handshake_status(host: str, port: int, origin: str) -> int:
@@ -40,3 +46,18 @@ def test_the_page_reconnects_after_the_server_restarts(context: BrowserContext, 
     second.expect_connected()
     first.send("back again")
     second.expect_messages("back again")
+
+
+def test_without_redis_a_websocket_is_told_why_and_closed_with_1013(start_server):
+    server = start_server(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+
+    async def scenario() -> None:
+        url = server.base_url.replace("http://", "ws://") + "/ws/chat/lobby/"
+        async with websockets.connect(url, origin=server.base_url) as connection:
+            error = json.loads(await asyncio.wait_for(connection.recv(), 10))
+            assert error["type"] == "error" and error["code"] == "unavailable"
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(connection.recv(), 10)
+        assert connection.close_code == 1013
+
+    run(scenario())

@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -93,7 +94,7 @@ def run_worker(fd: int) -> None:
                 # A broadcast's frame is built once, for all its receivers, and
                 # written as it is (autobahn's sendData() would also format a
                 # debug line for every write).
-                self.transport.write(frames.framed(self.factory, content))
+                self.transport.write(frames.framed(content))
 
         def serverClose(self, code=None):
             # autobahn's sendClose() takes only 1000 and 3000-4999; the other
@@ -110,7 +111,7 @@ def run_worker(fd: int) -> None:
                 self.over_since = now
             return buffered > 8 * send_buffer_max or now - self.over_since > SLOW_GRACE_SECONDS
 
-    frames = _FrameCache()
+    frames = FrameCache()
 
     class GracefulServer(Server):
         def __init__(self, *args, **kwargs) -> None:
@@ -125,7 +126,7 @@ def run_worker(fd: int) -> None:
             """
             if protocol not in self.connections:
                 return None
-            input_queue = _InputQueue()
+            input_queue = InputQueue()
             scope.setdefault("asgi", {"version": "3.0"})
             instance = self.application(
                 scope=scope,
@@ -184,7 +185,7 @@ def run_worker(fd: int) -> None:
     server.run()
 
 
-class _InputQueue:
+class InputQueue:
     """What Daphne needs of an application's input queue: put_nowait() and get(),
     for one reader. Holds no buffers until something waits in it."""
 
@@ -220,7 +221,19 @@ class _Handshake:
     path: bytes
 
 
-class _FrameCache:
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked WebSocket text frame (RFC 6455, section 5.2), as a server sends it."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+class FrameCache:
     """The WebSocket frames of the texts sent last, each built once for every connection.
 
     A broadcast hands the same text objects to each connection in turn, so they
@@ -232,12 +245,11 @@ class _FrameCache:
     def __init__(self) -> None:
         self.frames: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
 
-    def framed(self, factory, text: str) -> bytes:
-        """``text`` as an unmasked, uncompressed WebSocket text frame."""
+    def framed(self, text: str) -> bytes:
         entry = self.frames.get(id(text))
         if entry is not None and entry[0] is text:
             return entry[1]
-        frame = factory.prepareMessage(text.encode("utf8"), isBinary=False).payloadHybi
+        frame = text_frame(text.encode("utf8"))
         # The entry keeps ``text`` alive, so its id can't be reused while cached.
         self.frames[id(text)] = (text, frame)
         if len(self.frames) > self.SIZE:

@@ -1,0 +1,67 @@
+"""Pieces of the production server that need no running server."""
+
+import asyncio
+
+import pytest
+import websockets.frames
+from websockets.streams import StreamReader
+
+from config.serve import FrameCache, InputQueue, text_frame
+
+
+def _parsed(frame: bytes) -> websockets.frames.Frame:
+    reader = StreamReader()
+    reader.feed_data(frame)
+    parser = websockets.frames.Frame.parse(reader.read_exact, mask=False)
+    try:
+        next(parser)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("the frame is incomplete")
+
+
+@pytest.mark.parametrize("length", [0, 5, 125, 126, 65535, 65536, 100_000])
+def test_a_text_frame_of_any_length_parses_back(length):
+    payload = ("é" * length).encode()[:length]
+    frame = _parsed(text_frame(payload))
+    assert frame.opcode == websockets.frames.Opcode.TEXT and frame.fin
+    assert frame.data == payload
+
+
+def test_the_same_text_object_is_framed_once():
+    cache = FrameCache()
+    text = "".join(["hello ", "everyone"])  # built at run time: one object
+    assert cache.framed(text) is cache.framed(text)
+    equal_but_other = "".join(["hello ", "everyone"])
+    assert cache.framed(equal_but_other) == cache.framed(text)
+    assert cache.framed(equal_but_other) is not cache.framed(text)
+
+
+def test_the_frame_cache_keeps_only_the_latest_texts():
+    cache = FrameCache()
+    texts = [f"message {n}" for n in range(FrameCache.SIZE + 10)]
+    for text in texts:
+        cache.framed(text)
+    assert len(cache.frames) == FrameCache.SIZE
+    assert id(texts[0]) not in cache.frames and id(texts[-1]) in cache.frames
+
+
+async def test_the_input_queue_hands_over_in_order_whether_or_not_someone_waits():
+    queue = InputQueue()
+    queue.put_nowait(1)
+    queue.put_nowait(2)
+    assert [await queue.get(), await queue.get()] == [1, 2]
+    waiting = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait(3)
+    assert await waiting == 3
+
+
+async def test_a_reader_that_stopped_waiting_loses_nothing():
+    queue = InputQueue()
+    waiting = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await asyncio.sleep(0)
+    queue.put_nowait("kept")
+    assert await queue.get() == "kept"
