@@ -21,8 +21,9 @@ class Batcher:
         on_idle: Callable[[], None] = lambda: None,
         max_batch: int = MAX_BATCH,
     ) -> None:
-        """``handle`` takes a list of items and returns one result (or exception
-        instance) per item; ``on_idle`` is called when the queue runs empty."""
+        """``handle`` takes a list of items and returns one result per item (an
+        exception instance fails its item alone); ``on_idle`` is called when the
+        queue runs empty."""
         self.handle = handle
         self.on_idle = on_idle
         self.max_batch = max_batch
@@ -42,8 +43,12 @@ class Batcher:
         batch: list[tuple[Any, asyncio.Future]] = []
         try:
             while self.pending:
+                # An item whose submitter withdrew it (cancelled its future) is dropped.
+                self.pending = [entry for entry in self.pending if not entry[1].done()]
                 batch = self.pending[: self.max_batch]
                 del self.pending[: self.max_batch]
+                if not batch:
+                    break
                 try:
                     results = await self.handle([item for item, _ in batch])
                 except Exception as exc:
@@ -52,9 +57,16 @@ class Batcher:
                             done.set_exception(exc)
                 else:
                     for (_, done), result in zip(batch, results, strict=True):
-                        if not done.done():
+                        if done.done():
+                            continue
+                        if isinstance(result, BaseException):
+                            done.set_exception(result)
+                        else:
                             done.set_result(result)
                 batch = []
+                # Let the submitters see their results (and withdraw items that
+                # should no longer go) before the next batch is taken.
+                await asyncio.sleep(0)
         finally:
             # Stopped (the event loop is closing): nobody is left waiting forever.
             for _, done in batch + self.pending:

@@ -37,6 +37,9 @@ from chat.rooms import (
 
 logger = logging.getLogger(__name__)
 
+# Work that outlives its connection (telling a room that a failed one left).
+_detached: set[asyncio.Task] = set()
+
 # Close codes, documented in docs/protocol.md.
 CLOSE_SERVER_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -112,7 +115,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # connection should cost little memory.
     background: "set[asyncio.Task] | tuple" = ()
     posts_in_flight: asyncio.Semaphore | None = None
+    posting: "set[asyncio.Task] | tuple" = ()
     refusals: deque[float] | None = None
+    catch_up_due = False
+    is_open = False  # accepted, and counted in the metrics
+    present = False  # registered in the room's presence
 
     @functools.cached_property
     def log(self) -> logging.LoggerAdapter:
@@ -130,9 +137,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
-        with contextlib.suppress(StopConsumer):
+        try:
             while True:
                 await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+        finally:
+            # Also when the connection's work failed or was cancelled, and
+            # ``disconnect`` never ran.
+            self._release()
 
     async def dispatch(self, message: dict) -> None:
         """Run the handler of ``message["type"]`` (connect, a frame, disconnect).
@@ -175,7 +188,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 self.joined += (address,)
         except services.LAYER_ERRORS:
             self.log.warning("Redis unreachable on connect")
-            await self._leave_groups()
+            self._release()
             await self._refuse(
                 "unavailable", "The chat is briefly unavailable; retrying.", CLOSE_TRY_AGAIN_LATER
             )
@@ -185,6 +198,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # scope for hours, so they go (the list is shared by the whole scope chain).
         self.scope["headers"].clear()
         metrics.CONNECTIONS_OPEN.inc()
+        self.is_open = True
         redis_watch().add(self)
         await self._send_identity()
         await self._send_initial_history()
@@ -192,29 +206,40 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self._presence_join()
 
     async def disconnect(self, code: int) -> None:
+        if self.present:
+            self.present = False
+            await self._presence_leave()
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of what this connection holds in the process; safe to repeat."""
         for counter, key in self.counted:
             counter.close(key)
         if self.counted:
             person_buckets.release(self.identity.key)
-        if not self.joined:
-            return
-        metrics.CONNECTIONS_OPEN.dec()
-        redis_watch().discard(self)
-        await self._leave_groups()
+        self.counted = ()
+        for address in self.joined:
+            hub().leave(address, self)
+        self.joined = ()
+        self.held = None
         for task in self.background:
             task.cancel()
+        if self.present:
+            # The connection failed without a disconnect: still tell the room.
+            self.present = False
+            task = asyncio.get_running_loop().create_task(self._presence_leave())
+            _detached.add(task)
+            task.add_done_callback(_detached.discard)
+        if self.is_open:
+            self.is_open = False
+            metrics.CONNECTIONS_OPEN.dec()
+            redis_watch().discard(self)
+
+    async def _presence_leave(self) -> None:
         try:
             await announce(self.room_name, await presence().leave(self.room_name, self.identity))
         except services.LAYER_ERRORS:
             self.log.warning("could not record a leave")
-
-    async def _leave_groups(self) -> None:
-        for address in self.joined:
-            try:
-                await hub().leave(address, self)
-            except services.LAYER_ERRORS:
-                self.log.warning("could not unsubscribe on disconnect")
-        self.joined = ()
 
     def _count_connection(self) -> bool:
         client = self.scope.get("client") or ("unknown", 0)
@@ -291,19 +316,31 @@ class ChatConsumer(AsyncWebsocketConsumer):
         posted = services.message_post(
             room_name=self.room_name, identity=self.identity, text=frame.text, nonce=frame.nonce
         )
-        self._in_background(self._answer_post(posted, frame.nonce))
+        if not self.posting:
+            self.posting = set()
+        self.posting.add(posted)
+        posted.add_done_callback(self.posting.discard)
+        # Not cancelled on disconnect: a message sent just before closing is kept.
+        task = asyncio.get_running_loop().create_task(self._answer_post(posted, frame.nonce))
+        _detached.add(task)
+        task.add_done_callback(_detached.discard)
 
-    async def _answer_post(self, posted, nonce: str | None) -> None:
+    async def _answer_post(self, posted: asyncio.Future, nonce: str | None) -> None:
         try:
             result = await posted
         except services.ActionRefused as exc:
             await self._send_error(exc, nonce=nonce)
             return
         except Exception:
-            # Unstored: the page reconnects and sends it again.
+            # Not stored. This connection's later messages are withdrawn, so that
+            # the page, which reconnects and re-sends them all, keeps their order.
             self.log.exception("could not store a message")
+            for later in list(self.posting):
+                later.cancel()
             await self.close(code=CLOSE_SERVER_ERROR)
             return
+        except asyncio.CancelledError:
+            return  # withdrawn after an earlier message failed
         finally:
             self.posts_in_flight.release()
         if not result.broadcast:
@@ -383,6 +420,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         while self.held:
             await self._take(self.held.pop(0))
         self.held = None
+        if self.catch_up_due:
+            self.catch_up_due = False
+            self._in_background(self._catch_up())
 
     async def _identity_changed(self, name: str) -> None:
         """This person took a new display name in some tab."""
@@ -395,6 +435,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     def redis_recovered(self) -> None:
         """Redis restarted or came back: replay what its outage kept from us."""
+        if self.held is not None:
+            self.catch_up_due = True  # once history is sent; it may be under way
+            return
         self._in_background(self._catch_up())
 
     def _in_background(self, work) -> None:
@@ -472,6 +515,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.log.warning("presence not restored after Redis came back")
 
     async def _presence_join(self) -> None:
+        self.present = True
         try:
             await announce(self.room_name, await presence().join(self.room_name, self.identity))
             await self._send_presence_snapshot()

@@ -113,6 +113,16 @@ def seq_parse(value: object, *, field: str) -> int:
     return value
 
 
+def _storable(text: str) -> bool:
+    """Text a database can store: valid UTF-8 (JSON's \\u escapes can spell unpaired
+    surrogates) without NUL characters (PostgreSQL refuses them)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
     if "message" not in data:
         raise FrameError("missing_message", 'The frame has no "message" field.')
@@ -123,6 +133,11 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         )
     if not text.strip():
         raise FrameError("empty_message", "The message is empty.")
+    if not _storable(text):
+        raise FrameError(
+            "invalid_message",
+            '"message" contains a NUL character or an unpaired surrogate (\\ud800–\\udfff).',
+        )
     if len(text) > max_length:
         raise FrameError(
             "message_too_long",
@@ -130,7 +145,9 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         )
     nonce = data.get("nonce")
     if nonce is not None and (
-        not isinstance(nonce, str) or not 1 <= len(nonce) <= NONCE_MAX_LENGTH
+        not isinstance(nonce, str)
+        or not 1 <= len(nonce) <= NONCE_MAX_LENGTH
+        or not _storable(nonce)
     ):
         raise FrameError(
             "invalid_nonce", f'"nonce" must be a string of 1 to {NONCE_MAX_LENGTH} characters.'

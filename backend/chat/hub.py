@@ -22,6 +22,7 @@ from typing import Protocol
 
 from channels.layers import get_channel_layer
 from observability import metrics
+from redis.exceptions import RedisError
 
 from chat.rooms import person_key, room_group_name
 
@@ -35,6 +36,8 @@ class Member(Protocol):
 
 
 PEOPLE_GROUP = "people"
+# What the channel layer raises when Redis can't be reached.
+LAYER_ERRORS = (RedisError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class Hub:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._channel_lock = asyncio.Lock()
         self._reader: asyncio.Task | None = None
+        self._unsubscribing: set[asyncio.Task] = set()
 
     async def join(self, address: Address, member: Member) -> None:
         """Deliver broadcasts to ``address`` to ``member`` from now on.
@@ -82,18 +86,31 @@ class Hub:
                 members.add(member)
                 self.users[address.group] += 1
 
-    async def leave(self, address: Address, member: Member) -> None:
-        async with self._lock(address.group):
-            members = self.members.get(address.key)
-            if members is None or member not in members:
-                return
-            members.discard(member)
-            if not members:
-                del self.members[address.key]
-            self.users[address.group] -= 1
-            if not self.users[address.group]:
-                del self.users[address.group]
-                await self.layer.group_discard(address.group, self.channel)
+    def leave(self, address: Address, member: Member) -> None:
+        """Deliver nothing more to ``member`` (at once: it may be a connection
+        that is gone). The process unsubscribes from a group nobody here needs
+        any more in the background."""
+        members = self.members.get(address.key)
+        if members is None or member not in members:
+            return
+        members.discard(member)
+        if not members:
+            del self.members[address.key]
+        self.users[address.group] -= 1
+        if self.users[address.group] <= 0:
+            del self.users[address.group]
+            task = asyncio.get_running_loop().create_task(self._unsubscribe(address.group))
+            self._unsubscribing.add(task)
+            task.add_done_callback(self._unsubscribing.discard)
+
+    async def _unsubscribe(self, group: str) -> None:
+        async with self._lock(group):
+            if self.users[group]:
+                return  # someone joined again meanwhile
+            try:
+                await self.layer.group_discard(group, self.channel)
+            except LAYER_ERRORS:
+                logger.warning("could not unsubscribe from a group")
 
     async def deliver(self, message: dict) -> int:
         """Hand one broadcast to each local connection at its address, in turn;

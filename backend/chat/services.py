@@ -7,28 +7,23 @@ views call these functions and never broadcast on their own.
 import asyncio
 import logging
 import weakref
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from observability import metrics
-from redis.exceptions import RedisError
 
 from chat import events
 from chat.batching import Batcher
-from chat.hub import person_address, room_address, send_to
+from chat.hub import LAYER_ERRORS, person_address, room_address, send_to
 from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
 from chat.models import Message, Mute, Room
 
 logger = logging.getLogger(__name__)
-
-# What the channel layer raises when Redis can't be reached.
-LAYER_ERRORS = (RedisError, OSError)
 
 
 class ActionRefused(Exception):
@@ -64,6 +59,10 @@ class PostResult:
     broadcast: bool  # False: stored, but Redis could not fan it out right now
 
 
+# What the database (or its driver, for text it can't encode) raises for a post.
+UNSTORABLE = (DatabaseError, ValueError)
+
+
 class _RoomGone(Exception):
     pass
 
@@ -78,11 +77,12 @@ def _room_id(room_name: str) -> int:
     return _room_ids[room_name]
 
 
-def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | ActionRefused]:
+def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | Exception]:
     """Store posts to one room under its next seqs, in order, in one transaction.
 
-    Returns, for each post, what was stored, or why it was refused (its sender
-    is muted in the room). A nonce the same sender already used in the room
+    Returns, for each post, what was stored, or why it wasn't: ActionRefused
+    when its sender is muted in the room, or the database's error. A nonce the
+    same sender already used in the room
     gives back the stored message instead of a new one. The room row is locked
     while the seqs are taken (an UPDATE on PostgreSQL, the write lock of BEGIN
     IMMEDIATE on SQLite), so writers in any number of processes get
@@ -119,13 +119,37 @@ def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | Action
                 if stored := _messages_by_nonce(room_id, posts):
                     return [Stored(next(iter(stored.values())), created=False)]
                 raise
-            # Sort out which one raced by storing them one at a time.
-            return [messages_store(room_name=room_name, posts=[post])[0] for post in posts]
+            return _store_one_by_one(room_name, posts)
+        except UNSTORABLE:
+            if len(posts) == 1:
+                raise
+            return _store_one_by_one(room_name, posts)
     for index, message in fresh.items():
         outcomes[index] = Stored(message, created=True)
         known[(message.sender_key, message.nonce)] = message
     for index, key in repeats.items():
         outcomes[index] = Stored(known[key], created=False)
+    return outcomes
+
+
+def _store_one_by_one(room_name: str, posts: list[Post]) -> list[Stored | Exception]:
+    """After a batch failed: store its posts one at a time, so one bad post (or the
+    one whose nonce raced in from elsewhere) fails alone. Once a sender's post
+    fails, their later posts in the batch fail too, so a re-send keeps their order."""
+    outcomes: list[Stored | Exception] = []
+    failed: dict[str, Exception] = {}
+    for post in posts:
+        if post.identity.key in failed:
+            outcomes.append(failed[post.identity.key])
+            continue
+        try:
+            outcome = messages_store(room_name=room_name, posts=[post])[0]
+        except UNSTORABLE as exc:
+            logger.exception("room %r: could not store a message", room_name)
+            outcome = exc
+        if isinstance(outcome, Exception) and not isinstance(outcome, ActionRefused):
+            failed[post.identity.key] = outcome
+        outcomes.append(outcome)
     return outcomes
 
 
@@ -186,12 +210,12 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
     """Store one message; return it and whether it is new. Raises ActionRefused when
     the sender is muted in the room."""
     outcome = messages_store(room_name=room_name, posts=[Post(identity, text, nonce)])[0]
-    if isinstance(outcome, ActionRefused):
+    if isinstance(outcome, Exception):
         raise outcome
     return outcome.message, outcome.created
 
 
-async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | ActionRefused]:
+async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
     """Store posts to one room, then broadcast the new ones to the room in one go."""
     outcomes = await database_sync_to_async(messages_store)(room_name=room_name, posts=posts)
     stored = [outcome for outcome in outcomes if isinstance(outcome, Stored)]
@@ -203,7 +227,7 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
     broadcast = bool(new) and await _broadcast_messages(room_name, [[s, frames[s]] for s in new])
     return [
         outcome
-        if isinstance(outcome, ActionRefused)
+        if isinstance(outcome, Exception)
         else PostResult(
             outcome.message,
             frames[outcome.message.seq],
@@ -245,23 +269,17 @@ def _posting(room_name: str) -> Batcher:
 
 def message_post(
     *, room_name: str, identity: Identity, text: str, nonce: str | None = None
-) -> Awaitable[PostResult]:
+) -> asyncio.Future:
     """Store a message, then broadcast it to every connection of the room.
 
     The message takes its place in the room's order when this is called, so a
     connection can post several without waiting for each. Messages posted to
     one room at the same time in this process are stored and broadcast
-    together (see chat.batching). Awaiting the result raises ActionRefused
-    when the sender is muted in the room.
+    together (see chat.batching). The future gives the PostResult, or raises
+    ActionRefused when the sender is muted in the room, or the database's
+    error. Cancelling it before its batch is taken withdraws the message.
     """
-    return _post_result(_posting(room_name).submit(Post(identity, text, nonce)))
-
-
-async def _post_result(pending: asyncio.Future) -> PostResult:
-    outcome = await pending
-    if isinstance(outcome, ActionRefused):
-        raise outcome
-    return outcome
+    return _posting(room_name).submit(Post(identity, text, nonce))
 
 
 def guest_rename(*, session, identity: Identity, name: str) -> str:

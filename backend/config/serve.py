@@ -27,6 +27,8 @@ from collections import OrderedDict, deque
 logger = logging.getLogger("config.serve")
 
 CLOSE_SERVICE_RESTART = 1012
+# Close codes of RFC 6455's registry that a server may send.
+SERVER_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1011, 1012, 1013, 1014})
 CLOSE_TOO_SLOW = 4408
 KERNEL_SEND_BUFFER = 64 * 1024
 SLOW_CLOSE_TIMEOUT_SECONDS = 30
@@ -98,9 +100,14 @@ def run_worker(fd: int) -> None:
 
         def serverClose(self, code=None):
             # autobahn's sendClose() takes only 1000 and 3000-4999; the other
-            # codes RFC 6455 registers (1011 server error, 1012 restart, 1013
-            # try again later) go out as a close frame built directly.
-            self.sendCloseFrame(code=1000 if code is None else code, isReply=False)
+            # codes RFC 6455 lets a server send (1011 server error, 1012
+            # restart, 1013 try again later...) go out as a close frame built
+            # directly. Anything else becomes 1011.
+            if code is None:
+                code = 1000
+            if code not in SERVER_CLOSE_CODES and not 3000 <= code <= 4999:
+                code = 1011
+            self.sendCloseFrame(code=code, isReply=False)
 
         def _too_slow(self, buffered: int) -> bool:
             if buffered <= send_buffer_max:

@@ -65,6 +65,17 @@ async def test_a_failed_batch_fails_only_its_items():
     assert await later == "b"
 
 
+async def test_an_exception_as_a_result_fails_only_its_item():
+    async def handle(items):
+        return [ValueError(f"no {item}") if item < 0 else item for item in items]
+
+    batcher = Batcher(handle)
+    good, bad = batcher.submit(1), batcher.submit(-1)
+    assert await good == 1
+    with pytest.raises(ValueError, match="no -1"):
+        await bad
+
+
 async def test_a_submitter_that_stops_waiting_does_not_disturb_the_others():
     handler = Handler()
     handler.release.clear()
@@ -75,6 +86,20 @@ async def test_a_submitter_that_stops_waiting_does_not_disturb_the_others():
     gone.cancel()
     handler.release.set()
     assert await staying == 4
+
+
+async def test_an_item_withdrawn_before_its_batch_is_taken_is_not_handled():
+    handler = Handler()
+    handler.release.clear()
+    batcher = Batcher(handler)
+    first = batcher.submit(1)
+    await asyncio.sleep(0)  # the first batch is being handled
+    withdrawn = batcher.submit(2)
+    kept = batcher.submit(3)
+    withdrawn.cancel()
+    handler.release.set()
+    assert await asyncio.gather(first, kept) == [2, 6]
+    assert handler.batches == [[1], [3]]
 
 
 async def test_it_says_when_the_queue_runs_empty():

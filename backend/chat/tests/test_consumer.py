@@ -87,6 +87,9 @@ BAD_FRAMES = [
     ('{"message": ""}', "empty_message"),
     ('{"message": " \\n\\t "}', "empty_message"),
     ('{"type": "shout", "message": "hi"}', "unknown_type"),
+    ('{"message": "half a pair \\ud800"}', "invalid_message"),
+    ('{"message": "nul \\u0000 inside"}', "invalid_message"),
+    ('{"message": "hi", "nonce": "\\udfff"}', "invalid_nonce"),
 ]
 
 

@@ -1,14 +1,18 @@
 """The hub: one channel-layer member per process, fanning broadcasts out to connections."""
 
 import asyncio
+import contextlib
 import time
 
+import pytest
 import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 
 from chat import events
 from chat.consumers import ChatConsumer, Delivered
-from chat.hub import Hub, person_address, room_address, send_to
+from chat.hub import Hub, hub, person_address, room_address, send_to
+from chat.ratelimit import connections_per_ip, connections_per_person
+from chat.tests.helpers import HOST, ORIGIN, ChatClient
 
 DEADLINE = 5.0
 
@@ -49,7 +53,7 @@ async def test_a_member_that_left_gets_nothing_more():
     staying, leaving = Recorder(), Recorder()
     await hub.join(room_address("hub-leave"), staying)
     await hub.join(room_address("hub-leave"), leaving)
-    await hub.leave(room_address("hub-leave"), leaving)
+    hub.leave(room_address("hub-leave"), leaving)
     await send_to(room_address("hub-leave"), {"type": events.GROUP_EVENT_TYPE, "text": "after"})
     await until(lambda: staying.messages, "the member that stayed")
     assert leaving.messages == []
@@ -66,8 +70,11 @@ async def test_the_process_subscribes_once_per_group_and_leaves_with_the_last_me
         assert len(channels) == 1
         assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
         for member in members:
-            await hub.leave(room_address("hub-subscribe"), member)
-        assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 0)]
+            hub.leave(room_address("hub-subscribe"), member)
+        deadline = time.monotonic() + DEADLINE
+        while await redis.pubsub_numsub(channels[0]) != [(channels[0], 0)]:
+            assert time.monotonic() < deadline, "still subscribed after the last member left"
+            await asyncio.sleep(0.01)
     finally:
         await redis.aclose()
 
@@ -90,6 +97,18 @@ async def test_a_message_to_a_person_reaches_only_their_connections(redis_url):
         assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
     finally:
         await redis.aclose()
+
+
+async def test_joining_again_while_unsubscribing_keeps_the_subscription():
+    hub = Hub(get_channel_layer())
+    first, second = Recorder(), Recorder()
+    await hub.join(room_address("hub-rejoin"), first)
+    hub.leave(room_address("hub-rejoin"), first)  # the unsubscribe is under way
+    await hub.join(room_address("hub-rejoin"), second)
+    await asyncio.gather(*hub._unsubscribing)  # it ran, and found it wasn't wanted
+    await send_to(room_address("hub-rejoin"), {"type": events.GROUP_EVENT_TYPE, "text": "x"})
+    await until(lambda: second.messages, "the member that joined again")
+    assert first.messages == []
 
 
 async def test_one_failing_member_does_not_stop_the_others():
@@ -142,3 +161,18 @@ async def test_a_broadcast_already_sent_is_not_sent_again():
     assert await consumer.group_message(_frame(1)) == 1
     assert await consumer.group_message(_frame(1)) == 0
     assert sent == ["frame 1"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_connection_whose_work_is_cancelled_lets_go_of_everything():
+    client = ChatClient("/ws/chat/hub-cancelled/", [ORIGIN, HOST])
+    assert (await client.connect())[0]
+    await client.read_until_ready()
+    address = room_address("hub-cancelled")
+    assert hub().members[address.key]
+    assert connections_per_ip.counts
+    client.communicator.future.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await client.communicator.future
+    assert address.key not in hub().members
+    assert not connections_per_ip.counts and not connections_per_person.counts

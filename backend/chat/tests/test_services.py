@@ -155,3 +155,16 @@ def test_a_nonce_that_raced_in_from_elsewhere_does_not_fail_the_batch(monkeypatc
     assert [o.message.body for o in outcomes] == ["first", "won", "last"]
     assert [o.created for o in outcomes] == [True, False, True]
     assert Message.objects.filter(room__name="batch").count() == 3
+
+
+def test_a_post_the_database_refuses_fails_alone_and_its_senders_later_posts_with_it():
+    posts = [
+        Post(BOB, "before"),
+        Post(CAROL, "half a pair \ud800"),  # no database can store it
+        Post(BOB, "after"),
+        Post(CAROL, "behind the bad one"),
+    ]
+    outcomes = messages_store(room_name="batch", posts=posts)
+    assert [o.message.body for o in (outcomes[0], outcomes[2])] == ["before", "after"]
+    assert isinstance(outcomes[1], ValueError) and outcomes[3] is outcomes[1]
+    assert list(Message.objects.values_list("body", flat=True)) == ["before", "after"]
