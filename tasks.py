@@ -229,8 +229,10 @@ def test_e2e(c, args=""):
 
 @task(name="bench")
 def test_bench(c):
-    """A short benchmark beside both references; fails if the chat loses or duplicates
-    a delivery (figures are reported, not judged)."""
+    """A short benchmark beside both references; fails on a lost or duplicated delivery.
+
+    Its figures are printed, not judged.
+    """
     bench(c, compare=True, quick=True, json=str(DATA / "bench" / "smoke.json"))
 
 
@@ -245,8 +247,10 @@ def test_bench(c):
     },
 )
 def test_all(c, lint_=True, backend=True, e2e=True, bench_=True):
-    """Run everything: lint, backend tests, browser tests, benchmark smoke test
-    (--no-lint/--no-backend/--no-e2e/--no-bench)."""
+    """Run everything: lint, backend tests, browser tests, a benchmark smoke test.
+
+    --no-lint, --no-backend, --no-e2e and --no-bench skip a part.
+    """
     if lint_:
         lint(c)
     if backend:

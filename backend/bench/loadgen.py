@@ -16,6 +16,8 @@ from urllib.parse import quote
 import websockets
 
 QUIET_SECONDS = 5.0  # a run ends when every client has everything, or nothing came for this long
+SETTLE_SECONDS = 0.5  # timing starts once the clients have heard nothing for this long
+SETTLE_LIMIT_SECONDS = 10.0
 
 
 @dataclass
@@ -45,11 +47,13 @@ class Receiver:
     seen: set = field(default_factory=set)
     duplicated: int = 0
     latencies: list = field(default_factory=list)
-    last: float = 0.0
+    last: float = 0.0  # when the last test message came
+    heard: float = 0.0  # when any frame came
 
     async def run(self) -> None:
         try:
             async for text in self.connection:
+                self.heard = time.perf_counter()
                 message = json.loads(text).get("message")
                 if not isinstance(message, str) or not message.startswith("b|"):
                     continue
@@ -91,6 +95,17 @@ async def _send(connection, sender: int, n: int) -> None:
     await connection.send(json.dumps({"message": text, "nonce": f"{sender}-{n}"}))
 
 
+async def _settled(receivers: list[Receiver]) -> None:
+    """Wait until the server has finished greeting the clients (history, who is
+    online): no frame for SETTLE_SECONDS, or SETTLE_LIMIT_SECONDS at most."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < SETTLE_LIMIT_SECONDS:
+        await asyncio.sleep(0.1)
+        heard = max((r.heard for r in receivers), default=0.0)
+        if time.perf_counter() - max(heard, started) >= SETTLE_SECONDS:
+            return
+
+
 async def _finish(receivers: list[Receiver], expected_each: int) -> None:
     while True:
         await asyncio.sleep(0.1)
@@ -122,7 +137,7 @@ async def broadcast_run(
         connections.extend(opened)
     receivers = [Receiver(connection) for connection in connections]
     tasks = [asyncio.create_task(receiver.run()) for receiver in receivers]
-    await asyncio.sleep(0.5)  # let joins and history settle before timing
+    await _settled(receivers)
 
     async def sender_loop(sender: int, connection) -> None:
         for n in range(messages):
