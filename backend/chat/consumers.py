@@ -37,8 +37,17 @@ from chat.rooms import (
 
 logger = logging.getLogger(__name__)
 
-# Work that outlives its connection (telling a room that a failed one left).
+# Work that outlives its connection (answering a post, telling a room that a
+# failed connection left).
 _detached: set[asyncio.Task] = set()
+
+
+def _detach(work) -> None:
+    """Run ``work`` to its end, even if its connection goes away first."""
+    task = asyncio.get_running_loop().create_task(work)
+    _detached.add(task)
+    task.add_done_callback(_detached.discard)
+
 
 # Close codes, documented in docs/protocol.md.
 CLOSE_SERVER_ERROR = 1011
@@ -227,9 +236,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self.present:
             # The connection failed without a disconnect: still tell the room.
             self.present = False
-            task = asyncio.get_running_loop().create_task(self._presence_leave())
-            _detached.add(task)
-            task.add_done_callback(_detached.discard)
+            _detach(self._presence_leave())
         if self.is_open:
             self.is_open = False
             metrics.CONNECTIONS_OPEN.dec()
@@ -321,9 +328,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.posting.add(posted)
         posted.add_done_callback(self.posting.discard)
         # Not cancelled on disconnect: a message sent just before closing is kept.
-        task = asyncio.get_running_loop().create_task(self._answer_post(posted, frame.nonce))
-        _detached.add(task)
-        task.add_done_callback(_detached.discard)
+        _detach(self._answer_post(posted, frame.nonce))
 
     async def _answer_post(self, posted: asyncio.Future, nonce: str | None) -> None:
         try:
