@@ -23,6 +23,15 @@ def alice_and_bob(browser: Browser, base_url: str):
         context.close()
 
 
+def _both_in(alice_and_bob, room: str) -> tuple[RoomPage, RoomPage]:
+    """Alice and Bob, each with a tab open in ``room``."""
+    alice_browser, bob_browser = alice_and_bob
+    return (
+        RoomPage(alice_browser.new_page()).open(room),
+        RoomPage(bob_browser.new_page()).open(room),
+    )
+
+
 def test_people_see_each_other_once_and_leaving_updates_the_list(alice_and_bob):
     alice_browser, bob_browser = alice_and_bob
     alice = RoomPage(alice_browser.new_page()).open("presence")
@@ -39,9 +48,7 @@ def test_people_see_each_other_once_and_leaving_updates_the_list(alice_and_bob):
 
 
 def test_typing_shows_to_others_and_clears_when_sent(alice_and_bob):
-    alice_browser, bob_browser = alice_and_bob
-    alice = RoomPage(alice_browser.new_page()).open("typing")
-    bob = RoomPage(bob_browser.new_page()).open("typing")
+    alice, bob = _both_in(alice_and_bob, "typing")
     alice.type_without_sending("hello the")
     expect(bob.typing).to_have_text("Alice is typing…")
     expect(alice.typing).to_have_text("")
@@ -51,9 +58,7 @@ def test_typing_shows_to_others_and_clears_when_sent(alice_and_bob):
 
 
 def test_typing_expires_on_its_own(alice_and_bob):
-    alice_browser, bob_browser = alice_and_bob
-    alice = RoomPage(alice_browser.new_page()).open("typing-expiry")
-    bob = RoomPage(bob_browser.new_page()).open("typing-expiry")
+    alice, bob = _both_in(alice_and_bob, "typing-expiry")
     alice.type_without_sending("thinking")
     expect(bob.typing).to_have_text("Alice is typing…")
     expect(bob.typing).to_have_text("", timeout=8000)
@@ -85,9 +90,7 @@ def test_a_deleted_message_disappears_in_the_other_tab(context: BrowserContext):
 
 
 def test_others_messages_have_no_delete_button(alice_and_bob):
-    alice_browser, bob_browser = alice_and_bob
-    alice = RoomPage(alice_browser.new_page()).open("no-delete")
-    bob = RoomPage(bob_browser.new_page()).open("no-delete")
+    alice, bob = _both_in(alice_and_bob, "no-delete")
     alice.send("mine")
     bob.expect_delivered("mine")
     expect(bob.message("mine").get_by_role("button")).to_have_count(0)
