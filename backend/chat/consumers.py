@@ -16,11 +16,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from observability import metrics
 
-from chat import events, frames, selectors, services
-from chat.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
+from chat import selectors, services
 from chat.hub import Address, hub, person_address, room_address, send_to
 from chat.identity import identity_of_handshake
 from chat.presence import announce, person_public, presence
+from chat.protocol import CloseCode, events, frames
+from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse, seq_parse
 from chat.ratelimit import (
     bucket_new,
     connections_per_ip,
@@ -48,13 +49,6 @@ def _detach(work) -> None:
     _detached.add(task)
     task.add_done_callback(_detached.discard)
 
-
-# Close codes, documented in docs/protocol.md.
-CLOSE_SERVER_ERROR = 1011
-CLOSE_TRY_AGAIN_LATER = 1013
-CLOSE_INVALID_ROOM = 4400
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_MANY = 4429
 
 # After Redis comes back, catch up now and again a little later: the channel
 # layer re-subscribes to rooms on its own schedule (within about a second).
@@ -173,14 +167,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             self.room_name = room_name_clean(self.scope["url_route"]["kwargs"]["room_name"])
         except InvalidRoomName as exc:
-            await self._refuse("invalid_room", str(exc), CLOSE_INVALID_ROOM)
+            await self._refuse("invalid_room", str(exc), CloseCode.INVALID_ROOM)
             return
         self.identity = await database_sync_to_async(identity_of_handshake)(self.scope["headers"])
         if not self._count_connection():
             await self._refuse(
                 "too_many_connections",
                 "Too many open chat tabs from you; close some and this one will reconnect.",
-                CLOSE_TOO_MANY,
+                CloseCode.TOO_MANY,
             )
             return
         self.delivered = Delivered()
@@ -199,7 +193,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.log.warning("Redis unreachable on connect")
             self._release()
             await self._refuse(
-                "unavailable", "The chat is briefly unavailable; retrying.", CLOSE_TRY_AGAIN_LATER
+                "unavailable",
+                "The chat is briefly unavailable; retrying.",
+                CloseCode.TRY_AGAIN_LATER,
             )
             return
         await self.accept()
@@ -342,7 +338,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.log.exception("could not store a message")
             for later in list(self.posting):
                 later.cancel()
-            await self.close(code=CLOSE_SERVER_ERROR)
+            await self.close(code=CloseCode.SERVER_ERROR)
             return
         except asyncio.CancelledError:
             return  # withdrawn after an earlier message failed
@@ -372,7 +368,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         )
         if len(self.refusals) > 5 * settings.CHAT_RATE_BURST:
             self.log.info("closing a connection that keeps flooding")
-            await self.close(code=CLOSE_TOO_MANY)
+            await self.close(code=CloseCode.TOO_MANY)
 
     async def _typing(self) -> None:
         now = time.monotonic()
@@ -564,4 +560,4 @@ class NotFoundConsumer(AsyncWebsocketConsumer):
         await self.accept()
         detail = f"No WebSocket endpoint at {self.scope['path']}; rooms are at /ws/chat/<room>/."
         await self.send(text_data=events.event_encode(events.error_event("not_found", detail)))
-        await self.close(code=CLOSE_NOT_FOUND)
+        await self.close(code=CloseCode.NOT_FOUND)

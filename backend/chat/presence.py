@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from chat import events
 from chat.hub import room_address, send_to
 from chat.identity import Identity
+from chat.protocol import events
 from chat.redis_client import redis_client
 from chat.rooms import public_person_id, room_group_name
 

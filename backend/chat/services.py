@@ -17,11 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 from observability import metrics
 
-from chat import events
 from chat.batching import Batcher
 from chat.hub import LAYER_ERRORS, person_address, room_address, send_to
 from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
 from chat.models import Message, Mute, Room
+from chat.protocol import events
 
 logger = logging.getLogger(__name__)
 

@@ -7,9 +7,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from chat import events, selectors, services
-from chat.frames import FrameError, seq_parse
+from chat import selectors, services
 from chat.presence import presence
+from chat.protocol import events
+from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
 
 PAGE_LIMIT_DEFAULT = 50

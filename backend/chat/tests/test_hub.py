@@ -8,9 +8,9 @@ import pytest
 import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 
-from chat import events
 from chat.consumers import ChatConsumer, Delivered
 from chat.hub import Hub, hub, person_address, room_address, send_to
+from chat.protocol import events
 from chat.ratelimit import connections_per_ip, connections_per_person
 from chat.tests.helpers import HOST, ORIGIN, ChatClient
 
