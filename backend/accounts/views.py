@@ -6,8 +6,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import GuestNameForm, SignUpForm
-from chat import services
 from chat.identity import identity_of
+from chat.services import people
 
 
 def _next_url(request, default: str = "/chat/") -> str:
@@ -40,7 +40,7 @@ def guest_name(request):
     identity = identity_of(request.user, request.session)
     form = GuestNameForm(request.POST or None, initial={"name": identity.name})
     if request.method == "POST" and form.is_valid():
-        services.guest_rename(
+        people.guest_rename(
             session=request.session, identity=identity, name=form.cleaned_data["name"]
         )
         return redirect(_next_url(request))

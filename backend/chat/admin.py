@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from chat import services
 from chat.models import Message, Mute, Room
+from chat.services import moderation
 
 
 @admin.register(Room)
@@ -31,7 +31,7 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected messages for everyone (removed live from open tabs)")
     def delete_for_everyone(self, request, queryset):
-        services.messages_delete_by_staff(queryset, by=request.user)
+        moderation.messages_delete_by_staff(queryset, by=request.user)
 
 
 @admin.register(Mute)

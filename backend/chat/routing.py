@@ -1,8 +1,8 @@
 from django.urls import re_path
 
-from chat import consumers
+from chat.realtime import consumer
 
 websocket_urlpatterns = [
-    re_path(r"^ws/chat/(?P<room_name>[^/]*)/$", consumers.ChatConsumer.as_asgi()),
-    re_path(r"", consumers.NotFoundConsumer.as_asgi()),
+    re_path(r"^ws/chat/(?P<room_name>[^/]*)/$", consumer.ChatConsumer.as_asgi()),
+    re_path(r"", consumer.NotFoundConsumer.as_asgi()),
 ]

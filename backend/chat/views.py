@@ -7,11 +7,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from chat import selectors, services
-from chat.presence import presence
+from chat import selectors
 from chat.protocol import events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
+from chat.services.broadcast import LAYER_ERRORS
+from chat.services.presence import presence
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
@@ -85,7 +86,7 @@ async def room_directory(request):
     rooms = await sync_to_async(selectors.rooms_recently_active)(limit=DIRECTORY_SIZE)
     try:
         online = await presence().online_counts([room.name for room in rooms])
-    except services.LAYER_ERRORS:
+    except LAYER_ERRORS:
         online = {}
     entries = [
         {

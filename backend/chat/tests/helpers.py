@@ -1,6 +1,8 @@
-"""Helpers for the backend tests: a JSON WebSocket client, sessions of guests and users."""
+"""Helpers for the backend tests: a JSON WebSocket client, sessions of guests and users,
+waiting on a condition, and a clock the test moves."""
 
 import asyncio
+import inspect
 import json
 import secrets
 
@@ -117,3 +119,31 @@ def user_session(user) -> str:
     client = Client()
     client.force_login(user)
     return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def eventually(condition, *, what: str, timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` (a function, or a coroutine function) is true;
+    fail naming ``what`` after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        outcome = condition()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        assert loop.time() < deadline, f"gave up after {timeout:g} s waiting for {what}"
+        await asyncio.sleep(0.01)
+
+
+class FakeClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -3,7 +3,7 @@ from urllib.parse import quote
 import pytest
 
 from chat.identity import Identity
-from chat.services import message_store
+from chat.services.messages import message_store
 
 pytestmark = pytest.mark.django_db
 

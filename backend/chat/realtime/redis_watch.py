@@ -18,6 +18,8 @@ from observability import metrics
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from chat.loops import per_event_loop
+
 logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL = 1.0
@@ -68,14 +70,7 @@ class RedisWatch:
             await client.aclose()
 
 
-_watches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RedisWatch]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
+@per_event_loop
 def redis_watch() -> RedisWatch:
     """The watcher of the running event loop."""
-    loop = asyncio.get_running_loop()
-    if loop not in _watches:
-        _watches[loop] = RedisWatch(settings.REDIS_URL)
-    return _watches[loop]
+    return RedisWatch(settings.REDIS_URL)

@@ -7,24 +7,21 @@ each broadcast once, and hands that one decoded message, with its one encoded
 frame, to every local connection of the group in turn. Per broadcast, the work
 per connection is a check and a write.
 
-A broadcast is sent to an :class:`Address`: the channel-layer group it travels
-in, and the key of the connections it is for. A room's key is its group. All
-people share one group, so a process subscribes to it once, not once per
-person; the key picks out one person's connections (all their tabs).
+A broadcast is sent (chat.services.broadcast) to an ``Address``: the
+channel-layer group it travels in, and the key of the connections it is for.
 """
 
 import asyncio
 import logging
 import weakref
 from collections import Counter
-from dataclasses import dataclass
 from typing import Protocol
 
 from channels.layers import get_channel_layer
 from observability import metrics
-from redis.exceptions import RedisError
 
-from chat.rooms import person_key, room_group_name
+from chat.loops import per_event_loop
+from chat.services.broadcast import LAYER_ERRORS, Address
 
 logger = logging.getLogger(__name__)
 
@@ -33,33 +30,6 @@ class Member(Protocol):
     async def group_message(self, message: dict) -> int:
         """Handle a broadcast without waiting on anything but sending; returns how
         many chat messages it delivered."""
-
-
-PEOPLE_GROUP = "people"
-# What the channel layer raises when Redis can't be reached.
-LAYER_ERRORS = (RedisError, OSError)
-
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    group: str  # the channel-layer group the broadcast travels in
-    key: str  # which connections it is for
-
-
-def room_address(room_name: str) -> Address:
-    """Every connection in a room."""
-    group = room_group_name(room_name)
-    return Address(group, group)
-
-
-def person_address(identity_key: str) -> Address:
-    """Every connection of one person, in any room."""
-    return Address(PEOPLE_GROUP, person_key(identity_key))
-
-
-async def send_to(address: Address, message: dict) -> None:
-    """Broadcast ``message`` to every connection at ``address``, in every process."""
-    await get_channel_layer().group_send(address.group, {**message, "to": address.key})
 
 
 class Hub:
@@ -150,12 +120,7 @@ class Hub:
                 metrics.MESSAGES_DELIVERED.inc(delivered)
 
 
-_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
-
-
+@per_event_loop
 def hub() -> Hub:
     """The hub of the running event loop (one per server process)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _hubs:
-        _hubs[loop] = Hub(get_channel_layer())
-    return _hubs[loop]
+    return Hub(get_channel_layer())

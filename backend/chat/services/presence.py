@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from chat.hub import room_address, send_to
 from chat.identity import Identity
+from chat.loops import per_event_loop
 from chat.protocol import events
 from chat.redis_client import redis_client
 from chat.rooms import public_person_id, room_group_name
+from chat.services.broadcast import room_address, send_to
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +134,12 @@ class Snapshot:
 class PresenceTracker:
     """This process's view: how many local connections each person has in each room."""
 
-    def __init__(self, process_id: str | None = None, ttl: float = TTL) -> None:
+    def __init__(self, process_id: str | None = None, ttl: float = TTL, clock=time.time) -> None:
+        """``clock`` gives the time in seconds since the epoch: expiry times live in Redis,
+        shared by every process."""
         self.process_id = process_id or uuid.uuid4().hex[:12]
         self.ttl = ttl
+        self.clock = clock
         self.local: dict[tuple[str, str], tuple[int, Identity]] = {}
         self._heartbeat: asyncio.Task | None = None
 
@@ -143,7 +147,7 @@ class PresenceTracker:
         return f"{self.process_id}|{identity.key}"
 
     async def _add(self, room_name: str, identity: Identity) -> Change:
-        now = time.time()
+        now = self.clock()
         who = json.dumps(person_public(identity), ensure_ascii=False, separators=(",", ":"))
         joined, version, left = await redis_client().eval(
             _ADD,
@@ -177,7 +181,7 @@ class PresenceTracker:
         self.local.pop((room_name, identity.key), None)
         version, left = (
             await redis_client().eval(
-                _REMOVE, 4, *_keys(room_name), time.time(), self._entry(identity), identity.key
+                _REMOVE, 4, *_keys(room_name), self.clock(), self._entry(identity), identity.key
             )
         )[1:]
         return Change(version=int(version), left=json.loads(left))
@@ -190,7 +194,7 @@ class PresenceTracker:
 
     async def snapshot(self, room_name: str) -> Snapshot:
         version, left, users = await redis_client().eval(
-            _SNAPSHOT, 4, *_keys(room_name), time.time()
+            _SNAPSHOT, 4, *_keys(room_name), self.clock()
         )
         people = sorted(json.loads(users), key=lambda u: (u["user"].casefold(), u["id"]))
         return Snapshot(version=int(version), users=people, left=json.loads(left))
@@ -241,14 +245,39 @@ async def announce(room_name: str, change: Change | Snapshot | None) -> None:
         )
 
 
-_trackers: dict[asyncio.AbstractEventLoop, PresenceTracker] = {}
-
-
+@per_event_loop
 def presence() -> PresenceTracker:
     """The tracker of this process (one per event loop)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _trackers:
-        for stale in [other for other in _trackers if other.is_closed()]:
-            del _trackers[stale]
-        _trackers[loop] = PresenceTracker()
-    return _trackers[loop]
+    return PresenceTracker()
+
+
+async def presence_snapshot(room_name: str) -> events.PresenceEvent:
+    """Who is in the room now, as a frame for one connection (purged leaves are announced)."""
+    snapshot = await presence().snapshot(room_name)
+    await announce(room_name, snapshot)
+    return events.presence_event(snapshot.users, snapshot.version)
+
+
+async def presence_join(room_name: str, identity: Identity) -> events.PresenceEvent:
+    """A connection of ``identity`` opened in the room: announce the person if they are
+    new here; returns who is in the room, for that connection."""
+    await announce(room_name, await presence().join(room_name, identity))
+    return await presence_snapshot(room_name)
+
+
+async def presence_leave(room_name: str, identity: Identity) -> None:
+    """A connection closed: announce the person's leave if it was their last one."""
+    await announce(room_name, await presence().leave(room_name, identity))
+
+
+async def presence_rename(room_name: str, identity: Identity) -> None:
+    """The person took a new name: the room sees them join under it."""
+    await announce(room_name, await presence().rename(room_name, identity))
+
+
+async def presence_restore(room_name: str) -> events.PresenceEvent:
+    """After Redis lost its data: register this process's people again, announce the
+    changes; returns who is in ``room_name``, for one connection."""
+    for changed_room, change in await presence().refresh():
+        await announce(changed_room, change)
+    return await presence_snapshot(room_name)

@@ -7,10 +7,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chat import services
 from chat.identity import Identity
 from chat.models import Message, Mute, Room
-from chat.services import ActionRefused, Post, message_store, messages_store
+from chat.services import ActionRefused, messages
+from chat.services.messages import Post, message_store, messages_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,7 +141,7 @@ def test_a_muted_sender_is_refused_and_the_rest_of_the_batch_is_stored():
 
 def test_a_nonce_that_raced_in_from_elsewhere_does_not_fail_the_batch(monkeypatch):
     message_store(room_name="batch", identity=BOB, text="won", nonce="race")
-    real_lookup = services._messages_by_nonce
+    real_lookup = messages._messages_by_nonce
     lookups = []
 
     def lookup_missing_it_once(room_id, posts):
@@ -149,7 +149,7 @@ def test_a_nonce_that_raced_in_from_elsewhere_does_not_fail_the_batch(monkeypatc
         lookups.append(posts)
         return {} if len(lookups) == 1 else real_lookup(room_id, posts)
 
-    monkeypatch.setattr(services, "_messages_by_nonce", lookup_missing_it_once)
+    monkeypatch.setattr(messages, "_messages_by_nonce", lookup_missing_it_once)
     posts = [Post(BOB, "first"), Post(BOB, "lost", "race"), Post(BOB, "last")]
     outcomes = messages_store(room_name="batch", posts=posts)
     assert [o.message.body for o in outcomes] == ["first", "won", "last"]

@@ -1,39 +1,29 @@
-"""What the chat does, independent of how a client is connected.
+"""Posting messages: stored first, in batches, then broadcast to the room.
 
-A message is committed to the database first, then broadcast; consumers and
-views call these functions and never broadcast on their own.
+A message takes its place in its room's order when it is posted. The posts
+that queue up for a room while one transaction runs are stored together in
+the next one (see ``batching``) and broadcast as one channel-layer message.
 """
 
 import asyncio
 import logging
-import weakref
 from dataclasses import dataclass
-from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from observability import metrics
 
-from chat.batching import Batcher
-from chat.hub import LAYER_ERRORS, person_address, room_address, send_to
-from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
+from chat.identity import Identity
+from chat.loops import per_event_loop
 from chat.models import Message, Mute, Room
 from chat.protocol import events
+from chat.services import ActionRefused
+from chat.services.batching import Batcher
+from chat.services.broadcast import LAYER_ERRORS, room_address, send_to
 
 logger = logging.getLogger(__name__)
-
-
-class ActionRefused(Exception):
-    """A request the rules don't allow; ``code`` and ``detail`` go into an error frame."""
-
-    def __init__(self, code: str, detail: str, retry_after: float | None = None) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -251,14 +241,14 @@ async def _broadcast_messages(room_name: str, frames: list[list]) -> bool:
     return True
 
 
-# Per event loop (server process), the posting queue of each room that has one.
-_posting_queues: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Batcher]]" = (
-    weakref.WeakKeyDictionary()
-)
+@per_event_loop
+def _posting_queues() -> dict[str, Batcher]:
+    """The posting queue of each room that has one, in this process."""
+    return {}
 
 
 def _posting(room_name: str) -> Batcher:
-    rooms = _posting_queues.setdefault(asyncio.get_running_loop(), {})
+    rooms = _posting_queues()
     if room_name not in rooms:
         rooms[room_name] = Batcher(
             lambda posts: messages_post(room_name=room_name, posts=posts),
@@ -280,88 +270,3 @@ def message_post(
     error. Cancelling it before its batch is taken withdraws the message.
     """
     return _posting(room_name).submit(Post(identity, text, nonce))
-
-
-def guest_rename(*, session, identity: Identity, name: str) -> str:
-    """Give a guest a new display name, in every open tab; raises InvalidDisplayName."""
-    name = display_name_clean(name)
-    session[GUEST_NAME_SESSION_KEY] = name
-    try:
-        async_to_sync(send_to)(
-            person_address(identity.key), {"type": events.IDENTITY_CHANGED_TYPE, "name": name}
-        )
-    except LAYER_ERRORS:
-        logger.warning("could not tell open tabs about a new guest name")
-    return name
-
-
-async def _broadcast_event(room_name: str, event) -> None:
-    try:
-        await send_to(
-            room_address(room_name),
-            {"type": events.GROUP_EVENT_TYPE, "text": events.event_encode(event)},
-        )
-    except LAYER_ERRORS:
-        logger.warning("room %r: could not broadcast %s", room_name, event["type"])
-
-
-def _message_for_moderation(room_name: str, seq: int) -> Message:
-    message = Message.objects.filter(room__name=room_name, seq=seq).first()
-    if message is None:
-        raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
-    return message
-
-
-def message_delete_store(*, room_name: str, seq: int, identity: Identity) -> bool:
-    """Mark a message deleted; its author or staff only. False if it already was."""
-    message = _message_for_moderation(room_name, seq)
-    if message.sender_key != identity.key and not identity.is_staff:
-        raise ActionRefused("forbidden", "Only its author or a moderator can delete a message.")
-    if message.deleted_at is not None:
-        return False
-    _mark_deleted(message, by_user_id=identity.user_id)
-    return True
-
-
-def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
-    Message.objects.filter(pk=message.pk).update(
-        deleted_at=timezone.now(), deleted_by_id=by_user_id, body=""
-    )
-
-
-async def message_delete(*, room_name: str, seq: int, identity: Identity) -> None:
-    """Delete a message, then tell every open tab of the room to remove it."""
-    await database_sync_to_async(message_delete_store)(
-        room_name=room_name, seq=seq, identity=identity
-    )
-    await _broadcast_event(room_name, events.delete_event(seq))
-
-
-def messages_delete_by_staff(messages, *, by) -> None:
-    """Delete messages from the admin, announcing each deletion in its room."""
-    for message in messages.select_related("room").filter(deleted_at__isnull=True):
-        _mark_deleted(message, by_user_id=by.pk)
-        async_to_sync(_broadcast_event)(message.room.name, events.delete_event(message.seq))
-
-
-MUTE_MINUTES_MAX = 7 * 24 * 60
-
-
-def mute_store(*, room_name: str, seq: int, minutes: int, identity: Identity) -> Mute:
-    """Mute the author of message ``seq`` in the room for ``minutes``; staff only."""
-    if not identity.is_staff:
-        raise ActionRefused("forbidden", "Only moderators can mute people.")
-    if not 1 <= minutes <= MUTE_MINUTES_MAX:
-        raise ActionRefused(
-            "invalid_minutes", f'"minutes" must be between 1 and {MUTE_MINUTES_MAX}.'
-        )
-    message = _message_for_moderation(room_name, seq)
-    if message.sender_key == identity.key:
-        raise ActionRefused("forbidden", "You can't mute yourself.")
-    return Mute.objects.create(
-        room=message.room,
-        sender_key=message.sender_key,
-        name=message.author_name,
-        until=timezone.now() + timedelta(minutes=minutes),
-        created_by_id=identity.user_id,
-    )

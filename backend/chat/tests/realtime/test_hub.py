@@ -2,19 +2,16 @@
 
 import asyncio
 import contextlib
-import time
 
 import pytest
 import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 
-from chat.consumers import ChatConsumer, Delivered
-from chat.hub import Hub, hub, person_address, room_address, send_to
 from chat.protocol import events
 from chat.ratelimit import connections_per_ip, connections_per_person
-from chat.tests.helpers import HOST, ORIGIN, ChatClient
-
-DEADLINE = 5.0
+from chat.realtime.hub import Hub, hub
+from chat.services.broadcast import person_address, room_address, send_to
+from chat.tests.helpers import HOST, ORIGIN, ChatClient, eventually
 
 
 class Recorder:
@@ -28,22 +25,17 @@ class Recorder:
         return True
 
 
-async def until(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.01)
-
-
 async def test_each_member_gets_a_broadcast_once():
     hub = Hub(get_channel_layer())
     first, second = Recorder(), Recorder()
     await hub.join(room_address("hub-once"), first)
     await hub.join(room_address("hub-once"), second)
     await send_to(room_address("hub-once"), {"type": events.GROUP_EVENT_TYPE, "text": "hello"})
-    await until(lambda: first.messages and second.messages, "both members")
+    await eventually(lambda: first.messages and second.messages, what="both members")
     await send_to(room_address("hub-once"), {"type": events.GROUP_EVENT_TYPE, "text": "again"})
-    await until(lambda: len(first.messages) == 2 and len(second.messages) == 2, "the second")
+    await eventually(
+        lambda: len(first.messages) == 2 and len(second.messages) == 2, what="the second"
+    )
     assert [m["text"] for m in first.messages] == ["hello", "again"]
     assert first.messages == second.messages
 
@@ -55,7 +47,7 @@ async def test_a_member_that_left_gets_nothing_more():
     await hub.join(room_address("hub-leave"), leaving)
     hub.leave(room_address("hub-leave"), leaving)
     await send_to(room_address("hub-leave"), {"type": events.GROUP_EVENT_TYPE, "text": "after"})
-    await until(lambda: staying.messages, "the member that stayed")
+    await eventually(lambda: staying.messages, what="the member that stayed")
     assert leaving.messages == []
 
 
@@ -71,10 +63,11 @@ async def test_the_process_subscribes_once_per_group_and_leaves_with_the_last_me
         assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
         for member in members:
             hub.leave(room_address("hub-subscribe"), member)
-        deadline = time.monotonic() + DEADLINE
-        while await redis.pubsub_numsub(channels[0]) != [(channels[0], 0)]:
-            assert time.monotonic() < deadline, "still subscribed after the last member left"
-            await asyncio.sleep(0.01)
+
+        async def unsubscribed() -> bool:
+            return await redis.pubsub_numsub(channels[0]) == [(channels[0], 0)]
+
+        await eventually(unsubscribed, what="the process to unsubscribe")
     finally:
         await redis.aclose()
 
@@ -87,7 +80,7 @@ async def test_a_message_to_a_person_reaches_only_their_connections(redis_url):
         await hub.join(person_address("guest:tabs"), tab)
     await hub.join(person_address("guest:other"), other)
     await send_to(person_address("guest:tabs"), {"type": events.GROUP_EVENT_TYPE, "text": "you"})
-    await until(lambda: all(tab.messages for tab in tabs), "both tabs")
+    await eventually(lambda: all(tab.messages for tab in tabs), what="both tabs")
     assert other.messages == []
     # Everyone shares one subscription.
     redis = aioredis.Redis.from_url(redis_url)
@@ -107,7 +100,7 @@ async def test_joining_again_while_unsubscribing_keeps_the_subscription():
     await hub.join(room_address("hub-rejoin"), second)
     await asyncio.gather(*hub._unsubscribing)  # it ran, and found it wasn't wanted
     await send_to(room_address("hub-rejoin"), {"type": events.GROUP_EVENT_TYPE, "text": "x"})
-    await until(lambda: second.messages, "the member that joined again")
+    await eventually(lambda: second.messages, what="the member that joined again")
     assert first.messages == []
 
 
@@ -123,44 +116,6 @@ async def test_one_failing_member_does_not_stop_the_others():
     message = {"type": events.GROUP_EVENT_TYPE, "text": "x", "to": room_address("hub-broken").key}
     assert await hub.deliver(message) == 1
     assert healthy.messages == [message]
-
-
-def _consumer_sending_to(sent: list) -> ChatConsumer:
-    consumer = ChatConsumer()
-
-    async def base_send(message: dict) -> None:
-        sent.append(message["text"])
-
-    consumer.base_send = base_send
-    consumer.delivered = Delivered()
-    consumer.held = []
-    return consumer
-
-
-def _frame(seq: int) -> dict:
-    return {"type": events.GROUP_MESSAGES_TYPE, "frames": [[seq, f"frame {seq}"]]}
-
-
-async def test_broadcasts_during_history_wait_until_it_is_sent():
-    sent: list[str] = []
-    consumer = _consumer_sending_to(sent)
-    assert await consumer.group_message(_frame(3)) == 0
-    assert await consumer.group_message(_frame(4)) == 0
-    assert sent == []
-    consumer.delivered.start_after(3)  # history went up to seq 3
-    await consumer._release_held()
-    assert sent == ["frame 4"]
-    assert await consumer.group_message(_frame(5)) == 1
-    assert sent == ["frame 4", "frame 5"]
-
-
-async def test_a_broadcast_already_sent_is_not_sent_again():
-    sent: list[str] = []
-    consumer = _consumer_sending_to(sent)
-    await consumer._release_held()
-    assert await consumer.group_message(_frame(1)) == 1
-    assert await consumer.group_message(_frame(1)) == 0
-    assert sent == ["frame 1"]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,12 +1,12 @@
 """Who is online: one entry per person, right across processes, no ghosts."""
 
-import asyncio
+import time
 
 import pytest
 
 from chat.identity import Identity
-from chat.presence import PresenceTracker, announce
-from chat.tests.helpers import guest_session
+from chat.services.presence import PresenceTracker, announce
+from chat.tests.helpers import FakeClock, guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,32 +98,32 @@ async def test_versions_order_changes_across_processes():
 
 
 async def test_a_dead_process_leaves_no_ghost_after_its_ttl(connect_room):
-    dead = PresenceTracker("proc-dead", ttl=0.5)
+    dead = PresenceTracker("proc-dead", ttl=30)
     await dead.join("p-ghost", BOB)  # then the process "dies": no leave, no heartbeat
     watcher = await connect_room("p-ghost", session=await guest_session("alice"))
     assert names((await next_presence(watcher, "presence"))["users"]) == ["alice", "bob"]
-    alive = PresenceTracker("proc-alive")
-
-    async def bob_is_gone() -> bool:
-        snapshot = await alive.snapshot("p-ghost")
-        await announce("p-ghost", snapshot)
-        return names(snapshot.users) == ["alice"]
-
-    deadline = asyncio.get_running_loop().time() + 5
-    while not await bob_is_gone():
-        assert asyncio.get_running_loop().time() < deadline, "bob's entry never expired"
-        await asyncio.sleep(0.1)
+    clock = FakeClock(time.time())
+    alive = PresenceTracker("proc-alive", clock=clock)
+    clock.advance(29)
+    assert names((await alive.snapshot("p-ghost")).users) == ["alice", "bob"]
+    clock.advance(2)  # past bob's expiry time
+    snapshot = await alive.snapshot("p-ghost")
+    await announce("p-ghost", snapshot)
+    assert names(snapshot.users) == ["alice"]
     assert await next_presence(watcher, "leave", "bob")
 
 
 async def test_a_heartbeat_keeps_a_live_process_present():
-    live = PresenceTracker("proc-live", ttl=0.5)
+    clock = FakeClock(time.time())
+    live = PresenceTracker("proc-live", ttl=30, clock=clock)
     await live.join("p-beat", ALICE)
-    other = PresenceTracker("proc-other")
+    other = PresenceTracker("proc-other", clock=clock)
     for _ in range(4):
-        await asyncio.sleep(0.25)
+        clock.advance(20)  # 80 s in all, each beat within the 30 s lifetime
         await live.refresh()
     assert names((await other.snapshot("p-beat")).users) == ["alice"]
+    clock.advance(31)  # no beat for longer than the lifetime
+    assert names((await other.snapshot("p-beat")).users) == []
 
 
 async def test_online_counts_per_room():

@@ -1,0 +1,44 @@
+"""One object per event loop: the process-wide things of a server process.
+
+A server process runs one event loop, so "one per loop" means "one per
+process". Tests run each test on a loop of its own, and then each gets fresh
+ones; an object made for a loop goes away with it.
+"""
+
+import asyncio
+import functools
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def per_event_loop(make: Callable[[], T]) -> Callable[[], T]:
+    """Turn ``make`` into a function that returns the running loop's one ``T``,
+    made on first use."""
+    made: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(make)
+    def of_this_loop() -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return made[loop]
+        except KeyError:
+            made[loop] = instance = make()
+            return instance
+
+    return of_this_loop
+
+
+@per_event_loop
+def _detached() -> set[asyncio.Task]:
+    return set()
+
+
+def detach(work: Coroutine) -> None:
+    """Run ``work`` to its end, even if whoever started it (a connection) goes away first."""
+    task = asyncio.get_running_loop().create_task(work)
+    tasks = _detached()
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)

@@ -1,0 +1,86 @@
+"""Who may open a chat connection: a valid room name, and room under the connection caps.
+
+``admit`` reads the handshake once (the room from the path, the person from
+the session cookie) and either returns an ``Admission``, which holds the
+connection's places under the caps until released, or raises ``Refused``
+with the error frame's code and detail and the close code to send.
+"""
+
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from chat.identity import Identity, identity_of_handshake
+from chat.protocol import CloseCode
+from chat.ratelimit import (
+    ConnectionCounter,
+    TokenBucket,
+    connections_per_ip,
+    connections_per_person,
+    person_buckets,
+)
+from chat.rooms import InvalidRoomName, room_name_clean
+
+
+class Refused(Exception):
+    def __init__(self, code: str, detail: str, close_code: CloseCode) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.close_code = close_code
+
+
+UNAVAILABLE = ("unavailable", "The chat is briefly unavailable; retrying.")
+
+
+@dataclass(slots=True, eq=False)
+class Admission:
+    room_name: str
+    identity: Identity
+    person_bucket: TokenBucket  # flood control shared by this person's connections here
+    counted: tuple[tuple[ConnectionCounter, str], ...]
+
+    def release(self) -> None:
+        """Give back the places under the caps; safe to repeat."""
+        if self.counted:
+            for counter, key in self.counted:
+                counter.close(key)
+            person_buckets.release(self.identity.key)
+            self.counted = ()
+
+
+async def admit(scope: dict) -> Admission:
+    """Admit the connection of ``scope``, or raise Refused."""
+    try:
+        room_name = room_name_clean(scope["url_route"]["kwargs"]["room_name"])
+    except InvalidRoomName as exc:
+        raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
+    identity = await database_sync_to_async(identity_of_handshake)(scope["headers"])
+    client = scope.get("client") or ("unknown", 0)
+    counted = _take_places(
+        (connections_per_person, identity.key, settings.CHAT_MAX_CONNECTIONS_PER_PERSON),
+        (connections_per_ip, client[0], settings.CHAT_MAX_CONNECTIONS_PER_IP),
+    )
+    if counted is None:
+        raise Refused(
+            "too_many_connections",
+            "Too many open chat tabs from you; close some and this one will reconnect.",
+            CloseCode.TOO_MANY,
+        )
+    person_bucket = person_buckets.acquire(
+        identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
+    )
+    return Admission(room_name, identity, person_bucket, counted)
+
+
+def _take_places(*limits: tuple[ConnectionCounter, str, int]):
+    """A place under every (counter, key, limit), or under none (None)."""
+    taken = []
+    for counter, key, limit in limits:
+        if not counter.try_open(key, limit):
+            for done_counter, done_key in taken:
+                done_counter.close(done_key)
+            return None
+        taken.append((counter, key))
+    return tuple(taken)

@@ -1,0 +1,173 @@
+"""The chat WebSocket: admit the connection, open its session, hand it each frame.
+
+A connection's path, end to end: ``admit`` (room name, identity, caps) →
+``Session.open`` (subscribed to the room) → accept → ``Session.start``
+(identity, history, presence) → frames in ``receive``, each answered by a
+service or the session → ``disconnect``. Broadcasts reach the session through
+the process's hub, not through this consumer.
+"""
+
+import functools
+import logging
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from observability import metrics
+
+from chat.protocol import CloseCode, events, frames
+from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse
+from chat.ratelimit import bucket_new
+from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit
+from chat.realtime.post_gate import PostGate
+from chat.realtime.posting import PostsInFlight
+from chat.realtime.session import Session
+from chat.services import ActionRefused, moderation
+from chat.services.broadcast import LAYER_ERRORS
+from chat.services.typing import typing_announce
+
+logger = logging.getLogger(__name__)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    """One browser tab in one room."""
+
+    admission: Admission | None = None
+    session: Session | None = None
+    gate: PostGate | None = None
+    posts: PostsInFlight | None = None  # made on the first post
+    is_open = False  # accepted, and counted in the metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        """Handle each event from the server (connect, a frame, disconnect) in turn.
+
+        Channels' own version also waits on a channel-layer channel, through an
+        extra task per connection; broadcasts come from the hub instead. Its
+        dispatch also hops to the database thread before every event to close
+        stale connections; every database call here goes through
+        database_sync_to_async, which does that itself.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                message = await receive()
+                await getattr(self, get_handler_name(message))(message)
+        except StopConsumer:
+            pass
+        finally:
+            self._release()  # also when the work failed or was cancelled
+
+    async def connect(self) -> None:
+        try:
+            self.admission = admission = await admit(self.scope)
+            self.session = Session(admission.room_name, admission.identity, self._send, self.log)
+            try:
+                await self.session.open()
+            except LAYER_ERRORS:
+                self.log.warning("Redis unreachable on connect")
+                raise Refused(*UNAVAILABLE, CloseCode.TRY_AGAIN_LATER) from None
+        except Refused as refusal:
+            self._release()
+            await self._refuse(refusal)
+            return
+        await self.accept()
+        # An idle connection keeps its scope for hours; the handshake's headers
+        # have been read (the list is shared by the whole scope chain).
+        self.scope["headers"].clear()
+        metrics.CONNECTIONS_OPEN.inc()
+        self.is_open = True
+        rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
+        self.gate = PostGate(bucket_new(rate, burst), admission.person_bucket,
+                             abuse_limit=5 * burst)  # fmt: skip
+        query = parse_qs(self.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        await self.session.start(after=query.get("after", [None])[0])
+
+    async def disconnect(self, code: int) -> None:
+        if self.session is not None:
+            await self.session.leave()
+        self._release()
+
+    def _release(self) -> None:
+        """Let go of what this connection holds in the process; safe to repeat."""
+        if self.admission is not None:
+            self.admission.release()
+        if self.session is not None:
+            self.session.close()
+        if self.is_open:
+            self.is_open = False
+            metrics.CONNECTIONS_OPEN.dec()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        session = self.session
+        if text_data is None:
+            await session.send_error(BINARY_FRAME_ERROR)
+            return
+        try:
+            frame = frame_parse(text_data, max_length=settings.CHAT_MESSAGE_MAX_LENGTH)
+            match frame:
+                case frames.SendMessage():
+                    await self._post(frame)
+                case frames.Resume(after=after):
+                    await session.replay_after(after)
+                case frames.Typing():
+                    if self.gate.typing_due():
+                        await typing_announce(session.room_name, session.identity)
+                case frames.Delete(seq=seq):
+                    await moderation.message_delete(
+                        room_name=session.room_name, seq=seq, identity=session.identity
+                    )
+                case frames.Mute(seq=seq, minutes=minutes):
+                    confirmation = await moderation.person_mute(
+                        room_name=session.room_name, seq=seq, minutes=minutes,
+                        identity=session.identity,
+                    )  # fmt: skip
+                    await session.send_event(confirmation)
+        except (FrameError, ActionRefused) as exc:
+            await session.send_error(exc)
+
+    async def _post(self, frame: frames.SendMessage) -> None:
+        """Post a message, or refuse it (naming its nonce) when it comes too fast."""
+        wait = self.gate.wait_for(frame.nonce)
+        if wait > 0:
+            metrics.RATE_LIMITED.inc()
+            detail = f"You are sending too fast; wait {wait:.1f} s."
+            refusal = ActionRefused("rate_limited", detail, retry_after=round(wait, 2))
+            await self.session.send_error(refusal, nonce=frame.nonce)
+            if self.gate.flooding:
+                self.log.info("closing a connection that keeps flooding")
+                await self.close(code=CloseCode.TOO_MANY)
+            return
+        if self.posts is None:
+            self.posts = PostsInFlight(self.session, on_failure=self._post_failed)
+        await self.posts.post(frame)
+
+    async def _post_failed(self) -> None:
+        await self.close(code=CloseCode.SERVER_ERROR)
+
+    async def _send(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _refuse(self, refusal: Refused) -> None:
+        """Accept only to say why in an error frame, then close."""
+        await self.accept()
+        await self._send(events.event_encode(events.error_event(refusal.code, refusal.detail)))
+        await self.close(code=refusal.close_code)
+
+    @functools.cached_property
+    def log(self) -> logging.LoggerAdapter:
+        room = self.admission.room_name if self.admission else None
+        return logging.LoggerAdapter(logger, {"room": room, "connection": f"{id(self):x}"})
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any WebSocket path that isn't a chat room."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        detail = f"No WebSocket endpoint at {self.scope['path']}; rooms are at /ws/chat/<room>/."
+        await self.send(text_data=events.event_encode(events.error_event("not_found", detail)))
+        await self.close(code=CloseCode.NOT_FOUND)

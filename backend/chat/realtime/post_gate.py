@@ -1,0 +1,79 @@
+"""When a connection may post: flood control, and the order hold after a refusal.
+
+Each post takes a token from the connection's bucket and from its person's
+(shared by their tabs in this process), or from neither. A post refused for
+going too fast is re-sent by the page; until it is (or ``HOLD_ORDER_FOR``
+passes), later posts are refused too, so a retrying client keeps its order.
+A connection that keeps posting into refusals is told to close.
+"""
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from chat.ratelimit import TokenBucket, take_from_all
+
+# How long a refused message keeps its place at the head of the line.
+HOLD_ORDER_FOR = 30.0
+# Refusals are counted over this many seconds to spot a flooding connection.
+ABUSE_WINDOW = 10.0
+TYPING_MIN_INTERVAL = 1.0
+
+
+class PostGate:
+    __slots__ = ("bucket", "person_bucket", "clock", "abuse_limit", "held_for", "refusals",
+                 "last_typing")  # fmt: skip
+
+    def __init__(
+        self,
+        bucket: TokenBucket,
+        person_bucket: TokenBucket,
+        *,
+        abuse_limit: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``abuse_limit``: refusals within ABUSE_WINDOW after which ``flooding`` is true."""
+        self.bucket = bucket
+        self.person_bucket = person_bucket
+        self.clock = clock
+        self.abuse_limit = abuse_limit
+        self.held_for: tuple[str, float] | None = None  # (nonce, until) of a refused post
+        self.refusals: deque[float] | None = None  # made on the first refusal
+        self.last_typing: float | None = None
+
+    def wait_for(self, nonce: str | None) -> float:
+        """0.0 when a post with this nonce may go now (its tokens are taken); else the
+        seconds to wait before sending it again."""
+        self.last_typing = None  # a message ends the typing; the next keystroke is news
+        now = self.clock()
+        held_for = self.held_for
+        if held_for and held_for[0] != nonce and now < held_for[1]:
+            return self._refused(max(0.05, self.bucket.take_time()), now)
+        wait = take_from_all(self.bucket, self.person_bucket)
+        if wait > 0:
+            if nonce and not held_for:
+                self.held_for = (nonce, now + HOLD_ORDER_FOR)
+            return self._refused(wait, now)
+        self.held_for = None
+        return 0.0
+
+    @property
+    def flooding(self) -> bool:
+        """The connection kept posting into refusals: it should be closed."""
+        return self.refusals is not None and len(self.refusals) > self.abuse_limit
+
+    def typing_due(self) -> bool:
+        """Whether a typing notice is news (at most one a second, and after a post)."""
+        now = self.clock()
+        if self.last_typing is not None and now - self.last_typing < TYPING_MIN_INTERVAL:
+            return False
+        self.last_typing = now
+        return True
+
+    def _refused(self, wait: float, now: float) -> float:
+        if self.refusals is None:
+            self.refusals = deque()
+        self.refusals.append(now)
+        while self.refusals and self.refusals[0] < now - ABUSE_WINDOW:
+            self.refusals.popleft()
+        return wait

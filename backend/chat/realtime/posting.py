@@ -1,0 +1,73 @@
+"""A connection's posts in flight: pipelined, answered, and withdrawn together on failure.
+
+A connection reads its next frame while its last post is being stored, so a
+fast sender's messages share transactions and broadcasts (see
+chat.services.messages). Each post is answered when it is stored: usually the
+room's broadcast is the answer; a repeated nonce, or a broadcast Redis could
+not carry, is acknowledged to the sender directly; a refusal is an error frame
+naming the post's nonce. A post that could not be stored withdraws the
+connection's later ones and closes it, so the page re-sends them all in order.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from observability import metrics
+
+from chat.loops import detach
+from chat.protocol import frames
+from chat.realtime.session import Session
+from chat.services import ActionRefused
+from chat.services.messages import message_post
+
+logger = logging.getLogger(__name__)
+
+# Messages of one connection being stored at once; past this, its next frame waits.
+MAX_POSTS_IN_FLIGHT = 64
+
+
+class PostsInFlight:
+    __slots__ = ("session", "on_failure", "slots", "posting")
+
+    def __init__(self, session: Session, on_failure: Callable[[], Awaitable[None]]) -> None:
+        """``on_failure`` closes the connection after a post could not be stored."""
+        self.session = session
+        self.on_failure = on_failure
+        self.slots = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
+        self.posting: set[asyncio.Future] = set()
+
+    async def post(self, frame: frames.SendMessage) -> None:
+        """Give the post its place in the room's order now; answer it once stored."""
+        await self.slots.acquire()
+        session = self.session
+        posted = message_post(
+            room_name=session.room_name, identity=session.identity, text=frame.text,
+            nonce=frame.nonce,
+        )  # fmt: skip
+        self.posting.add(posted)
+        posted.add_done_callback(self.posting.discard)
+        # Not cancelled on disconnect: a message sent just before closing is kept.
+        detach(self._answer(posted, frame.nonce))
+
+    async def _answer(self, posted: asyncio.Future, nonce: str | None) -> None:
+        try:
+            result = await posted
+        except ActionRefused as exc:
+            await self.session.send_error(exc, nonce=nonce)
+            return
+        except Exception:
+            self.session.log.exception("could not store a message")
+            for later in list(self.posting):
+                later.cancel()
+            await self.on_failure()
+            return
+        except asyncio.CancelledError:
+            return  # withdrawn after an earlier message failed
+        finally:
+            self.slots.release()
+        if not result.broadcast:
+            # A repeated nonce, or Redis is away: the message is stored either
+            # way, so acknowledge it to its sender directly.
+            await self.session.send_message_frame(result.message.seq, result.frame, force=True)
+            metrics.MESSAGES_DELIVERED.inc()

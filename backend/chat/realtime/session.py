@@ -1,0 +1,310 @@
+"""What one connection has been sent and is owed: a chat session.
+
+A session sends a new connection its identity, the room's history (or what it
+missed, after ``?after=``), then the broadcasts that came meanwhile, and
+registers its person as present. From then on the hub hands it each
+broadcast (``group_message``); ``delivered`` records which message seqs it
+has been sent, so a message it already got from history or a replay is not
+sent twice, and one that arrives out of order is still sent once. When Redis
+comes back after an outage, it catches up from the database.
+
+Everything goes out through ``send``, one text frame at a time, so a session
+can be tested with a list standing in for the connection.
+"""
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from observability import metrics
+
+from chat import selectors
+from chat.identity import Identity
+from chat.loops import detach
+from chat.protocol import events
+from chat.protocol.frames import FrameError, seq_parse
+from chat.realtime.hub import hub
+from chat.realtime.redis_watch import redis_watch
+from chat.rooms import public_person_id
+from chat.services import ActionRefused
+from chat.services.broadcast import LAYER_ERRORS, person_address, room_address
+from chat.services.presence import (
+    presence_join,
+    presence_leave,
+    presence_rename,
+    presence_restore,
+)
+
+logger = logging.getLogger(__name__)
+
+# After Redis comes back, catch up now and again a little later: the channel
+# layer re-subscribes to rooms on its own schedule (within about a second).
+CATCH_UP_DELAYS = (0.0, 1.5, 4.0)
+
+
+class Delivered:
+    """The message seqs a connection has been sent: every one up to ``through``,
+    and the few above it that arrived early (broadcasts from several server
+    processes can arrive out of order)."""
+
+    __slots__ = ("through", "above")
+
+    def __init__(self) -> None:
+        self.through = 0
+        self.above: set[int] = set()
+
+    def start_after(self, seq: int) -> None:
+        """Nothing up to ``seq`` is owed to this connection (it has it, or didn't ask)."""
+        self.through = max(self.through, seq)
+        self.above = {above for above in self.above if above > self.through}
+        self._settle()
+
+    def has(self, seq: int) -> bool:
+        return seq <= self.through or seq in self.above
+
+    def add(self, seq: int) -> None:
+        if seq > self.through:
+            self.above.add(seq)
+            self._settle()
+
+    @property
+    def highest(self) -> int:
+        return max(self.above, default=self.through)
+
+    def _settle(self) -> None:
+        while self.through + 1 in self.above:
+            self.through += 1
+            self.above.discard(self.through)
+
+
+class Session:
+    __slots__ = (
+        "room_name",
+        "identity",
+        "send",
+        "log",
+        "delivered",
+        "held",
+        "catch_up_due",
+        "present",
+        "joined",
+        "background",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        room_name: str,
+        identity: Identity,
+        send: Callable[[str], Awaitable[None]],
+        log: logging.LoggerAdapter | logging.Logger = logger,
+    ) -> None:
+        self.room_name = room_name
+        self.identity = identity
+        self.send = send  # sends one text frame to the connection
+        self.log = log
+        self.delivered = Delivered()
+        # Broadcasts that came while history was being sent; None once it was.
+        self.held: list[dict] | None = []
+        self.catch_up_due = False
+        self.present = False  # registered in the room's presence
+        self.joined: tuple = ()  # hub addresses
+        # Made when first needed: an idle connection should cost little memory.
+        self.background: set[asyncio.Task] | tuple = ()
+
+    @property
+    def person_id(self) -> str:
+        return public_person_id(self.identity.key)
+
+    # --- opening and closing --------------------------------------------------------
+
+    async def open(self) -> None:
+        """Take broadcasts to the room and to this person from now on; raises one of
+        LAYER_ERRORS when Redis is unreachable."""
+        for address in (room_address(self.room_name), person_address(self.identity.key)):
+            await hub().join(address, self)
+            self.joined += (address,)
+        redis_watch().add(self)
+
+    async def start(self, after: str | None) -> None:
+        """Send the identity, the history (or the messages after ``after``, the query's
+        text), the broadcasts held meanwhile, then who is here."""
+        await self.send_event(self._identity_event())
+        replayed = False
+        if after is not None:
+            try:
+                seq = seq_parse(after, field="after")
+            except FrameError as exc:
+                await self.send_error(exc)  # and the history instead
+            else:
+                self.delivered.start_after(seq)
+                await self.replay_after(seq)
+                replayed = True
+        if not replayed:
+            await self._send_history()
+        await self._release_held()
+        self.present = True
+        try:
+            await self.send_event(await presence_join(self.room_name, self.identity))
+        except LAYER_ERRORS:
+            self.log.warning("presence unavailable")
+
+    async def leave(self) -> None:
+        """The connection closed: the room sees this person leave (if it was their last)."""
+        if self.present:
+            self.present = False
+            try:
+                await presence_leave(self.room_name, self.identity)
+            except LAYER_ERRORS:
+                self.log.warning("could not record a leave")
+
+    def close(self) -> None:
+        """Let go of what this session holds in the process; safe to repeat."""
+        for address in self.joined:
+            hub().leave(address, self)
+        self.joined = ()
+        self.held = None
+        for task in self.background:
+            task.cancel()
+        if self.present:
+            # The connection failed without a disconnect: still tell the room.
+            detach(self.leave())
+        redis_watch().discard(self)
+
+    # --- broadcasts, from the hub ---------------------------------------------------
+
+    async def group_message(self, message: dict) -> int:
+        """A broadcast to the room or to this person; returns how many messages it delivered.
+
+        The hub hands each broadcast to every connection in turn, so this only
+        sends; anything slower runs in the background.
+        """
+        if self.held is not None:
+            self.held.append(message)
+            return 0
+        return await self._take(message)
+
+    async def _take(self, message: dict) -> int:
+        match message["type"]:
+            case events.GROUP_MESSAGES_TYPE:
+                sent = 0
+                for seq, text in message["frames"]:
+                    sent += await self.send_message_frame(seq, text)
+                return sent
+            case events.GROUP_EVENT_TYPE:
+                await self.send(message["text"])
+            case events.TYPING_TYPE:
+                # Never shown to the typist's own tabs.
+                if message["from"] != self.person_id:
+                    await self.send(message["text"])
+            case events.IDENTITY_CHANGED_TYPE:
+                self._in_background(self._identity_changed(message["name"]))
+        return 0
+
+    async def _release_held(self) -> None:
+        while self.held:
+            await self._take(self.held.pop(0))
+        self.held = None
+        if self.catch_up_due:
+            self.catch_up_due = False
+            self._in_background(self._catch_up())
+
+    async def _identity_changed(self, name: str) -> None:
+        """This person took a new display name in some tab."""
+        self.identity = dataclasses.replace(self.identity, name=name)
+        await self.send_event(self._identity_event())
+        try:
+            await presence_rename(self.room_name, self.identity)
+        except LAYER_ERRORS:
+            self.log.warning("could not announce a new name")
+
+    def redis_recovered(self) -> None:
+        """Redis restarted or came back: replay what its outage kept from us."""
+        if self.held is not None:
+            self.catch_up_due = True  # once history is sent; it may be under way
+            return
+        self._in_background(self._catch_up())
+
+    def _in_background(self, work) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        if not self.background:
+            self.background = set()
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    # --- history, replays and catching up ---------------------------------------------
+
+    # A seq is recorded as delivered before its frame is sent, so a broadcast
+    # and a replay that overlap never send the same message twice.
+
+    async def send_message_frame(self, seq: int, text: str, *, force: bool = False) -> bool:
+        """Send a message's encoded frame unless this connection has it (or ``force``)."""
+        if self.delivered.has(seq) and not force:
+            return False
+        self.delivered.add(seq)
+        await self.send(text)
+        return True
+
+    async def _send_messages(self, messages, *, skip_sent: bool = False) -> int:
+        sent = 0
+        for message in messages:
+            if skip_sent and self.delivered.has(message.seq):
+                continue
+            self.delivered.add(message.seq)
+            await self.send_event(events.message_event(message))
+            sent += 1
+        metrics.MESSAGES_DELIVERED.inc(sent)
+        return sent
+
+    async def _send_history(self) -> None:
+        messages = await database_sync_to_async(selectors.room_history)(room_name=self.room_name)
+        await self._send_messages(messages)
+        self.delivered.start_after(messages[-1].seq if messages else 0)
+        await self.send_event(events.ready_event(self.delivered.highest))
+
+    async def replay_after(self, after: int) -> None:
+        """Send the messages after seq ``after`` (up to CHAT_REPLAY_MAX), then ``ready``."""
+        messages, truncated = await database_sync_to_async(selectors.room_messages_after)(
+            room_name=self.room_name, after=after, limit=settings.CHAT_REPLAY_MAX
+        )
+        metrics.RESUMES.inc()
+        metrics.REPLAYED.inc(await self._send_messages(messages))
+        last_seq = messages[-1].seq if messages else after
+        ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=truncated)
+        await self.send_event(ready)
+
+    async def _catch_up(self) -> None:
+        for delay in CATCH_UP_DELAYS:
+            await asyncio.sleep(delay)
+            messages, _ = await database_sync_to_async(selectors.room_messages_after)(
+                room_name=self.room_name,
+                after=self.delivered.through,
+                limit=settings.CHAT_REPLAY_MAX,
+            )
+            metrics.REPLAYED.inc(await self._send_messages(messages, skip_sent=True))
+        # Redis may have lost who is here; re-register and resend the list.
+        try:
+            await self.send_event(await presence_restore(self.room_name))
+        except LAYER_ERRORS:
+            self.log.warning("presence not restored after Redis came back")
+
+    # --- frames to the connection -------------------------------------------------------
+
+    def _identity_event(self) -> events.IdentityEvent:
+        return events.identity_event(
+            self.person_id,
+            self.identity.name,
+            guest=self.identity.is_guest,
+            staff=self.identity.is_staff,
+        )
+
+    async def send_event(self, event: events.ServerEvent) -> None:
+        await self.send(events.event_encode(event))
+
+    async def send_error(self, error: FrameError | ActionRefused, nonce: str | None = None) -> None:
+        metrics.ERRORS.labels(code=error.code).inc()
+        retry_after = getattr(error, "retry_after", None)
+        await self.send_event(events.error_event(error.code, error.detail, retry_after, nonce))

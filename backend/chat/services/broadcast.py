@@ -1,0 +1,56 @@
+"""Sending to connections: every broadcast goes through here, to an address.
+
+A broadcast travels in a channel-layer group and is handed, in each server
+process, by its hub (chat.realtime.hub) to the local connections at the
+address. A room's key is its group. All people share one group, so a process
+subscribes to it once, not once per person; the key picks out one person's
+connections (all their tabs).
+"""
+
+import logging
+from dataclasses import dataclass
+
+from channels.layers import get_channel_layer
+from redis.exceptions import RedisError
+
+from chat.protocol import events
+from chat.rooms import person_key, room_group_name
+
+logger = logging.getLogger(__name__)
+
+PEOPLE_GROUP = "people"
+# What the channel layer raises when Redis can't be reached.
+LAYER_ERRORS = (RedisError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    group: str  # the channel-layer group the broadcast travels in
+    key: str  # which connections it is for
+
+
+def room_address(room_name: str) -> Address:
+    """Every connection in a room."""
+    group = room_group_name(room_name)
+    return Address(group, group)
+
+
+def person_address(identity_key: str) -> Address:
+    """Every connection of one person, in any room."""
+    return Address(PEOPLE_GROUP, person_key(identity_key))
+
+
+async def send_to(address: Address, message: dict) -> None:
+    """Broadcast ``message`` to every connection at ``address``, in every process."""
+    await get_channel_layer().group_send(address.group, {**message, "to": address.key})
+
+
+async def event_broadcast(room_name: str, event: events.ServerEvent) -> bool:
+    """Send one event to every connection of a room; False if Redis is away."""
+    text = events.event_encode(event)
+    try:
+        await send_to(room_address(room_name), {"type": events.GROUP_EVENT_TYPE, "text": text})
+    except LAYER_ERRORS:
+        logger.warning("room %r: could not broadcast %s", room_name, event["type"])
+        return False
+    return True

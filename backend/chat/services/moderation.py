@@ -1,0 +1,84 @@
+"""Moderation: deleting messages (their authors, or staff) and muting people (staff)."""
+
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from chat.identity import Identity
+from chat.models import Message, Mute
+from chat.protocol import events
+from chat.services import ActionRefused
+from chat.services.broadcast import event_broadcast
+
+MUTE_MINUTES_MAX = 7 * 24 * 60
+
+
+def _message_for_moderation(room_name: str, seq: int) -> Message:
+    message = Message.objects.filter(room__name=room_name, seq=seq).first()
+    if message is None:
+        raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+    return message
+
+
+def message_delete_store(*, room_name: str, seq: int, identity: Identity) -> bool:
+    """Mark a message deleted; its author or staff only. False if it already was."""
+    message = _message_for_moderation(room_name, seq)
+    if message.sender_key != identity.key and not identity.is_staff:
+        raise ActionRefused("forbidden", "Only its author or a moderator can delete a message.")
+    if message.deleted_at is not None:
+        return False
+    _mark_deleted(message, by_user_id=identity.user_id)
+    return True
+
+
+def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
+    Message.objects.filter(pk=message.pk).update(
+        deleted_at=timezone.now(), deleted_by_id=by_user_id, body=""
+    )
+
+
+async def message_delete(*, room_name: str, seq: int, identity: Identity) -> None:
+    """Delete a message, then tell every open tab of the room to remove it."""
+    await database_sync_to_async(message_delete_store)(
+        room_name=room_name, seq=seq, identity=identity
+    )
+    await event_broadcast(room_name, events.delete_event(seq))
+
+
+def messages_delete_by_staff(messages, *, by) -> None:
+    """Delete messages from the admin, announcing each deletion in its room."""
+    for message in messages.select_related("room").filter(deleted_at__isnull=True):
+        _mark_deleted(message, by_user_id=by.pk)
+        async_to_sync(event_broadcast)(message.room.name, events.delete_event(message.seq))
+
+
+def mute_store(*, room_name: str, seq: int, minutes: int, identity: Identity) -> Mute:
+    """Mute the author of message ``seq`` in the room for ``minutes``; staff only."""
+    if not identity.is_staff:
+        raise ActionRefused("forbidden", "Only moderators can mute people.")
+    if not 1 <= minutes <= MUTE_MINUTES_MAX:
+        raise ActionRefused(
+            "invalid_minutes", f'"minutes" must be between 1 and {MUTE_MINUTES_MAX}.'
+        )
+    message = _message_for_moderation(room_name, seq)
+    if message.sender_key == identity.key:
+        raise ActionRefused("forbidden", "You can't mute yourself.")
+    return Mute.objects.create(
+        room=message.room,
+        sender_key=message.sender_key,
+        name=message.author_name,
+        until=timezone.now() + timedelta(minutes=minutes),
+        created_by_id=identity.user_id,
+    )
+
+
+async def person_mute(
+    *, room_name: str, seq: int, minutes: int, identity: Identity
+) -> events.MuteEvent:
+    """Mute the author of message ``seq``; returns the moderator's confirmation."""
+    mute = await database_sync_to_async(mute_store)(
+        room_name=room_name, seq=seq, minutes=minutes, identity=identity
+    )
+    return events.mute_event(mute.name, mute.until)

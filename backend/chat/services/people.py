@@ -1,0 +1,24 @@
+"""People's names: a guest's new name reaches every tab they have open."""
+
+import logging
+
+from asgiref.sync import async_to_sync
+
+from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
+from chat.protocol import events
+from chat.services.broadcast import LAYER_ERRORS, person_address, send_to
+
+logger = logging.getLogger(__name__)
+
+
+def guest_rename(*, session, identity: Identity, name: str) -> str:
+    """Give a guest a new display name, in every open tab; raises InvalidDisplayName."""
+    name = display_name_clean(name)
+    session[GUEST_NAME_SESSION_KEY] = name
+    try:
+        async_to_sync(send_to)(
+            person_address(identity.key), {"type": events.IDENTITY_CHANGED_TYPE, "name": name}
+        )
+    except LAYER_ERRORS:
+        logger.warning("could not tell open tabs about a new guest name")
+    return name

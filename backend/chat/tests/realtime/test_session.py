@@ -1,0 +1,146 @@
+"""A connection's session: which seqs it was sent, history first, each message once."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.identity import Identity
+from chat.protocol import events
+from chat.realtime.session import Delivered, Session
+from chat.rooms import public_person_id
+from chat.services.messages import message_store
+
+
+def test_an_early_seq_is_kept_until_the_gap_fills():
+    delivered = Delivered()
+    delivered.start_after(4)
+    delivered.add(6)
+    assert not delivered.has(5) and delivered.has(6)
+    assert delivered.through == 4
+    delivered.add(5)
+    assert delivered.through == 6 and delivered.above == set()
+
+
+def test_history_up_to_a_seq_counts_as_delivered():
+    delivered = Delivered()
+    delivered.add(9)
+    delivered.start_after(10)
+    assert delivered.has(7) and delivered.has(10) and not delivered.has(11)
+    assert delivered.above == set()
+    assert delivered.highest == 10
+
+
+# --- the session, with a list standing in for its connection ----------------------
+
+ALICE = Identity("guest:alice-session", "alice", True)
+BOB = Identity("guest:bob-session", "bob", True)
+
+
+class Outbox:
+    """Stands in for a connection: keeps each text frame the session sends."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def __call__(self, text: str) -> None:
+        self.texts.append(text)
+
+    def kinds(self) -> list[str]:
+        """Each frame's type; a broadcast's stand-in frame as its own text."""
+        return [json.loads(t)["type"] if t.startswith("{") else t for t in self.texts]
+
+
+def broadcast_of(*seqs: int) -> dict:
+    return {"type": events.GROUP_MESSAGES_TYPE, "frames": [[seq, f"frame {seq}"] for seq in seqs]}
+
+
+@pytest.fixture
+async def session_of():
+    """Make sessions (room, identity) sending to an Outbox; closes them afterwards."""
+    made: list[Session] = []
+
+    def make(room: str, identity: Identity = ALICE) -> tuple[Session, Outbox]:
+        outbox = Outbox()
+        made.append(Session(room, identity, outbox))
+        return made[-1], outbox
+
+    yield make
+    for session in made:
+        await session.leave()
+        session.close()
+
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_broadcasts_that_come_during_history_follow_it(session_of):
+    session, outbox = session_of("s-held")
+    assert await session.group_message(broadcast_of(3)) == 0
+    assert await session.group_message(broadcast_of(4)) == 0
+    assert outbox.texts == []
+    await session.start(after="3")  # the page already has up to 3
+    assert outbox.kinds() == ["identity", "ready", "frame 4", "presence"]
+    assert await session.group_message(broadcast_of(5)) == 1
+    assert outbox.kinds()[-1] == "frame 5"
+
+
+async def test_a_message_already_sent_is_not_sent_again(session_of):
+    session, outbox = session_of("s-once")
+    await session.start(after="0")
+    assert await session.group_message(broadcast_of(1)) == 1
+    assert await session.group_message(broadcast_of(1, 2)) == 1
+    assert [k for k in outbox.kinds() if k.startswith("frame")] == ["frame 1", "frame 2"]
+
+
+async def test_a_broadcast_that_arrives_early_is_sent_once_in_its_turn(session_of):
+    session, outbox = session_of("s-early")
+    await session.start(after="0")
+    await session.group_message(broadcast_of(2))
+    await session.group_message(broadcast_of(1))
+    await session.group_message(broadcast_of(2))
+    assert [k for k in outbox.kinds() if k.startswith("frame")] == ["frame 2", "frame 1"]
+    assert session.delivered.through == 2
+
+
+async def test_the_sender_is_acknowledged_even_with_a_seq_it_has(session_of):
+    session, outbox = session_of("s-ack")
+    await session.start(after="0")
+    await session.group_message(broadcast_of(1))
+    assert await session.send_message_frame(1, "frame 1", force=True)
+    assert outbox.kinds()[-2:] == ["frame 1", "frame 1"]
+
+
+async def test_typing_is_shown_to_others_but_not_to_the_typists_own_tabs(session_of):
+    alices, outbox = session_of("s-typing", ALICE)
+    await alices.start(after="0")
+    for typist in (ALICE, BOB):
+        await alices.group_message(
+            {"type": events.TYPING_TYPE, "text": f"{typist.name} types",
+             "from": public_person_id(typist.key)}
+        )  # fmt: skip
+    assert "bob types" in outbox.texts and "alice types" not in outbox.texts
+
+
+async def test_a_bad_after_is_answered_with_an_error_and_the_history(session_of):
+    await database_sync_to_async(message_store)(
+        room_name="s-bad-after", identity=BOB, text="hello", nonce=None
+    )
+    session, outbox = session_of("s-bad-after")
+    await session.start(after="yesterday")
+    assert outbox.kinds() == ["identity", "error", "message", "ready", "presence"]
+    assert json.loads(outbox.texts[1])["code"] == "invalid_after"
+
+
+async def test_a_replay_sends_what_the_connection_lacks_then_ready(session_of):
+    for text in ("one", "two", "three"):
+        await database_sync_to_async(message_store)(
+            room_name="s-replay", identity=BOB, text=text, nonce=None
+        )
+    session, outbox = session_of("s-replay")
+    await session.start(after="1")
+    replayed = [json.loads(t) for t in outbox.texts[1:4]]
+    assert [(f["type"], f.get("seq")) for f in replayed] == [
+        ("message", 2), ("message", 3), ("ready", None)
+    ]  # fmt: skip
+    assert replayed[-1]["last_seq"] == 3
