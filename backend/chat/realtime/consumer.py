@@ -41,14 +41,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     is_open = False  # accepted, and counted in the metrics
 
     async def __call__(self, scope, receive, send) -> None:
-        """Handle each event from the server (connect, a frame, disconnect) in turn.
-
-        Channels' own version also waits on a channel-layer channel, through an
-        extra task per connection; broadcasts come from the hub instead. Its
-        dispatch also hops to the database thread before every event to close
-        stale connections; every database call here goes through
-        database_sync_to_async, which does that itself.
-        """
+        """Handle each event (connect, a frame, disconnect) in turn. Unlike Channels' own,
+        no channel-layer channel (the hub brings broadcasts) and no hop to the database
+        thread per event (database_sync_to_async does that where it is needed)."""
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
@@ -131,11 +126,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _post(self, frame: frames.SendMessage) -> None:
         """Post a message, or refuse it (naming its nonce) when it comes too fast."""
-        wait = self.gate.wait_for(frame.nonce)
-        if wait > 0:
+        if refusal := self.gate.refusal(frame.nonce):
             metrics.RATE_LIMITED.inc()
-            detail = f"You are sending too fast; wait {wait:.1f} s."
-            refusal = ActionRefused("rate_limited", detail, retry_after=round(wait, 2))
             await self.session.send_error(refusal, nonce=frame.nonce)
             if self.gate.flooding:
                 self.log.info("closing a connection that keeps flooding")
@@ -161,13 +153,3 @@ class ChatConsumer(AsyncWebsocketConsumer):
     def log(self) -> logging.LoggerAdapter:
         room = self.admission.room_name if self.admission else None
         return logging.LoggerAdapter(logger, {"room": room, "connection": f"{id(self):x}"})
-
-
-class NotFoundConsumer(AsyncWebsocketConsumer):
-    """Any WebSocket path that isn't a chat room."""
-
-    async def connect(self) -> None:
-        await self.accept()
-        detail = f"No WebSocket endpoint at {self.scope['path']}; rooms are at /ws/chat/<room>/."
-        await self.send(text_data=events.event_encode(events.error_event("not_found", detail)))
-        await self.close(code=CloseCode.NOT_FOUND)

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable
 
 from chat.ratelimit import TokenBucket, take_from_all
+from chat.services import ActionRefused
 
 # How long a refused message keeps its place at the head of the line.
 HOLD_ORDER_FOR = 30.0
@@ -56,6 +57,15 @@ class PostGate:
             return self._refused(wait, now)
         self.held_for = None
         return 0.0
+
+    def refusal(self, nonce: str | None) -> ActionRefused | None:
+        """None when a post with this nonce may go now (its tokens are taken); else
+        the ``rate_limited`` refusal saying how long to wait before sending it again."""
+        wait = self.wait_for(nonce)
+        if not wait:
+            return None
+        detail = f"You are sending too fast; wait {wait:.1f} s."
+        return ActionRefused("rate_limited", detail, retry_after=round(wait, 2))
 
     @property
     def flooding(self) -> bool:

@@ -87,3 +87,12 @@ def test_typing_is_news_at_most_once_a_second_and_again_after_a_post():
     assert gate.typing_due()
     gate.wait_for(None)  # a post ends the typing
     assert gate.typing_due()
+
+
+def test_a_refusal_says_how_long_to_wait():
+    clock = FakeClock()
+    gate = gate_of(clock, rate=2, burst=1)
+    assert gate.refusal("a") is None
+    refusal = gate.refusal("b")
+    assert (refusal.code, refusal.retry_after) == ("rate_limited", 0.5)
+    assert "wait 0.5 s" in refusal.detail
