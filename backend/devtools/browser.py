@@ -1,7 +1,14 @@
-"""Find a Chromium for the Playwright suite."""
+"""Find a Chromium for the Playwright suite, installing Playwright's own when none is found.
+
+``python -m devtools.browser`` (what ``invoke test.e2e`` runs) prints the path of
+the Chromium to drive, or explains on stderr how to get one and exits with 2.
+"""
 
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 # Flags that keep a headless Chromium quiet on machines without network access.
@@ -13,6 +20,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+# Playwright's own download of its Chromium build.
+PLAYWRIGHT_INSTALL = (sys.executable, "-m", "playwright", "install", "chromium")
 
 HOW_TO_GET_CHROMIUM = (
     "No Chromium found for the browser tests. Either:\n"
@@ -50,3 +60,47 @@ def chromium_executable() -> str | None:
         if path:
             return path
     return None
+
+
+def ensure_chromium(install: Sequence[str] = PLAYWRIGHT_INSTALL, *, out=sys.stderr) -> str | None:
+    """Like ``chromium_executable``, but when no Chromium is found at all, run
+    ``install`` (Playwright's own browser download) and look again.
+
+    A ``PLAYWRIGHT_CHROMIUM_EXECUTABLE`` naming a missing file is reported, not
+    papered over by an install. Returns None, having said why on ``out``, when
+    there is still no Chromium.
+    """
+    configured = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE")
+    if configured:
+        if Path(configured).exists():
+            return configured
+        print(f"PLAYWRIGHT_CHROMIUM_EXECUTABLE={configured} does not exist.", file=out)
+        print(HOW_TO_GET_CHROMIUM, file=out)
+        return None
+    found = chromium_executable()
+    if found:
+        return found
+    print(f"No Chromium found: installing Playwright's ({' '.join(install)})", file=out, flush=True)
+    # The installer's output goes to stderr: stdout carries only the path found.
+    result = subprocess.run(list(install), stdout=sys.stderr.fileno(), check=False)
+    if result.returncode != 0:
+        print(f"The install failed (exit code {result.returncode}).", file=out)
+        print(HOW_TO_GET_CHROMIUM, file=out)
+        return None
+    found = chromium_executable()
+    if found is None:
+        print("The install ended, but its Chromium is still not there.", file=out)
+        print(HOW_TO_GET_CHROMIUM, file=out)
+    return found
+
+
+def main() -> int:
+    executable = ensure_chromium()
+    if executable is None:
+        return 2
+    print(executable)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -30,6 +30,9 @@ class ChatServer:
     env: dict[str, str]
     log_path: Path | None = None
     workers: int = 1
+    # Keeps a terminal's Ctrl-C from reaching the server directly, so whoever started
+    # it decides when and in which order things stop.
+    own_process_group: bool = False
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -53,6 +56,7 @@ class ChatServer:
             stdout=output,
             stderr=subprocess.STDOUT if output else None,
             stdin=subprocess.DEVNULL,
+            process_group=0 if self.own_process_group else None,
         )
         if output:
             output.close()

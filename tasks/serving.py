@@ -1,0 +1,81 @@
+"""Running the chat: ``dev``, ``serve``, ``migrate``, ``manage``."""
+
+import os
+import shutil
+import sys
+
+from invoke import Context, task
+
+from .common import (
+    BACKEND,
+    PYTHON,
+    as_port,
+    data_dir,
+    dev_env,
+    dev_secret_key,
+    exec_devtools,
+    redis_url,
+)
+
+LISTEN_HELP = {
+    "host": "address to listen on (default: the chat.host setting, 127.0.0.1)",
+    "port": "port to listen on (default: the chat.port setting, 8000)",
+}
+
+
+def _run_chat(c: Context, host, port, *, env: dict[str, str], workers: int, collectstatic=False):
+    """Become devtools.run_chat: Redis found or started, migrations, the chat until a
+    stop signal, then everything stopped in order (see that module)."""
+    args = [
+        "--host", host or c.chat.host,
+        "--port", str(as_port(port or c.chat.port)),
+        "--workers", str(workers),
+        "--redis-port", str(as_port(c.redis.port, "redis.port")),
+        "--redis-dir", str(data_dir() / "redis"),
+    ]  # fmt: skip
+    if redis_url(c):
+        args += ["--redis-url", redis_url(c)]
+    if collectstatic:
+        args.append("--collectstatic")
+    exec_devtools("run_chat", *args, env=env)
+
+
+@task(help=LISTEN_HELP)
+def dev(c, host=None, port=None):
+    """Run the chat at http://HOST:PORT/chat/ with Redis and migrations taken care of."""
+    _run_chat(c, host, port, env=dev_env(), workers=1)
+
+
+@task(
+    help={
+        **LISTEN_HELP,
+        "workers": "Daphne processes sharing the port (default: the chat.workers setting; "
+        "0, its default, means one per CPU core)",
+    }
+)
+def serve(c, host=None, port=None, workers=None):
+    """Run in production mode: DEBUG off, static files collected, N workers on one port."""
+    env = {"DJANGO_DEBUG": "0", "CHAT_DATA_DIR": str(data_dir())}
+    if not os.environ.get("DJANGO_SECRET_KEY"):
+        print("DJANGO_SECRET_KEY is not set: using the development key in the data folder.")
+        env["DJANGO_SECRET_KEY"] = dev_secret_key()
+    metrics_dir = data_dir() / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    count = int(workers if workers is not None else c.chat.workers) or os.cpu_count() or 1
+    _run_chat(c, host, port, env=env, workers=count, collectstatic=True)
+
+
+@task
+def migrate(c):
+    """Apply database migrations (DATABASE_URL, or SQLite in the data folder)."""
+    with c.cd(str(BACKEND)):
+        c.run(f"{PYTHON} manage.py migrate --no-input", env=dev_env(), pty=False)
+
+
+@task(help={"args": 'arguments for manage.py, e.g. "createsuperuser"'})
+def manage(c, args):
+    """Run a Django management command (createsuperuser, makemigrations, shell…)."""
+    with c.cd(str(BACKEND)):
+        c.run(f"{PYTHON} manage.py {args}", env=dev_env(), pty=sys.stdin.isatty())
