@@ -7,19 +7,20 @@ import socket
 import pytest
 import websockets
 
-from e2e.ws_client import Client, run
+from devtools.chat_client import ChatClient
+from e2e.ws_client import run
 
 CLIENTS = 12
 SENDERS = 4
 MESSAGES_EACH = 10
 
 
-async def _clients_on_both_workers(base_url: str, room: str) -> list[Client]:
-    clients = [await Client.connect(base_url, room) for _ in range(CLIENTS)]
+async def _clients_on_both_workers(base_url: str, room: str) -> list[ChatClient]:
+    clients = [await ChatClient.connect(base_url, room) for _ in range(CLIENTS)]
     for _ in range(20):  # the kernel picks the worker; open more until both served
         if len({client.worker for client in clients}) >= 2:
             return clients
-        clients.append(await Client.connect(base_url, room))
+        clients.append(await ChatClient.connect(base_url, room))
     raise AssertionError("every connection landed on the same worker")
 
 
@@ -65,13 +66,13 @@ def test_presence_is_right_across_workers(start_server):
 def test_sigterm_closes_websockets_with_1012_and_pages_resume(start_server):
     server = start_server(workers=2, CHAT_RATE_LIMIT="0")
 
-    async def before() -> tuple[Client, int]:
-        client = await Client.connect(server.base_url, "graceful")
+    async def before() -> tuple[ChatClient, int]:
+        client = await ChatClient.connect(server.base_url, "graceful")
         await client.send({"message": "before", "nonce": "b"})
         ack = await client.until(lambda f: f["type"] == "message")
         return client, ack["seq"]
 
-    async def closed_with(client: Client) -> int:
+    async def closed_with(client: ChatClient) -> int:
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await client.until(lambda f: False, timeout=15)
         return closed.value.rcvd.code
@@ -82,9 +83,9 @@ def test_sigterm_closes_websockets_with_1012_and_pages_resume(start_server):
         assert await closed_with(client) == 1012
         await asyncio.to_thread(server.process.wait, 20)
         await asyncio.to_thread(server.start)
-        writer = await Client.connect(server.base_url, "graceful")
+        writer = await ChatClient.connect(server.base_url, "graceful")
         await writer.send({"message": "after the restart", "nonce": "a"})
-        back = await Client.connect(server.base_url, "graceful", after=last_seq)
+        back = await ChatClient.connect(server.base_url, "graceful", after=last_seq)
         if not back.messages():
             await back.until(lambda f: f["type"] == "message")
         assert [f["message"] for f in back.messages()] == ["after the restart"]
@@ -106,8 +107,8 @@ def test_a_slow_reader_is_cut_off_and_then_resumes_with_everything(start_server)
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.connect((server.host, server.port))
-        slow = await Client.connect(server.base_url, "slow", max_queue=1, sock=sock)
-        writer = await Client.connect(server.base_url, "slow", max_queue=None)  # reads all
+        slow = await ChatClient.connect(server.base_url, "slow", max_queue=1, sock=sock)
+        writer = await ChatClient.connect(server.base_url, "slow", max_queue=None)  # reads all
         for n in range(count):  # over about 3 s: longer than the bound's grace period
             await writer.send({"message": f"{n} {big}", "nonce": str(n)})
             await asyncio.sleep(0.012)
@@ -118,7 +119,7 @@ def test_a_slow_reader_is_cut_off_and_then_resumes_with_everything(start_server)
         assert closed.value.rcvd.code == 4408
         got = {frame["seq"] for frame in slow.messages()}
         assert len(got) < count  # it really was cut off before the end
-        resumed = await Client.connect(server.base_url, "slow", after=max(got, default=0))
+        resumed = await ChatClient.connect(server.base_url, "slow", after=max(got, default=0))
         while len(got) + len(resumed.messages()) < count:
             await resumed.until(lambda f: f["type"] in ("message", "ready"))
         seqs = sorted(got | {frame["seq"] for frame in resumed.messages()})

@@ -11,9 +11,10 @@ import json
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from urllib.parse import quote
 
 import websockets
+
+from devtools.chat_client import ChatClient
 
 QUIET_SECONDS = 5.0  # a run ends when every client has everything, or nothing came for this long
 SETTLE_SECONDS = 0.5  # timing starts once the clients have heard nothing for this long
@@ -70,10 +71,6 @@ class Receiver:
             pass
 
 
-def room_url(base_url: str, room: str) -> str:
-    return base_url.replace("http://", "ws://") + f"/ws/chat/{quote(room)}/"
-
-
 async def open_clients(base_url: str, room: str, count: int) -> tuple[list, float]:
     """Open ``count`` connections (at most 20 handshakes at a time); returns them and the
     connect rate."""
@@ -82,9 +79,10 @@ async def open_clients(base_url: str, room: str, count: int) -> tuple[list, floa
 
     async def one():
         async with limit:
-            return await websockets.connect(
-                room_url(base_url, room), origin=base_url, max_queue=None, open_timeout=60
+            client = await ChatClient.connect(
+                base_url, room, ready=False, max_queue=None, open_timeout=60
             )
+            return client.connection  # read raw: the receivers only look for test messages
 
     connections = await asyncio.gather(*(one() for _ in range(count)))
     return connections, count / (time.perf_counter() - started)

@@ -3,7 +3,6 @@ waiting on a condition, and a clock the test moves."""
 
 import asyncio
 import inspect
-import json
 import secrets
 
 from channels.db import database_sync_to_async
@@ -14,61 +13,33 @@ from django.test import Client
 
 from chat.identity import GUEST_ID_SESSION_KEY, GUEST_NAME_SESSION_KEY
 from config.asgi import application
+from devtools.chat_client import CONVERSATION
+from devtools.chat_client import ChatClient as BaseChatClient
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-# What `receive` returns by default; presence and typing frames are set aside.
-CONVERSATION = frozenset({"message", "error", "ready", "identity", "delete", "mute"})
 HOST = (b"host", b"127.0.0.1:8000")
 
 
-class ChatClient:
-    """A WebSocket client of the full ASGI application, speaking JSON frames."""
+class ChatClient(BaseChatClient):
+    """The tests' chat client over the full ASGI application, in this process."""
 
     def __init__(self, path: str, headers=None) -> None:
+        super().__init__()
         self.communicator = WebsocketCommunicator(
             application, path, headers=headers if headers is not None else [ORIGIN, HOST]
         )
-        self.identity: dict | None = None
-        self.history: list[dict] = []
-        self.ready: dict | None = None
-        self.errors: list[dict] = []
-        self.set_aside: list[dict] = []
 
     async def connect(self):
         return await self.communicator.connect()
 
-    async def read_until_ready(self) -> dict:
-        """Read the frames sent on connect (or after a resume) up to ``ready``."""
-        self.history = []
-        while True:
-            frame = await self.receive()
-            if frame["type"] == "identity":
-                self.identity = frame
-            elif frame["type"] == "message":
-                self.history.append(frame)
-            elif frame["type"] == "error":
-                self.errors.append(frame)
-            elif frame["type"] == "ready":
-                self.ready = frame
-                return frame
-            else:
-                raise AssertionError(f"unexpected frame before ready: {frame}")
-
-    async def send(self, frame) -> None:
-        await self.communicator.send_to(text_data=json.dumps(frame))
-
     async def send_text(self, text: str) -> None:
         await self.communicator.send_to(text_data=text)
 
-    async def receive(self, timeout: float = 5, kinds=CONVERSATION) -> dict:
-        """The next frame whose type is in ``kinds``; others are kept in ``set_aside``."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            remaining = max(0.01, deadline - asyncio.get_running_loop().time())
-            frame = json.loads(await self.communicator.receive_from(timeout=remaining))
-            if frame["type"] in kinds:
-                return frame
-            self.set_aside.append(frame)
+    async def receive_text(self, timeout: float) -> str:
+        return await self.communicator.receive_from(timeout=timeout)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
 
     async def receive_nothing(self, timeout: float = 0.3, kinds=CONVERSATION) -> bool:
         """True when no frame of ``kinds`` arrives within ``timeout``.
@@ -81,23 +52,11 @@ class ChatClient:
         while (remaining := deadline - loop.time()) > 0:
             if await self.communicator.receive_nothing(timeout=remaining, interval=0.02):
                 return True
-            frame = json.loads(await self.communicator.receive_from())
-            if frame["type"] in kinds:
-                self.set_aside.append(frame)
-                return False
+            frame = await self.next()
             self.set_aside.append(frame)
+            if frame["type"] in kinds:
+                return False
         return True
-
-    async def post(self, text: str, nonce: str | None = None) -> dict:
-        """Send a message and return its acknowledgement (our copy of the broadcast)."""
-        frame = {"message": text} if nonce is None else {"message": text, "nonce": nonce}
-        await self.send(frame)
-        ack = await self.receive()
-        assert ack["type"] == "message", ack
-        return ack
-
-    async def close(self) -> None:
-        await self.communicator.disconnect()
 
 
 def session_cookie(session_key: str) -> tuple[bytes, bytes]:
