@@ -7,6 +7,7 @@ Exits with status 1 when the chat loses or duplicates a delivery.
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import platform
@@ -24,25 +25,25 @@ from devtools.waiting import free_port, port_open, stop_process, wait_until
 
 
 @dataclass(frozen=True)
+class Load:
+    """One broadcast scenario: ``senders`` of ``clients`` each post ``messages``."""
+
+    clients: int
+    senders: int
+    messages: int
+    rate: float | None = None  # messages/s per sender; None: as fast as possible
+
+
+@dataclass(frozen=True)
 class Sizes:
-    burst_clients: int = 50
-    burst_senders: int = 5
-    burst_messages: int = 200
-    steady_clients: int = 100
-    steady_senders: int = 2
-    steady_rate: float = 20.0
-    steady_messages: int = 200  # 10 s at 20 msg/s
+    burst: Load = Load(clients=50, senders=5, messages=200)
+    steady: Load = Load(clients=100, senders=2, messages=200, rate=20.0)  # 10 s at 20 msg/s
     idle_connections: int = 5000
 
 
 QUICK = Sizes(
-    burst_clients=20,
-    burst_senders=2,
-    burst_messages=50,
-    steady_clients=20,
-    steady_senders=2,
-    steady_rate=20.0,
-    steady_messages=40,
+    burst=Load(clients=20, senders=2, messages=50),
+    steady=Load(clients=20, senders=2, messages=40, rate=20.0),
     idle_connections=200,
 )
 
@@ -79,16 +80,11 @@ async def _scenarios(
     name: str, base_url: str, pids: list[int], sizes: Sizes, only: list[str]
 ) -> list:
     results = []
-    if "burst" in only:
-        results.append(await loadgen.broadcast_run(
-            name, "burst", base_url, clients=sizes.burst_clients, senders=sizes.burst_senders,
-            messages=sizes.burst_messages, rate=None,
-        ))  # fmt: skip
-    if "steady" in only:
-        results.append(await loadgen.broadcast_run(
-            name, "steady", base_url, clients=sizes.steady_clients, senders=sizes.steady_senders,
-            messages=sizes.steady_messages, rate=sizes.steady_rate,
-        ))  # fmt: skip
+    for scenario, load in (("burst", sizes.burst), ("steady", sizes.steady)):
+        if scenario in only:
+            results.append(
+                await loadgen.broadcast_run(name, scenario, base_url, **dataclasses.asdict(load))
+            )
     if "idle" in only:
         results.append(
             await loadgen.idle_run(name, base_url, connections=sizes.idle_connections, pids=pids)
@@ -203,7 +199,7 @@ def main() -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "machine": machine,
-            "sizes": sizes.__dict__,
+            "sizes": dataclasses.asdict(sizes),
             "results": [r.as_dict() for r in results],
         }
         args.json.write_text(json.dumps(payload, indent=2))

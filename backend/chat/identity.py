@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
 from django.http.cookie import parse_cookie
 
-from chat.rooms import is_name_char
+from chat.rooms import name_problem
 
 GUEST_ID_SESSION_KEY = "chat_guest_id"
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
@@ -81,19 +81,12 @@ def display_name_clean(raw: str) -> str:
     name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
     if not name:
         raise InvalidDisplayName("Enter a name.")
-    if len(name) > DISPLAY_NAME_MAX_LENGTH:
-        raise InvalidDisplayName(
-            f"Names can have at most {DISPLAY_NAME_MAX_LENGTH} characters; "
-            f"this one has {len(name)}."
-        )
-    for char in name:
-        if not is_name_char(char, _NAME_PUNCTUATION):
-            raise InvalidDisplayName(
-                "Names may contain letters, digits, spaces, “-”, “_” and “.”; "
-                f"“{char}” can't be used."
-            )
-    if all(char in _NAME_PUNCTUATION for char in name):
-        raise InvalidDisplayName("Names need at least one letter or digit.")
+    problem = name_problem(
+        name, kind="Names", max_length=DISPLAY_NAME_MAX_LENGTH, punctuation=_NAME_PUNCTUATION,
+        allowed="letters, digits, spaces, “-”, “_” and “.”",
+    )  # fmt: skip
+    if problem:
+        raise InvalidDisplayName(problem)
     if get_user_model().objects.filter(username__iexact=name).exists():
         raise InvalidDisplayName(
             f"“{name}” belongs to a registered user; pick another name or log in."

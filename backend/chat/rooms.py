@@ -37,20 +37,31 @@ def room_name_clean(raw: str) -> str:
     name = unicodedata.normalize("NFC", raw)
     if not name.strip():
         raise InvalidRoomName("Enter a room name.")
-    if len(name) > ROOM_NAME_MAX_LENGTH:
-        raise InvalidRoomName(
-            f"Room names can have at most {ROOM_NAME_MAX_LENGTH} characters; "
-            f"this one has {len(name)}."
-        )
-    for char in name:
-        if not is_name_char(char):
-            raise InvalidRoomName(
-                "Room names may contain only letters, digits, “-”, “_” and “.”; "
-                f"{_describe(char)} can't be used."
-            )
-    if all(char in _PUNCTUATION_ALLOWED for char in name):
-        raise InvalidRoomName("Room names need at least one letter or digit.")
+    problem = name_problem(
+        name, kind="Room names", max_length=ROOM_NAME_MAX_LENGTH,
+        punctuation=_PUNCTUATION_ALLOWED, allowed="only letters, digits, “-”, “_” and “.”",
+    )  # fmt: skip
+    if problem:
+        raise InvalidRoomName(problem)
     return name
+
+
+def name_problem(
+    name: str, *, kind: str, max_length: int, punctuation: frozenset[str], allowed: str
+) -> str | None:
+    """Why ``name`` can't be one of ``kind`` ("Room names"), for people; None if it can.
+
+    A name is at most ``max_length`` letters, marks and digits of any script and
+    ``punctuation`` (described by ``allowed``), with at least one letter or digit.
+    """
+    if len(name) > max_length:
+        return f"{kind} can have at most {max_length} characters; this one has {len(name)}."
+    for char in name:
+        if not is_name_char(char, punctuation):
+            return f"{kind} may contain {allowed}; {_describe(char)} can't be used."
+    if all(char in punctuation for char in name):
+        return f"{kind} need at least one letter or digit."
+    return None
 
 
 def room_group_name(room_name: str) -> str:

@@ -28,11 +28,17 @@ def stored(room: str) -> list[tuple[int, str, bool]]:
     ]
 
 
-async def test_an_author_deletes_their_message_for_everyone(connect_room):
-    alice = await connect_room("del", session=await guest_session("alice"))
-    bob = await connect_room("del", session=await guest_session("bob"))
-    ack = await alice.post("oops")
+async def alice_posts_to_bob(connect_room, room: str, text: str):
+    """Alice and Bob in ``room``; Alice posts ``text`` and Bob receives it."""
+    alice = await connect_room(room, session=await guest_session("alice"))
+    bob = await connect_room(room, session=await guest_session("bob"))
+    ack = await alice.post(text)
     await bob.receive()
+    return alice, bob, ack
+
+
+async def test_an_author_deletes_their_message_for_everyone(connect_room):
+    alice, bob, ack = await alice_posts_to_bob(connect_room, "del", "oops")
     await alice.send({"type": "delete", "seq": ack["seq"]})
     assert await alice.receive() == {"type": "delete", "seq": ack["seq"]}
     assert await bob.receive() == {"type": "delete", "seq": ack["seq"]}
@@ -40,10 +46,7 @@ async def test_an_author_deletes_their_message_for_everyone(connect_room):
 
 
 async def test_others_cannot_delete_a_message(connect_room):
-    alice = await connect_room("del-no", session=await guest_session("alice"))
-    bob = await connect_room("del-no", session=await guest_session("bob"))
-    ack = await alice.post("mine")
-    await bob.receive()
+    alice, bob, ack = await alice_posts_to_bob(connect_room, "del-no", "mine")
     await bob.send({"type": "delete", "seq": ack["seq"]})
     assert (await bob.receive())["code"] == "forbidden"
     assert await alice.receive_nothing()
