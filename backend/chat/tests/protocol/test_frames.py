@@ -1,0 +1,48 @@
+"""Frames from clients, parsed into typed shapes or refused with a machine code."""
+
+import pytest
+
+from chat.protocol import frames
+from chat.protocol.frames import FrameError, frame_parse
+
+
+@pytest.mark.parametrize(
+    ("text", "frame"),
+    [
+        ('{"message": "hi"}', frames.SendMessage("hi")),
+        ('{"type": "message", "message": "hi", "nonce": "n1"}', frames.SendMessage("hi", "n1")),
+        ('{"type": "resume", "after": 7}', frames.Resume(7)),
+        ('{"type": "resume", "after": "7"}', frames.Resume(7)),
+        ('{"type": "typing"}', frames.Typing()),
+        ('{"type": "delete", "seq": 3}', frames.Delete(3)),
+        ('{"type": "mute", "seq": 3, "minutes": 10}', frames.Mute(3, 10)),
+    ],
+)
+def test_each_kind_of_frame_is_parsed(text, frame):
+    assert frame_parse(text, max_length=10) == frame
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("not json", "invalid_json"),
+        ("[1, 2]", "invalid_frame"),
+        ('{"type": "dance"}', "unknown_type"),
+        ('{"nonce": "n"}', "missing_message"),
+        ('{"message": 5}', "invalid_message"),
+        ('{"message": "   "}', "empty_message"),
+        ('{"message": "a\\u0000b"}', "invalid_message"),
+        ('{"message": "\\ud800"}', "invalid_message"),
+        ('{"message": "eleven char"}', "message_too_long"),
+        ('{"message": "hi", "nonce": ""}', "invalid_nonce"),
+        ('{"type": "resume", "after": -1}', "invalid_after"),
+        ('{"type": "resume", "after": true}', "invalid_after"),
+        ('{"type": "delete"}', "invalid_seq"),
+        ('{"type": "mute", "seq": 1, "minutes": "ten"}', "invalid_minutes"),
+    ],
+)
+def test_a_bad_frame_is_refused_with_its_code(text, code):
+    with pytest.raises(FrameError) as refused:
+        frame_parse(text, max_length=10)
+    assert refused.value.code == code
+    assert refused.value.detail
