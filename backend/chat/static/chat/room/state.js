@@ -1,0 +1,437 @@
+// The room page's state, with no DOM, no WebSocket and no timers: whoever drives it
+// passes the time in (`now`, in milliseconds), sends the frames it leaves in its
+// outbox, and calls `tick(now)` at `nextDeadline()`. See docs/protocol.md.
+
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_MAX_MS = 15000;
+export const GAP_WAIT_MS = 500;
+export const TYPING_SEND_EVERY_MS = 2000;
+export const TYPING_SHOWN_FOR_MS = 5000;
+
+// Where the connection is. One value instead of a handful of flags.
+export const Phase = Object.freeze({
+  CONNECTING: "connecting", // a socket is opening
+  REPLAYING: "replaying", // open: history (or a replay after `?after=`) is arriving
+  LIVE: "live", // `ready` came: the log is complete, live messages follow
+  GAP_WAIT: "gap-wait", // live, but a message skipped ahead: giving the hole a moment to fill
+  RESUMING: "resuming", // live, and a `resume` was sent: waiting for its `ready`
+  WAITING: "waiting", // closed: a reconnect is due after a backoff
+  FINAL: "final", // closed with a code after which reconnecting can't help
+});
+
+// Phases in which the server has sent `ready` on the current socket.
+const READY = new Set([Phase.LIVE, Phase.GAP_WAIT, Phase.RESUMING]);
+
+// How pending messages are sent: all at once, or (after a `rate_limited` refusal)
+// the oldest alone until the queue is empty again.
+export const Sending = Object.freeze({ ALL: "all", ONE_BY_ONE: "one-by-one" });
+
+// Loading older history over HTTP.
+export const Older = Object.freeze({ IDLE: "idle", LOADING: "loading", EXHAUSTED: "exhausted" });
+
+// Full jitter: a wait between half and all of a ceiling that doubles with each attempt.
+// `random` is a number in [0, 1), as from Math.random().
+export function backoffDelay(attempt, random) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
+  return ceiling / 2 + random * (ceiling / 2);
+}
+
+// The seqs the log holds, and `lastSeq`: the highest seq up to which it has no hole.
+export class MessageLog {
+  constructor() {
+    this.seqs = new Set();
+    this.lastSeq = null; // null until the first history is complete
+    this.oldest = null;
+    this.newest = 0;
+  }
+
+  get synced() {
+    return this.lastSeq !== null;
+  }
+
+  has(seq) {
+    return this.seqs.has(seq);
+  }
+
+  // Takes `seq` into the log; false if it was already there.
+  add(seq) {
+    if (this.seqs.has(seq)) return false;
+    this.seqs.add(seq);
+    if (this.oldest === null || seq < this.oldest) this.oldest = seq;
+    if (seq > this.newest) this.newest = seq;
+    return true;
+  }
+
+  // The first history is complete: it has no hole, wherever the room's history starts.
+  sync(lastSeq) {
+    if (this.lastSeq === null) this.lastSeq = Math.max(this.newest, lastSeq);
+  }
+
+  advance() {
+    if (this.lastSeq === null) return;
+    while (this.seqs.has(this.lastSeq + 1)) this.lastSeq += 1;
+  }
+
+  // Some message is past a hole.
+  get behind() {
+    return this.lastSeq !== null && this.newest > this.lastSeq + 1;
+  }
+
+  // The smallest seq in the log above `seq` (a new item goes before it), or null.
+  nextAfter(seq) {
+    let next = null;
+    for (const other of this.seqs) {
+      if (other > seq && (next === null || other < next)) next = other;
+    }
+    return next;
+  }
+}
+
+// Messages sent (or to send) that the server hasn't echoed back yet, oldest first.
+export class PendingQueue {
+  constructor() {
+    this.texts = new Map(); // nonce -> text, in the order they were written
+    this.sending = Sending.ALL;
+    this.retryAt = null;
+  }
+
+  get size() {
+    return this.texts.size;
+  }
+
+  has(nonce) {
+    return this.texts.has(nonce);
+  }
+
+  add(nonce, text) {
+    this.texts.set(nonce, text);
+  }
+
+  // Drops `nonce` (acknowledged, or refused for good); false if it wasn't pending.
+  remove(nonce) {
+    return this.texts.delete(nonce);
+  }
+
+  // "Too fast": from now on one at a time, the oldest again once `retryAfter` seconds pass.
+  throttle(now, retryAfter) {
+    this.sending = Sending.ONE_BY_ONE;
+    this.retryAt = now + Math.ceil((retryAfter || 1) * 1000);
+  }
+
+  frame(nonce) {
+    return { message: this.texts.get(nonce), nonce: nonce };
+  }
+
+  // The oldest message's frame; when none is left, sending all at once again.
+  oldest() {
+    const first = this.texts.keys().next();
+    if (first.done) {
+      this.sending = Sending.ALL;
+      return [];
+    }
+    return [this.frame(first.value)];
+  }
+
+  // What to send on a (re)connection.
+  flush() {
+    if (this.sending === Sending.ONE_BY_ONE) return this.oldest();
+    return Array.from(this.texts.keys(), (nonce) => this.frame(nonce));
+  }
+}
+
+// Who is in the room. `v` orders snapshots, joins and leaves.
+export class Presence {
+  constructor() {
+    this.version = -1;
+    this.people = new Map(); // person id -> {id, user, guest}
+  }
+
+  // A snapshot; false if an already applied frame is newer.
+  snapshot(frame) {
+    if (frame.v < this.version) return false;
+    this.version = frame.v;
+    this.people = new Map(frame.users.map((person) => [person.id, person]));
+    return true;
+  }
+
+  // A `join` or `leave`; false if a snapshot or change with this `v` or a later one came first.
+  change(frame) {
+    if (frame.v <= this.version) return false;
+    this.version = frame.v;
+    if (frame.type === "join") this.people.set(frame.user.id, frame.user);
+    else this.people.delete(frame.user.id);
+    return true;
+  }
+
+  sorted() {
+    return Array.from(this.people.values()).sort((a, b) => a.user.localeCompare(b.user));
+  }
+}
+
+// Who is typing, each until a moment `TYPING_SHOWN_FOR_MS` after their last `typing` frame.
+export class Typists {
+  constructor() {
+    this.until = new Map(); // person id -> {user, until}
+  }
+
+  start(id, user, now) {
+    this.until.delete(id); // the latest typist is named last
+    this.until.set(id, { user: user, until: now + TYPING_SHOWN_FOR_MS });
+  }
+
+  // False if `id` wasn't typing.
+  stop(id) {
+    return this.until.delete(id);
+  }
+
+  clear() {
+    const any = this.until.size > 0;
+    this.until.clear();
+    return any;
+  }
+
+  // Drops those shown long enough; true if any was.
+  expire(now) {
+    let any = false;
+    for (const [id, typist] of this.until) {
+      if (typist.until <= now) {
+        this.until.delete(id);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  get nextExpiry() {
+    let next = null;
+    for (const typist of this.until.values()) {
+      if (next === null || typist.until < next) next = typist.until;
+    }
+    return next;
+  }
+
+  names() {
+    return Array.from(this.until.values(), (typist) => typist.user);
+  }
+}
+
+export function typingText(names) {
+  if (names.length === 0) return "";
+  if (names.length === 1) return names[0] + " is typing…";
+  if (names.length === 2) return names[0] + " and " + names[1] + " are typing…";
+  return names.length + " people are typing…";
+}
+
+// `#connection-status`: its `data-state` and its text.
+export function connectionStatus(phase, reconnectDelay) {
+  if (phase === Phase.CONNECTING) return { state: "connecting", text: "Connecting…" };
+  if (phase === Phase.FINAL) return { state: "closed", text: "Disconnected" };
+  if (phase === Phase.WAITING) {
+    return { state: "closed", text: "Reconnecting in " + Math.ceil(reconnectDelay / 1000) + " s…" };
+  }
+  return { state: "open", text: "Connected" };
+}
+
+function earliest(...times) {
+  const set = times.filter((time) => time !== null);
+  return set.length ? Math.min(...set) : null;
+}
+
+// Everything the page knows, driven by the frames that arrive and what the person does.
+export class RoomState {
+  constructor({ finalCloseCodes }) {
+    this.finalCloseCodes = new Set(finalCloseCodes);
+    this.phase = Phase.CONNECTING;
+    this.log = new MessageLog();
+    this.pending = new PendingQueue();
+    this.presence = new Presence();
+    this.typists = new Typists();
+    this.older = Older.IDLE;
+    this.me = null; // {id, user, guest, staff} from the identity frame
+    this.attempt = 0; // reconnects since the last socket that opened
+    this.reconnectDelay = null;
+    this.gapCheckAt = null;
+    this.lastTypingSent = -Infinity;
+    this.outbox = [];
+  }
+
+  get ready() {
+    return READY.has(this.phase);
+  }
+
+  // `?after=` for the next socket: the bookmark, or null before the first history.
+  get after() {
+    return this.log.lastSeq;
+  }
+
+  get status() {
+    return connectionStatus(this.phase, this.reconnectDelay);
+  }
+
+  isMine(uid) {
+    return this.me !== null && uid === this.me.id;
+  }
+
+  // The frames to send now, in order; the outbox is empty afterwards.
+  takeOutbox() {
+    const frames = this.outbox;
+    this.outbox = [];
+    return frames;
+  }
+
+  // When `tick` has something to do, or null.
+  nextDeadline() {
+    return earliest(this.gapCheckAt, this.pending.retryAt, this.typists.nextExpiry);
+  }
+
+  // --- the connection ---------------------------------------------------------------
+
+  connecting() {
+    this.phase = Phase.CONNECTING;
+    this.reconnectDelay = null;
+  }
+
+  opened() {
+    this.attempt = 0;
+    this.phase = Phase.REPLAYING;
+  }
+
+  // The socket closed: the wait before reconnecting in ms, or null if it would be useless.
+  // `random` is in [0, 1), for the jitter.
+  closed(code, random) {
+    this.gapCheckAt = null;
+    this.typists.clear();
+    if (this.finalCloseCodes.has(code)) {
+      this.phase = Phase.FINAL;
+      return null;
+    }
+    this.reconnectDelay = backoffDelay(this.attempt, random);
+    this.attempt += 1;
+    this.phase = Phase.WAITING;
+    return this.reconnectDelay;
+  }
+
+  // --- frames from the server -----------------------------------------------------
+
+  // A `message` frame: {fresh} is true if its seq is new to the log, {acked} names the
+  // pending message it acknowledges.
+  message(frame, now) {
+    const acked = frame.nonce && this.pending.remove(frame.nonce) ? frame.nonce : null;
+    if (acked && this.pending.sending === Sending.ONE_BY_ONE) this.sendOldest();
+    this.typists.stop(frame.uid);
+    const fresh = this.log.add(frame.seq);
+    this.log.advance();
+    if (this.phase === Phase.LIVE && frame.seq > this.log.lastSeq + 1) {
+      // Messages from several server processes can arrive out of order.
+      this.phase = Phase.GAP_WAIT;
+      this.gapCheckAt = now + GAP_WAIT_MS;
+    }
+    return { fresh: fresh, acked: acked };
+  }
+
+  // `ready`: true if it completes the first history.
+  readyFrame(frame) {
+    const first = !this.log.synced;
+    this.log.sync(frame.last_seq);
+    this.log.advance();
+    if (frame.truncated) {
+      this.resume();
+    } else {
+      // A gap check still due stays due: the hole may outlast this `ready`.
+      this.phase = this.gapCheckAt === null ? Phase.LIVE : Phase.GAP_WAIT;
+      this.outbox.push(...this.pending.flush());
+    }
+    return first;
+  }
+
+  // An `error` frame: the nonce of a pending message it refuses for good, or null.
+  error(frame, now) {
+    if (!frame.nonce || !this.pending.has(frame.nonce)) return null;
+    if (frame.code === "rate_limited") {
+      // Not lost: sent again, oldest first and with the same nonce, once allowed.
+      this.pending.throttle(now, frame.retry_after);
+      return null;
+    }
+    this.pending.remove(frame.nonce);
+    return frame.nonce;
+  }
+
+  identity(frame) {
+    this.me = { id: frame.id, user: frame.user, guest: frame.guest, staff: frame.staff };
+  }
+
+  // `typing`: true if the typing line changes.
+  typing(frame, now) {
+    if (this.isMine(frame.user.id)) return false;
+    this.typists.start(frame.user.id, frame.user.user, now);
+    return true;
+  }
+
+  // `join` or `leave`: true if the list changes.
+  joinOrLeave(frame) {
+    if (!this.presence.change(frame)) return false;
+    if (frame.type === "leave") this.typists.stop(frame.user.id);
+    return true;
+  }
+
+  // --- what the person does ---------------------------------------------------------
+
+  // Writes a message under `nonce`; false if the room can't be joined.
+  submit(text, nonce) {
+    if (this.phase === Phase.FINAL) return false;
+    this.pending.add(nonce, text);
+    if (this.pending.sending === Sending.ALL && this.ready) {
+      this.outbox.push(this.pending.frame(nonce));
+    }
+    this.lastTypingSent = -Infinity;
+    return true;
+  }
+
+  // The person changed the input's text.
+  typed(text, now) {
+    if (text.trim() && this.ready && now - this.lastTypingSent >= TYPING_SEND_EVERY_MS) {
+      this.lastTypingSent = now;
+      this.outbox.push({ type: "typing" });
+    }
+  }
+
+  // The seq to load older messages before, or null if there's nothing to load now.
+  olderStart() {
+    const oldest = this.log.oldest;
+    if (this.older !== Older.IDLE || oldest === null || oldest <= 1) return null;
+    this.older = Older.LOADING;
+    return oldest;
+  }
+
+  // The load ended; `exhausted` if the answer said there is nothing older.
+  olderDone(exhausted) {
+    this.older = exhausted ? Older.EXHAUSTED : Older.IDLE;
+  }
+
+  // --- time -----------------------------------------------------------------------
+
+  // Does what is due at `now`; true if the typing line changes.
+  tick(now) {
+    if (this.gapCheckAt !== null && this.gapCheckAt <= now) {
+      this.gapCheckAt = null;
+      this.log.advance();
+      if (this.ready && this.log.behind) this.resume();
+      else if (this.phase === Phase.GAP_WAIT) this.phase = Phase.LIVE;
+    }
+    if (this.pending.retryAt !== null && this.pending.retryAt <= now) {
+      this.pending.retryAt = null;
+      this.sendOldest();
+    }
+    return this.typists.expire(now);
+  }
+
+  resume() {
+    this.phase = Phase.RESUMING;
+    this.outbox.push({ type: "resume", after: this.log.lastSeq });
+  }
+
+  sendOldest() {
+    const frames = this.pending.oldest();
+    if (this.ready) this.outbox.push(...frames);
+  }
+}
