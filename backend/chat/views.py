@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from chat import selectors
-from chat.protocol import events
+from chat.protocol import FINAL, CloseCode, events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
 from chat.services.broadcast import LAYER_ERRORS
@@ -41,7 +41,15 @@ def room(request, room_name):
         return render(
             request, "chat/bad_room.html", {"error": str(exc), "value": room_name}, status=400
         )
-    context = {"room_name": room_name, "max_length": settings.CHAT_MESSAGE_MAX_LENGTH}
+    context = {
+        "room_name": room_name,
+        "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+        # The page's script reads these (json_script) instead of keeping its own copy.
+        "close_codes": {
+            "codes": {code.name: code.value for code in CloseCode},
+            "final": sorted(FINAL),
+        },
+    }
     return render(request, "chat/room.html", context)
 
 

@@ -1,0 +1,208 @@
+// What the room page shows. Text is always set with textContent, never as HTML.
+
+const MUTE_MINUTES = 10;
+const NEAR_BOTTOM_PX = 60;
+const NEAR_TOP_PX = 40;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function actionButton(label, title, onClick) {
+  const button = el("button", "message-action", label);
+  button.type = "button";
+  button.setAttribute("aria-label", title);
+  button.title = title;
+  button.addEventListener("click", onClick);
+  return button;
+}
+
+function markDeleted(item) {
+  item.className = "message deleted";
+  item.hidden = true;
+  item.replaceChildren();
+}
+
+export class RoomView {
+  // onSend(text): the form was submitted with some text; onType(text): the input changed;
+  // onDelete(seq), onMute(seq, minutes): a message's buttons were clicked;
+  // onNearTop(): the log was scrolled to its top.
+  constructor(doc, { onSend, onType, onDelete, onMute, onNearTop }) {
+    this.log = doc.getElementById("chat-log");
+    this.form = doc.getElementById("chat-form");
+    this.input = doc.getElementById("chat-message-input");
+    this.status = doc.getElementById("connection-status");
+    this.errorBox = doc.getElementById("chat-error");
+    this.identityName = doc.getElementById("identity-name");
+    this.presenceList = doc.getElementById("presence");
+    this.presenceCount = doc.getElementById("presence-count");
+    this.typingLine = doc.getElementById("typing");
+    this.newMessages = doc.getElementById("new-messages");
+    this.onDelete = onDelete;
+    this.onMute = onMute;
+    this.items = new Map(); // seq -> <li>
+    this.pendingItems = new Map(); // nonce -> <li>
+
+    this.log.addEventListener("scroll", () => {
+      if (this.log.scrollTop < NEAR_TOP_PX) onNearTop();
+      if (this.nearBottom()) this.newMessages.hidden = true;
+    });
+    this.newMessages.addEventListener("click", () => this.scrollToBottom());
+    this.input.addEventListener("input", () => onType(this.input.value));
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (this.input.value.trim()) onSend(this.input.value);
+    });
+  }
+
+  // Both live regions are written only when they change, so nothing is announced twice.
+  setStatus({ state, text }) {
+    this.status.dataset.state = state;
+    if (this.status.textContent !== text) this.status.textContent = text;
+  }
+
+  showError(detail) {
+    this.errorBox.textContent = detail;
+    this.errorBox.hidden = false;
+  }
+
+  clearError() {
+    this.errorBox.textContent = "";
+    this.errorBox.hidden = true;
+  }
+
+  nearBottom() {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  scrollToBottom() {
+    this.log.scrollTop = this.log.scrollHeight;
+    this.newMessages.hidden = true;
+  }
+
+  messageItem(frame, mine) {
+    const item = el("li", "message");
+    const meta = el("div", "message-meta");
+    meta.appendChild(el("span", "message-author", frame.user));
+    if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
+    if (frame.sent_at) {
+      const time = el("time", "message-time");
+      time.dateTime = frame.sent_at;
+      time.title = new Date(frame.sent_at).toLocaleString();
+      time.textContent = new Date(frame.sent_at).toLocaleTimeString([], {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+      meta.appendChild(time);
+    }
+    item.append(meta, el("div", "message-body", frame.message));
+    if (mine) item.classList.add("mine");
+    return item;
+  }
+
+  addActions(item, frame, me, mine) {
+    if (!me) return;
+    const actions = el("div", "message-actions");
+    if (mine || me.staff) {
+      actions.appendChild(
+        actionButton("Delete", "Delete this message", () => this.onDelete(frame.seq)),
+      );
+    }
+    if (me.staff && !mine) {
+      const title = "Mute " + frame.user + " here for " + MUTE_MINUTES + " minutes";
+      actions.appendChild(
+        actionButton("Mute", title, () => this.onMute(frame.seq, MUTE_MINUTES)),
+      );
+    }
+    if (actions.childElementCount) item.appendChild(actions);
+  }
+
+  // A message new to the log, placed before `nextSeq` (else before the pending ones).
+  // `me` is who we are (or null), `live` whether the first history is complete.
+  renderMessage(frame, { nextSeq, me, live }) {
+    const mine = me !== null && frame.uid === me.id;
+    const item = this.messageItem(frame, mine);
+    item.dataset.seq = String(frame.seq);
+    if (frame.deleted) markDeleted(item);
+    else this.addActions(item, frame, me, mine);
+    const stick = this.nearBottom() || mine;
+    const next = nextSeq === null ? null : this.items.get(nextSeq);
+    this.log.insertBefore(item, next || this.log.querySelector("li.pending"));
+    this.items.set(frame.seq, item);
+    if (stick) this.scrollToBottom();
+    else if (live && !frame.deleted) this.newMessages.hidden = false;
+  }
+
+  // Runs `renderOlder` (which adds messages above) without moving what the reader sees.
+  keepingScrollPosition(renderOlder) {
+    const previousHeight = this.log.scrollHeight;
+    const previousTop = this.log.scrollTop;
+    renderOlder();
+    this.log.scrollTop = previousTop + (this.log.scrollHeight - previousHeight);
+  }
+
+  deleteMessage(seq) {
+    const item = this.items.get(seq);
+    if (item) markDeleted(item);
+  }
+
+  addPending(nonce, text, me) {
+    const item = this.messageItem(
+      {
+        user: me ? me.user : "you",
+        guest: me ? me.guest : false,
+        message: text,
+      },
+      true,
+    );
+    item.classList.add("pending");
+    item.querySelector(".message-meta").appendChild(el("span", "message-time", "sending…"));
+    this.log.appendChild(item);
+    this.scrollToBottom();
+    this.pendingItems.set(nonce, item);
+  }
+
+  removePending(nonce) {
+    const item = this.pendingItems.get(nonce);
+    if (item) item.remove();
+    this.pendingItems.delete(nonce);
+  }
+
+  failPending(nonce) {
+    const item = this.pendingItems.get(nonce);
+    if (!item) return;
+    this.pendingItems.delete(nonce);
+    item.classList.replace("pending", "failed");
+    item.querySelector(".message-time").textContent = "not sent";
+  }
+
+  setIdentity(name) {
+    if (this.identityName) this.identityName.textContent = name;
+  }
+
+  // `people`: sorted {id, user, guest}; `meId`: our id, or null.
+  renderPresence(people, meId) {
+    this.presenceList.replaceChildren(
+      ...people.map((person) => {
+        const item = el("li", "person", person.user);
+        item.dataset.id = person.id;
+        if (person.guest) item.appendChild(el("span", "badge", "guest"));
+        if (person.id === meId) item.appendChild(el("span", "you", "(you)"));
+        return item;
+      }),
+    );
+    this.presenceCount.textContent = String(people.length);
+  }
+
+  renderTyping(text) {
+    if (this.typingLine.textContent !== text) this.typingLine.textContent = text;
+  }
+
+  clearInput() {
+    this.input.value = "";
+    this.input.focus();
+  }
+}
