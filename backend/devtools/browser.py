@@ -81,8 +81,8 @@ def ensure_chromium(install: Sequence[str] = PLAYWRIGHT_INSTALL, *, out=sys.stde
     if found:
         return found
     print(f"No Chromium found: installing Playwright's ({' '.join(install)})", file=out, flush=True)
-    # The installer's output goes to stderr: stdout carries only the path found.
-    result = subprocess.run(list(install), stdout=sys.stderr.fileno(), check=False)
+    # The installer writes to stderr (file descriptor 2): stdout carries only the path found.
+    result = subprocess.run(list(install), stdout=2, check=False)
     if result.returncode != 0:
         print(f"The install failed (exit code {result.returncode}).", file=out)
         print(HOW_TO_GET_CHROMIUM, file=out)
