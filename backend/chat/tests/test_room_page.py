@@ -2,9 +2,11 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
+import chat
 from chat.protocol import FINAL, CloseCode
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +39,10 @@ def test_the_script_is_an_es_module_and_nothing_runs_inline(client):
     assert all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)
 
 
-@pytest.mark.parametrize("module", ["main.js", "state.js", "socket.js", "view.js"])
+MODULES = sorted(path.name for path in Path(chat.__file__).parent.glob("static/chat/room/*.js"))
+
+
+@pytest.mark.parametrize("module", MODULES)
 def test_the_modules_are_served_as_javascript_with_debug_off(client, settings, module):
     settings.DEBUG = False
     response = client.get(f"/static/chat/room/{module}")

@@ -73,12 +73,13 @@ describe("the phases", () => {
 
 describe("the status line", () => {
   it("says what the connection is doing", () => {
-    assert.deepEqual(connectionStatus(Phase.CONNECTING, null), { state: "connecting", text: "Connecting…" });
+    const status = (phase, delay = null) => connectionStatus(phase, delay);
+    assert.deepEqual(status(Phase.CONNECTING), { state: "connecting", text: "Connecting…" });
     for (const phase of [Phase.REPLAYING, Phase.LIVE, Phase.GAP_WAIT, Phase.RESUMING]) {
-      assert.deepEqual(connectionStatus(phase, null), { state: "open", text: "Connected" });
+      assert.deepEqual(status(phase), { state: "open", text: "Connected" });
     }
-    assert.deepEqual(connectionStatus(Phase.WAITING, 1200), { state: "closed", text: "Reconnecting in 2 s…" });
-    assert.deepEqual(connectionStatus(Phase.FINAL, null), { state: "closed", text: "Disconnected" });
+    assert.deepEqual(status(Phase.WAITING, 1200), { state: "closed", text: "Reconnecting in 2 s…" });
+    assert.deepEqual(status(Phase.FINAL), { state: "closed", text: "Disconnected" });
   });
 
   it("follows the room's phase and backoff", () => {

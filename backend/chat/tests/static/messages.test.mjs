@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { GAP_WAIT_MS, MessageLog, Phase } from "../../static/chat/room/state.js";
+import { MessageLog } from "../../static/chat/room/log.js";
+import { GAP_WAIT_MS, Phase } from "../../static/chat/room/state.js";
 import { joined, message, newRoom, reconnected } from "./helpers.mjs";
 
 describe("the message log", () => {

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { PendingQueue, Phase, Sending } from "../../static/chat/room/state.js";
+import { PendingQueue, Sending } from "../../static/chat/room/pending.js";
+import { Phase } from "../../static/chat/room/state.js";
 import { joined, message, newRoom, reconnected } from "./helpers.mjs";
 
 const frame = (text, nonce) => ({ message: text, nonce: nonce });
@@ -12,11 +13,12 @@ function ack(room, nonce, seq) {
   return room.message(message(seq, { nonce: nonce, uid: "me" }), 0);
 }
 
+function refusal(code, nonce, fields = {}) {
+  return { type: "error", code: code, detail: "Refused.", nonce: nonce, ...fields };
+}
+
 function rateLimited(room, nonce, now, retryAfter = 1) {
-  return room.error(
-    { type: "error", code: "rate_limited", detail: "Slow down.", nonce: nonce, retry_after: retryAfter },
-    now,
-  );
+  return room.error(refusal("rate_limited", nonce, { retry_after: retryAfter }), now);
 }
 
 describe("a message you write", () => {
@@ -36,7 +38,7 @@ describe("a message you write", () => {
     assert.deepEqual(room.takeOutbox(), [frame("early", "n1")]);
   });
 
-  it("is sent again with the same nonce after a reconnect, oldest first, until acknowledged", () => {
+  it("is sent again after a reconnect, oldest first, same nonce, until acknowledged", () => {
     const room = joined();
     room.submit("a", "n1");
     room.submit("b", "n2");
@@ -52,8 +54,7 @@ describe("a message you write", () => {
     const room = joined();
     room.submit("x".repeat(5000), "n1");
     room.takeOutbox();
-    const refused = room.error({ type: "error", code: "message_too_long", detail: "Too long.", nonce: "n1" }, 0);
-    assert.equal(refused, "n1");
+    assert.equal(room.error(refusal("message_too_long", "n1"), 0), "n1");
     reconnected(room);
     room.readyFrame({ type: "ready", last_seq: 0 });
     assert.deepEqual(room.takeOutbox(), []);
@@ -68,7 +69,7 @@ describe("a message you write", () => {
 
   it("ignores errors about no pending message", () => {
     const room = joined();
-    assert.equal(room.error({ type: "error", code: "forbidden", detail: "No." }, 0), null);
+    assert.equal(room.error(refusal("forbidden", undefined), 0), null);
     assert.equal(rateLimited(room, "unknown", 0), null);
     assert.equal(room.pending.sending, Sending.ALL);
   });

@@ -3,12 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import {
-  Presence,
-  TYPING_SEND_EVERY_MS,
-  TYPING_SHOWN_FOR_MS,
-  typingText,
-} from "../../static/chat/room/state.js";
+import { Presence, TYPING_SHOWN_FOR_MS, typingText } from "../../static/chat/room/people.js";
+import { TYPING_SEND_EVERY_MS } from "../../static/chat/room/state.js";
 import { ABNORMAL_CLOSE, joined, message, newRoom } from "./helpers.mjs";
 
 const person = (id, user = id) => ({ id: id, user: user, guest: true });
@@ -17,7 +13,8 @@ const names = (presence) => presence.sorted().map((p) => p.user);
 describe("presence", () => {
   it("applies joins and leaves only when their v is above the last one applied", () => {
     const presence = new Presence();
-    assert.equal(presence.snapshot({ type: "presence", v: 5, users: [person("bob"), person("al")] }), true);
+    const snapshot = { type: "presence", v: 5, users: [person("bob"), person("al")] };
+    assert.equal(presence.snapshot(snapshot), true);
     assert.deepEqual(names(presence), ["al", "bob"]);
     assert.equal(presence.change({ type: "join", v: 5, user: person("cy") }), false);
     assert.equal(presence.change({ type: "join", v: 6, user: person("cy") }), true);

@@ -2,8 +2,9 @@
 // state.js decides, socket.js carries frames, view.js shows; this module wires them,
 // sends what the state leaves in its outbox and keeps one timer for its deadlines.
 
+import { typingText } from "./people.js";
 import { RoomSocket, socketUrl } from "./socket.js";
-import { RoomState, typingText } from "./state.js";
+import { RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 
 const OLDER_PAGE_SIZE = 50;
@@ -30,7 +31,7 @@ const socket = new RoomSocket({
   url: () => socketUrl(window.location, roomName, state.after),
   onConnecting: () => update(() => state.connecting()),
   onOpen: () => update(() => state.opened()),
-  onFrame: (frame) => update(() => Object.hasOwn(handlers, frame.type) && handlers[frame.type](frame)),
+  onFrame: (frame) => update(() => handle(frame)),
   onClose: (code) => update(() => state.closed(code, Math.random())),
 });
 
@@ -78,6 +79,10 @@ function send(text) {
   view.clearError();
   view.addPending(nonce, text, state.me);
   view.clearInput();
+}
+
+function handle(frame) {
+  if (Object.hasOwn(handlers, frame.type)) handlers[frame.type](frame);
 }
 
 const handlers = {

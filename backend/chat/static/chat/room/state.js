@@ -2,11 +2,14 @@
 // passes the time in (`now`, in milliseconds), sends the frames it leaves in its
 // outbox, and calls `tick(now)` at `nextDeadline()`. See docs/protocol.md.
 
+import { MessageLog } from "./log.js";
+import { PendingQueue, Sending } from "./pending.js";
+import { Presence, Typists } from "./people.js";
+
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_MAX_MS = 15000;
 export const GAP_WAIT_MS = 500;
 export const TYPING_SEND_EVERY_MS = 2000;
-export const TYPING_SHOWN_FOR_MS = 5000;
 
 // Where the connection is. One value instead of a handful of flags.
 export const Phase = Object.freeze({
@@ -22,10 +25,6 @@ export const Phase = Object.freeze({
 // Phases in which the server has sent `ready` on the current socket.
 const READY = new Set([Phase.LIVE, Phase.GAP_WAIT, Phase.RESUMING]);
 
-// How pending messages are sent: all at once, or (after a `rate_limited` refusal)
-// the oldest alone until the queue is empty again.
-export const Sending = Object.freeze({ ALL: "all", ONE_BY_ONE: "one-by-one" });
-
 // Loading older history over HTTP.
 export const Older = Object.freeze({ IDLE: "idle", LOADING: "loading", EXHAUSTED: "exhausted" });
 
@@ -36,198 +35,13 @@ export function backoffDelay(attempt, random) {
   return ceiling / 2 + random * (ceiling / 2);
 }
 
-// The seqs the log holds, and `lastSeq`: the highest seq up to which it has no hole.
-export class MessageLog {
-  constructor() {
-    this.seqs = new Set();
-    this.lastSeq = null; // null until the first history is complete
-    this.oldest = null;
-    this.newest = 0;
-  }
-
-  get synced() {
-    return this.lastSeq !== null;
-  }
-
-  has(seq) {
-    return this.seqs.has(seq);
-  }
-
-  // Takes `seq` into the log; false if it was already there.
-  add(seq) {
-    if (this.seqs.has(seq)) return false;
-    this.seqs.add(seq);
-    if (this.oldest === null || seq < this.oldest) this.oldest = seq;
-    if (seq > this.newest) this.newest = seq;
-    return true;
-  }
-
-  // The first history is complete: it has no hole, wherever the room's history starts.
-  sync(lastSeq) {
-    if (this.lastSeq === null) this.lastSeq = Math.max(this.newest, lastSeq);
-  }
-
-  advance() {
-    if (this.lastSeq === null) return;
-    while (this.seqs.has(this.lastSeq + 1)) this.lastSeq += 1;
-  }
-
-  // Some message is past a hole.
-  get behind() {
-    return this.lastSeq !== null && this.newest > this.lastSeq + 1;
-  }
-
-  // The smallest seq in the log above `seq` (a new item goes before it), or null.
-  nextAfter(seq) {
-    let next = null;
-    for (const other of this.seqs) {
-      if (other > seq && (next === null || other < next)) next = other;
-    }
-    return next;
-  }
-}
-
-// Messages sent (or to send) that the server hasn't echoed back yet, oldest first.
-export class PendingQueue {
-  constructor() {
-    this.texts = new Map(); // nonce -> text, in the order they were written
-    this.sending = Sending.ALL;
-    this.retryAt = null;
-  }
-
-  get size() {
-    return this.texts.size;
-  }
-
-  has(nonce) {
-    return this.texts.has(nonce);
-  }
-
-  add(nonce, text) {
-    this.texts.set(nonce, text);
-  }
-
-  // Drops `nonce` (acknowledged, or refused for good); false if it wasn't pending.
-  remove(nonce) {
-    return this.texts.delete(nonce);
-  }
-
-  // "Too fast": from now on one at a time, the oldest again once `retryAfter` seconds pass.
-  throttle(now, retryAfter) {
-    this.sending = Sending.ONE_BY_ONE;
-    this.retryAt = now + Math.ceil((retryAfter || 1) * 1000);
-  }
-
-  frame(nonce) {
-    return { message: this.texts.get(nonce), nonce: nonce };
-  }
-
-  // The oldest message's frame; when none is left, sending all at once again.
-  oldest() {
-    const first = this.texts.keys().next();
-    if (first.done) {
-      this.sending = Sending.ALL;
-      return [];
-    }
-    return [this.frame(first.value)];
-  }
-
-  // What to send on a (re)connection.
-  flush() {
-    if (this.sending === Sending.ONE_BY_ONE) return this.oldest();
-    return Array.from(this.texts.keys(), (nonce) => this.frame(nonce));
-  }
-}
-
-// Who is in the room. `v` orders snapshots, joins and leaves.
-export class Presence {
-  constructor() {
-    this.version = -1;
-    this.people = new Map(); // person id -> {id, user, guest}
-  }
-
-  // A snapshot; false if an already applied frame is newer.
-  snapshot(frame) {
-    if (frame.v < this.version) return false;
-    this.version = frame.v;
-    this.people = new Map(frame.users.map((person) => [person.id, person]));
-    return true;
-  }
-
-  // A `join` or `leave`; false if a snapshot or change with this `v` or a later one came first.
-  change(frame) {
-    if (frame.v <= this.version) return false;
-    this.version = frame.v;
-    if (frame.type === "join") this.people.set(frame.user.id, frame.user);
-    else this.people.delete(frame.user.id);
-    return true;
-  }
-
-  sorted() {
-    return Array.from(this.people.values()).sort((a, b) => a.user.localeCompare(b.user));
-  }
-}
-
-// Who is typing, each until a moment `TYPING_SHOWN_FOR_MS` after their last `typing` frame.
-export class Typists {
-  constructor() {
-    this.until = new Map(); // person id -> {user, until}
-  }
-
-  start(id, user, now) {
-    this.until.delete(id); // the latest typist is named last
-    this.until.set(id, { user: user, until: now + TYPING_SHOWN_FOR_MS });
-  }
-
-  // False if `id` wasn't typing.
-  stop(id) {
-    return this.until.delete(id);
-  }
-
-  clear() {
-    const any = this.until.size > 0;
-    this.until.clear();
-    return any;
-  }
-
-  // Drops those shown long enough; true if any was.
-  expire(now) {
-    let any = false;
-    for (const [id, typist] of this.until) {
-      if (typist.until <= now) {
-        this.until.delete(id);
-        any = true;
-      }
-    }
-    return any;
-  }
-
-  get nextExpiry() {
-    let next = null;
-    for (const typist of this.until.values()) {
-      if (next === null || typist.until < next) next = typist.until;
-    }
-    return next;
-  }
-
-  names() {
-    return Array.from(this.until.values(), (typist) => typist.user);
-  }
-}
-
-export function typingText(names) {
-  if (names.length === 0) return "";
-  if (names.length === 1) return names[0] + " is typing…";
-  if (names.length === 2) return names[0] + " and " + names[1] + " are typing…";
-  return names.length + " people are typing…";
-}
-
 // `#connection-status`: its `data-state` and its text.
 export function connectionStatus(phase, reconnectDelay) {
   if (phase === Phase.CONNECTING) return { state: "connecting", text: "Connecting…" };
   if (phase === Phase.FINAL) return { state: "closed", text: "Disconnected" };
   if (phase === Phase.WAITING) {
-    return { state: "closed", text: "Reconnecting in " + Math.ceil(reconnectDelay / 1000) + " s…" };
+    const seconds = Math.ceil(reconnectDelay / 1000);
+    return { state: "closed", text: "Reconnecting in " + seconds + " s…" };
   }
   return { state: "open", text: "Connected" };
 }
