@@ -82,7 +82,7 @@ def answers(url: str) -> bool:
 
 @dataclass
 class TaskRun:
-    """`python -m invoke <task> --port PORT`, in a session of its own (like a terminal's job)."""
+    """`python -m invoke <task> --port PORT`, in its own process group as a shell job is."""
 
     process: subprocess.Popen
     port: int

@@ -157,7 +157,8 @@ def serve_until_stopped(args: argparse.Namespace, running: dict) -> int:
 
 
 def stop_in_order(running: dict, host: str, port: int) -> None:
-    """The chat server, then Redis (one line each), then wait for the port."""
+    """The chat server, then Redis (one line each); then, if the chat server was
+    started, wait until its port is free."""
     server: ChatServer | None = running.get("chat")
     if server is not None and server.process is not None:
         was_running = server.process.poll() is None
@@ -170,7 +171,8 @@ def stop_in_order(running: dict, host: str, port: int) -> None:
         redis.stop()
         if was_running:
             say(f"Stopped Redis (port {redis.port}).")
-    wait_until(lambda: port_free(host, port), timeout=PORT_RELEASE_TIMEOUT, what=f"port {port}")
+    if server is not None:
+        wait_until(lambda: port_free(host, port), timeout=PORT_RELEASE_TIMEOUT, what=f"port {port}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,22 +185,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-port", type=int, default=6379, help="port of a Redis started here")
     parser.add_argument(
         "--redis-dir", type=Path, default=REPO_DIR / ".data" / "redis",
-        help="log and pid files of a Redis started here",
+        help="folder of a Redis started here (its log)",
     )  # fmt: skip
     args = parser.parse_args(argv)
 
     signals = StopSignals()
     signals.install()
-    if not port_free(args.host, args.port):
-        print(port_in_use_message(args.host, args.port), file=sys.stderr)
-        return 1
     running: dict = {}
     code = 0
     try:
+        # Checked before anything starts, so a busy port leaves nothing running.
+        if not port_free(args.host, args.port):
+            raise Failure(port_in_use_message(args.host, args.port))
         serve_until_stopped(args, running)
     except Stop:
         pass
     except Failure as failure:
+        signals.stopping = True  # a signal now would only cut the message short
         print(failure, file=sys.stderr, flush=True)
         code = 1
     finally:
