@@ -1,10 +1,9 @@
 """Running the chat: ``dev``, ``serve``, ``migrate``, ``manage``."""
 
 import os
-import shutil
 import sys
 
-from invoke import Context, task
+from invoke import Context, Exit, task
 
 from .common import (
     BACKEND,
@@ -23,7 +22,7 @@ LISTEN_HELP = {
 }
 
 
-def _run_chat(c: Context, host, port, *, env: dict[str, str], workers: int, collectstatic=False):
+def _run_chat(c: Context, host, port, *, env: dict[str, str], workers: int, extra=()):
     """Become devtools.run_chat: Redis found or started, migrations, the chat until a
     stop signal, then everything stopped in order (see that module)."""
     args = [
@@ -35,8 +34,7 @@ def _run_chat(c: Context, host, port, *, env: dict[str, str], workers: int, coll
     ]  # fmt: skip
     if redis_url(c):
         args += ["--redis-url", redis_url(c)]
-    if collectstatic:
-        args.append("--collectstatic")
+    args += extra
     exec_devtools("run_chat", *args, env=env)
 
 
@@ -59,12 +57,14 @@ def serve(c, host=None, port=None, workers=None):
     if not os.environ.get("DJANGO_SECRET_KEY"):
         print("DJANGO_SECRET_KEY is not set: using the development key in the data folder.")
         env["DJANGO_SECRET_KEY"] = dev_secret_key()
-    metrics_dir = data_dir() / "metrics"
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True)
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    count = int(workers if workers is not None else c.chat.workers) or os.cpu_count() or 1
-    _run_chat(c, host, port, env=env, workers=count, collectstatic=True)
+    try:
+        count = int(workers if workers is not None else c.chat.workers)
+    except ValueError:
+        raise Exit(f"--workers takes a number, not {workers!r}.", code=2) from None
+    count = count if count > 0 else os.cpu_count() or 1
+    # Emptied by run_chat once it knows the port is free (a running server may be using it).
+    extra = ["--collectstatic", "--metrics-dir", str(data_dir() / "metrics")]
+    _run_chat(c, host, port, env=env, workers=count, extra=extra)
 
 
 @task

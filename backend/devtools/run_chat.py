@@ -138,14 +138,18 @@ def serve_until_stopped(args: argparse.Namespace, running: dict) -> int:
         except (RuntimeError, TimeoutError) as error:
             raise Failure(f"Redis did not start: {error}") from None
         redis_url = redis.url
-    env = {**os.environ, "REDIS_URL": redis_url}
+    chat_env = {"REDIS_URL": redis_url}
+    if args.metrics_dir is not None:
+        shutil.rmtree(args.metrics_dir, ignore_errors=True)
+        args.metrics_dir.mkdir(parents=True)
+        chat_env["PROMETHEUS_MULTIPROC_DIR"] = str(args.metrics_dir)
+    env = {**os.environ, **chat_env}
     manage("migrate", "--no-input", env=env)
     if args.collectstatic:
         manage("collectstatic", "--no-input", "-v", "0", env=env)
     server = ChatServer(
-        args.host, args.port, {"REDIS_URL": redis_url}, workers=args.workers,
-        own_process_group=True,
-    )  # fmt: skip
+        args.host, args.port, chat_env, workers=args.workers, own_process_group=True
+    )
     running["chat"] = server
     try:
         server.start()
@@ -181,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--collectstatic", action="store_true", help="collect static files first")
+    parser.add_argument(
+        "--metrics-dir", type=Path, help="folder for the workers' metrics, emptied first"
+    )
     parser.add_argument("--redis-url", default="", help="a Redis to use (default: find or start)")
     parser.add_argument("--redis-port", type=int, default=6379, help="port of a Redis started here")
     parser.add_argument(
