@@ -41,7 +41,7 @@ class ChatServer:
 
     def argv(self) -> list[str]:
         return [
-            sys.executable, "-m", "config.serve",
+            sys.executable, "-m", "server",
             "--host", self.host, "--port", str(self.port),
             "--workers", str(self.workers),
         ]  # fmt: skip

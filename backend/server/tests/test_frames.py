@@ -1,12 +1,10 @@
-"""Pieces of the production server that need no running server."""
-
-import asyncio
+"""WebSocket text frames and the cache that builds each broadcast's frame once."""
 
 import pytest
 import websockets.frames
 from websockets.streams import StreamReader
 
-from config.serve import FrameCache, InputQueue, text_frame
+from server.frames import FrameCache, text_frame
 
 
 def _parsed(frame: bytes) -> websockets.frames.Frame:
@@ -44,24 +42,3 @@ def test_the_frame_cache_keeps_only_the_latest_texts():
         cache.framed(text)
     assert len(cache.frames) == FrameCache.SIZE
     assert id(texts[0]) not in cache.frames and id(texts[-1]) in cache.frames
-
-
-async def test_the_input_queue_hands_over_in_order_whether_or_not_someone_waits():
-    queue = InputQueue()
-    queue.put_nowait(1)
-    queue.put_nowait(2)
-    assert [await queue.get(), await queue.get()] == [1, 2]
-    waiting = asyncio.ensure_future(queue.get())
-    await asyncio.sleep(0)
-    queue.put_nowait(3)
-    assert await waiting == 3
-
-
-async def test_a_reader_that_stopped_waiting_loses_nothing():
-    queue = InputQueue()
-    waiting = asyncio.ensure_future(queue.get())
-    await asyncio.sleep(0)
-    waiting.cancel()
-    await asyncio.sleep(0)
-    queue.put_nowait("kept")
-    assert await queue.get() == "kept"

@@ -1,0 +1,136 @@
+"""Start-up checks of what the server needs from its dependencies beyond their documented APIs.
+
+Each worker runs ``check_dependencies()`` before it serves anything. A missing
+or renamed attribute stops it with a ``DependencyCheckError`` naming the
+attribute and the version the server was checked against, instead of letting
+a feature switch itself off quietly (a slow reader no longer cut off, a
+restart closing WebSockets with the wrong code). The three packages are pinned
+to those versions in requirements/base.in.
+"""
+
+import dataclasses
+import importlib.metadata
+import inspect
+from collections.abc import Callable
+
+from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
+from autobahn.websocket.protocol import WebSocketServerProtocol
+from daphne.http_protocol import WebRequest
+from daphne.server import Server
+from twisted.internet.abstract import FileDescriptor
+
+# The versions whose internals were read; keep in step with requirements/base.in.
+CHECKED_VERSIONS = {"twisted": "26.10.0", "autobahn": "26.10.2", "daphne": "4.2.3"}
+
+
+class DependencyCheckError(RuntimeError):
+    """A dependency lacks something the server relies on."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reliance:
+    package: str
+    attribute: str
+    use: str
+    holds: Callable[[], bool]
+
+
+def pinned(package: str) -> str:
+    try:
+        installed = importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        installed = "not installed"
+    return (
+        f"the server was checked against {package}=={CHECKED_VERSIONS[package]} "
+        f"(pinned in requirements/base.in; installed: {installed})"
+    )
+
+
+def _code(function):
+    return inspect.unwrap(function).__code__
+
+
+def _assigns_or_reads(owner, function_name: str, *names: str) -> bool:
+    """Whether ``owner.function_name`` exists and its code uses the attribute ``names``."""
+    function = getattr(owner, function_name, None)
+    return function is not None and set(names) <= set(_code(function).co_names)
+
+
+def _uses_key(owner, function_name: str, key: str) -> bool:
+    """Whether ``owner.function_name`` exists and its code has the string constant ``key``."""
+    function = getattr(owner, function_name, None)
+    return function is not None and key in _code(function).co_consts
+
+
+def _send_close_frame_takes_code_and_reason() -> bool:
+    method = getattr(AutobahnProtocol, "sendCloseFrame", None)
+    if method is None:
+        return False
+    return {"code", "reasonUtf8", "isReply"} <= set(inspect.signature(method).parameters)
+
+
+RELIANCES = (
+    Reliance(
+        "autobahn",
+        "WebSocketProtocol.sendCloseFrame(code, reasonUtf8, isReply)",
+        "it sends the close codes 1011, 1012 and 1013, which sendClose() refuses",
+        _send_close_frame_takes_code_and_reason,
+    ),
+    Reliance(
+        "autobahn",
+        'WebSocketServerProtocol.CONFIG_ATTRS with "closeHandshakeTimeout"',
+        "a slow reader's connection gets its own, longer close timeout",
+        lambda: "closeHandshakeTimeout" in getattr(WebSocketServerProtocol, "CONFIG_ATTRS", ()),
+    ),
+    Reliance(
+        "autobahn",
+        "WebSocketServerProtocol.processHandshake() keeping http_request_data and http_headers",
+        "an open WebSocket lets go of its handshake request through them",
+        lambda: _assigns_or_reads(
+            WebSocketServerProtocol, "processHandshake", "http_request_data", "http_headers"
+        ),
+    ),
+    Reliance(
+        "daphne",
+        "Server.run() assigning Server.ws_factory, read by WebRequest.process()",
+        "the worker fits the WebSocket factory as run() assigns it",
+        lambda: (
+            _assigns_or_reads(Server, "run", "ws_factory")
+            and _assigns_or_reads(WebRequest, "process", "ws_factory", "buildProtocol")
+        ),
+    ),
+    Reliance(
+        "daphne",
+        'Server.connections[protocol]["application_instance"]',
+        "the worker's create_application() stores each connection's application there, "
+        "where Daphne's application_checker() and kill_all_applications() look for it",
+        lambda: (
+            _uses_key(Server, "application_checker", "application_instance")
+            and _uses_key(Server, "kill_all_applications", "application_instance")
+        ),
+    ),
+    Reliance(
+        "daphne",
+        "Server.run() calling Server.listen_success(port)",
+        "the worker keeps the listening ports it stops at shutdown",
+        lambda: _assigns_or_reads(Server, "run", "listen_success"),
+    ),
+    Reliance(
+        "twisted",
+        "FileDescriptor.bufferSize",
+        "it is where a TCP transport pauses its producer: the slow-reader bound",
+        lambda: isinstance(getattr(FileDescriptor, "bufferSize", None), int),
+    ),
+)
+
+
+def check_dependencies(reliances=RELIANCES) -> None:
+    """Raise DependencyCheckError naming every reliance that no longer holds."""
+    broken = [
+        f"{reliance.package}'s {reliance.attribute} is missing or changed ({reliance.use}); "
+        + pinned(reliance.package)
+        for reliance in reliances
+        if not reliance.holds()
+    ]
+    if broken:
+        raise DependencyCheckError(" / ".join(broken))

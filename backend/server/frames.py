@@ -1,0 +1,40 @@
+"""WebSocket text frames as the server writes them, built once per broadcast."""
+
+import struct
+from collections import OrderedDict
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A final, unmasked WebSocket text frame (RFC 6455, section 5.2), as a server sends it."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", 0x81, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, length)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, length)
+    return header + payload
+
+
+class FrameCache:
+    """The WebSocket frames of the texts sent last, each built once for every connection.
+
+    A broadcast hands the same text objects to each connection in turn, so they
+    are found by identity; a text seen for the first time gets a frame of its own.
+    """
+
+    SIZE = 128  # more than a broadcast batch holds (chat.batching.MAX_BATCH)
+
+    def __init__(self) -> None:
+        self.frames: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
+
+    def framed(self, text: str) -> bytes:
+        entry = self.frames.get(id(text))
+        if entry is not None and entry[0] is text:
+            return entry[1]
+        frame = text_frame(text.encode("utf8"))
+        # The entry keeps ``text`` alive, so its id can't be reused while cached.
+        self.frames[id(text)] = (text, frame)
+        if len(self.frames) > self.SIZE:
+            self.frames.popitem(last=False)
+        return frame

@@ -1,0 +1,87 @@
+"""The worker's Daphne server: its fitted factory, input queues, graceful stop, parent watch."""
+
+import os
+
+import pytest
+from twisted.internet.task import Clock
+
+from chat.protocol import CloseCode
+from server.checks import DependencyCheckError
+from server.input_queue import InputQueue
+from server.tests.helpers import BOUND, close_code, parse_frames
+from server.websocket import BoundedWebSocketProtocol, SendLimits, refuse_compression
+from server.worker import CLOSE_GRACE_SECONDS, ParentWatch, WorkerServer
+
+
+def test_the_factory_daphne_builds_is_fitted_as_it_is_assigned(worker_server):
+    factory = worker_server.ws_factory
+    assert factory.protocol is BoundedWebSocketProtocol
+    assert factory.send_limits.max_bytes == BOUND
+    assert factory.open_websockets is worker_server.open_websockets
+    assert factory.perMessageCompressionAccept is refuse_compression
+    worker_server.check_fitted()
+
+
+def test_a_server_whose_factory_was_never_fitted_does_not_start(clock):
+    server = WorkerServer(
+        application=None, endpoints=["tcp:0"], send_limits=SendLimits(max_bytes=1024, clock=clock)
+    )
+    assert server.ready_callable == server.check_fitted
+    with pytest.raises(DependencyCheckError, match=r"ws_factory.*daphne==4\.2\.3"):
+        server.check_fitted()
+
+
+async def test_each_connection_gets_a_light_input_queue(upgrade, worker_server):
+    upgraded = upgrade()
+    assert isinstance(upgraded.protocol.application_queue, InputQueue)
+    details = worker_server.connections[upgraded.protocol]
+    assert not details["application_instance"].done()
+    details["application_instance"].cancel()
+
+
+async def test_stopping_stops_listening_and_closes_open_websockets_with_service_restart(
+    upgrade, worker_server
+):
+    class Port:
+        stopped = False
+
+        def stopListening(self):
+            self.stopped = True
+
+    port = Port()
+    worker_server.listen_success(port)
+    opened, connecting = upgrade(), upgrade()
+    opened.accept()
+    waiting = worker_server.close_websockets()
+    try:
+        assert port.stopped
+        [frame] = parse_frames(opened.written_after_handshake())
+        assert close_code(frame) == CloseCode.SERVICE_RESTART
+        assert frame.data[2:] == b"server restart"
+        assert b"\r\n\r\n" not in connecting.transport.value()  # never opened: left alone
+    finally:
+        waiting.cancel()  # the close frames' grace period, CLOSE_GRACE_SECONDS
+    assert CLOSE_GRACE_SECONDS > 0
+
+
+async def test_a_closed_websocket_leaves_the_open_set(upgrade, worker_server):
+    upgraded = upgrade()
+    upgraded.accept()
+    assert upgraded.protocol in worker_server.open_websockets
+    upgraded.protocol.onClose(True, 1000, None)
+    assert upgraded.protocol not in worker_server.open_websockets
+
+
+def test_a_worker_whose_supervisor_is_there_keeps_running():
+    clock, stops = Clock(), []
+    ParentWatch(os.getppid(), clock=clock, stop=lambda: stops.append(1)).start(1.0)
+    clock.advance(5)
+    assert stops == []
+
+
+def test_a_worker_whose_supervisor_is_gone_stops_once():
+    clock, stops = Clock(), []
+    not_our_parent = os.getpid()
+    ParentWatch(not_our_parent, clock=clock, stop=lambda: stops.append(1)).start(1.0)
+    clock.advance(5)
+    assert stops == [1]

@@ -1,0 +1,247 @@
+"""The chat's WebSocket protocol: Daphne's, bounded in what a client may leave unread.
+
+A client that stops reading its frames would make the server buffer them
+without end. Here each connection's transport gets a streaming producer
+(``SlowReaderGuard``, Twisted's producer API): the transport pauses it when more
+than ``CHAT_SEND_BUFFER_MAX_BYTES`` wait unsent and resumes it once everything
+has gone out. A client still behind ``SLOW_GRACE_SECONDS`` after the pause (a
+healthy one drains a burst, such as a replay, well within that), or sent eight
+times the bound in all, is closed with ``CloseCode.TOO_SLOW``. The page then
+reconnects and resumes from history, so the slow reader loses nothing.
+
+The rest is about cost: text frames are built once per broadcast
+(``FrameCache``) and written to the transport as they are; the handshake
+request is let go once the connection is open.
+"""
+
+import contextlib
+import dataclasses
+import logging
+import socket
+from collections.abc import Callable
+
+from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
+from daphne.ws_protocol import WebSocketProtocol
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
+from zope.interface import implementer
+
+from chat.protocol import CloseCode
+from server.frames import FrameCache
+
+logger = logging.getLogger("server.websocket")
+
+# A fixed kernel send buffer (instead of one that autotunes up to megabytes)
+# keeps what a stalled client can pin down small and makes the bound apply early.
+KERNEL_SEND_BUFFER = 64 * 1024
+SLOW_GRACE_SECONDS = 2.0
+# Written in all, at once, this many times the bound cuts a client off without
+# waiting for the grace period to end.
+FAR_PAST_FACTOR = 8
+# The close frame to a slow reader queues behind what it hasn't read: the time
+# it gets to read up to it before the connection is dropped.
+SLOW_CLOSE_TIMEOUT_SECONDS = 30
+
+# What a server may put in a close frame: the codes registered by RFC 6455 that
+# autobahn knows, less 1010 (only a client sends it), and the range 3000-4999.
+SERVER_CLOSE_CODES = frozenset(AutobahnProtocol.CLOSE_STATUS_CODES_ALLOWED) - {
+    AutobahnProtocol.CLOSE_STATUS_CODE_MANDATORY_EXTENSION
+}
+NORMAL_CLOSURE = AutobahnProtocol.CLOSE_STATUS_CODE_NORMAL
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SendLimits:
+    """How much a WebSocket client may leave unread, and for how long."""
+
+    max_bytes: int
+    clock: IReactorTime
+    grace_seconds: float = SLOW_GRACE_SECONDS
+
+    @property
+    def far_past_bytes(self) -> int:
+        """Bytes written while paused (on top of the bound) that cut a client off at once."""
+        return (FAR_PAST_FACTOR - 1) * self.max_bytes
+
+
+@implementer(IPushProducer)
+class SlowReaderGuard:
+    """The streaming producer on one WebSocket's transport: tells when its client falls behind.
+
+    The transport calls ``pauseProducing()`` when its buffer passes its
+    ``bufferSize`` (set to ``limits.max_bytes``), on every write while it stays
+    there, and ``resumeProducing()`` once all of it has been sent. The first pause
+    starts the grace timer; a resume stops it. When the timer runs out, or when
+    ``admit()`` is asked to let through more than ``limits.far_past_bytes`` while
+    paused, ``cut_off`` is called, once for the connection's life.
+    """
+
+    __slots__ = ("limits", "cut_off", "grace_timer", "written_while_paused", "done")
+
+    def __init__(self, limits: SendLimits, cut_off: Callable[[], None]) -> None:
+        self.limits = limits
+        self.cut_off = cut_off
+        self.grace_timer: IDelayedCall | None = None
+        self.written_while_paused = 0
+        self.done = False
+
+    @property
+    def paused(self) -> bool:
+        return self.grace_timer is not None
+
+    def admit(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more may be written; if not, the client has been cut off."""
+        if self.grace_timer is None:
+            return not self.done
+        self.written_while_paused += nbytes
+        if self.written_while_paused <= self.limits.far_past_bytes:
+            return True
+        self._too_slow()
+        return False
+
+    def pauseProducing(self) -> None:
+        if self.grace_timer is None and not self.done:
+            self.written_while_paused = 0
+            self.grace_timer = self.limits.clock.callLater(
+                self.limits.grace_seconds, self._grace_over
+            )
+
+    def resumeProducing(self) -> None:
+        self._stop_timer()
+
+    def stopProducing(self) -> None:
+        """The connection is gone."""
+        self.done = True
+        self._stop_timer()
+
+    def _grace_over(self) -> None:
+        self.grace_timer = None
+        self._too_slow()
+
+    def _too_slow(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        self._stop_timer()
+        self.cut_off()
+
+    def _stop_timer(self) -> None:
+        if self.grace_timer is not None:
+            if self.grace_timer.active():
+                self.grace_timer.cancel()
+            self.grace_timer = None
+
+
+def register_streaming_producer(transport, producer: IPushProducer) -> None:
+    """Make ``producer`` the streaming producer of ``transport``.
+
+    A WebSocket here begins as an HTTP request: Twisted's ``HTTPChannel``
+    registers itself as the transport's producer when the connection is made,
+    and Daphne hands the transport over on the upgrade without unregistering it
+    (the request never finishes, so the channel never lets go). The channel has
+    nothing more to send on this connection: it is unregistered, which also
+    lets it and the upgrade request it holds be freed. ``IConsumer`` says
+    ``registerProducer`` raises ``RuntimeError`` while another one is registered.
+    """
+    try:
+        transport.registerProducer(producer, True)
+    except RuntimeError:
+        transport.unregisterProducer()
+        transport.registerProducer(producer, True)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Handshake:
+    """What is kept of the opening handshake once the connection is open: its path,
+    for Daphne's access log."""
+
+    path: str
+
+
+def refuse_compression(offers) -> None:
+    """``perMessageCompressionAccept``: accept none of a client's permessage-deflate offers."""
+    return None
+
+
+class BoundedWebSocketProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol, with the slow-reader bound and frames built once.
+
+    Built by Daphne's factory once the worker has fitted it (``fit_factory``),
+    which gives it ``send_limits`` and the set of open WebSockets.
+    """
+
+    # Shared by every connection of the process: a broadcast's texts are framed once.
+    frames = FrameCache()
+    guard: SlowReaderGuard | None = None
+    # Never set while fit_factory() refuses compression; autobahn then frames the texts.
+    compressing = False
+
+    def connectionMade(self):
+        limits: SendLimits = self.factory.send_limits
+        with contextlib.suppress(OSError, AttributeError):
+            handle = self.transport.getHandle()
+            handle.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, KERNEL_SEND_BUFFER)
+        # Where the transport pauses its producer (Twisted's default is 64 KiB).
+        self.transport.bufferSize = limits.max_bytes
+        self.guard = SlowReaderGuard(limits, self.cut_off_slow_reader)
+        register_streaming_producer(self.transport, self.guard)
+        super().connectionMade()
+
+    def onOpen(self):
+        super().onOpen()
+        if self.websocket_extensions_in_use:
+            self.compressing = True
+        self.factory.open_websockets.add(self)
+        # The handshake is over: keep its path (for the access log), not the
+        # request with its headers and buffers, for the connection's life.
+        self.request = Handshake(self.request.path)
+        self.http_request_data = self.http_headers = None
+
+    def onClose(self, wasClean, code, reason):
+        self.factory.open_websockets.discard(self)
+        super().onClose(wasClean, code, reason)
+
+    def serverSend(self, content, binary=False):
+        if self.state != self.STATE_OPEN:
+            return
+        if binary or self.compressing:
+            if self.guard.admit(len(content)):
+                super().serverSend(content, binary)
+            return
+        # A broadcast's frame is built once, for all its receivers, and written
+        # as it is (autobahn's sendMessage() would build it again for each, and
+        # format a debug line for every write).
+        frame = self.frames.framed(content)
+        if self.guard.admit(len(frame)):
+            self.transport.write(frame)
+
+    def serverClose(self, code=None, reason: bytes | None = None):
+        """Close with ``code``, which may be any code RFC 6455 lets a server send.
+
+        autobahn's ``sendClose()`` takes only 1000 and 3000-4999; the others a
+        server may send (1011 server error, 1012 restart, 1013 try again
+        later...) go out as a close frame built directly. Anything else
+        becomes 1011.
+        """
+        code = NORMAL_CLOSURE if code is None else int(code)
+        if code not in SERVER_CLOSE_CODES and not 3000 <= code <= 4999:
+            code = int(CloseCode.SERVER_ERROR)
+        self.sendCloseFrame(code=code, reasonUtf8=reason, isReply=False)
+
+    def cut_off_slow_reader(self) -> None:
+        if self.state != self.STATE_OPEN:
+            return
+        logger.warning("cutting off a WebSocket client that is not reading")
+        self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS
+        self.serverClose(code=CloseCode.TOO_SLOW)
+
+
+def fit_factory(factory, *, limits: SendLimits, open_websockets: set) -> None:
+    """Make Daphne's WebSocket factory build ``BoundedWebSocketProtocol``s.
+
+    ``protocol`` is the class a Twisted factory builds its protocols from.
+    Compression is refused: frames are written as they were built.
+    """
+    factory.protocol = BoundedWebSocketProtocol
+    factory.send_limits = limits
+    factory.open_websockets = open_websockets
+    factory.setProtocolOptions(perMessageCompressionAccept=refuse_compression)
