@@ -5,7 +5,7 @@ kernel spreads connections over them. A worker that crashes is started again.
 SIGTERM, SIGINT and SIGHUP ask every worker to stop (each closes its WebSockets
 with 1012 first); the supervisor waits for them, kills any still running after
 ``STOP_TIMEOUT_SECONDS``, closes the listening socket, and only then exits, so
-the port is free once it is gone. A second signal kills the workers at once.
+the port is free once it is gone. The same signal again kills the workers at once.
 """
 
 import logging
@@ -99,6 +99,13 @@ class Supervisor:
         if signum != signal.SIGCHLD:
             self.stop_signals.append(signum)
 
+    def _asked_twice(self) -> bool:
+        """The same stop signal came again (Ctrl-C pressed twice): don't wait any longer.
+
+        Different signals don't count: a terminal's SIGINT followed by a process
+        manager's SIGTERM is one request to stop."""
+        return len(self.stop_signals) != len(set(self.stop_signals))
+
     def _spawn(self) -> subprocess.Popen:
         return subprocess.Popen(self.argv, pass_fds=(self.sock.fileno(),))
 
@@ -137,11 +144,10 @@ class Supervisor:
             if child.poll() is None:
                 # Twisted stops gracefully on SIGTERM; a worker treats all three alike.
                 child.send_signal(signal.SIGTERM)
-        signals_seen = len(self.stop_signals)
         deadline = time.monotonic() + self.stop_timeout
         while any(child.poll() is None for child in self.children):
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or len(self.stop_signals) > signals_seen:
+            if remaining <= 0 or self._asked_twice():
                 break
             self._sleep(min(remaining, CHECK_INTERVAL_SECONDS))
         for child in self.children:

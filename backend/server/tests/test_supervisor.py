@@ -79,3 +79,11 @@ def test_ipv6_hosts_get_an_ipv6_socket():
         pytest.skip("no IPv6 loopback here")
     with sock:
         assert sock.family == socket.AF_INET6
+
+
+def test_only_the_same_stop_signal_twice_cuts_the_wait_short(sock):
+    supervisor = Supervisor(sock, 1)
+    supervisor.stop_signals = [signal.SIGINT, signal.SIGTERM]  # a terminal, then a manager
+    assert not supervisor._asked_twice()
+    supervisor.stop_signals.append(signal.SIGINT)  # Ctrl-C again
+    assert supervisor._asked_twice()
