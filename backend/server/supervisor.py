@@ -23,6 +23,9 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 STOP_TIMEOUT_SECONDS = 20
 # How often the supervisor looks at its workers when no signal wakes it.
 CHECK_INTERVAL_SECONDS = 1.0
+# A worker that crashed is started again, but no sooner than this after its
+# previous start: a crash that repeats doesn't become a busy loop.
+RESTART_DELAY_SECONDS = 1.0
 # A worker exits with this status when it can't start (its configuration or a
 # dependency is wrong): the supervisor then stops instead of starting it again
 # and again (EX_CONFIG in sysexits.h).
@@ -30,7 +33,7 @@ EXIT_CANNOT_START = 78
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host:port`` that worker processes can inherit.
+    """A socket listening on ``host:port``, for the workers to inherit (``pass_fds``).
 
     Raises OSError (errno EADDRINUSE when another process holds the port).
     """
@@ -43,7 +46,6 @@ def listening_socket(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
 
 
@@ -120,21 +122,28 @@ class Supervisor:
 
     def _serve(self) -> int:
         self.children = [self._spawn() for _ in range(self.workers)]
+        started = [time.monotonic()] * self.workers
         host, port = self.sock.getsockname()[:2]
         host = f"[{host}]" if ":" in host else host
         print(f"Serving on http://{host}:{port}/ with {self.workers} worker(s)", flush=True)
         while not self.stop_signals:
+            wait = CHECK_INTERVAL_SECONDS
             for index, child in enumerate(self.children):
                 if child.poll() is None:
                     continue
-                mark_dead(child.pid)
                 if child.returncode == EXIT_CANNOT_START:
                     logger.error("a worker could not start; stopping")
                     self._stop_children()
                     return EXIT_CANNOT_START
+                too_soon = started[index] + RESTART_DELAY_SECONDS - time.monotonic()
+                if too_soon > 0:
+                    wait = min(wait, too_soon)
+                    continue
                 logger.warning("worker %s exited with %s; restarting", child.pid, child.returncode)
+                mark_dead(child.pid)
                 self.children[index] = self._spawn()
-            self._sleep(CHECK_INTERVAL_SECONDS)
+                started[index] = time.monotonic()
+            self._sleep(wait)
         self._stop_children()
         return 0
 

@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+import traceback
 
 from twisted.internet import reactor, task
 from twisted.internet.error import ReactorNotRunning
@@ -135,34 +136,13 @@ def run_worker(fd: int) -> int:
 
     try:
         checks.check_dependencies()
-        from django.conf import settings
-
-        from config.asgi import application
-
-        limits = SendLimits(max_bytes=settings.CHAT_SEND_BUFFER_MAX_BYTES, clock=reactor)
-        proxy_headers = (
-            {
-                "proxy_forwarded_address_header": "X-Forwarded-For",
-                "proxy_forwarded_port_header": "X-Forwarded-Port",
-                "proxy_forwarded_proto_header": "X-Forwarded-Proto",
-            }
-            if settings.CHAT_TRUST_PROXY_HEADERS
-            else {}
-        )
+        server = build_server(fd)
     except (checks.DependencyCheckError, ImproperlyConfigured) as error:
-        return cannot_start(error)
-    server = WorkerServer(
-        application=application,
-        endpoints=[f"fd:fileno={fd}"],
-        **proxy_headers,
-        send_limits=limits,
-        signal_handlers=True,
-        websocket_timeout=-1,
-        # Under a flood of new connections, a handshake may wait its turn.
-        websocket_connect_timeout=30,
-        # Names the worker in every response's Server header (handy behind a load balancer).
-        server_name=f"chat-worker-{os.getpid()}",
-    )
+        return cannot_start(str(error))
+    except Exception:
+        # It would fail the same way again: the supervisor stops instead.
+        traceback.print_exc()
+        return cannot_start("the error above")
     # Registered before Daphne's own shutdown work, so it runs first.
     reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)
     # Twisted handles SIGTERM and SIGINT; a hang-up stops the worker as SIGTERM does.
@@ -171,10 +151,39 @@ def run_worker(fd: int) -> int:
     try:
         server.run()
     except checks.DependencyCheckError as error:
-        return cannot_start(error)
+        return cannot_start(str(error))
     return 0
 
 
-def cannot_start(error: Exception) -> int:
-    print(f"The chat server can't start: {error}", file=sys.stderr, flush=True)
+def build_server(fd: int) -> WorkerServer:
+    """The server for the listening socket ``fd``, as the settings describe it."""
+    from django.conf import settings
+
+    from config.asgi import application
+
+    proxy_headers = (
+        {
+            "proxy_forwarded_address_header": "X-Forwarded-For",
+            "proxy_forwarded_port_header": "X-Forwarded-Port",
+            "proxy_forwarded_proto_header": "X-Forwarded-Proto",
+        }
+        if settings.CHAT_TRUST_PROXY_HEADERS
+        else {}
+    )
+    return WorkerServer(
+        application=application,
+        endpoints=[f"fd:fileno={fd}"],
+        **proxy_headers,
+        send_limits=SendLimits(max_bytes=settings.CHAT_SEND_BUFFER_MAX_BYTES, clock=reactor),
+        signal_handlers=True,
+        websocket_timeout=-1,
+        # Under a flood of new connections, a handshake may wait its turn.
+        websocket_connect_timeout=30,
+        # Names the worker in every response's Server header (handy behind a load balancer).
+        server_name=f"chat-worker-{os.getpid()}",
+    )
+
+
+def cannot_start(reason: str) -> int:
+    print(f"The chat server can't start: {reason}", file=sys.stderr, flush=True)
     return EXIT_CANNOT_START

@@ -159,3 +159,12 @@ async def test_a_client_that_stops_reading_in_a_quiet_room_is_cut_off(run_server
             what="the server to cut the slow client off",
         )
         assert await _close_code(slow) == CloseCode.TOO_SLOW
+
+
+def test_ctrl_c_in_a_terminal_stops_everything_cleanly(run_server):
+    process, port, log = run_server(workers=2)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal does: every process in the group
+    assert process.wait(timeout=STOP_TIMEOUT) == 0
+    assert _group_gone(process.pid)
+    assert port_is_free(port)
+    assert "Traceback" not in log.read_text()

@@ -4,18 +4,25 @@ import errno
 import signal
 import socket
 import sys
+from itertools import pairwise
 
 import pytest
 
-from server.supervisor import EXIT_CANNOT_START, Supervisor, listening_socket, worker_argv
+from server.supervisor import (
+    EXIT_CANNOT_START,
+    RESTART_DELAY_SECONDS,
+    Supervisor,
+    listening_socket,
+    worker_argv,
+)
 
-# Counts its starts in a file; crashes twice, then can't start.
+# Notes when it started; crashes twice, then can't start.
 CRASHING_WORKER = """
-import pathlib, sys
+import pathlib, sys, time
 starts = pathlib.Path(sys.argv[1])
-count = len(starts.read_text()) if starts.exists() else 0
-starts.write_text("x" * (count + 1))
-sys.exit(1 if count < 2 else 78)
+with starts.open("a") as notes:
+    notes.write(f"{time.monotonic()}\\n")
+sys.exit(1 if len(starts.read_text().split()) < 3 else 78)
 """
 # Notes whether it inherited the listening socket, then can't start.
 SOCKET_WORKER = """
@@ -47,11 +54,13 @@ def test_a_worker_that_cannot_start_stops_the_supervisor_and_frees_the_port(sock
     assert sock.fileno() == -1  # closed
 
 
-def test_a_crashed_worker_is_started_again(sock, tmp_path):
+def test_a_crashed_worker_is_started_again_but_not_in_a_busy_loop(sock, tmp_path):
     starts = tmp_path / "starts"
     argv = [sys.executable, "-c", CRASHING_WORKER, str(starts)]
     assert Supervisor(sock, 1, argv=argv).run() == EXIT_CANNOT_START
-    assert starts.read_text() == "xxx"
+    times = [float(line) for line in starts.read_text().split()]
+    assert len(times) == 3
+    assert all(later - earlier >= RESTART_DELAY_SECONDS for earlier, later in pairwise(times))
 
 
 def test_the_signal_handlers_are_given_back(sock):

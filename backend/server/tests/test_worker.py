@@ -10,7 +10,7 @@ from server.checks import DependencyCheckError
 from server.input_queue import InputQueue
 from server.tests.helpers import BOUND, close_code, parse_frames
 from server.websocket import BoundedWebSocketProtocol, SendLimits, refuse_compression
-from server.worker import CLOSE_GRACE_SECONDS, ParentWatch, WorkerServer
+from server.worker import CLOSE_GRACE_SECONDS, ParentWatch, WorkerServer, build_server
 
 
 def test_the_factory_daphne_builds_is_fitted_as_it_is_assigned(worker_server):
@@ -85,3 +85,15 @@ def test_a_worker_whose_supervisor_is_gone_stops_once():
     ParentWatch(not_our_parent, clock=clock, stop=lambda: stops.append(1)).start(1.0)
     clock.advance(5)
     assert stops == [1]
+
+
+@pytest.mark.parametrize("trust_proxy", [False, True])
+def test_the_worker_server_follows_the_settings(settings, trust_proxy):
+    settings.CHAT_SEND_BUFFER_MAX_BYTES = 12345
+    settings.CHAT_TRUST_PROXY_HEADERS = trust_proxy
+    server = build_server(fd=7)
+    assert server.endpoints == ["fd:fileno=7"]
+    assert server.send_limits.max_bytes == 12345
+    assert server.websocket_timeout == -1
+    assert server.server_name == f"chat-worker-{os.getpid()}"
+    assert (server.proxy_forwarded_address_header == "X-Forwarded-For") is trust_proxy
