@@ -5,9 +5,10 @@ without end. Here each connection's transport gets a streaming producer
 (``SlowReaderGuard``, Twisted's producer API): the transport pauses it when more
 than ``CHAT_SEND_BUFFER_MAX_BYTES`` wait unsent and resumes it once everything
 has gone out. A client still behind ``SLOW_GRACE_SECONDS`` after the pause (a
-healthy one drains a burst, such as a replay, well within that), or sent eight
-times the bound in all, is closed with ``CloseCode.TOO_SLOW``. The page then
-reconnects and resumes from history, so the slow reader loses nothing.
+healthy one drains a burst, such as a replay, well within that), even if
+nothing more is sent to it, or one whose unsent frames reach eight times the
+bound, is closed with ``CloseCode.TOO_SLOW``. The page then reconnects and
+resumes from history, so the slow reader loses nothing.
 
 The rest is about cost: text frames are built once per broadcast
 (``FrameCache``) and written to the transport as they are; the handshake
