@@ -229,7 +229,10 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         self.sendCloseFrame(code=code, reasonUtf8=reason, isReply=False)
 
     def cut_off_slow_reader(self) -> None:
-        if self.state != self.STATE_OPEN:
+        if self.state == self.STATE_CONNECTING:  # not even through the handshake
+            self.transport.abortConnection()
+            return
+        if self.state != self.STATE_OPEN:  # closing already
             return
         logger.warning("cutting off a WebSocket client that is not reading")
         self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS

@@ -207,3 +207,10 @@ async def test_sending_far_past_the_bound_cuts_off_without_waiting(upgrade):
     frames = parse_frames(upgraded.written_after_handshake())
     assert close_code(frames[-1]) == CloseCode.TOO_SLOW
     assert len(frames) - 1 == FAR_PAST_FACTOR - 1 == sent - 1  # the last text was not sent
+
+
+async def test_a_client_too_slow_to_finish_its_handshake_is_dropped(upgrade, clock):
+    upgraded = upgrade()  # not accepted yet
+    upgraded.transport.producer.pauseProducing()
+    clock.advance(SLOW_GRACE_SECONDS + 0.1)
+    assert upgraded.transport.disconnecting
