@@ -36,6 +36,8 @@ def redis_server(work_dir):
 def chat_server(work_dir, redis_server):
     """The chat as deployed: Daphne with DEBUG off, a real Redis and a fresh SQLite file."""
     env = {
+        # The production settings, not the test suite's (pytest set those here).
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -2,16 +2,27 @@
 
 from urllib.parse import quote
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 
-class IndexPage:
+class Screen:
+    """A page object: ``LOCATORS`` (attribute name → CSS selector) become locators."""
+
+    LOCATORS: dict[str, str] = {}
+
     def __init__(self, page: Page) -> None:
         self.page = page
-        self.room_input = page.locator("#room-name-input")
-        self.submit = page.locator("#room-name-submit")
-        self.error = page.locator("#room-name-error")
-        self.directory = page.locator("#room-directory li")
+        for name, selector in self.LOCATORS.items():
+            setattr(self, name, page.locator(selector))
+
+
+class IndexPage(Screen):
+    LOCATORS = {
+        "room_input": "#room-name-input",
+        "submit": "#room-name-submit",
+        "error": "#room-name-error",
+        "directory": "#room-directory li",
+    }
 
     def room_entry(self, name: str):
         return self.page.locator(f'#room-directory li[data-room="{name}"]')
@@ -25,11 +36,8 @@ class IndexPage:
         self.room_input.press("Enter")
 
 
-class GuestNamePage:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.name = page.locator("#id_name")
-        self.save = page.locator("#guest-name-submit")
+class GuestNamePage(Screen):
+    LOCATORS = {"name": "#id_name", "save": "#guest-name-submit"}
 
     def choose(self, name: str) -> None:
         """Take ``name`` as this browser's guest name and wait to be sent back."""
@@ -39,23 +47,23 @@ class GuestNamePage:
         self.page.wait_for_url("**/chat/**")
 
 
-class RoomPage:
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.title = page.locator("#room-title")
-        self.log = page.locator("#chat-log")
-        self.messages = page.locator("#chat-log li.message:not(.deleted) .message-body")
-        self.input = page.locator("#chat-message-input")
-        self.submit = page.locator("#chat-message-submit")
-        self.status = page.locator("#connection-status")
-        self.error = page.locator("#chat-error")
-        self.items = page.locator("#chat-log li.message")
-        self.authors = page.locator("#chat-log li.message:not(.pending) .message-author")
-        self.pending = page.locator("#chat-log li.pending")
-        self.identity_name = page.locator("#identity-name")
-        self.presence = page.locator("#presence li")
-        self.presence_count = page.locator("#presence-count")
-        self.typing = page.locator("#typing")
+class RoomPage(Screen):
+    LOCATORS = {
+        "title": "#room-title",
+        "log": "#chat-log",
+        "messages": "#chat-log li.message:not(.deleted) .message-body",
+        "input": "#chat-message-input",
+        "submit": "#chat-message-submit",
+        "status": "#connection-status",
+        "error": "#chat-error",
+        "items": "#chat-log li.message",
+        "authors": "#chat-log li.message:not(.pending) .message-author",
+        "pending": "#chat-log li.pending",
+        "identity_name": "#identity-name",
+        "presence": "#presence li",
+        "presence_count": "#presence-count",
+        "typing": "#typing",
+    }
 
     def message(self, text: str):
         return self.page.locator("#chat-log li.message:not(.pending)", has_text=text)
@@ -104,3 +112,8 @@ class RoomPage:
     def reload(self) -> None:
         self.page.reload()
         self.expect_connected()
+
+
+def tabs(context: BrowserContext, room: str, count: int = 2) -> list[RoomPage]:
+    """``room`` open and connected in ``count`` new tabs of one browser."""
+    return [RoomPage(context.new_page()).open(room) for _ in range(count)]

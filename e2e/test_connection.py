@@ -9,7 +9,7 @@ import websockets
 from playwright.sync_api import BrowserContext, expect
 
 from devtools.waiting import free_port
-from e2e.pages import RoomPage
+from e2e.pages import tabs
 from e2e.ws_client import run
 
 
@@ -37,8 +37,7 @@ def test_a_same_origin_websocket_handshake_is_accepted(chat_server):
 
 
 def test_the_page_reconnects_after_the_server_restarts(context: BrowserContext, chat_server):
-    first = RoomPage(context.new_page()).open("comeback")
-    second = RoomPage(context.new_page()).open("comeback")
+    first, second = tabs(context, "comeback")
     chat_server.stop()
     expect(first.status).to_have_attribute("data-state", "closed")
     chat_server.start()

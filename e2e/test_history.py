@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e.pages import GuestNamePage, RoomPage
+from e2e.pages import GuestNamePage, RoomPage, tabs
 
 
 def test_reloading_shows_the_history(page: Page):
@@ -50,8 +50,7 @@ def test_a_guest_name_shows_and_survives_a_reload(page: Page):
 
 
 def test_a_guest_can_change_their_name(context: BrowserContext):
-    room = RoomPage(context.new_page()).open("rename")
-    other_tab = RoomPage(context.new_page()).open("rename")
+    room, other_tab = tabs(context, "rename")
     room.identity_name.click()
     GuestNamePage(room.page).name.fill("Zoë")
     GuestNamePage(room.page).save.click()
@@ -76,8 +75,7 @@ def test_scrolling_up_loads_older_messages(page: Page, seed_messages):
 def test_a_server_restart_loses_and_doubles_nothing(
     context: BrowserContext, browser: Browser, base_url: str, chat_server
 ):
-    first = RoomPage(context.new_page()).open("restart")
-    second = RoomPage(context.new_page()).open("restart")
+    first, second = tabs(context, "restart")
     first.send("before the restart")
     second.expect_delivered("before the restart")
 
@@ -101,8 +99,7 @@ def test_a_server_restart_loses_and_doubles_nothing(
 
 
 def test_a_redis_restart_loses_nothing(context: BrowserContext, redis_server):
-    first = RoomPage(context.new_page()).open("redis-restart")
-    second = RoomPage(context.new_page()).open("redis-restart")
+    first, second = tabs(context, "redis-restart")
     first.send("one")
     second.expect_delivered("one")
 

@@ -14,8 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from devtools.waiting import free_port, port_free, wait_until
+from devtools.waiting import answers, free_port, port_free, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 90  # fresh SQLite migrations, collectstatic for serve, a slow shared machine
@@ -70,14 +68,6 @@ def descendants(pid: int) -> set[int]:
 def alive(pid: int) -> bool:
     fields = _stat_fields(pid)
     return fields is not None and fields[0] != "Z"
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @dataclass

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from e2e.pages import GuestNamePage, IndexPage, RoomPage
+from e2e.pages import GuestNamePage, IndexPage, RoomPage, tabs
 
 
 @pytest.fixture
@@ -77,8 +77,7 @@ def test_the_directory_lists_a_room_with_its_online_count(context: BrowserContex
 
 
 def test_a_deleted_message_disappears_in_the_other_tab(context: BrowserContext):
-    author = RoomPage(context.new_page()).open("deleting")
-    reader = RoomPage(context.new_page()).open("deleting")
+    author, reader = tabs(context, "deleting")
     author.send("keep me")
     author.send("regret this")
     reader.expect_delivered("keep me", "regret this")

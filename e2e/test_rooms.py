@@ -5,12 +5,11 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from e2e.pages import IndexPage, RoomPage
+from e2e.pages import IndexPage, RoomPage, tabs
 
 
 def test_two_tabs_in_a_room_see_each_others_messages(context: BrowserContext):
-    first = RoomPage(context.new_page()).open("tabs")
-    second = RoomPage(context.new_page()).open("tabs")
+    first, second = tabs(context, "tabs")
     first.send("from the first tab")
     second.send_with_button("from the second tab")
     first.expect_messages("from the first tab", "from the second tab")
@@ -68,8 +67,7 @@ def test_unicode_room_names_work(context: BrowserContext, room: str):
 
 
 def test_html_in_a_message_is_shown_as_text(context: BrowserContext):
-    sender = RoomPage(context.new_page()).open("html")
-    receiver = RoomPage(context.new_page()).open("html")
+    sender, receiver = tabs(context, "html")
     payload = "<img src=x onerror=alert(1)>"
     sender.send(payload)
     receiver.expect_messages(payload)

@@ -1,26 +1,16 @@
-"""Run the chat server (`config.serve`: Daphne workers) as a child process, for
+"""Run the chat server (`python -m server`: Daphne workers) as a child process, for
 `invoke dev`/`invoke serve` and the browser tests."""
 
 import os
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devtools.waiting import stop_process, wait_until
+from devtools.waiting import answers, stop_process, wait_until
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @dataclass
@@ -64,7 +54,7 @@ class ChatServer:
         def ready() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"Daphne exited with code {self.process.returncode}")
-            return _answers(self.base_url + "/healthz")
+            return answers(self.base_url + "/healthz")
 
         wait_until(ready, timeout=timeout, what=f"Daphne on {self.base_url}")
         return self

@@ -1,9 +1,11 @@
-"""Wait on a condition with a deadline, and find free ports."""
+"""Wait on a condition with a deadline, find free ports, tell whether a server answers."""
 
 import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 
 
@@ -40,6 +42,15 @@ def port_open(host: str, port: int) -> bool:
         with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
+        return False
+
+
+def answers(url: str) -> bool:
+    """True when ``url`` answers 200 within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
         return False
 
 

@@ -8,12 +8,10 @@ import socket
 import struct
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.waiting import wait_until
+from devtools.waiting import answers, wait_until
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 # The slow-reader bound of the in-memory connections (conftest.py).
@@ -58,14 +56,6 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
     return True
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def server_env(data_dir: Path, redis_url: str, **extra: str) -> dict[str, str]:
