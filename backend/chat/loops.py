@@ -1,13 +1,12 @@
 """One object per event loop: the process-wide things of a server process.
 
 A server process runs one event loop, so "one per loop" means "one per
-process". Tests run each test on a loop of its own, and then each gets fresh
-ones; an object made for a loop goes away with it.
+process". Tests run each test on a loop of its own, and each gets fresh ones;
+the objects of closed loops are dropped when the next loop makes its own.
 """
 
 import asyncio
 import functools
-import weakref
 from collections.abc import Callable, Coroutine
 from typing import TypeVar
 
@@ -17,7 +16,8 @@ T = TypeVar("T")
 def per_event_loop(make: Callable[[], T]) -> Callable[[], T]:
     """Turn ``make`` into a function that returns the running loop's one ``T``,
     made on first use."""
-    made: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+    # Not weak: the objects' own tasks hold their loop, so it would never go.
+    made: dict[asyncio.AbstractEventLoop, T] = {}
 
     @functools.wraps(make)
     def of_this_loop() -> T:
@@ -25,6 +25,8 @@ def per_event_loop(make: Callable[[], T]) -> Callable[[], T]:
         try:
             return made[loop]
         except KeyError:
+            for closed in [other for other in made if other.is_closed()]:
+                del made[closed]
             made[loop] = instance = make()
             return instance
 

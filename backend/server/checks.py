@@ -17,6 +17,7 @@ from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
 from autobahn.websocket.protocol import WebSocketServerProtocol
 from daphne.http_protocol import WebRequest
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
 
 # The versions whose internals were read; keep in step with requirements/base.in.
@@ -89,6 +90,28 @@ RELIANCES = (
         lambda: _assigns_or_reads(
             WebSocketServerProtocol, "processHandshake", "http_request_data", "http_headers"
         ),
+    ),
+    Reliance(
+        "autobahn",
+        "WebSocketServerProtocol.succeedHandshake() setting websocket_extensions_in_use",
+        "a connection that negotiated an extension is sent its frames through autobahn",
+        lambda: _assigns_or_reads(
+            WebSocketServerProtocol, "succeedHandshake", "websocket_extensions_in_use"
+        ),
+    ),
+    Reliance(
+        "daphne",
+        "WebSocketProtocol.handle_reply() calling serverSend() and serverClose()",
+        "every frame and close code the chat sends goes through the bounded protocol's own",
+        lambda: _assigns_or_reads(
+            DaphneWebSocketProtocol, "handle_reply", "serverSend", "serverClose"
+        ),
+    ),
+    Reliance(
+        "daphne",
+        "WebSocketProtocol.onConnect() calling Server.create_application()",
+        "the worker gives each connection its light input queue there",
+        lambda: _assigns_or_reads(DaphneWebSocketProtocol, "onConnect", "create_application"),
     ),
     Reliance(
         "daphne",

@@ -7,7 +7,6 @@ service or the session → ``disconnect``. Broadcasts reach the session through
 the process's hub, not through this consumer.
 """
 
-import functools
 import logging
 from urllib.parse import parse_qs
 
@@ -21,6 +20,7 @@ from chat.protocol import CloseCode, events, frames
 from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse
 from chat.ratelimit import bucket_new
 from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit
+from chat.realtime.asgi import closer, text_sender
 from chat.realtime.post_gate import PostGate
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
@@ -59,11 +59,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         try:
             self.admission = admission = await admit(self.scope)
-            self.session = Session(admission.room_name, admission.identity, self._send, self.log)
+            self.session = Session(
+                admission.room_name, admission.identity, text_sender(self.base_send)
+            )
             try:
                 await self.session.open()
             except LAYER_ERRORS:
-                self.log.warning("Redis unreachable on connect")
+                self.session.log.warning("Redis unreachable on connect")
                 raise Refused(*UNAVAILABLE, CloseCode.TRY_AGAIN_LATER) from None
         except Refused as refusal:
             self._release()
@@ -97,6 +99,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             metrics.CONNECTIONS_OPEN.dec()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.is_open:
+            return  # refused, and closing: frames still on their way are dropped
         session = self.session
         if text_data is None:
             await session.send_error(BINARY_FRAME_ERROR)
@@ -130,26 +134,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
             metrics.RATE_LIMITED.inc()
             await self.session.send_error(refusal, nonce=frame.nonce)
             if self.gate.flooding:
-                self.log.info("closing a connection that keeps flooding")
+                self.session.log.info("closing a connection that keeps flooding")
                 await self.close(code=CloseCode.TOO_MANY)
             return
         if self.posts is None:
-            self.posts = PostsInFlight(self.session, on_failure=self._post_failed)
+            on_failure = closer(self.base_send, CloseCode.SERVER_ERROR)
+            self.posts = PostsInFlight(self.session, on_failure=on_failure)
         await self.posts.post(frame)
-
-    async def _post_failed(self) -> None:
-        await self.close(code=CloseCode.SERVER_ERROR)
-
-    async def _send(self, text: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": text})
 
     async def _refuse(self, refusal: Refused) -> None:
         """Accept only to say why in an error frame, then close."""
         await self.accept()
-        await self._send(events.event_encode(events.error_event(refusal.code, refusal.detail)))
+        metrics.ERRORS.labels(code=refusal.code).inc()
+        event = events.error_event(refusal.code, refusal.detail)
+        await self.send(text_data=events.event_encode(event))
         await self.close(code=refusal.close_code)
-
-    @functools.cached_property
-    def log(self) -> logging.LoggerAdapter:
-        room = self.admission.room_name if self.admission else None
-        return logging.LoggerAdapter(logger, {"room": room, "connection": f"{id(self):x}"})

@@ -85,7 +85,6 @@ class Session:
         "room_name",
         "identity",
         "send",
-        "log",
         "delivered",
         "held",
         "catch_up_due",
@@ -100,12 +99,10 @@ class Session:
         room_name: str,
         identity: Identity,
         send: Callable[[str], Awaitable[None]],
-        log: logging.LoggerAdapter | logging.Logger = logger,
     ) -> None:
         self.room_name = room_name
         self.identity = identity
         self.send = send  # sends one text frame to the connection
-        self.log = log
         self.delivered = Delivered()
         # Broadcasts that came while history was being sent; None once it was.
         self.held: list[dict] | None = []
@@ -114,6 +111,14 @@ class Session:
         self.joined: tuple = ()  # hub addresses
         # Made when first needed: an idle connection should cost little memory.
         self.background: set[asyncio.Task] | tuple = ()
+
+    @property
+    def log(self) -> logging.LoggerAdapter:
+        """A logger naming the room and the connection (made when something is logged:
+        an idle connection shouldn't carry one)."""
+        return logging.LoggerAdapter(
+            logger, {"room": self.room_name, "connection": f"{id(self):x}"}
+        )
 
     @property
     def person_id(self) -> str:

@@ -6,6 +6,7 @@ import pytest
 from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
 from autobahn.websocket.protocol import WebSocketServerProtocol
 from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
 
 from server import checks, worker
@@ -48,6 +49,11 @@ BREAKAGES = {
         [name for name in WebSocketServerProtocol.CONFIG_ATTRS if name != "closeHandshakeTimeout"],
     ),
     "http_request_data": lambda mp: mp.setattr(WebSocketServerProtocol, "processHandshake", _no_op),
+    "websocket_extensions_in_use": lambda mp: mp.setattr(
+        WebSocketServerProtocol, "succeedHandshake", _no_op
+    ),
+    "serverClose": lambda mp: mp.setattr(DaphneWebSocketProtocol, "handle_reply", _no_op),
+    "create_application": lambda mp: mp.setattr(DaphneWebSocketProtocol, "onConnect", _no_op),
     "ws_factory": lambda mp: mp.setattr(Server, "run", _no_op),
     "listen_success": lambda mp: mp.setattr(Server, "run", _no_op),
     "application_instance": lambda mp: mp.setattr(Server, "kill_all_applications", _no_op),
@@ -57,6 +63,9 @@ PACKAGE_OF = {
     "sendCloseFrame": "autobahn",
     "closeHandshakeTimeout": "autobahn",
     "http_request_data": "autobahn",
+    "websocket_extensions_in_use": "autobahn",
+    "serverClose": "daphne",
+    "create_application": "daphne",
     "ws_factory": "daphne",
     "listen_success": "daphne",
     "application_instance": "daphne",

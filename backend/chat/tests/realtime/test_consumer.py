@@ -1,10 +1,15 @@
 import pytest
 from channels.testing import WebsocketCommunicator
+from prometheus_client import REGISTRY
 
 from chat.tests.helpers import HOST, ChatClient
 from config.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def errors_sent(code: str) -> float:
+    return REGISTRY.get_sample_value("chat_errors_total", {"code": code}) or 0.0
 
 
 async def test_a_message_comes_back_to_its_sender(connect_room):
@@ -164,6 +169,7 @@ async def test_a_handshake_without_origin_is_rejected():
     [("semi;colon", "can't be used"), ("x" * 101, "at most 100"), ("", "Enter a room name")],
 )
 async def test_a_bad_room_name_is_closed_with_4400(room, reason):
+    errors_before = errors_sent("invalid_room")
     client = ChatClient(f"/ws/chat/{room}/")
     connected, _ = await client.connect()
     assert connected
@@ -172,6 +178,22 @@ async def test_a_bad_room_name_is_closed_with_4400(room, reason):
     assert reason in error["detail"]
     closed = await client.communicator.receive_output(timeout=3)
     assert closed == {"type": "websocket.close", "code": 4400}
+    assert errors_sent("invalid_room") == errors_before + 1
+
+
+async def test_frames_that_follow_a_refusal_are_dropped_without_harm():
+    client = ChatClient("/ws/chat/semi;colon/")
+    await client.connect()
+    assert (await client.receive())["code"] == "invalid_room"
+    await client.send({"message": "are you there?"})
+    await client.send({"type": "typing"})
+    await client.send_text("not json")
+    assert await client.communicator.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": 4400,
+    }
+    assert await client.communicator.receive_nothing(timeout=0.2)
+    assert not client.communicator.future.done()  # the connection's work did not fail
 
 
 async def test_an_unknown_websocket_path_is_closed_with_4404():
