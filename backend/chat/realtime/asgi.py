@@ -1,8 +1,8 @@
 """A connection as its session and posts see it: text to send, and a way to close.
 
 Both are made from the ASGI ``send`` alone, so that nothing a session holds
-points back to its consumer: a closed connection is freed at once, without
-waiting for the garbage collector.
+points back to its consumer: no reference cycle keeps a closed connection
+around until the garbage collector runs.
 """
 
 from collections.abc import Awaitable, Callable
