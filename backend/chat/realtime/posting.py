@@ -28,7 +28,7 @@ MAX_POSTS_IN_FLIGHT = 64
 
 
 class PostsInFlight:
-    __slots__ = ("session", "on_failure", "slots", "posting")
+    __slots__ = ("session", "on_failure", "slots", "posting", "failed")
 
     def __init__(self, session: Session, on_failure: Callable[[], Awaitable[None]]) -> None:
         """``on_failure`` closes the connection after a post could not be stored."""
@@ -36,6 +36,7 @@ class PostsInFlight:
         self.on_failure = on_failure
         self.slots = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
         self.posting: set[asyncio.Future] = set()
+        self.failed = False
 
     async def post(self, frame: frames.SendMessage) -> None:
         """Give the post its place in the room's order now; answer it once stored."""
@@ -57,6 +58,9 @@ class PostsInFlight:
             await self.session.send_error(exc, nonce=nonce)
             return
         except Exception:
+            if self.failed:
+                return  # a later post of a batch that failed: the connection is closing
+            self.failed = True
             self.session.log.exception("could not store a message")
             for later in list(self.posting):
                 later.cancel()

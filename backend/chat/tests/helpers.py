@@ -3,6 +3,7 @@ waiting on a condition, and a clock the test moves."""
 
 import asyncio
 import inspect
+import json
 import secrets
 
 from channels.db import database_sync_to_async
@@ -106,3 +107,17 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class Outbox:
+    """Stands in for a connection: keeps each text frame the session sends."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    async def __call__(self, text: str) -> None:
+        self.texts.append(text)
+
+    def kinds(self) -> list[str]:
+        """Each frame's type; a broadcast's stand-in frame as its own text."""
+        return [json.loads(t)["type"] if t.startswith("{") else t for t in self.texts]

@@ -10,6 +10,7 @@ from chat.protocol import events
 from chat.realtime.session import Delivered, Session
 from chat.rooms import public_person_id
 from chat.services.messages import message_store
+from chat.tests.helpers import Outbox
 
 
 def test_an_early_seq_is_kept_until_the_gap_fills():
@@ -35,20 +36,6 @@ def test_history_up_to_a_seq_counts_as_delivered():
 
 ALICE = Identity("guest:alice-session", "alice", True)
 BOB = Identity("guest:bob-session", "bob", True)
-
-
-class Outbox:
-    """Stands in for a connection: keeps each text frame the session sends."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    async def __call__(self, text: str) -> None:
-        self.texts.append(text)
-
-    def kinds(self) -> list[str]:
-        """Each frame's type; a broadcast's stand-in frame as its own text."""
-        return [json.loads(t)["type"] if t.startswith("{") else t for t in self.texts]
 
 
 def broadcast_of(*seqs: int) -> dict:

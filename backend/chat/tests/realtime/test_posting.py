@@ -1,0 +1,86 @@
+"""Posts in flight: answered once stored, refused with their nonce, withdrawn on failure."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import DatabaseError
+from django.utils import timezone
+
+from chat.identity import Identity
+from chat.models import Message, Mute, Room
+from chat.protocol.frames import SendMessage
+from chat.realtime.posting import PostsInFlight
+from chat.realtime.session import Session
+from chat.services import messages
+from chat.tests.helpers import Outbox, eventually
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ALICE = Identity("guest:alice-posting", "alice", True)
+
+
+class Failures:
+    """Stands in for closing the connection: counts the calls."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def __call__(self) -> None:
+        self.count += 1
+
+
+def posts_of(room: str) -> tuple[PostsInFlight, Outbox, Failures]:
+    outbox, failures = Outbox(), Failures()
+    return PostsInFlight(Session(room, ALICE, outbox), failures), outbox, failures
+
+
+@database_sync_to_async
+def bodies(room: str) -> list[str]:
+    return list(
+        Message.objects.filter(room__name=room).order_by("seq").values_list("body", flat=True)
+    )
+
+
+async def test_a_post_that_cannot_be_stored_closes_the_connection_and_withdraws_later_ones(
+    monkeypatch,
+):
+    real_insert = messages._insert
+
+    def insert(room_id, room_name, batch):
+        if any(message.body == "bad" for message in batch):
+            raise DatabaseError("disk full")
+        real_insert(room_id, room_name, batch)
+
+    monkeypatch.setattr(messages, "_insert", insert)
+    posts, _, failures = posts_of("posting-fail")
+    for text in ("first", "bad", "later"):
+        await posts.post(SendMessage(text, nonce=text))
+    await eventually(lambda: failures.count and not posts.posting, what="the posts to end")
+    assert failures.count == 1  # closed once, though two posts failed
+    assert await bodies("posting-fail") == ["first"]  # "later" was not stored after "bad"
+
+
+async def test_a_repeated_nonce_is_acknowledged_to_its_sender_directly():
+    posts, outbox, _ = posts_of("posting-repeat")
+    await posts.post(SendMessage("once", nonce="n1"))
+    await posts.post(SendMessage("once", nonce="n1"))
+    # The first is answered by the room's broadcast (this session is in no room);
+    # the repeat stores nothing, so its answer comes directly.
+    await eventually(lambda: outbox.texts, what="the acknowledgement")
+    assert [json.loads(text)["seq"] for text in outbox.texts] == [1]
+    assert await bodies("posting-repeat") == ["once"]
+
+
+async def test_a_refused_post_is_answered_with_an_error_naming_its_nonce():
+    room = await database_sync_to_async(Room.objects.create)(name="posting-muted")
+    await database_sync_to_async(Mute.objects.create)(
+        room=room, sender_key=ALICE.key, name="alice", until=timezone.now() + timedelta(minutes=5)
+    )
+    posts, outbox, failures = posts_of("posting-muted")
+    await posts.post(SendMessage("hello?", nonce="n-muted"))
+    await eventually(lambda: outbox.texts, what="the refusal")
+    error = json.loads(outbox.texts[0])
+    assert (error["type"], error["code"], error["nonce"]) == ("error", "muted", "n-muted")
+    assert failures.count == 0
