@@ -22,12 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)  # worker mode
+    parser.add_argument("--supervisor", type=int, help=argparse.SUPPRESS)  # the worker's
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     if args.fd is not None:
         from server.worker import run_worker  # loads Django and Twisted
 
-        return run_worker(args.fd)
+        return run_worker(args.fd, supervisor_pid=args.supervisor)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
     try:

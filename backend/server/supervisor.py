@@ -50,7 +50,8 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def worker_argv(fd: int) -> list[str]:
-    return [sys.executable, "-m", "server", "--fd", str(fd)]
+    """A worker serving the socket ``fd``, watching this process (its supervisor)."""
+    return [sys.executable, "-m", "server", "--fd", str(fd), "--supervisor", str(os.getpid())]
 
 
 class Supervisor:

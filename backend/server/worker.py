@@ -128,8 +128,9 @@ def stop_reactor() -> None:
         reactor.stop()
 
 
-def run_worker(fd: int) -> int:
-    """Serve the inherited listening socket ``fd`` until asked to stop; returns the exit status."""
+def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
+    """Serve the inherited listening socket ``fd`` until asked to stop, or until the
+    supervisor (``supervisor_pid``, by default the parent) is gone; returns the exit status."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     from django.core.exceptions import ImproperlyConfigured
@@ -147,7 +148,9 @@ def run_worker(fd: int) -> int:
     reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)
     # Twisted handles SIGTERM and SIGINT; a hang-up stops the worker as SIGTERM does.
     signal.signal(signal.SIGHUP, reactor.sigTerm)
-    ParentWatch(os.getppid()).start()
+    # The supervisor's pid as it started this worker: if it was killed while the
+    # worker was starting, the parent is already someone else.
+    ParentWatch(supervisor_pid or os.getppid()).start()
     try:
         server.run()
     except checks.DependencyCheckError as error:

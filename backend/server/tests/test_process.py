@@ -13,6 +13,7 @@ import pytest
 import websockets
 
 from chat.protocol import CloseCode
+from devtools.processes import group_alive
 from devtools.waiting import free_port, wait_until
 from server.supervisor import EXIT_CANNOT_START
 from server.tests.helpers import (
@@ -60,11 +61,7 @@ def run_server(data_dir, redis_url, tmp_path):
 
 
 def _group_gone(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+    return not group_alive(pgid)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
@@ -106,6 +103,24 @@ def test_the_workers_of_a_killed_supervisor_stop_by_themselves(run_server):
     process.wait()
     wait_until(lambda: _group_gone(process.pid), timeout=30, what="the orphaned workers to stop")
     assert port_is_free(port)
+
+
+def test_a_worker_whose_supervisor_died_while_it_started_stops_by_itself(data_dir, redis_url):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a supervisor that is no more
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "server", "--fd", str(sock.fileno()),
+             "--supervisor", str(gone.pid)],
+            cwd=BACKEND_DIR, env=server_env(data_dir, redis_url), pass_fds=(sock.fileno(),),
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            assert worker.wait(timeout=STOP_TIMEOUT) == 0
+        finally:
+            kill_all(worker)
 
 
 async def _until_ready(connection) -> None:

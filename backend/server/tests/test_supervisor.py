@@ -1,6 +1,7 @@
 """The supervisor in this process, with tiny stand-in workers (no Django, no signals sent)."""
 
 import errno
+import os
 import signal
 import socket
 import sys
@@ -83,7 +84,16 @@ def test_a_busy_port_raises_address_in_use(sock):
 
 
 def test_workers_run_this_package_on_the_inherited_socket():
-    assert worker_argv(7) == [sys.executable, "-m", "server", "--fd", "7"]
+    supervisor = str(os.getpid())
+    assert worker_argv(7) == [
+        sys.executable,
+        "-m",
+        "server",
+        "--fd",
+        "7",
+        "--supervisor",
+        supervisor,
+    ]
 
 
 def test_ipv6_hosts_get_an_ipv6_socket():
