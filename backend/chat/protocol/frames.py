@@ -79,6 +79,8 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
         data = json.loads(text)
     except ValueError as exc:
         raise FrameError("invalid_json", f"The frame is not valid JSON ({exc}).") from None
+    except RecursionError:
+        raise FrameError("invalid_json", "The frame's JSON is nested too deeply.") from None
     if not isinstance(data, dict):
         raise FrameError(
             "invalid_frame",
@@ -102,15 +104,34 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
     raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.")
 
 
+SEQ_MAX = 2**63 - 1  # the largest value the database's bigint columns hold
+_SEQ_MAX_DIGITS = len(str(SEQ_MAX))
+
+
 def seq_parse(value: object, *, field: str) -> int:
-    """A message sequence number: a whole number ≥ 0 (also given as a digit string)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    """A message sequence number: a whole number from 0 to ``SEQ_MAX`` (also given as a
+    digit string)."""
+    if (
+        isinstance(value, str)
+        and value.isascii()
+        and value.isdigit()
+        and len(value.lstrip("0")) <= _SEQ_MAX_DIGITS
+    ):
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEQ_MAX:
         raise FrameError(
-            f"invalid_{field}", f'"{field}" must be a whole number ≥ 0, not {value!r}.'
+            f"invalid_{field}",
+            f'"{field}" must be a whole number from 0 to {SEQ_MAX}, not {_shown(value)}.',
         )
     return value
+
+
+def _shown(value: object) -> str:
+    """``value`` for an error message, cut short (a huge int can't even be printed)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return "a number that large"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _storable(text: str) -> bool:

@@ -120,10 +120,14 @@ def test_messages_endpoint_of_an_unknown_room_is_empty(client):
         ({"limit": "0"}, "invalid_limit"),
         ({"limit": "500"}, "invalid_limit"),
         ({"limit": "many"}, "invalid_limit"),
+        ({"before": "9" * 5000}, "invalid_before"),
+        ({"limit": "9" * 5000}, "invalid_limit"),
+        ({"before": str(2**63)}, "invalid_before"),
     ],
 )
-def test_messages_endpoint_explains_bad_parameters(client, params, code):
+def test_messages_endpoint_explains_bad_parameters(client, params, code, caplog):
     response = client.get("/chat/lobby/messages/", params)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
     assert response.status_code == 400
     assert response.json()["code"] == code
     assert response.json()["detail"]

@@ -39,6 +39,13 @@ def test_each_kind_of_frame_is_parsed(text, frame):
         ('{"type": "resume", "after": true}', "invalid_after"),
         ('{"type": "delete"}', "invalid_seq"),
         ('{"type": "mute", "seq": 1, "minutes": "ten"}', "invalid_minutes"),
+        # Digit strings past Python's int-conversion limit, and numbers past a bigint.
+        ('{"type": "resume", "after": "%s"}' % ("9" * 5000), "invalid_after"),
+        ('{"type": "delete", "seq": "%s"}' % ("9" * 5000), "invalid_seq"),
+        (f'{{"type": "delete", "seq": {2**63}}}', "invalid_seq"),
+        ('{"type": "resume", "after": %s}' % ("9" * 5000), "invalid_json"),
+        ("[" * 100_000 + "]" * 100_000, "invalid_json"),
+        ('{"a": ' * 5000 + "1" + "}" * 5000, "invalid_json"),
     ],
 )
 def test_a_bad_frame_is_refused_with_its_code(text, code):
