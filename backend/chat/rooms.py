@@ -5,6 +5,45 @@ import unicodedata
 
 ROOM_NAME_MAX_LENGTH = 100
 _PUNCTUATION_ALLOWED = frozenset("-_.")
+NAME_MARKS_MAX = 4  # combining marks on one letter of a name
+
+
+# Unicode's Default_Ignorable_Code_Point property (DerivedCoreProperties.txt): characters
+# drawn as nothing at all, such as zero-width spaces, joiners, bidi controls, variation
+# selectors and Hangul fillers. The standard library's unicodedata doesn't expose it.
+_DEFAULT_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)  # fmt: skip
+
+
+def is_default_ignorable(char: str) -> bool:
+    """True for a character Unicode says is drawn as nothing (U+200B, U+034F, U+202E...)."""
+    code = ord(char)
+    return any(low <= code <= high for low, high in _DEFAULT_IGNORABLE_RANGES)
+
+
+def is_mark(char: str) -> bool:
+    """A combining mark: drawn on the character before it."""
+    return unicodedata.category(char)[0] == "M"
+
+
+def marks_run_longest(text: str) -> int:
+    """The most combining marks in a row anywhere in ``text`` (on one base character)."""
+    longest = run = 0
+    for char in text:
+        run = run + 1 if is_mark(char) else 0
+        longest = max(longest, run)
+    return longest
+
+
+def has_visible_content(text: str) -> bool:
+    """True if ``text`` has something besides whitespace, invisible characters and marks
+    (which have nothing to be drawn on by themselves)."""
+    return any(not (char.isspace() or is_default_ignorable(char) or is_mark(char)) for char in text)
 
 
 class InvalidRoomName(ValueError):
@@ -23,6 +62,8 @@ def _describe(char: str) -> str:
         return "spaces"
     if char == "/":
         return "slashes"
+    if is_default_ignorable(char):
+        return f"the invisible character U+{ord(char):04X}"
     if unicodedata.category(char)[0] == "C":
         return f"the control character U+{ord(char):04X}"
     return f"“{char}”"
@@ -57,10 +98,14 @@ def name_problem(
     if len(name) > max_length:
         return f"{kind} can have at most {max_length} characters; this one has {len(name)}."
     for char in name:
-        if not is_name_char(char, punctuation):
+        if is_default_ignorable(char) or not is_name_char(char, punctuation):
             return f"{kind} may contain {allowed}; {_describe(char)} can't be used."
-    if all(char in punctuation for char in name):
+    if all(char in punctuation or is_mark(char) for char in name):
         return f"{kind} need at least one letter or digit."
+    if is_mark(name[0]):
+        return f"{kind} can't start with a combining mark (U+{ord(name[0]):04X})."
+    if marks_run_longest(name) > NAME_MARKS_MAX:
+        return f"{kind} can have at most {NAME_MARKS_MAX} combining marks on one letter."
     return None
 
 

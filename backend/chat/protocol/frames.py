@@ -8,6 +8,8 @@ The codes are listed in docs/protocol.md.
 import json
 from dataclasses import dataclass
 
+from chat.rooms import has_visible_content, marks_run_longest
+
 
 class FrameError(Exception):
     def __init__(self, code: str, detail: str) -> None:
@@ -17,6 +19,9 @@ class FrameError(Exception):
 
 
 NONCE_MAX_LENGTH = 64
+# Combining marks on one base character: enough for any script's stacks (Vietnamese,
+# Tibetan, Hebrew with cantillation), not for text that draws over other messages.
+MESSAGE_MARKS_MAX = 8
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,11 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         )
     if not text.strip():
         raise FrameError("empty_message", "The message is empty.")
+    if not has_visible_content(text):
+        raise FrameError(
+            "empty_message",
+            "The message has nothing visible: only invisible characters, spaces or marks.",
+        )
     if not _storable(text):
         raise FrameError(
             "invalid_message",
@@ -163,6 +173,12 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         raise FrameError(
             "message_too_long",
             f"The message has {len(text):,} characters; the limit is {max_length:,}.",
+        )
+    if marks_run_longest(text) > MESSAGE_MARKS_MAX:
+        raise FrameError(
+            "too_many_marks",
+            f"The message has {marks_run_longest(text):,} combining marks on one character; "
+            f"the limit is {MESSAGE_MARKS_MAX}.",
         )
     nonce = data.get("nonce")
     if nonce is not None and (

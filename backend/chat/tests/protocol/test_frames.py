@@ -1,5 +1,7 @@
 """Frames from clients, parsed into typed shapes or refused with a machine code."""
 
+import json
+
 import pytest
 
 from chat.protocol import frames
@@ -53,3 +55,40 @@ def test_a_bad_frame_is_refused_with_its_code(text, code):
         frame_parse(text, max_length=10)
     assert refused.value.code == code
     assert refused.value.detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u200b\u200c\u200d\u2060\ufeff",  # zero-width characters only
+        "\u200b \u200b\n\u034f",  # with spaces and a combining grapheme joiner
+        "\u0301\u0302\u0303",  # marks with nothing to sit on
+        "\u202e\u2066\u3164",  # bidi controls and a Hangul filler
+    ],
+)
+def test_a_message_with_nothing_visible_is_refused_as_empty(text):
+    with pytest.raises(FrameError) as refused:
+        frame_parse(json.dumps({"message": text}), max_length=100)
+    assert refused.value.code == "empty_message"
+
+
+def test_a_pile_of_combining_marks_on_one_character_is_refused():
+    text = "a" + "\u0301" * 3999
+    with pytest.raises(FrameError) as refused:
+        frame_parse(json.dumps({"message": text}), max_length=4000)
+    assert refused.value.code == "too_many_marks"
+    assert "3,999" in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tiếng Việt",
+        "e" + "\u0301" * frames.MESSAGE_MARKS_MAX,  # as many marks as allowed
+        "\u05e9\u05c1\u05b8\u0591",  # Hebrew letter with points and a cantillation mark
+        "a\u200bb",  # visible text around a zero-width space is kept as sent
+        "abc \u202edef",  # shown isolated by the page; the text is kept as sent
+    ],
+)
+def test_visible_text_with_marks_and_invisible_characters_is_accepted(text):
+    assert frame_parse(json.dumps({"message": text}), max_length=100) == frames.SendMessage(text)
