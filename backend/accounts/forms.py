@@ -10,10 +10,16 @@ class SignUpForm(UserCreationForm):
 
 
 class GuestNameForm(forms.Form):
+    """A guest's new name; a valid one is claimed for ``guest_key`` (their identity key)."""
+
     name = forms.CharField(label="Display name", max_length=DISPLAY_NAME_MAX_LENGTH * 2)
+
+    def __init__(self, *args, guest_key: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.guest_key = guest_key
 
     def clean_name(self) -> str:
         try:
-            return display_name_clean(self.cleaned_data["name"])
+            return display_name_clean(self.cleaned_data["name"], claim_for=self.guest_key)
         except InvalidDisplayName as exc:
             raise forms.ValidationError(str(exc)) from None

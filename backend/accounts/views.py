@@ -38,7 +38,9 @@ def guest_name(request):
     if request.user.is_authenticated:
         return redirect(_next_url(request))
     identity = identity_of(request.user, request.session)
-    form = GuestNameForm(request.POST or None, initial={"name": identity.name})
+    form = GuestNameForm(
+        request.POST or None, initial={"name": identity.name}, guest_key=identity.key
+    )
     if request.method == "POST" and form.is_valid():
         people.guest_rename(
             session=request.session, identity=identity, name=form.cleaned_data["name"]

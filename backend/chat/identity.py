@@ -4,18 +4,24 @@ The name always comes from the server side (the user or the session), never
 from a frame the client sends.
 """
 
+import functools
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib import import_module
 from types import SimpleNamespace
 
+from confusable_homoglyphs import confusables
 from django.conf import settings
 from django.contrib.auth import get_user, get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http.cookie import parse_cookie
+from django.utils import timezone
 
-from chat.rooms import name_problem
+from chat.rooms import is_default_ignorable, name_problem
 
 GUEST_ID_SESSION_KEY = "chat_guest_id"
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
@@ -44,9 +50,126 @@ def identity_of(user, session) -> Identity:
     if user is not None and user.is_authenticated:
         return Identity(f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff)
     if GUEST_ID_SESSION_KEY not in session:
-        session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
-        session[GUEST_NAME_SESSION_KEY] = _new_guest_name()
+        guest_id = secrets.token_hex(8)
+        session[GUEST_ID_SESSION_KEY] = guest_id
+        session[GUEST_NAME_SESSION_KEY] = _new_guest_name_claimed(f"guest:{guest_id}")
     return Identity(f"guest:{session[GUEST_ID_SESSION_KEY]}", session[GUEST_NAME_SESSION_KEY], True)
+
+
+def _new_guest_name_claimed(guest_key: str) -> str:
+    """A random guest name no other active guest has, claimed for ``guest_key``."""
+    for _ in range(10):
+        name = _new_guest_name()
+        try:
+            guest_name_claim(guest_key, name)
+        except InvalidDisplayName:
+            continue
+        return name
+    return name  # 10,000 names nearly all in use: share one rather than fail the visit
+
+
+# Confusable skeletons (Unicode TR39, section 4), from the confusables data that
+# confusable_homoglyphs ships. It lists, for each string, the strings that look like it,
+# in both directions; each group of look-alikes has one prototype, which every other
+# member maps to in Unicode's confusables.txt: the group's only string longer than one
+# character if there is one (sources are single characters), else the member the others
+# are all listed under.
+_BIDI_MARKS = "\u200e\u200f"
+
+
+@functools.cache
+def _prototypes() -> dict[str, str]:
+    data = confusables.confusables_data
+    parent: dict[str, str] = {}
+
+    def find(item: str) -> str:
+        parent.setdefault(item, item)
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    links: dict[str, set[str]] = {}
+    for key, homoglyphs in data.items():
+        key = key.strip(_BIDI_MARKS)
+        for homoglyph in homoglyphs:
+            other = homoglyph["c"].strip(_BIDI_MARKS)
+            if other and other != key:
+                links.setdefault(key, set()).add(other)
+                links.setdefault(other, set()).add(key)
+                parent[find(key)] = find(other)
+    groups: dict[str, list[str]] = {}
+    for item in links:
+        groups.setdefault(find(item), []).append(item)
+    prototypes = {}
+    for members in groups.values():
+        prototype = min(members, key=lambda m: (len(m) == 1, -len(links[m]), [ord(c) for c in m]))
+        for member in members:
+            if len(member) == 1 and member != prototype:
+                prototypes[member] = prototype
+    return prototypes
+
+
+def name_skeletons(name: str) -> frozenset[str]:
+    """What ``name`` looks like, for comparing names: two names that share a skeleton can
+    be mistaken for each other ("alice", "ＡＬＩＣＥ", "аlice" with a Cyrillic а, "alice"
+    with an invisible U+034F, "aIice" with a capital I).
+
+    Without default-ignorable characters and NFKC, then TR39's skeleton (NFD, each
+    character replaced by its confusables prototype, NFD again) of the case-folded name;
+    and, since "I" looks like "l" but "i" doesn't, the same of the skeleton of the name as
+    written.
+    """
+    text = unicodedata.normalize("NFKC", "".join(c for c in name if not is_default_ignorable(c)))
+    return frozenset(
+        (_tr39_skeleton(text.casefold()), _tr39_skeleton(_tr39_skeleton(text).casefold()))
+    )
+
+
+def _tr39_skeleton(text: str) -> str:
+    prototypes = _prototypes()
+    text = unicodedata.normalize("NFD", text)
+    text = unicodedata.normalize("NFD", "".join(prototypes.get(c, c) for c in text))
+    return "".join(c for c in text if not is_default_ignorable(c))
+
+
+class GuestNameTaken(InvalidDisplayName):
+    """Another active guest uses a name that looks the same."""
+
+
+def guest_name_claim(guest_key: str, name: str) -> None:
+    """Record that guest ``guest_key`` goes by ``name``, or raise GuestNameTaken if another
+    guest claimed a name that looks the same less than a session's lifetime ago."""
+    from chat.models import GuestName  # models import this module's helpers
+
+    text = unicodedata.normalize("NFKC", "".join(c for c in name if not is_default_ignorable(c)))
+    skeleton = _tr39_skeleton(text.casefold())
+    skeleton_cased = _tr39_skeleton(_tr39_skeleton(text).casefold())
+    keys = {skeleton, skeleton_cased}
+    now = timezone.now()
+    expired = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    taken = GuestNameTaken(
+        f"Another guest is using “{name}” or a name that looks the same; pick another."
+    )
+    others = GuestName.objects.exclude(guest_key=guest_key).filter(
+        Q(skeleton__in=keys) | Q(skeleton_cased__in=keys)
+    )
+    try:
+        with transaction.atomic():
+            others.filter(claimed__lt=expired).delete()
+            if others.exists():
+                raise taken
+            GuestName.objects.update_or_create(
+                guest_key=guest_key,
+                defaults={
+                    "skeleton": skeleton,
+                    "skeleton_cased": skeleton_cased,
+                    "name": name,
+                    "claimed": now,
+                },
+            )
+    except IntegrityError:  # claimed by another guest at the same moment
+        raise taken from None
 
 
 def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
@@ -72,11 +195,14 @@ def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
 _NAME_PUNCTUATION = frozenset("-_. ")
 
 
-def display_name_clean(raw: str) -> str:
+def display_name_clean(raw: str, *, claim_for: str | None = None) -> str:
     """Validate a guest's chosen name, or raise InvalidDisplayName.
 
-    1–32 letters or digits of any script, spaces, "-", "_" and "."; it can't be
-    the username of a registered user (in any letter case).
+    1–32 letters or digits of any script, spaces, "-", "_" and "."; no invisible
+    characters, and at least one letter or digit. It can't look like the username
+    of a registered user (same confusable skeleton: "ＡＬＩＣＥ" is "alice"), nor, with
+    ``claim_for`` (the guest's identity key), like another active guest's name; the
+    name is then claimed for that guest.
     """
     name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
     if not name:
@@ -87,8 +213,13 @@ def display_name_clean(raw: str) -> str:
     )  # fmt: skip
     if problem:
         raise InvalidDisplayName(problem)
-    if get_user_model().objects.filter(username__iexact=name).exists():
+    skeletons = name_skeletons(name)
+    usernames = get_user_model().objects.values_list("username", flat=True)
+    if any(skeletons & name_skeletons(username) for username in usernames.iterator()):
         raise InvalidDisplayName(
-            f"“{name}” belongs to a registered user; pick another name or log in."
+            f"“{name}” belongs to a registered user (or looks like their name); "
+            "pick another name or log in."
         )
+    if claim_for is not None:
+        guest_name_claim(claim_for, name)
     return name

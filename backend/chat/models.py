@@ -76,3 +76,17 @@ class Mute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} in {self.room.name} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class GuestName(models.Model):
+    """The name a guest goes by, claimed so that no other guest takes one that looks the
+    same (chat.identity.name_skeletons) while the claim lasts."""
+
+    guest_key = models.CharField(max_length=64, unique=True)
+    skeleton = models.CharField(max_length=200, unique=True)  # of the case-folded name
+    skeleton_cased = models.CharField(max_length=200, unique=True)  # of the name as written
+    name = models.CharField(max_length=64)
+    claimed = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,109 @@
+"""A guest can't pose as a registered user or as another guest: names are compared by
+what they look like (their confusable skeletons), and invisible-only names are refused."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chat.identity import (
+    InvalidDisplayName,
+    display_name_clean,
+    guest_name_claim,
+    name_skeletons,
+)
+from chat.models import GuestName
+
+pytestmark = pytest.mark.django_db
+
+LOOK_ALIKES_OF_ALICE = [
+    "alice\u034f",  # an invisible combining grapheme joiner after it
+    "al\u200bice",  # a zero-width space inside
+    "ａｌｉｃｅ",  # fullwidth
+    "\u0430lice",  # Cyrillic а
+    "aIice",  # capital I for l
+    "ALICE",
+    "Ａｌｉｃｅ",
+]
+
+
+@pytest.mark.parametrize("name", LOOK_ALIKES_OF_ALICE)
+def test_look_alike_names_share_a_skeleton(name):
+    assert name_skeletons(name) & name_skeletons("alice")
+
+
+@pytest.mark.parametrize("name", ["alicia", "bob", "alice2", "al ice"])
+def test_different_names_have_different_skeletons(name):
+    assert not name_skeletons(name) & name_skeletons("alice")
+
+
+@pytest.mark.parametrize("name", [*LOOK_ALIKES_OF_ALICE, "aIice\u034f"])
+def test_a_guest_cannot_take_a_name_that_looks_like_a_registered_one(name):
+    get_user_model().objects.create_user(username="alice", password="pw-for-tests-1")
+    # Refused as a registered user's name, or for the invisible character it hides.
+    with pytest.raises(InvalidDisplayName, match="belongs to a registered user|invisible"):
+        display_name_clean(name)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("\u034f", "invisible character U+034F"),
+        ("\u3164\u3164", "invisible character U+3164"),  # Hangul fillers
+        ("bob\u200d", "invisible character U+200D"),
+        ("\u0301\u0302\u0303", "at least one letter or digit"),
+        ("\u0301bob", "can't start with a combining mark"),
+        ("x\u0301\u0302\u0303\u0304\u0306", "at most 4 combining marks"),
+    ],
+)
+def test_invisible_and_mark_only_names_are_refused_with_the_reason(raw, reason):
+    with pytest.raises(InvalidDisplayName, match=re.escape(reason)):
+        display_name_clean(raw)
+
+
+@pytest.mark.parametrize("name", ["Zoë", "Nguyễn", "日本", "Ελένη"])
+def test_names_with_marks_in_any_script_are_still_accepted(name):
+    assert display_name_clean(name, claim_for="guest:a") == name
+
+
+@pytest.mark.parametrize("name", ["marie", "MARIE", "ｍａｒｉｅ", "marie\u034f", "m\u0430rie"])
+def test_a_guest_cannot_take_the_name_another_guest_uses(name):
+    display_name_clean("marie", claim_for="guest:first")
+    with pytest.raises(InvalidDisplayName, match="Another guest|invisible"):
+        display_name_clean(name, claim_for="guest:second")
+
+
+def test_a_guest_keeps_their_own_name_and_frees_the_old_one_on_renaming():
+    guest_name_claim("guest:first", "marie")
+    guest_name_claim("guest:first", "Marie")  # the same guest again
+    guest_name_claim("guest:first", "jeanne")
+    guest_name_claim("guest:second", "marie")
+    assert GuestName.objects.get(guest_key="guest:second").name == "marie"
+
+
+def test_a_claim_older_than_a_session_no_longer_holds_the_name(settings):
+    guest_name_claim("guest:first", "marie")
+    GuestName.objects.update(
+        claimed=GuestName.objects.get().claimed - timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+    )
+    guest_name_claim("guest:second", "marie")
+    assert list(GuestName.objects.values_list("guest_key", flat=True)) == ["guest:second"]
+
+
+def test_a_second_guest_is_refused_the_name_over_http_and_keeps_theirs():
+    first, second = Client(), Client()
+    assert first.post("/accounts/name/", {"name": "Marie"}).status_code == 302
+    before = second.get("/chat/").context["identity"].name
+    response = second.post("/accounts/name/", {"name": "ＭＡＲＩＥ"})
+    assert response.status_code == 400
+    assert "Another guest is using" in response.content.decode()
+    assert second.get("/chat/").context["identity"].name == before
+    assert first.get("/chat/").context["identity"].name == "Marie"
+
+
+def test_new_guests_get_default_names_no_other_guest_has():
+    names = {Client().get("/chat/").context["identity"].name for _ in range(5)}
+    assert len(names) == 5
+    assert GuestName.objects.count() == 5
