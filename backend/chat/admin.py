@@ -6,9 +6,24 @@ from chat.services import moderation
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
+    """Rooms can't be deleted once they have handed out a seq: a room re-created under the
+    same name would number its messages from 1 again, and open tabs (and ``?after=``)
+    would take the new messages for ones they already have. Delete their messages
+    instead (they keep their seqs)."""
+
     list_display = ["name", "created", "last_seq"]
     search_fields = ["name"]
     readonly_fields = ["last_seq"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.last_seq > 0:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # it would skip the check above
+        return actions
 
 
 @admin.register(Message)

@@ -21,7 +21,8 @@ class Room(models.Model):
 
 
 class Message(models.Model):
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    # PROTECT: a room with messages is never deleted (its name would start again at seq 1).
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="messages")
     seq = models.PositiveBigIntegerField()
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
