@@ -117,6 +117,16 @@ describe("after a rate_limited refusal", () => {
     assert.equal(room.nextDeadline(), 14_000);
   });
 
+  it("is throttled (the notice stays) until every held-back message is acknowledged", () => {
+    const room = throttled();
+    assert.equal(room.throttled, true);
+    room.tick(12_000);
+    ack(room, "n2", 2);
+    assert.equal(room.throttled, true, "n3 still held back");
+    ack(room, "n3", 3);
+    assert.equal(room.throttled, false);
+  });
+
   it("still sends one at a time after a reconnect", () => {
     const room = throttled();
     reconnected(room);

@@ -26,6 +26,7 @@ function newNonce() {
 const roomName = embedded("room-name");
 const state = new RoomState({ finalCloseCodes: embedded("close-codes").final });
 let tickTimer = null;
+let tooFastShown = false; // the error line shows a `rate_limited` notice
 
 const socket = new RoomSocket({
   url: () => socketUrl(window.location, roomName, state.after),
@@ -50,6 +51,11 @@ function update(change) {
   for (const frame of state.takeOutbox()) socket.send(frame);
   view.setStatus(state.status);
   view.renderTyping(typingText(state.typists.names()));
+  if (tooFastShown && !state.throttled) {
+    // Every message held back has gone out: the notice no longer applies.
+    tooFastShown = false;
+    view.clearError();
+  }
   window.clearTimeout(tickTimer);
   const deadline = state.nextDeadline();
   if (deadline !== null) {
@@ -70,13 +76,18 @@ function showPresence() {
   view.renderPresence(state.presence.sorted(), state.me && state.me.id);
 }
 
+function showError(detail, tooFast = false) {
+  tooFastShown = tooFast;
+  view.showError(detail);
+}
+
 function send(text) {
   const nonce = newNonce();
   if (!state.submit(text, nonce)) {
-    view.showError("This room can't be joined.");
+    showError("This room can't be joined.");
     return;
   }
-  view.clearError();
+  if (!tooFastShown) view.clearError();
   view.addPending(nonce, text, state.me);
   view.clearInput();
 }
@@ -116,12 +127,12 @@ const handlers = {
   },
   mute(frame) {
     const until = new Date(frame.until).toLocaleTimeString();
-    view.showError(frame.user + " is muted here until " + until + ".");
+    showError(frame.user + " is muted here until " + until + ".");
   },
   error(frame) {
     const refused = state.error(frame, now());
     if (refused) view.failPending(refused);
-    view.showError(frame.detail);
+    showError(frame.detail, frame.code === "rate_limited");
   },
 };
 

@@ -82,6 +82,11 @@ export class RoomState {
     return connectionStatus(this.phase, this.reconnectDelay);
   }
 
+  // After a `rate_limited` refusal, until every held-back message has gone out.
+  get throttled() {
+    return this.pending.sending === Sending.ONE_BY_ONE;
+  }
+
   isMine(uid) {
     return this.me !== null && uid === this.me.id;
   }
