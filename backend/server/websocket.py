@@ -8,18 +8,22 @@ has gone out. A client still behind ``SLOW_GRACE_SECONDS`` after the pause (a
 healthy one drains a burst, such as a replay, well within that), even if
 nothing more is sent to it, or one whose unsent frames reach eight times the
 bound, is closed with ``CloseCode.TOO_SLOW``. The page then reconnects and
-resumes from history, so the slow reader loses nothing.
+resumes from history, so the slow reader loses nothing. The application may
+also wait for the client to read (``connection_drained``): a replay is sent a
+page at a time, each once the transport takes more.
 
 The rest is about cost: text frames are built once per broadcast
 (``FrameCache``) and written to the transport as they are; the handshake
 request is let go once the connection is open.
 """
 
+import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
 from daphne.ws_protocol import WebSocketProtocol
@@ -73,10 +77,11 @@ class SlowReaderGuard:
     there, and ``resumeProducing()`` once all of it has been sent. The first pause
     starts the grace timer; a resume stops it. When the timer runs out, or when
     ``admit()`` is asked to let through more than ``limits.far_past_bytes`` while
-    paused, ``cut_off`` is called, once for the connection's life.
+    paused, ``cut_off`` is called, once for the connection's life. ``drained()``
+    tells when the transport takes more again.
     """
 
-    __slots__ = ("limits", "cut_off", "grace_timer", "written_while_paused", "done")
+    __slots__ = ("limits", "cut_off", "grace_timer", "written_while_paused", "done", "waiters")
 
     def __init__(self, limits: SendLimits, cut_off: Callable[[], None]) -> None:
         self.limits = limits
@@ -84,10 +89,29 @@ class SlowReaderGuard:
         self.grace_timer: IDelayedCall | None = None
         self.written_while_paused = 0
         self.done = False
+        self.waiters: list[asyncio.Future] | None = None  # made when first needed
 
     @property
     def paused(self) -> bool:
         return self.grace_timer is not None
+
+    def drained(self) -> asyncio.Future:
+        """A future that is True once the transport takes more (at once if it does now),
+        or False if the connection is gone or cut off before that."""
+        future = asyncio.get_running_loop().create_future()
+        if self.done or not self.paused:
+            future.set_result(not self.done)
+        else:
+            if self.waiters is None:
+                self.waiters = []
+            self.waiters.append(future)
+        return future
+
+    def _wake(self, drained: bool) -> None:
+        waiters, self.waiters = self.waiters, None
+        for future in waiters or ():
+            if not future.done():
+                future.set_result(drained)
 
     def admit(self, nbytes: int) -> bool:
         """Whether ``nbytes`` more may be written; if not, the client has been cut off."""
@@ -108,11 +132,13 @@ class SlowReaderGuard:
 
     def resumeProducing(self) -> None:
         self._stop_timer()
+        self._wake(not self.done)
 
     def stopProducing(self) -> None:
         """The connection is gone."""
         self.done = True
         self._stop_timer()
+        self._wake(False)
 
     def _grace_over(self) -> None:
         self.grace_timer = None
@@ -123,6 +149,7 @@ class SlowReaderGuard:
             return
         self.done = True
         self._stop_timer()
+        self._wake(False)
         self.cut_off()
 
     def _stop_timer(self) -> None:
@@ -215,6 +242,14 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         if self.guard.admit(len(frame)):
             self.transport.write(frame)
 
+    def drained(self) -> Awaitable[bool]:
+        """True once the client has read enough for more to be written; False if it is gone."""
+        if self.guard is None:  # the transport has not been made yet: nothing is buffered
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(True)
+            return future
+        return self.guard.drained()
+
     def serverClose(self, code=None, reason: bytes | None = None):
         """Close with ``code``, which may be any code RFC 6455 lets a server send.
 
@@ -237,6 +272,20 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         logger.warning("cutting off a WebSocket client that is not reading")
         self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS
         self.serverClose(code=CloseCode.TOO_SLOW)
+
+
+def connection_drained(send) -> Callable[[], Awaitable[bool]] | None:
+    """For an application's ASGI ``send``: a function whose result is awaited until the
+    client has read enough for more to be written (True), or is gone (False); None
+    when ``send`` is not to a ``BoundedWebSocketProtocol``.
+
+    Daphne's ``send`` is ``functools.partial(Server.handle_reply, protocol)``.
+    """
+    if isinstance(send, functools.partial) and send.args:
+        protocol = send.args[0]
+        if isinstance(protocol, BoundedWebSocketProtocol):
+            return protocol.drained
+    return None
 
 
 def fit_factory(factory, *, limits: SendLimits, open_websockets: set) -> None:

@@ -1,5 +1,7 @@
 """The bounded WebSocket protocol, driven through Daphne's upgrade on an in-memory transport."""
 
+import functools
+
 import pytest
 from twisted.internet.testing import StringTransport
 from twisted.web.http import HTTPChannel
@@ -15,6 +17,7 @@ from server.websocket import (
     Handshake,
     SendLimits,
     SlowReaderGuard,
+    connection_drained,
     register_streaming_producer,
 )
 
@@ -87,6 +90,29 @@ def test_a_producer_already_on_the_transport_gives_way():
     other = StringTransport()
     register_streaming_producer(other, ours)
     assert other.producer is ours
+
+
+async def test_drained_waits_while_paused_and_is_true_once_resumed(guard_calls):
+    guard, _ = guard_calls
+    assert await guard.drained()  # not paused: at once
+    guard.pauseProducing()
+    waiting = guard.drained()
+    assert not waiting.done()
+    guard.resumeProducing()
+    assert waiting.done() and waiting.result() is True
+
+
+@pytest.mark.parametrize("end", ["cut off", "gone"])
+async def test_drained_is_false_once_the_client_is_cut_off_or_gone(clock, guard_calls, end):
+    guard, _ = guard_calls
+    guard.pauseProducing()
+    waiting = guard.drained()
+    if end == "cut off":
+        clock.advance(SLOW_GRACE_SECONDS + 0.1)
+    else:
+        guard.stopProducing()
+    assert waiting.done() and waiting.result() is False
+    assert await guard.drained() is False
 
 
 # The protocol, through Daphne's upgrade
@@ -214,3 +240,11 @@ async def test_a_client_too_slow_to_finish_its_handshake_is_dropped(upgrade, clo
     upgraded.transport.producer.pauseProducing()
     clock.advance(SLOW_GRACE_SECONDS + 0.1)
     assert upgraded.transport.disconnecting
+
+
+async def test_an_applications_send_finds_its_connections_drained(upgrade, worker_server):
+    upgraded = upgrade()
+    send = functools.partial(worker_server.handle_reply, upgraded.protocol)
+    drained = connection_drained(send)
+    assert drained is not None and await drained()
+    assert connection_drained(lambda message: None) is None
