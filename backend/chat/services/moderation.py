@@ -39,12 +39,15 @@ def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
     )
 
 
-async def message_delete(*, room_name: str, seq: int, identity: Identity) -> None:
-    """Delete a message, then tell every open tab of the room to remove it."""
-    await database_sync_to_async(message_delete_store)(
+async def message_delete(*, room_name: str, seq: int, identity: Identity) -> bool:
+    """Delete a message, then tell every open tab of the room to remove it. Deleting one
+    that already was changes nothing and tells no one; returns whether it was deleted now."""
+    deleted = await database_sync_to_async(message_delete_store)(
         room_name=room_name, seq=seq, identity=identity
     )
-    await event_broadcast(room_name, events.delete_event(seq))
+    if deleted:
+        await event_broadcast(room_name, events.delete_event(seq))
+    return deleted
 
 
 def messages_delete_by_staff(messages, *, by) -> None:

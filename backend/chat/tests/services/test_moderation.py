@@ -45,6 +45,16 @@ async def test_an_author_deletes_their_message_for_everyone(connect_room):
     assert await stored("del") == [(1, "", True)]
 
 
+async def test_deleting_a_deleted_message_again_tells_no_one(connect_room):
+    alice, bob, ack = await alice_posts_to_bob(connect_room, "del-again", "oops")
+    for _ in range(3):
+        await alice.send({"type": "delete", "seq": ack["seq"]})
+    for member in (alice, bob):
+        assert await member.receive() == {"type": "delete", "seq": ack["seq"]}
+        assert await member.receive_nothing()
+    assert await stored("del-again") == [(1, "", True)]
+
+
 async def test_others_cannot_delete_a_message(connect_room):
     alice, bob, ack = await alice_posts_to_bob(connect_room, "del-no", "mine")
     await bob.send({"type": "delete", "seq": ack["seq"]})
