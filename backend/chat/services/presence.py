@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -29,17 +30,45 @@ from django.conf import settings
 from chat.identity import Identity
 from chat.loops import per_event_loop
 from chat.protocol import events
+from chat.realtime.redis_watch import redis_watch
 from chat.redis_client import redis_client
 from chat.rooms import public_person_id, room_group_name
 from chat.services.broadcast import room_address, send_to
 
 logger = logging.getLogger(__name__)
 
-TTL = 45.0  # seconds an entry lives without a heartbeat
-HEARTBEAT = 15.0
+PRESENCE_TYPE = "chat.presence"  # {"v": int, "text": encoded join or leave}; no text: a version
 
-_PURGE = """
-local left = {}
+TTL = 30.0  # seconds an entry lives without a heartbeat
+HEARTBEAT = 10.0
+GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
+PENDING_MAX = 256  # changes a connection holds back while it waits
+
+# A room's version counts its changes, one each. A missing counter (a new room, or
+# Redis restarted empty) starts from Redis's clock in microseconds, so versions
+# never go back for a connection that saw the room before.
+_VERSION = """
+local function current_version()
+  local version = redis.call('GET', KEYS[4])
+  if not version then
+    local t = redis.call('TIME')
+    version = t[1] .. string.format('%06d', tonumber(t[2]))
+    redis.call('SET', KEYS[4], version, 'EX', 600)
+  end
+  return tonumber(version)
+end
+local changes = {}
+local function changed(kind, who)
+  current_version()
+  table.insert(changes, kind)
+  table.insert(changes, redis.call('INCR', KEYS[4]))
+  table.insert(changes, who)
+end
+"""
+
+_PURGE = (
+    _VERSION
+    + """
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -49,27 +78,30 @@ if #expired > 0 then
       redis.call('HDEL', KEYS[2], person)
       local who = redis.call('HGET', KEYS[3], person)
       redis.call('HDEL', KEYS[3], person)
-      if who then table.insert(left, who) end
+      if who then changed('leave', who) end
     end
   end
 end
 """
+)
 
 # ARGV: now, expiry, entry, person, who-json, key lifetime (s)
+# Returns the room's version, then kind, version, who-json of each change.
 _ADD = (
     _PURGE
     + """
-local joined = 0
+local joined = false
 if redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-  if redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then joined = 1 end
+  if redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then joined = true end
 end
 local previous = redis.call('HGET', KEYS[3], ARGV[4])
 redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
-if previous and previous ~= ARGV[5] then joined = 1 end
+if previous and previous ~= ARGV[5] then joined = true end
+if joined then changed('join', ARGV[5]) end
+local version = current_version()
 for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
-local version = redis.call('GET', KEYS[4]) or 0
-if joined == 1 or #left > 0 then version = redis.call('INCR', KEYS[4]) end
-return {joined, tonumber(version), '[' .. table.concat(left, ',') .. ']'}
+table.insert(changes, 1, version)
+return changes
 """
 )
 
@@ -82,24 +114,24 @@ if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
     redis.call('HDEL', KEYS[2], ARGV[3])
     local who = redis.call('HGET', KEYS[3], ARGV[3])
     redis.call('HDEL', KEYS[3], ARGV[3])
-    if who then table.insert(left, who) end
+    if who then changed('leave', who) end
   end
 end
-local version = redis.call('GET', KEYS[4]) or 0
-if #left > 0 then version = redis.call('INCR', KEYS[4]) end
-return {0, tonumber(version), '[' .. table.concat(left, ',') .. ']'}
+table.insert(changes, 1, current_version())
+return changes
 """
 )
 
 # ARGV: now
+# Returns the room's version, who is here, then the purged leaves as in _ADD.
 _SNAPSHOT = (
     _PURGE
     + """
-local version = redis.call('GET', KEYS[4]) or 0
-if #left > 0 then version = redis.call('INCR', KEYS[4]) end
+local version = current_version()
 local people = redis.call('HVALS', KEYS[3])
-return {tonumber(version), '[' .. table.concat(left, ',') .. ']',
-        '[' .. table.concat(people, ',') .. ']'}
+table.insert(changes, 1, '[' .. table.concat(people, ',') .. ']')
+table.insert(changes, 1, version)
+return changes
 """
 )
 
@@ -117,18 +149,38 @@ def person_public(identity: Identity) -> dict:
 
 @dataclass
 class Change:
-    """The outcome of one update: who joined (if anyone), who left, and its version."""
+    """The outcome of one update: the room's version after it, and each join or leave it
+    made, in order, with its own version."""
 
     version: int
-    joined: dict | None = None
-    left: list[dict] = field(default_factory=list)
+    events: list[tuple[str, int, dict]] = field(default_factory=list)
+
+    @property
+    def joined(self) -> dict | None:
+        return next((who for kind, _, who in self.events if kind == "join"), None)
+
+    @property
+    def left(self) -> list[dict]:
+        return [who for kind, _, who in self.events if kind == "leave"]
 
 
 @dataclass
 class Snapshot:
     version: int
     users: list[dict]
-    left: list[dict]
+    events: list[tuple[str, int, dict]]  # leaves of expired entries purged on the way
+
+    @property
+    def left(self) -> list[dict]:
+        return [who for _, _, who in self.events]
+
+
+def _events(flat: list) -> list[tuple[str, int, dict]]:
+    """Kind, version, who-json triples, as a script returns them."""
+    return [
+        (kind.decode() if isinstance(kind, bytes) else kind, int(version), json.loads(who))
+        for kind, version, who in zip(flat[0::3], flat[1::3], flat[2::3], strict=True)
+    ]
 
 
 class PresenceTracker:
@@ -142,6 +194,7 @@ class PresenceTracker:
         self.clock = clock
         self.local: dict[tuple[str, str], tuple[int, Identity]] = {}
         self._heartbeat: asyncio.Task | None = None
+        self._recovery: asyncio.Task | None = None
 
     def _entry(self, identity: Identity) -> str:
         return f"{self.process_id}|{identity.key}"
@@ -149,7 +202,7 @@ class PresenceTracker:
     async def _add(self, room_name: str, identity: Identity) -> Change:
         now = self.clock()
         who = json.dumps(person_public(identity), ensure_ascii=False, separators=(",", ":"))
-        joined, version, left = await redis_client().eval(
+        version, *flat = await redis_client().eval(
             _ADD,
             4,
             *_keys(room_name),
@@ -160,9 +213,7 @@ class PresenceTracker:
             who,
             int(self.ttl * 4),
         )
-        return Change(
-            version=int(version), joined=json.loads(who) if joined else None, left=json.loads(left)
-        )
+        return Change(version=int(version), events=_events(flat))
 
     async def join(self, room_name: str, identity: Identity) -> Change | None:
         """A connection of ``identity`` opened here; a Change when Redis had to be told."""
@@ -179,12 +230,10 @@ class PresenceTracker:
             self.local[(room_name, identity.key)] = (count - 1, identity)
             return None
         self.local.pop((room_name, identity.key), None)
-        version, left = (
-            await redis_client().eval(
-                _REMOVE, 4, *_keys(room_name), self.clock(), self._entry(identity), identity.key
-            )
-        )[1:]
-        return Change(version=int(version), left=json.loads(left))
+        version, *flat = await redis_client().eval(
+            _REMOVE, 4, *_keys(room_name), self.clock(), self._entry(identity), identity.key
+        )
+        return Change(version=int(version), events=_events(flat))
 
     async def rename(self, room_name: str, identity: Identity) -> Change:
         """The person took a new name: store it, and announce it as a join."""
@@ -193,56 +242,156 @@ class PresenceTracker:
         return await self._add(room_name, identity)
 
     async def snapshot(self, room_name: str) -> Snapshot:
-        version, left, users = await redis_client().eval(
+        version, users, *flat = await redis_client().eval(
             _SNAPSHOT, 4, *_keys(room_name), self.clock()
         )
         people = sorted(json.loads(users), key=lambda u: (u["user"].casefold(), u["id"]))
-        return Snapshot(version=int(version), users=people, left=json.loads(left))
+        return Snapshot(version=int(version), users=people, events=_events(flat))
 
     async def online_counts(self, room_names: list[str]) -> dict[str, int]:
-        """How many people are in each room (entries of dead processes included until purged)."""
+        """How many people are in each room: those with an entry that has not expired
+        (a dead process's people drop out ``ttl`` seconds after its last heartbeat)."""
         async with redis_client().pipeline(transaction=False) as pipe:
             for name in room_names:
-                pipe.hlen(_keys(name)[1])
-            counts = await pipe.execute()
-        return dict(zip(room_names, (int(c) for c in counts), strict=True))
+                pipe.zrangebyscore(_keys(name)[0], f"({self.clock()}", "+inf")
+            entries = await pipe.execute()
+        return {
+            name: len({entry.split(b"|", 1)[1] for entry in live})
+            for name, live in zip(room_names, entries, strict=True)
+        }
 
-    async def refresh(self) -> list[tuple[str, Change]]:
+    async def refresh(self) -> tuple[list[tuple[str, Change]], dict[str, int]]:
         """Re-register every local entry (the heartbeat; also re-creates them after Redis
-        lost its data) and purge expired ones. Returns the changes to announce."""
-        changes = []
+        lost its data) and purge expired ones. Returns the changes to announce, and each
+        room's version."""
+        changes, versions = [], {}
         for (room_name, _), (_, identity) in list(self.local.items()):
             change = await self._add(room_name, identity)
-            if change.joined or change.left:
+            versions[room_name] = change.version
+            if change.events:
                 changes.append((room_name, change))
-        return changes
+        return changes, versions
+
+    async def refresh_and_announce(self) -> None:
+        """Refresh, announce the changes, and tell each room its version (so a connection
+        that missed a change notices, and asks for a snapshot)."""
+        changes, versions = await self.refresh()
+        for room_name, change in changes:
+            await announce(room_name, change)
+        for room_name, version in versions.items():
+            await send_to(room_address(room_name), {"type": PRESENCE_TYPE, "v": version})
 
     def _ensure_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
             self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
+            redis_watch().add(self)
+
+    def redis_recovered(self) -> None:
+        """Redis restarted or came back: register this process's people again at once."""
+        if self._recovery is None or self._recovery.done():
+            self._recovery = asyncio.get_running_loop().create_task(self._recover())
+
+    async def _recover(self) -> None:
+        try:
+            await self.refresh_and_announce()
+        except Exception:
+            logger.warning("presence not registered again after Redis came back", exc_info=True)
 
     async def _beat(self) -> None:
-        while self.local:
-            await asyncio.sleep(HEARTBEAT)
-            try:
-                for room_name, change in await self.refresh():
-                    await announce(room_name, change)
-            except Exception:
-                logger.warning("presence heartbeat failed", exc_info=True)
+        try:
+            while self.local:
+                await asyncio.sleep(HEARTBEAT)
+                try:
+                    await self.refresh_and_announce()
+                except Exception:
+                    logger.warning("presence heartbeat failed", exc_info=True)
+        finally:
+            redis_watch().discard(self)
 
 
 async def announce(room_name: str, change: Change | Snapshot | None) -> None:
     """Tell the room who joined and who left."""
     if change is None:
         return
-    frames = [events.leave_event(user, change.version) for user in change.left]
-    if isinstance(change, Change) and change.joined:
-        frames.append(events.join_event(change.joined, change.version))
-    for frame in frames:
+    for kind, version, who in change.events:
+        if kind == "join":
+            frame = events.join_event(who, version)
+        else:
+            frame = events.leave_event(who, version)
         await send_to(
             room_address(room_name),
-            {"type": events.GROUP_EVENT_TYPE, "text": events.event_encode(frame)},
+            {"type": PRESENCE_TYPE, "v": version, "text": events.event_encode(frame)},
         )
+
+
+class PresenceFeed:
+    """The presence frames of one connection, sent in the order of their versions.
+
+    Changes from different processes can arrive out of order, and a change can
+    arrive before the connection's snapshot. A change is held until every change
+    before it was sent (or a snapshot covers it); a gap that doesn't close within
+    ``GAP_WAIT`` seconds, or a room version above what was sent (from a heartbeat),
+    is made good with a new snapshot. So a page that applies only frames above the
+    last version it applied still ends up with the room's list.
+    """
+
+    __slots__ = ("room_name", "send", "version", "known", "pending", "lock", "_gap")
+
+    def __init__(self, room_name: str, send: Callable[[str], Awaitable[None]]) -> None:
+        self.room_name = room_name
+        self.send = send
+        self.version: int | None = None  # of the last frame sent; None before a snapshot
+        self.known = 0  # the highest version heard of
+        self.pending: dict[int, str] = {}  # version -> encoded change, held back
+        self.lock = asyncio.Lock()
+        self._gap: asyncio.Task | None = None
+
+    async def offer(self, version: int, text: str | None) -> None:
+        """A change broadcast to the room, or (``text`` None) the room's version."""
+        self.known = max(self.known, version)
+        if self.version is not None and version <= self.version:
+            return
+        if text is not None:
+            self.pending[version] = text
+            if len(self.pending) > PENDING_MAX:
+                self.pending.clear()  # a snapshot will do instead
+        async with self.lock:
+            await self._flush()
+
+    async def snapshot(self, event: events.PresenceEvent) -> None:
+        """Send a snapshot, unless the connection was sent a later version."""
+        async with self.lock:
+            self.known = max(self.known, event["v"])
+            if self.version is not None and event["v"] < self.version:
+                return
+            self.version = event["v"]
+            await self.send(events.event_encode(event))
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if self.version is None:
+            return
+        for version in [v for v in self.pending if v <= self.version]:
+            del self.pending[version]
+        while (text := self.pending.pop(self.version + 1, None)) is not None:
+            self.version += 1
+            await self.send(text)
+        if self.known > self.version and (self._gap is None or self._gap.done()):
+            self._gap = asyncio.get_running_loop().create_task(self._fill_gap())
+
+    async def _fill_gap(self) -> None:
+        await asyncio.sleep(GAP_WAIT)
+        if self.version is None or self.known <= self.version:
+            return
+        try:
+            await self.snapshot(await presence_snapshot(self.room_name))
+        except Exception:
+            logger.warning("presence snapshot for a missing change failed", exc_info=True)
+
+    def close(self) -> None:
+        if self._gap is not None:
+            self._gap.cancel()
+        self.pending.clear()
 
 
 @per_event_loop
@@ -278,6 +427,5 @@ async def presence_rename(room_name: str, identity: Identity) -> None:
 async def presence_restore(room_name: str) -> events.PresenceEvent:
     """After Redis lost its data: register this process's people again, announce the
     changes; returns who is in ``room_name``, for one connection."""
-    for changed_room, change in await presence().refresh():
-        await announce(changed_room, change)
+    await presence().refresh_and_announce()
     return await presence_snapshot(room_name)

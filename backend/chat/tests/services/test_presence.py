@@ -1,12 +1,15 @@
 """Who is online: one entry per person, right across processes, no ghosts."""
 
+import asyncio
 import time
+from pathlib import Path
 
 import pytest
+import redis.asyncio
 
 from chat.identity import Identity
-from chat.services.presence import PresenceTracker, announce
-from chat.tests.helpers import FakeClock, guest_session
+from chat.services.presence import TTL, PresenceTracker, _keys, announce
+from chat.tests.helpers import FakeClock, eventually, guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,6 +56,7 @@ async def test_others_see_a_join_and_a_leave(connect_room):
 async def test_two_tabs_of_one_person_count_once(connect_room):
     alice_session = await guest_session("alice")
     bob = await connect_room("p-tabs", session=await guest_session("bob"))
+    await next_presence(bob, "presence")
     await connect_room("p-tabs", session=alice_session)
     assert await next_presence(bob, "join", "alice")
     second_tab = await connect_room("p-tabs", session=alice_session)
@@ -98,13 +102,13 @@ async def test_versions_order_changes_across_processes():
 
 
 async def test_a_dead_process_leaves_no_ghost_after_its_ttl(connect_room):
-    dead = PresenceTracker("proc-dead", ttl=30)
+    dead = PresenceTracker("proc-dead", ttl=20)
     await dead.join("p-ghost", BOB)  # then the process "dies": no leave, no heartbeat
     watcher = await connect_room("p-ghost", session=await guest_session("alice"))
     assert names((await next_presence(watcher, "presence"))["users"]) == ["alice", "bob"]
     clock = FakeClock(time.time())
     alive = PresenceTracker("proc-alive", clock=clock)
-    clock.advance(29)
+    clock.advance(19)
     assert names((await alive.snapshot("p-ghost")).users) == ["alice", "bob"]
     clock.advance(2)  # past bob's expiry time
     snapshot = await alive.snapshot("p-ghost")
@@ -133,3 +137,124 @@ async def test_online_counts_per_room():
     await tracker.join("p-count-b", ALICE)
     counts = await tracker.online_counts(["p-count-a", "p-count-b", "p-count-c"])
     assert counts == {"p-count-a": 2, "p-count-b": 1, "p-count-c": 0}
+
+
+class PageList:
+    """Who a page lists, applying presence frames by the documented rule: a snapshot
+    unless a later ``v`` was applied, a join or leave only when its ``v`` is above the
+    last one applied."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.version = -1
+        self.people: dict[str, str] = {}
+        self.snapshots = 0
+
+    def apply(self, frame: dict) -> None:
+        if frame["type"] == "presence" and frame["v"] >= self.version:
+            self.version, self.snapshots = frame["v"], self.snapshots + 1
+            self.people = {user["id"]: user["user"] for user in frame["users"]}
+        elif frame["type"] in ("join", "leave") and frame["v"] > self.version:
+            self.version = frame["v"]
+            if frame["type"] == "join":
+                self.people[frame["user"]["id"]] = frame["user"]["user"]
+            else:
+                self.people.pop(frame["user"]["id"], None)
+
+    async def names(self) -> list[str]:
+        """The list after every frame that has come so far."""
+        while self.client.set_aside:
+            self.apply(self.client.set_aside.pop(0))
+        while not await self.client.communicator.receive_nothing(timeout=0.02, interval=0.01):
+            self.apply(await self.client.next())
+        return sorted(self.people.values())
+
+    async def shows(self, expected: list[str], timeout: float = 3.0) -> None:
+        async def right() -> bool:
+            return await self.names() == sorted(expected)
+
+        await eventually(right, what=f"the list to show {expected}", timeout=timeout)
+
+
+CAROL = Identity("guest:carol", "carol", True)
+
+
+async def test_changes_announced_out_of_order_still_reach_the_list(connect_room):
+    alice = PageList(await connect_room("p-order", session=await guest_session("alice")))
+    await alice.shows(["alice"])
+    two, three = PresenceTracker("proc-two"), PresenceTracker("proc-three")
+    bob_joined = await two.join("p-order", BOB)
+    carol_joined = await three.join("p-order", CAROL)
+    await announce("p-order", carol_joined)  # the later change is published first
+    await announce("p-order", bob_joined)
+    await alice.shows(["alice", "bob", "carol"])
+
+
+async def test_a_change_never_delivered_is_made_good_within_seconds(connect_room):
+    alice = PageList(await connect_room("p-lost", session=await guest_session("alice")))
+    await alice.shows(["alice"])
+    await PresenceTracker("proc-two").join("p-lost", BOB)  # its announcement is lost
+    await announce("p-lost", await PresenceTracker("proc-three").join("p-lost", CAROL))
+    await alice.shows(["alice", "bob", "carol"])
+
+
+async def test_a_purge_and_a_join_in_one_update_each_reach_the_list(connect_room):
+    alice = PageList(await connect_room("p-purge", session=await guest_session("alice")))
+    await alice.shows(["alice"])
+    dead = PresenceTracker("proc-dead", clock=FakeClock(time.time() - 1000))
+    await announce("p-purge", await dead.join("p-purge", BOB))  # long expired
+    await alice.shows(["alice", "bob"])
+    # Carol's join purges bob: a leave and a join from one update.
+    await announce("p-purge", await PresenceTracker("proc-two").join("p-purge", CAROL))
+    await alice.shows(["alice", "carol"])
+
+
+async def test_versions_keep_rising_after_redis_loses_its_data(connect_room, redis_url):
+    alice = PageList(await connect_room("p-flushed", session=await guest_session("alice")))
+    await alice.shows(["alice"])
+    before = alice.version
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        await client.delete(*_keys("p-flushed"))  # as a Redis restarted empty would be
+    finally:
+        await client.aclose()
+    joined = await PresenceTracker("proc-two").join("p-flushed", BOB)
+    assert joined.version > before
+    await announce("p-flushed", joined)
+    await alice.shows(["bob"])  # alice's own process re-registers her on its next beat
+
+
+async def test_many_people_joining_at_once_all_reach_every_list(connect_room):
+    sessions = [await guest_session(f"guest{i}") for i in range(8)]
+    watcher = PageList(await connect_room("p-burst", session=await guest_session("watcher")))
+    await watcher.shows(["watcher"])
+    trackers = [PresenceTracker(f"proc-{i}") for i in range(3)]  # other server processes
+
+    async def elsewhere(i: int) -> None:
+        identity = Identity(f"guest:far{i}", f"far{i}", True)
+        await announce("p-burst", await trackers[i % 3].join("p-burst", identity))
+
+    joined = await asyncio.gather(
+        *(elsewhere(i) for i in range(8)),
+        *(connect_room("p-burst", session=session) for session in sessions),
+    )
+    everyone = ["watcher"] + [f"far{i}" for i in range(8)] + [f"guest{i}" for i in range(8)]
+    await watcher.shows(everyone)
+    for client in joined[8:]:
+        await PageList(client).shows(everyone)
+
+
+async def test_online_counts_leave_out_a_dead_process_after_its_ttl():
+    clock = FakeClock(time.time())
+    dead = PresenceTracker("proc-dead", clock=clock)
+    await dead.join("p-dead-count", ALICE)  # then no heartbeat and no leave
+    counter = PresenceTracker("proc-counter", clock=clock)
+    assert await counter.online_counts(["p-dead-count"]) == {"p-dead-count": 1}
+    clock.advance(TTL + 1)
+    assert await counter.online_counts(["p-dead-count"]) == {"p-dead-count": 0}
+
+
+def test_the_documented_ghost_lifetime_is_the_ttl():
+    protocol = (Path(__file__).parents[4] / "docs" / "protocol.md").read_text()
+    assert TTL <= 30
+    assert f"within {TTL:g} seconds" in protocol
