@@ -1,4 +1,5 @@
-"""A connection as its session and posts see it: text to send, and a way to close.
+"""A connection as its session and posts see it: text to send, a way to close, and a
+way to wait for its client to read.
 
 Both are made from the ASGI ``send`` alone, so that nothing a session holds
 points back to its consumer: no reference cycle keeps a closed connection
@@ -8,6 +9,7 @@ around until the garbage collector runs.
 from collections.abc import Awaitable, Callable
 
 from chat.protocol import CloseCode
+from server.websocket import connection_drained
 
 
 def text_sender(send) -> Callable[[str], Awaitable[None]]:
@@ -26,3 +28,13 @@ def closer(send, code: CloseCode) -> Callable[[], Awaitable[None]]:
         await send({"type": "websocket.close", "code": code})
 
     return close
+
+
+async def _always_drained() -> bool:
+    return True
+
+
+def drain_waiter(send) -> Callable[[], Awaitable[bool]]:
+    """Waits until the client has read enough for more to be sent (False: it is gone);
+    returns at once where the server can't tell (the test client)."""
+    return connection_drained(send) or _always_drained

@@ -20,7 +20,7 @@ from chat.protocol import CloseCode, events, frames
 from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse
 from chat.ratelimit import bucket_new
 from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit
-from chat.realtime.asgi import closer, text_sender
+from chat.realtime.asgi import closer, drain_waiter, text_sender
 from chat.realtime.post_gate import PostGate
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
@@ -59,8 +59,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         try:
             self.admission = admission = await admit(self.scope)
+            send = self.base_send
             self.session = Session(
-                admission.room_name, admission.identity, text_sender(self.base_send)
+                admission.room_name, admission.identity, text_sender(send), drain_waiter(send)
             )
             try:
                 await self.session.open()
@@ -99,9 +100,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             metrics.CONNECTIONS_OPEN.dec()
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not self.is_open:
-            return  # refused, and closing: frames still on their way are dropped
-        session = self.session
+        if not self.is_open or self.gate.closing:
+            return  # refused or flooding, and closing: frames still on their way are dropped
+        session, gate = self.session, self.gate
         if text_data is None:
             await session.send_error(BINARY_FRAME_ERROR)
             return
@@ -111,15 +112,17 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 case frames.SendMessage():
                     await self._post(frame)
                 case frames.Resume(after=after):
-                    await session.replay_after(after)
+                    await session.replay_after(after, wait=gate.resume_wait())
                 case frames.Typing():
-                    if self.gate.typing_due():
+                    if gate.typing_due():
                         await typing_announce(session.room_name, session.identity)
-                case frames.Delete(seq=seq):
+                case frames.Delete(seq=seq) if not await self._refused(gate.action_refusal()):
                     await moderation.message_delete(
                         room_name=session.room_name, seq=seq, identity=session.identity
                     )
-                case frames.Mute(seq=seq, minutes=minutes):
+                case frames.Mute(seq=seq, minutes=minutes) if not await self._refused(
+                    gate.action_refusal()
+                ):
                     confirmation = await moderation.person_mute(
                         room_name=session.room_name, seq=seq, minutes=minutes,
                         identity=session.identity,
@@ -127,20 +130,29 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     await session.send_event(confirmation)
         except (FrameError, ActionRefused) as exc:
             await session.send_error(exc)
+        await self._close_if_flooding()
 
     async def _post(self, frame: frames.SendMessage) -> None:
         """Post a message, or refuse it (naming its nonce) when it comes too fast."""
-        if refusal := self.gate.refusal(frame.nonce):
-            metrics.RATE_LIMITED.inc()
-            await self.session.send_error(refusal, nonce=frame.nonce)
-            if self.gate.flooding:
-                self.session.log.info("closing a connection that keeps flooding")
-                await self.close(code=CloseCode.TOO_MANY)
+        if await self._refused(self.gate.refusal(frame.nonce), nonce=frame.nonce):
             return
         if self.posts is None:
             on_failure = closer(self.base_send, CloseCode.SERVER_ERROR)
             self.posts = PostsInFlight(self.session, on_failure=on_failure)
         await self.posts.post(frame)
+
+    async def _refused(self, refusal: ActionRefused | None, nonce: str | None = None) -> bool:
+        """Send the refusal (flood control's), if any; whether there was one."""
+        if refusal is None:
+            return False
+        metrics.RATE_LIMITED.inc()
+        await self.session.send_error(refusal, nonce=nonce)
+        return True
+
+    async def _close_if_flooding(self) -> None:
+        if self.gate.close_now():
+            self.session.log.info("closing a connection that keeps flooding")
+            await self.close(code=CloseCode.TOO_MANY)
 
     async def _refuse(self, refusal: Refused) -> None:
         """Accept only to say why in an error frame, then close."""

@@ -1,10 +1,14 @@
-"""When a connection may post: flood control, and the order hold after a refusal.
+"""When a connection may act: flood control, and the order hold after a refusal.
 
 Each post takes a token from the connection's bucket and from its person's
 (shared by their tabs in this process), or from neither. A post refused for
 going too fast is re-sent by the page; until it is (or ``HOLD_ORDER_FOR``
 passes), later posts are refused too, so a retrying client keeps its order.
-A connection that keeps posting into refusals is told to close.
+Every other action counts too: a ``delete`` or ``mute`` takes a token from
+the connection's bucket, a ``typing`` notice is news at most once a second,
+and a ``resume`` waits for the connection's replay allowance
+(``resume_wait``). A connection that keeps acting into refusals is told to
+close, once.
 """
 
 import time
@@ -19,11 +23,14 @@ HOLD_ORDER_FOR = 30.0
 # Refusals are counted over this many seconds to spot a flooding connection.
 ABUSE_WINDOW = 10.0
 TYPING_MIN_INTERVAL = 1.0
+# Replays a connection may ask for at once, and then one per this many seconds.
+RESUME_BURST = 3
+RESUME_INTERVAL = 1.0
 
 
 class PostGate:
     __slots__ = ("bucket", "person_bucket", "clock", "abuse_limit", "held_for", "refusals",
-                 "last_typing")  # fmt: skip
+                 "last_typing", "resumes", "closing")  # fmt: skip
 
     def __init__(
         self,
@@ -41,6 +48,8 @@ class PostGate:
         self.held_for: tuple[str, float] | None = None  # (nonce, until) of a refused post
         self.refusals: deque[float] | None = None  # made on the first refusal
         self.last_typing: float | None = None
+        self.resumes = TokenBucket(1 / RESUME_INTERVAL, RESUME_BURST, clock=clock)
+        self.closing = False  # told to close for flooding; later frames are dropped
 
     def wait_for(self, nonce: str | None) -> float:
         """0.0 when a post with this nonce may go now (its tokens are taken); else the
@@ -67,15 +76,47 @@ class PostGate:
         detail = f"You are sending too fast; wait {wait:.1f} s."
         return ActionRefused("rate_limited", detail, retry_after=round(wait, 2))
 
+    def action_refusal(self) -> ActionRefused | None:
+        """None when a ``delete`` or ``mute`` may go now (a token of the connection's
+        is taken); else the ``rate_limited`` refusal."""
+        now = self.clock()
+        wait = self.bucket.take()
+        if not wait:
+            return None
+        self._refused(wait, now)
+        return ActionRefused(
+            "rate_limited",
+            f"You are acting too fast; wait {wait:.1f} s.",
+            retry_after=round(wait, 2),
+        )
+
+    def resume_wait(self) -> float:
+        """Seconds a ``resume`` waits before its replay is sent (0.0: now); it is never
+        refused, only slowed down."""
+        wait = self.resumes.take()
+        if wait:
+            self.resumes.tokens -= 1  # its token, taken ahead: the next one waits longer
+        return wait
+
     @property
     def flooding(self) -> bool:
-        """The connection kept posting into refusals: it should be closed."""
+        """The connection kept acting into refusals: it should be closed."""
         return self.refusals is not None and len(self.refusals) > self.abuse_limit
 
+    def close_now(self) -> bool:
+        """True the first time the connection is found flooding (then ``closing`` is set):
+        it is closed, and logged, once."""
+        if self.closing or not self.flooding:
+            return False
+        self.closing = True
+        return True
+
     def typing_due(self) -> bool:
-        """Whether a typing notice is news (at most one a second, and after a post)."""
+        """Whether a typing notice is news (at most one a second, and after a post); one
+        that isn't counts as a refusal."""
         now = self.clock()
         if self.last_typing is not None and now - self.last_typing < TYPING_MIN_INTERVAL:
+            self._refused(TYPING_MIN_INTERVAL, now)
             return False
         self.last_typing = now
         return True

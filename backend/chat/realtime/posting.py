@@ -70,8 +70,11 @@ class PostsInFlight:
             return  # withdrawn after an earlier message failed
         finally:
             self.slots.release()
-        if not result.broadcast:
-            # A repeated nonce, or Redis is away: the message is stored either
-            # way, so acknowledge it to its sender directly.
-            await self.session.send_message_frame(result.message.seq, result.frame, force=True)
+        # A repeated nonce, or Redis is away: the message is stored either way, so
+        # acknowledge it to its sender directly, unless this connection has that seq
+        # already (from a catch-up after Redis came back, say): a seq is sent once.
+        sent = not result.broadcast and await self.session.send_message_frame(
+            result.message.seq, result.frame
+        )
+        if sent:
             metrics.MESSAGES_DELIVERED.inc()

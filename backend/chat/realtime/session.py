@@ -9,7 +9,10 @@ sent twice, and one that arrives out of order is still sent once. When Redis
 comes back after an outage, it catches up from the database.
 
 Everything goes out through ``send``, one text frame at a time, so a session
-can be tested with a list standing in for the connection.
+can be tested with a list standing in for the connection. A replay is read
+from the database a page at a time, the next page once the client has read
+enough (``drained``), so a client that asks for much and reads nothing holds
+little.
 """
 
 import asyncio
@@ -32,8 +35,6 @@ from chat.rooms import public_person_id
 from chat.services import ActionRefused
 from chat.services.broadcast import LAYER_ERRORS, person_address, room_address
 from chat.services.presence import (
-    PRESENCE_TYPE,
-    PresenceFeed,
     presence_join,
     presence_leave,
     presence_rename,
@@ -45,6 +46,12 @@ logger = logging.getLogger(__name__)
 # After Redis comes back, catch up now and again a little later: the channel
 # layer re-subscribes to rooms on its own schedule (within about a second).
 CATCH_UP_DELAYS = (0.0, 1.5, 4.0)
+# Messages read from the database at once for a replay.
+REPLAY_PAGE = 100
+
+
+async def _always_drained() -> bool:
+    return True
 
 
 class Delivered:
@@ -87,11 +94,11 @@ class Session:
         "room_name",
         "identity",
         "send",
+        "drained",
         "delivered",
         "held",
         "catch_up_due",
         "present",
-        "presence_feed",
         "joined",
         "background",
         "__weakref__",
@@ -102,16 +109,18 @@ class Session:
         room_name: str,
         identity: Identity,
         send: Callable[[str], Awaitable[None]],
+        drained: Callable[[], Awaitable[bool]] = _always_drained,
     ) -> None:
         self.room_name = room_name
         self.identity = identity
         self.send = send  # sends one text frame to the connection
+        # Waits until the client has read enough for more to be sent; False: it is gone.
+        self.drained = drained
         self.delivered = Delivered()
         # Broadcasts that came while history was being sent; None once it was.
         self.held: list[dict] | None = []
         self.catch_up_due = False
         self.present = False  # registered in the room's presence
-        self.presence_feed = PresenceFeed(room_name, send)  # presence frames, in order
         self.joined: tuple = ()  # hub addresses
         # Made when first needed: an idle connection should cost little memory.
         self.background: set[asyncio.Task] | tuple = ()
@@ -157,7 +166,7 @@ class Session:
         await self._release_held()
         self.present = True
         try:
-            await self.presence_feed.snapshot(await presence_join(self.room_name, self.identity))
+            await self.send_event(await presence_join(self.room_name, self.identity))
         except LAYER_ERRORS:
             self.log.warning("presence unavailable")
 
@@ -178,7 +187,6 @@ class Session:
         self.held = None
         for task in self.background:
             task.cancel()
-        self.presence_feed.close()
         if self.present:
             # The connection failed without a disconnect: still tell the room.
             detach(self.leave())
@@ -206,8 +214,6 @@ class Session:
                 return sent
             case events.GROUP_EVENT_TYPE:
                 await self.send(message["text"])
-            case _ if message["type"] == PRESENCE_TYPE:
-                await self.presence_feed.offer(message["v"], message.get("text"))
             case events.TYPING_TYPE:
                 # Never shown to the typist's own tabs.
                 if message["from"] != self.person_id:
@@ -252,9 +258,9 @@ class Session:
     # A seq is recorded as delivered before its frame is sent, so a broadcast
     # and a replay that overlap never send the same message twice.
 
-    async def send_message_frame(self, seq: int, text: str, *, force: bool = False) -> bool:
-        """Send a message's encoded frame unless this connection has it (or ``force``)."""
-        if self.delivered.has(seq) and not force:
+    async def send_message_frame(self, seq: int, text: str) -> bool:
+        """Send a message's encoded frame unless this connection has it."""
+        if self.delivered.has(seq):
             return False
         self.delivered.add(seq)
         await self.send(text)
@@ -277,15 +283,23 @@ class Session:
         self.delivered.start_after(messages[-1].seq if messages else 0)
         await self.send_event(events.ready_event(self.delivered.highest))
 
-    async def replay_after(self, after: int) -> None:
-        """Send the messages after seq ``after`` (up to CHAT_REPLAY_MAX), then ``ready``."""
-        messages, truncated = await database_sync_to_async(selectors.room_messages_after)(
-            room_name=self.room_name, after=after, limit=settings.CHAT_REPLAY_MAX
-        )
+    async def replay_after(self, after: int, *, wait: float = 0.0) -> None:
+        """After ``wait`` seconds, send the messages after seq ``after`` (up to
+        CHAT_REPLAY_MAX), a page at a time as the client reads, then ``ready``."""
+        if wait:
+            await asyncio.sleep(wait)
         metrics.RESUMES.inc()
-        metrics.REPLAYED.inc(await self._send_messages(messages))
-        last_seq = messages[-1].seq if messages else after
-        ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=truncated)
+        last_seq, left, more = after, settings.CHAT_REPLAY_MAX, True
+        while more and left:
+            messages, more = await database_sync_to_async(selectors.room_messages_after)(
+                room_name=self.room_name, after=last_seq, limit=min(REPLAY_PAGE, left)
+            )
+            metrics.REPLAYED.inc(await self._send_messages(messages))
+            if messages:
+                last_seq, left = messages[-1].seq, left - len(messages)
+            if more and not await self.drained():
+                return  # the client is gone, or cut off for not reading
+        ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=more)
         await self.send_event(ready)
 
     async def _catch_up(self) -> None:
@@ -299,7 +313,7 @@ class Session:
             metrics.REPLAYED.inc(await self._send_messages(messages, skip_sent=True))
         # Redis may have lost who is here; re-register and resend the list.
         try:
-            await self.presence_feed.snapshot(await presence_restore(self.room_name))
+            await self.send_event(await presence_restore(self.room_name))
         except LAYER_ERRORS:
             self.log.warning("presence not restored after Redis came back")
 

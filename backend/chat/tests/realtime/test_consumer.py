@@ -202,3 +202,31 @@ async def test_an_unknown_websocket_path_is_closed_with_4404():
     assert (await client.receive())["code"] == "not_found"
     closed = await client.communicator.receive_output(timeout=3)
     assert closed == {"type": "websocket.close", "code": 4404}
+
+
+async def test_deletes_past_the_burst_are_refused_with_rate_limited(connect_room, settings):
+    settings.CHAT_RATE_LIMIT = 0.01
+    settings.CHAT_RATE_BURST = 2
+    alice = await connect_room("flood-deletes")
+    ack = await alice.post("mine")
+    await alice.send({"type": "delete", "seq": ack["seq"]})
+    assert (await alice.receive())["type"] == "delete"
+    await alice.send({"type": "delete", "seq": ack["seq"]})
+    assert (await alice.receive())["code"] == "rate_limited"
+
+
+async def test_a_flooding_connection_is_logged_once_however_much_more_it_sends(
+    connect_room, settings, caplog
+):
+    settings.CHAT_RATE_LIMIT = 0.01
+    settings.CHAT_RATE_BURST = 1
+    alice = await connect_room("flood-logged")
+    await alice.post("allowed")
+    for _ in range(30):
+        await alice.send({"message": "refused"})
+    outputs = []
+    while not await alice.communicator.receive_nothing(timeout=0.5):
+        outputs.append(await alice.communicator.receive_output())
+    assert outputs.count({"type": "websocket.close", "code": 4429}) == 1
+    logged = [r for r in caplog.records if "keeps flooding" in r.getMessage()]
+    assert len(logged) == 1

@@ -1,7 +1,13 @@
 """The post gate: flood control, the order hold after a refusal, flooding, typing."""
 
 from chat.ratelimit import TokenBucket
-from chat.realtime.post_gate import ABUSE_WINDOW, HOLD_ORDER_FOR, PostGate
+from chat.realtime.post_gate import (
+    ABUSE_WINDOW,
+    HOLD_ORDER_FOR,
+    RESUME_BURST,
+    RESUME_INTERVAL,
+    PostGate,
+)
 from chat.tests.helpers import FakeClock
 
 
@@ -96,3 +102,44 @@ def test_a_refusal_says_how_long_to_wait():
     refusal = gate.refusal("b")
     assert (refusal.code, refusal.retry_after) == ("rate_limited", 0.5)
     assert "wait 0.5 s" in refusal.detail
+
+
+def test_deletes_and_mutes_take_the_connections_tokens_and_count_as_refusals():
+    clock = FakeClock()
+    gate = gate_of(clock, rate=1, burst=2, abuse_limit=1)
+    assert gate.action_refusal() is None
+    assert gate.wait_for("a") == 0.0  # actions and posts share the bucket
+    refusal = gate.action_refusal()
+    assert refusal.code == "rate_limited" and refusal.retry_after == 1.0
+    assert not gate.flooding
+    gate.action_refusal()
+    assert gate.flooding
+
+
+def test_typing_faster_than_once_a_second_counts_towards_flooding():
+    clock = FakeClock()
+    gate = gate_of(clock, abuse_limit=2)
+    for _ in range(4):
+        gate.typing_due()
+    assert gate.flooding
+
+
+def test_resumes_past_a_few_at_once_wait_their_turn():
+    clock = FakeClock()
+    gate = gate_of(clock)
+    assert [gate.resume_wait() for _ in range(RESUME_BURST)] == [0.0] * RESUME_BURST
+    assert gate.resume_wait() == RESUME_INTERVAL
+    clock.advance(RESUME_INTERVAL)
+    assert gate.resume_wait() == RESUME_INTERVAL  # the one before took this second's
+
+
+def test_a_flooding_connection_is_closed_once():
+    clock = FakeClock()
+    gate = gate_of(clock, rate=0.01, burst=1, abuse_limit=1)
+    gate.wait_for(None)
+    gate.wait_for(None)
+    assert not gate.close_now()
+    gate.wait_for(None)
+    assert gate.close_now() and gate.closing
+    gate.wait_for(None)
+    assert not gate.close_now()

@@ -9,6 +9,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from chat.identity import Identity
+from chat.loops import _detached
 from chat.models import Message, Mute, Room
 from chat.protocol.frames import SendMessage
 from chat.realtime.posting import PostsInFlight
@@ -71,6 +72,18 @@ async def test_a_repeated_nonce_is_acknowledged_to_its_sender_directly():
     await eventually(lambda: outbox.texts, what="the acknowledgement")
     assert [json.loads(text)["seq"] for text in outbox.texts] == [1]
     assert await bodies("posting-repeat") == ["once"]
+
+
+async def test_a_direct_acknowledgement_is_not_sent_to_a_connection_that_has_the_seq():
+    """Such as one that caught up from the database after Redis came back."""
+    posts, outbox, _ = posts_of("posting-caught-up")
+    await posts.post(SendMessage("once", nonce="n1"))
+    await eventually(lambda: not posts.posting, what="the post to be stored")
+    await posts.session.start(after="0")  # the catch-up: the message, then ready
+    await posts.post(SendMessage("once", nonce="n1"))  # stored before: acknowledged directly
+    await eventually(lambda: not _detached(), what="the repeat to be answered")
+    assert [json.loads(t).get("seq") for t in outbox.texts if '"message"' in t] == [1]
+    posts.session.close()
 
 
 async def test_a_refused_post_is_answered_with_an_error_naming_its_nonce():

@@ -1,5 +1,6 @@
 """A connection's session: which seqs it was sent, history first, each message once."""
 
+import asyncio
 import json
 
 import pytest
@@ -7,10 +8,11 @@ from channels.db import database_sync_to_async
 
 from chat.identity import Identity
 from chat.protocol import events
+from chat.realtime import session as session_module
 from chat.realtime.session import Delivered, Session
 from chat.rooms import public_person_id
 from chat.services.messages import message_store
-from chat.tests.helpers import Outbox
+from chat.tests.helpers import Outbox, eventually
 
 
 def test_an_early_seq_is_kept_until_the_gap_fills():
@@ -90,12 +92,12 @@ async def test_a_broadcast_that_arrives_early_is_sent_once_in_its_turn(session_o
     assert session.delivered.through == 2
 
 
-async def test_the_sender_is_acknowledged_even_with_a_seq_it_has(session_of):
+async def test_a_direct_acknowledgement_of_a_seq_the_connection_has_is_not_sent(session_of):
     session, outbox = session_of("s-ack")
     await session.start(after="0")
     await session.group_message(broadcast_of(1))
-    assert await session.send_message_frame(1, "frame 1", force=True)
-    assert outbox.kinds()[-2:] == ["frame 1", "frame 1"]
+    assert not await session.send_message_frame(1, "frame 1")
+    assert [k for k in outbox.kinds() if k.startswith("frame")] == ["frame 1"]
 
 
 async def test_typing_is_shown_to_others_but_not_to_the_typists_own_tabs(session_of):
@@ -131,3 +133,63 @@ async def test_a_replay_sends_what_the_connection_lacks_then_ready(session_of):
         ("message", 2), ("message", 3), ("ready", None)
     ]  # fmt: skip
     assert replayed[-1]["last_seq"] == 3
+
+
+class Reader:
+    """Stands in for the client's reading: ``drained()`` waits until the test lets it."""
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Event()
+        self.gone = False
+
+    async def __call__(self) -> bool:
+        await self.turn.wait()
+        self.turn.clear()
+        return not self.gone
+
+
+async def test_a_replay_reads_its_next_page_only_once_the_client_has_read(monkeypatch):
+    monkeypatch.setattr(session_module, "REPLAY_PAGE", 2)
+    for n in range(5):
+        await database_sync_to_async(message_store)(
+            room_name="s-pages", identity=BOB, text=f"m{n}", nonce=None
+        )
+    outbox, reader = Outbox(), Reader()
+    session = Session("s-pages", ALICE, outbox, reader)
+    replay = asyncio.create_task(session.replay_after(0))
+    await eventually(lambda: outbox.kinds() == ["message"] * 2, what="the first page")
+    reader.turn.set()
+    await eventually(lambda: outbox.kinds() == ["message"] * 4, what="the second page")
+    reader.turn.set()
+    await replay
+    assert outbox.kinds() == ["message"] * 5 + ["ready"]
+    assert json.loads(outbox.texts[-1])["last_seq"] == 5
+    session.close()
+
+
+async def test_a_replay_stops_when_the_client_is_gone(monkeypatch):
+    monkeypatch.setattr(session_module, "REPLAY_PAGE", 2)
+    for n in range(3):
+        await database_sync_to_async(message_store)(
+            room_name="s-gone", identity=BOB, text=f"m{n}", nonce=None
+        )
+    outbox, reader = Outbox(), Reader()
+    reader.gone = True
+    reader.turn.set()
+    session = Session("s-gone", ALICE, outbox, reader)
+    await session.replay_after(0)
+    assert outbox.kinds() == ["message"] * 2
+    session.close()
+
+
+async def test_a_replay_capped_by_the_maximum_says_it_was_truncated(session_of, settings):
+    settings.CHAT_REPLAY_MAX = 3
+    for n in range(4):
+        await database_sync_to_async(message_store)(
+            room_name="s-cap", identity=BOB, text=f"m{n}", nonce=None
+        )
+    session, outbox = session_of("s-cap")
+    await session.replay_after(0)
+    ready = json.loads(outbox.texts[-1])
+    assert outbox.kinds() == ["message"] * 3 + ["ready"]
+    assert (ready["last_seq"], ready["truncated"]) == (3, True)
