@@ -1,5 +1,8 @@
 """Sign up, and a guest's display name. Log in and out are Django's own views."""
 
+import math
+
+from django.conf import settings
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +27,7 @@ def signup(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(_next_url(request))
     status = 400 if form.errors else 200
     return render(
@@ -49,3 +52,12 @@ def guest_name(request):
     status = 400 if form.errors else 200
     context = {"form": form, "next": _next_url(request)}
     return render(request, "accounts/guest_name.html", context, status=status)
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer to a login refused after too many failures (the admin's too)."""
+    minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+    context = {"minutes": minutes, "next": _next_url(request)}
+    response = render(request, "accounts/locked_out.html", context, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response

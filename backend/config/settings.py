@@ -3,9 +3,12 @@
 See the README's "Configuration" table for every variable.
 """
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
@@ -39,7 +42,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["channels"]
+THIRD_PARTY_APPS = ["channels", "axes", "csp"]
 LOCAL_APPS = ["chat", "accounts", "observability"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -52,6 +55,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes refuses logins (the site's and the admin's) after too many failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -129,13 +141,51 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Failed logins: after CHAT_LOGIN_FAILURE_LIMIT wrong passwords for one username
+# from one address, that pair can't log in for CHAT_LOGIN_LOCKOUT_MINUTES (429 and a
+# page saying when to try again). The address is the client's as Daphne sees it
+# (X-Forwarded-For only with CHAT_TRUST_PROXY_HEADERS).
+AXES_FAILURE_LIMIT = env_int("CHAT_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CHAT_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no
+# inline script or eval, WebSockets to this site, never framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env_bool("DJANGO_SECURE_COOKIES", False):
+# Served over HTTPS only (directly or behind a proxy that sets X-Forwarded-Proto,
+# with CHAT_TRUST_PROXY_HEADERS): redirect plain HTTP, send HSTS, secure cookies.
+# The health and metrics endpoints stay reachable over HTTP for probes.
+DJANGO_HTTPS = env_bool("DJANGO_HTTPS", False)
+if DJANGO_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
@@ -154,6 +204,17 @@ CHAT_MAX_CONNECTIONS_PER_IP = env_int("CHAT_MAX_CONNECTIONS_PER_IP", 200)
 # Behind a reverse proxy (nginx): take the client's address from X-Forwarded-For,
 # so per-IP connection caps see people, not the proxy. Never on without a proxy.
 CHAT_TRUST_PROXY_HEADERS = env_bool("CHAT_TRUST_PROXY_HEADERS", False)
+
+# /readyz and /metrics: public unless one of these is set; then only requests with
+# "Authorization: Bearer <CHAT_OPS_TOKEN>" or from CHAT_OPS_ALLOWED_NETWORKS (CIDRs).
+CHAT_OPS_TOKEN = env_str("CHAT_OPS_TOKEN") or ""
+try:
+    CHAT_OPS_ALLOWED_NETWORKS = [
+        ipaddress.ip_network(item, strict=False)
+        for item in env_list("CHAT_OPS_ALLOWED_NETWORKS", [])
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"CHAT_OPS_ALLOWED_NETWORKS: {exc}") from None
 
 # A WebSocket client that leaves this much unread is cut off (close code 4408)
 # and resumes from history when it reconnects.
@@ -179,6 +240,11 @@ LOGGING = {
             # JSON lines in production; DJANGO_LOG_FORMAT=plain|json overrides.
             "formatter": LOG_FORMAT,
         }
+    },
+    "filters": {"without_traceback": {"()": "observability.logging.WithoutTraceback"}},
+    "loggers": {
+        # A request for a host not in DJANGO_ALLOWED_HOSTS: answered 400, logged in one line.
+        "django.security.DisallowedHost": {"filters": ["without_traceback"], "level": "WARNING"},
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL") or "INFO"},
 }

@@ -22,3 +22,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class WithoutTraceback(logging.Filter):
+    """Keeps the record's one-line message and drops its traceback.
+
+    For expected refusals (a request for a host not served) that Django logs with
+    the exception attached: the traceback says nothing about the client's mistake.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
