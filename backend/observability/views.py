@@ -1,5 +1,6 @@
 """Health checks and metrics for load balancers and Prometheus."""
 
+import logging
 import os
 import time
 
@@ -11,7 +12,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from chat.redis_client import redis_client
+from observability.access import refusal
 from observability.metrics import REDIS_ROUNDTRIP
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -28,20 +32,28 @@ def _database_roundtrip() -> None:
 
 @require_GET
 async def readyz(request):
-    """The database and Redis both answer: 200, or 503 naming the part that doesn't."""
+    """The database and Redis both answer: 200, or 503 naming the part that doesn't.
+
+    Why a part is unavailable (which often names hosts and ports) goes to the log,
+    not to the response.
+    """
+    if (refused := refusal(request)) is not None:
+        return refused
     checks: dict[str, str] = {}
     try:
         await sync_to_async(_database_roundtrip)()
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = f"unavailable: {exc}"
+        logger.warning("readyz: the database is unavailable: %s", exc)
+        checks["database"] = "unavailable"
     try:
         started = time.perf_counter()
         await redis_client().ping()
         REDIS_ROUNDTRIP.set(time.perf_counter() - started)
         checks["redis"] = "ok"
     except Exception as exc:
-        checks["redis"] = f"unavailable: {exc}"
+        logger.warning("readyz: Redis is unavailable: %s", exc)
+        checks["redis"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
@@ -51,6 +63,8 @@ async def readyz(request):
 @require_GET
 def metrics(request):
     """Prometheus text format, summed over worker processes when there are several."""
+    if (refused := refusal(request)) is not None:
+        return refused
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
