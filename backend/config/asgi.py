@@ -1,8 +1,11 @@
 """ASGI entry point: HTTP goes to Django, WebSockets to the chat consumers.
 
-WebSocket handshakes are checked against ``ALLOWED_HOSTS`` (a cross-origin
-handshake is refused with HTTP 403). The chat consumer reads the session and
-user from the handshake's cookie itself (chat.identity.identity_of_handshake).
+A WebSocket handshake is admitted only from the chat's own pages: its
+``Origin`` (scheme, host and port) must be the origin the handshake was sent to
+(its ``Host``, which must be in ``ALLOWED_HOSTS``) or one of
+``CSRF_TRUSTED_ORIGINS``. Any other handshake, or one without an ``Origin``, is
+refused with HTTP 403. The chat consumer reads the session and user from the
+handshake's cookie itself (chat.identity.identity_of_handshake).
 """
 
 import os
@@ -13,14 +16,86 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Load Django (apps, models) before importing anything that uses it.
 django_asgi_app = get_asgi_application()
 
+from urllib.parse import urlsplit  # noqa: E402
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import WebsocketDenier  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.http.request import split_domain_port, validate_host  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
+
+
+def parse_origin(value: str) -> Origin | None:
+    """``(scheme, host, port)`` of an ``http(s)`` origin, or None if it isn't one."""
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[parts.scheme]
+
+
+def _header(scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _own_origin(scope) -> Origin | None:
+    """The origin the handshake was sent to, if its ``Host`` is one this site serves."""
+    host = _header(scope, b"host")
+    domain, _ = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    secure = scope.get("scheme") in ("wss", "https")
+    if not secure and settings.CHAT_TRUST_PROXY_HEADERS:
+        forwarded = _header(scope, b"x-forwarded-proto").split(",")[0].strip().lower()
+        secure = forwarded in ("https", "wss")
+    return parse_origin(f"{'https' if secure else 'http'}://{host}")
+
+
+def _trusted(origin: Origin) -> bool:
+    scheme, host, port = origin
+    for entry in settings.CSRF_TRUSTED_ORIGINS:
+        trusted = parse_origin(entry.replace("://*.", "://", 1))
+        if trusted is None or (trusted[0], trusted[2]) != (scheme, port):
+            continue
+        if host == trusted[1] or ("://*." in entry and host.endswith("." + trusted[1])):
+            return True
+    return False
+
+
+def origin_allowed(scope) -> bool:
+    origin = parse_origin(_header(scope, b"origin"))
+    if origin is None:
+        return False
+    return origin == _own_origin(scope) or _trusted(origin)
+
+
+class SameOriginValidator:
+    """Refuses (HTTP 403) a WebSocket handshake from another origin, port included."""
+
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not origin_allowed(scope):
+            denier = WebsocketDenier()
+            return await denier(scope, receive, send)
+        return await self.application(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
