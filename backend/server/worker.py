@@ -14,6 +14,7 @@ import contextlib
 import functools
 import logging
 import os
+import secrets
 import signal
 import sys
 import traceback
@@ -182,8 +183,9 @@ def build_server(fd: int) -> WorkerServer:
         websocket_timeout=-1,
         # Under a flood of new connections, a handshake may wait its turn.
         websocket_connect_timeout=30,
-        # Names the worker in every response's Server header (handy behind a load balancer).
-        server_name=f"chat-worker-{os.getpid()}",
+        # Tells workers apart in the Server header (handy behind a load balancer) by a
+        # random tag, not the process id.
+        server_name=f"chat-worker-{secrets.token_hex(4)}",
     )
 
 

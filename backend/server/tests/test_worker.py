@@ -1,6 +1,7 @@
 """The worker's Daphne server: its fitted factory, input queues, graceful stop, parent watch."""
 
 import os
+import re
 
 import pytest
 from twisted.internet.task import Clock
@@ -95,5 +96,5 @@ def test_the_worker_server_follows_the_settings(settings, trust_proxy):
     assert server.endpoints == ["fd:fileno=7"]
     assert server.send_limits.max_bytes == 12345
     assert server.websocket_timeout == -1
-    assert server.server_name == f"chat-worker-{os.getpid()}"
+    assert re.fullmatch(r"chat-worker-[0-9a-f]{8}", server.server_name)  # not the pid
     assert (server.proxy_forwarded_address_header == "X-Forwarded-For") is trust_proxy
