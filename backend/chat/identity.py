@@ -50,10 +50,29 @@ def identity_of(user, session) -> Identity:
     if user is not None and user.is_authenticated:
         return Identity(f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff)
     if GUEST_ID_SESSION_KEY not in session:
-        guest_id = secrets.token_hex(8)
-        session[GUEST_ID_SESSION_KEY] = guest_id
-        session[GUEST_NAME_SESSION_KEY] = _new_guest_name_claimed(f"guest:{guest_id}")
+        session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
+        session[GUEST_NAME_SESSION_KEY] = _new_guest_name()
     return Identity(f"guest:{session[GUEST_ID_SESSION_KEY]}", session[GUEST_NAME_SESSION_KEY], True)
+
+
+def _guest_name_held(identity: Identity, session) -> Identity:
+    """``identity`` with a name claimed for it, as a guest who connects is seen by others.
+
+    A guest's given name is claimed when they first connect (not on page views, which
+    crawlers make too); if another guest took a name that looks the same meanwhile, the
+    guest is given a new one. A name the guest chose was claimed when they chose it.
+    """
+    from chat.models import GuestName  # models import this module's helpers
+
+    if GuestName.objects.filter(guest_key=identity.key, name=identity.name).exists():
+        return identity
+    try:
+        guest_name_claim(identity.key, identity.name)
+    except GuestNameTaken:
+        name = _new_guest_name_claimed(identity.key)
+        session[GUEST_NAME_SESSION_KEY] = name
+        return Identity(identity.key, name, True)
+    return identity
 
 
 def _new_guest_name_claimed(guest_key: str) -> str:
@@ -156,7 +175,7 @@ def guest_name_claim(guest_key: str, name: str) -> None:
     )
     try:
         with transaction.atomic():
-            others.filter(claimed__lt=expired).delete()
+            GuestName.objects.filter(claimed__lt=expired).delete()
             if others.exists():
                 raise taken
             GuestName.objects.update_or_create(
@@ -187,6 +206,8 @@ def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
         cookies.get(settings.SESSION_COOKIE_NAME)
     )
     identity = identity_of(get_user(SimpleNamespace(session=session)), session)
+    if identity.is_guest:
+        identity = _guest_name_held(identity, session)
     if session.modified and session.session_key:
         session.save()
     return identity

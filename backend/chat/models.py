@@ -87,7 +87,7 @@ class GuestName(models.Model):
     skeleton = models.CharField(max_length=200, unique=True)  # of the case-folded name
     skeleton_cased = models.CharField(max_length=200, unique=True)  # of the name as written
     name = models.CharField(max_length=64)
-    claimed = models.DateTimeField(default=timezone.now)
+    claimed = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return self.name

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -15,6 +16,7 @@ from chat.identity import (
     name_skeletons,
 )
 from chat.models import GuestName
+from chat.tests.helpers import guest_session
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +105,33 @@ def test_a_second_guest_is_refused_the_name_over_http_and_keeps_theirs():
     assert first.get("/chat/").context["identity"].name == "Marie"
 
 
-def test_new_guests_get_default_names_no_other_guest_has():
-    names = {Client().get("/chat/").context["identity"].name for _ in range(5)}
-    assert len(names) == 5
-    assert GuestName.objects.count() == 5
+def test_page_views_claim_no_names():
+    for _ in range(3):
+        Client().get("/chat/lobby/")
+    assert not GuestName.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_guest_connecting_claims_their_given_name(connect_room):
+    client = await connect_room("claims", session=await guest_session("guest-1234"))
+    assert client.identity["user"] == "guest-1234"
+    assert await _claimed_names() == ["guest-1234"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_given_name_another_guest_took_meanwhile_is_replaced_in_every_tab(
+    connect_room,
+):
+    await database_sync_to_async(guest_name_claim)("guest:someone", "guest-1234")
+    session = await guest_session("guest-1234")
+    first_tab = await connect_room("claims", session=session)
+    second_tab = await connect_room("claims", session=session)
+    assert first_tab.identity["user"].startswith("guest-")
+    assert first_tab.identity["user"] != "guest-1234"
+    assert second_tab.identity["user"] == first_tab.identity["user"]
+    assert sorted(await _claimed_names()) == sorted(["guest-1234", first_tab.identity["user"]])
+
+
+@database_sync_to_async
+def _claimed_names() -> list[str]:
+    return list(GuestName.objects.values_list("name", flat=True))
