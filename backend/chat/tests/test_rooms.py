@@ -42,6 +42,12 @@ def test_decomposed_and_composed_spellings_are_one_room():
         ("bell\x07", "U+0007"),
         ("..", "at least one letter or digit"),
         ("-_-", "at least one letter or digit"),
+        ("lobby\u034f", "the invisible character U+034F"),
+        ("lob\u200bby", "the invisible character U+200B"),
+        ("\u0301\u0302", "at least one letter or digit"),
+        ("\u0301lobby", "can't start with a combining mark"),
+        ("a" + "\u0301" * 3999, "at most 100 characters"),
+        ("x" + "\u0301\u0302\u0303\u0304\u0306", "at most 4 combining marks"),
     ],
 )
 def test_bad_names_are_refused_with_the_reason(name, reason):
