@@ -152,3 +152,14 @@ describe("retry_after", () => {
     assert.equal(queue.retryAt, 1100);
   });
 });
+
+describe("hasPending", () => {
+  it("is true from a write until its acknowledgement", () => {
+    const room = joined();
+    assert.equal(room.hasPending, false);
+    room.submit("hello", "n1");
+    assert.equal(room.hasPending, true);
+    ack(room, "n1", 1);
+    assert.equal(room.hasPending, false);
+  });
+});

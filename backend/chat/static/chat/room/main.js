@@ -4,6 +4,7 @@
 
 import { typingText } from "./people.js";
 import { RoomSocket, socketUrl } from "./socket.js";
+import { browserStorage, SavedPending } from "./saved.js";
 import { RoomState } from "./state.js";
 import { RoomView } from "./view.js";
 
@@ -27,6 +28,8 @@ const roomName = embedded("room-name");
 const state = new RoomState({ finalCloseCodes: embedded("close-codes").final });
 let tickTimer = null;
 let tooFastShown = false; // the error line shows a `rate_limited` notice
+const saved = new SavedPending(browserStorage(window), roomName);
+let restored = false; // what an earlier page left pending has been taken up
 
 const socket = new RoomSocket({
   url: () => socketUrl(window.location, roomName, state.after),
@@ -90,6 +93,21 @@ function send(text) {
   if (!tooFastShown) view.clearError();
   view.addPending(nonce, text, state.me);
   view.clearInput();
+  if (state.me) saved.save(state.me.id, nonce, text, Date.now());
+}
+
+// Once we know who we are: keeps what is pending in the browser's storage, and (the
+// first time) takes up what an earlier page of this room left pending, to send it now.
+function keepPending() {
+  const uid = state.me.id;
+  for (const [nonce, text] of state.pending.texts) saved.save(uid, nonce, text, Date.now());
+  if (restored) return;
+  restored = true;
+  for (const { nonce, text } of saved.load(uid)) {
+    if (!state.pending.has(nonce) && state.submit(text, nonce)) {
+      view.addPending(nonce, text, state.me);
+    }
+  }
 }
 
 function handle(frame) {
@@ -99,7 +117,10 @@ function handle(frame) {
 const handlers = {
   message(frame) {
     const { fresh, acked } = state.message(frame, now());
-    if (acked) view.removePending(acked);
+    if (acked) {
+      view.removePending(acked);
+      saved.remove(acked);
+    }
     if (fresh) showMessage(frame);
   },
   ready(frame) {
@@ -107,6 +128,7 @@ const handlers = {
   },
   identity(frame) {
     state.identity(frame);
+    keepPending();
     view.setIdentity(frame.user);
     showPresence();
   },
@@ -131,7 +153,10 @@ const handlers = {
   },
   error(frame) {
     const refused = state.error(frame, now());
-    if (refused) view.failPending(refused);
+    if (refused) {
+      view.failPending(refused);
+      saved.remove(refused);
+    }
     showError(frame.detail, frame.code === "rate_limited");
   },
 };
@@ -156,5 +181,12 @@ async function loadOlder() {
     state.olderDone(exhausted);
   }
 }
+
+// Closing the page with messages not yet acknowledged asks first (they are kept anyway).
+window.addEventListener("beforeunload", (event) => {
+  if (!state.hasPending) return;
+  event.preventDefault();
+  event.returnValue = "";
+});
 
 socket.connect();

@@ -82,6 +82,11 @@ export class RoomState {
     return connectionStatus(this.phase, this.reconnectDelay);
   }
 
+  // Messages written here that the server hasn't acknowledged (or refused) yet.
+  get hasPending() {
+    return this.pending.texts.size > 0;
+  }
+
   // After a `rate_limited` refusal, until every held-back message has gone out.
   get throttled() {
     return this.pending.sending === Sending.ONE_BY_ONE;

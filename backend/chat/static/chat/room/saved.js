@@ -1,0 +1,98 @@
+// Pending messages kept in the browser's storage (localStorage), so that what was
+// written while disconnected survives closing the tab and is sent, with the same nonce,
+// the next time the room is opened. One key per message, so tabs never overwrite each
+// other's; keyed by person and room, so nobody else who uses this browser sends them.
+
+const PREFIX = "chat.pending";
+const SEP = "\n"; // never in a room name, a person's id or a nonce the page makes
+
+function keyPrefix(uid, room) {
+  return [PREFIX, uid, room, ""].join(SEP);
+}
+
+// The page's localStorage, or null where it can't be used (disabled, sandboxed).
+export function browserStorage(win) {
+  try {
+    const storage = win.localStorage;
+    storage.getItem(PREFIX);
+    return storage;
+  } catch {
+    return null;
+  }
+}
+
+export class SavedPending {
+  // `storage`: a Web Storage object (or null: nothing is kept); `room`: the room's name.
+  constructor(storage, room) {
+    this.storage = storage;
+    this.room = room;
+    this.written = 0; // orders messages saved in the same millisecond
+  }
+
+  // Keeps `text` under `nonce` for person `uid`; a nonce already kept keeps its place.
+  save(uid, nonce, text, now) {
+    const key = keyPrefix(uid, this.room) + nonce;
+    if (this.get(key) !== null) return;
+    this.written += 1;
+    this.set(key, JSON.stringify({ text: text, at: now, n: this.written }));
+  }
+
+  // Forgets `nonce` (acknowledged, or refused for good), whoever it was kept for.
+  remove(nonce) {
+    if (!this.storage) return;
+    for (const key of this.keys()) {
+      if (key.endsWith(SEP + nonce)) this.storage.removeItem(key);
+    }
+  }
+
+  // What `uid` left pending in this room, oldest first: [{nonce, text}].
+  load(uid) {
+    const prefix = keyPrefix(uid, this.room);
+    const found = [];
+    for (const key of this.keys()) {
+      if (!key.startsWith(prefix)) continue;
+      const entry = parse(this.get(key));
+      if (entry === null) {
+        this.storage.removeItem(key); // unreadable: nothing can be sent from it
+        continue;
+      }
+      found.push({ nonce: key.slice(prefix.length), ...entry });
+    }
+    found.sort((a, b) => a.at - b.at || a.n - b.n);
+    return found.map(({ nonce, text }) => ({ nonce: nonce, text: text }));
+  }
+
+  keys() {
+    if (!this.storage) return [];
+    const keys = [];
+    for (let i = 0; i < this.storage.length; i += 1) {
+      const key = this.storage.key(i);
+      if (key !== null && key.startsWith(PREFIX + SEP)) keys.push(key);
+    }
+    return keys;
+  }
+
+  get(key) {
+    if (!this.storage) return null;
+    return this.storage.getItem(key);
+  }
+
+  set(key, value) {
+    if (!this.storage) return;
+    try {
+      this.storage.setItem(key, value);
+    } catch {
+      // Storage full: the message is still pending on this page, only not kept.
+    }
+  }
+}
+
+function parse(value) {
+  try {
+    const entry = JSON.parse(value);
+    if (typeof entry.text !== "string" || !entry.text) return null;
+    return { text: entry.text, at: Number(entry.at) || 0, n: Number(entry.n) || 0 };
+  } catch {
+    return null;
+  }
+}
