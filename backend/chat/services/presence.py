@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ TTL = 30.0  # seconds an entry lives without a heartbeat
 HEARTBEAT = 10.0
 GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
 PENDING_MAX = 256  # changes a connection holds back while it waits
+RESYNC_DELAYS = (0.0, 2.0)  # after Redis came back: when connections get new snapshots
 
 # A room's version counts its changes, one each. A missing counter (a new room, or
 # Redis restarted empty) starts from Redis's clock in microseconds, so versions
@@ -195,6 +197,7 @@ class PresenceTracker:
         self.local: dict[tuple[str, str], tuple[int, Identity]] = {}
         self._heartbeat: asyncio.Task | None = None
         self._recovery: asyncio.Task | None = None
+        self.feeds: weakref.WeakSet[PresenceFeed] = weakref.WeakSet()  # of local connections
 
     def _entry(self, identity: Identity) -> str:
         return f"{self.process_id}|{identity.key}"
@@ -292,10 +295,33 @@ class PresenceTracker:
             self._recovery = asyncio.get_running_loop().create_task(self._recover())
 
     async def _recover(self) -> None:
+        """Register again, then send this process's connections new snapshots: changes
+        published while the channel layer was reconnecting never reached them. Once
+        more a little later, for the people of processes that noticed after this one."""
         try:
             await self.refresh_and_announce()
         except Exception:
             logger.warning("presence not registered again after Redis came back", exc_info=True)
+        for delay in RESYNC_DELAYS:
+            await asyncio.sleep(delay)
+            await self._resync()
+
+    async def _resync(self) -> None:
+        rooms: dict[str, list[PresenceFeed]] = {}
+        for feed in list(self.feeds):
+            rooms.setdefault(feed.room_name, []).append(feed)
+        for room_name, feeds in rooms.items():
+            try:
+                snapshot = await self.snapshot(room_name)
+                event = events.presence_event(snapshot.users, snapshot.version)
+                for feed in feeds:
+                    try:
+                        await feed.snapshot(event)
+                    except Exception:  # that connection is closing
+                        logger.debug("presence snapshot not sent", exc_info=True)
+                await announce(room_name, snapshot)
+            except Exception:
+                logger.warning("presence snapshot after Redis came back failed", exc_info=True)
 
     async def _beat(self) -> None:
         try:
@@ -335,7 +361,7 @@ class PresenceFeed:
     last version it applied still ends up with the room's list.
     """
 
-    __slots__ = ("room_name", "send", "version", "known", "pending", "lock", "_gap")
+    __slots__ = ("room_name", "send", "version", "known", "pending", "lock", "_gap", "__weakref__")
 
     def __init__(self, room_name: str, send: Callable[[str], Awaitable[None]]) -> None:
         self.room_name = room_name
@@ -364,6 +390,8 @@ class PresenceFeed:
             self.known = max(self.known, event["v"])
             if self.version is not None and event["v"] < self.version:
                 return
+            if self.version is None:
+                presence().feeds.add(self)
             self.version = event["v"]
             await self.send(events.event_encode(event))
             await self._flush()
@@ -389,6 +417,7 @@ class PresenceFeed:
             logger.warning("presence snapshot for a missing change failed", exc_info=True)
 
     def close(self) -> None:
+        presence().feeds.discard(self)
         if self._gap is not None:
             self._gap.cancel()
         self.pending.clear()

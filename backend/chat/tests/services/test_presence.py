@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio
+import redis.exceptions
+from asgiref.sync import sync_to_async
 
 from chat.identity import Identity
 from chat.services.presence import TTL, PresenceTracker, _keys, announce
@@ -258,3 +260,37 @@ def test_the_documented_ghost_lifetime_is_the_ttl():
     protocol = (Path(__file__).parents[4] / "docs" / "protocol.md").read_text()
     assert TTL <= 30
     assert f"within {TTL:g} seconds" in protocol
+
+
+async def registered(room: str, count: int) -> bool:
+    """Whether Redis lists ``count`` people in ``room`` (False while it is unreachable)."""
+    try:
+        counts = await PresenceTracker("proc-counter").online_counts([room])
+    except redis.exceptions.RedisError:
+        return False
+    return counts[room] == count
+
+
+async def test_lists_converge_after_redis_restarts_empty(own_redis, connect_room):
+    alice = PageList(await connect_room("p-restart", session=await guest_session("alice")))
+    bob = PageList(await connect_room("p-restart", session=await guest_session("bob")))
+    await alice.shows(["alice", "bob"])
+    await bob.shows(["alice", "bob"])
+    await sync_to_async(own_redis.stop)()
+    await sync_to_async(own_redis.start)()
+    # The server notices and registers its people again (the data went with the restart).
+    await eventually(lambda: registered("p-restart", 2), what="alice and bob again", timeout=5)
+    carol = PageList(await connect_room("p-restart", session=await guest_session("carol")))
+    for page in (alice, bob, carol):
+        await page.shows(["alice", "bob", "carol"])
+
+
+async def test_a_leave_during_a_redis_outage_reaches_the_lists_after_it(own_redis, connect_room):
+    alice = PageList(await connect_room("p-away", session=await guest_session("alice")))
+    bob_client = await connect_room("p-away", session=await guest_session("bob"))
+    await alice.shows(["alice", "bob"])
+    await sync_to_async(own_redis.stop)()
+    await bob_client.close()  # the leave can't be recorded or announced
+    await sync_to_async(own_redis.start)()
+    await eventually(lambda: registered("p-away", 1), what="alice alone again", timeout=5)
+    await alice.shows(["alice"])
