@@ -64,11 +64,16 @@ def _guest_name_held(identity: Identity, session) -> Identity:
     """
     from chat.models import GuestName  # models import this module's helpers
 
-    if GuestName.objects.filter(guest_key=identity.key, name=identity.name).exists():
+    def held() -> bool:
+        return GuestName.objects.filter(guest_key=identity.key, name=identity.name).exists()
+
+    if held():
         return identity
     try:
         guest_name_claim(identity.key, identity.name)
     except GuestNameTaken:
+        if held():  # claimed by this guest's other tab, connecting at the same moment
+            return identity
         name = _new_guest_name_claimed(identity.key)
         session[GUEST_NAME_SESSION_KEY] = name
         return Identity(identity.key, name, True)
