@@ -12,10 +12,14 @@ from chat.rooms import has_visible_content, marks_run_longest
 
 
 class FrameError(Exception):
-    def __init__(self, code: str, detail: str) -> None:
+    """``nonce``: the nonce of the message frame refused, when it had a valid one (the
+    sender's page then stops waiting for that message)."""
+
+    def __init__(self, code: str, detail: str, nonce: str | None = None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
+        self.nonce = nonce
 
 
 NONCE_MAX_LENGTH = 64
@@ -150,6 +154,23 @@ def _storable(text: str) -> bool:
 
 
 def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
+    nonce = data.get("nonce")
+    if nonce is not None and (
+        not isinstance(nonce, str)
+        or not 1 <= len(nonce) <= NONCE_MAX_LENGTH
+        or not _storable(nonce)
+    ):
+        raise FrameError(
+            "invalid_nonce", f'"nonce" must be a string of 1 to {NONCE_MAX_LENGTH} characters.'
+        )
+    try:
+        return SendMessage(text=_message_text(data, max_length=max_length), nonce=nonce)
+    except FrameError as error:
+        error.nonce = nonce
+        raise
+
+
+def _message_text(data: dict, *, max_length: int) -> str:
     if "message" not in data:
         raise FrameError("missing_message", 'The frame has no "message" field.')
     text = data["message"]
@@ -180,13 +201,4 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
             f"The message has {marks_run_longest(text):,} combining marks on one character; "
             f"the limit is {MESSAGE_MARKS_MAX}.",
         )
-    nonce = data.get("nonce")
-    if nonce is not None and (
-        not isinstance(nonce, str)
-        or not 1 <= len(nonce) <= NONCE_MAX_LENGTH
-        or not _storable(nonce)
-    ):
-        raise FrameError(
-            "invalid_nonce", f'"nonce" must be a string of 1 to {NONCE_MAX_LENGTH} characters.'
-        )
-    return SendMessage(text=text, nonce=nonce)
+    return text

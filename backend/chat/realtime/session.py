@@ -333,4 +333,6 @@ class Session:
     async def send_error(self, error: FrameError | ActionRefused, nonce: str | None = None) -> None:
         metrics.ERRORS.labels(code=error.code).inc()
         retry_after = getattr(error, "retry_after", None)
+        if nonce is None:  # a refused message frame names its own nonce
+            nonce = getattr(error, "nonce", None)
         await self.send_event(events.error_event(error.code, error.detail, retry_after, nonce))

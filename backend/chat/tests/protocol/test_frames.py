@@ -92,3 +92,13 @@ def test_a_pile_of_combining_marks_on_one_character_is_refused():
 )
 def test_visible_text_with_marks_and_invisible_characters_is_accepted(text):
     assert frame_parse(json.dumps({"message": text}), max_length=100) == frames.SendMessage(text)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["\u200b", "a" + "\u0301" * 20, "x" * 11, 5, "\ud800"],
+)
+def test_a_refused_message_frame_names_its_nonce(message):
+    with pytest.raises(FrameError) as refused:
+        frame_parse(json.dumps({"message": message, "nonce": "n-1"}), max_length=10)
+    assert refused.value.nonce == "n-1"
