@@ -12,6 +12,10 @@ resumes from history, so the slow reader loses nothing. The application may
 also wait for the client to read (``connection_drained``): a replay is sent a
 page at a time, each once the transport takes more.
 
+Memory a slow reader's unsent frames took is handed back to the operating
+system soon after its connection ends (``MemoryRelease``): glibc's allocator
+keeps freed memory otherwise, and a worker would stay at its highest.
+
 The rest is about cost: text frames are built once per broadcast
 (``FrameCache``) and written to the transport as they are; the handshake
 request is let go once the connection is open.
@@ -19,6 +23,8 @@ request is let go once the connection is open.
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
 import functools
 import logging
@@ -45,6 +51,9 @@ FAR_PAST_FACTOR = 8
 # The close frame to a slow reader queues behind what it hasn't read: the time
 # it gets to read up to it before the connection is dropped.
 SLOW_CLOSE_TIMEOUT_SECONDS = 30
+# After a connection that fell behind ends, memory is handed back this much later
+# (at most once per such delay, however many end).
+MEMORY_RELEASE_DELAY_SECONDS = 1.0
 
 # What a server may put in a close frame: the codes registered by RFC 6455 that
 # autobahn knows, less 1010 (only a client sends it), and the range 3000-4999.
@@ -81,7 +90,8 @@ class SlowReaderGuard:
     tells when the transport takes more again.
     """
 
-    __slots__ = ("limits", "cut_off", "grace_timer", "written_while_paused", "done", "waiters")
+    __slots__ = ("limits", "cut_off", "grace_timer", "written_while_paused", "done", "waiters",
+                 "fell_behind")  # fmt: skip
 
     def __init__(self, limits: SendLimits, cut_off: Callable[[], None]) -> None:
         self.limits = limits
@@ -90,6 +100,7 @@ class SlowReaderGuard:
         self.written_while_paused = 0
         self.done = False
         self.waiters: list[asyncio.Future] | None = None  # made when first needed
+        self.fell_behind = False  # was ever paused: held much unsent
 
     @property
     def paused(self) -> bool:
@@ -125,6 +136,7 @@ class SlowReaderGuard:
 
     def pauseProducing(self) -> None:
         if self.grace_timer is None and not self.done:
+            self.fell_behind = True
             self.written_while_paused = 0
             self.grace_timer = self.limits.clock.callLater(
                 self.limits.grace_seconds, self._grace_over
@@ -177,6 +189,52 @@ def register_streaming_producer(transport, producer: IPushProducer) -> None:
         transport.registerProducer(producer, True)
 
 
+def drop_unsent(transport) -> None:
+    """Let go of what a lost connection's transport still held to send.
+
+    Twisted keeps it (``dataBuffer`` and the writes not yet joined to it) after
+    the connection is lost, for as long as anything holds the transport: here
+    Daphne, until the connection's application has ended, which may be seconds.
+    """
+    if getattr(transport, "disconnected", False):
+        with contextlib.suppress(AttributeError):
+            transport.dataBuffer = b""
+            transport.offset = 0
+            transport._tempDataBuffer = []
+            transport._tempDataLen = 0
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
+
+
+class MemoryRelease:
+    """Hands freed memory back to the operating system, a moment after it is asked to.
+
+    glibc keeps the memory of freed small blocks (a slow reader's unsent frames
+    are many) for the process to reuse, so a worker would keep the size of its
+    worst moment; ``malloc_trim(0)`` gives back every free page.
+    """
+
+    def __init__(self, clock: IReactorTime, trim: Callable[[int], int] | None = None) -> None:
+        self.clock = clock
+        self.trim = trim
+        self.pending: IDelayedCall | None = None
+
+    def soon(self) -> None:
+        if self.trim is not None and self.pending is None:
+            self.pending = self.clock.callLater(MEMORY_RELEASE_DELAY_SECONDS, self._release)
+
+    def _release(self) -> None:
+        self.pending = None
+        self.trim(0)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Handshake:
     """What is kept of the opening handshake once the connection is open: its path,
@@ -226,6 +284,9 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
 
     def onClose(self, wasClean, code, reason):
         self.factory.open_websockets.discard(self)
+        if self.guard is not None and self.guard.fell_behind:
+            drop_unsent(self.transport)
+            self.factory.memory_release.soon()
         super().onClose(wasClean, code, reason)
 
     def serverSend(self, content, binary=False):
@@ -296,5 +357,6 @@ def fit_factory(factory, *, limits: SendLimits, open_websockets: set) -> None:
     """
     factory.protocol = BoundedWebSocketProtocol
     factory.send_limits = limits
+    factory.memory_release = MemoryRelease(limits.clock, _malloc_trim())
     factory.open_websockets = open_websockets
     factory.setProtocolOptions(perMessageCompressionAccept=refuse_compression)

@@ -11,10 +11,12 @@ from server.frames import text_frame
 from server.tests.helpers import BINARY, BOUND, TEXT, Frame, close_code, parse_frames
 from server.websocket import (
     FAR_PAST_FACTOR,
+    MEMORY_RELEASE_DELAY_SECONDS,
     SLOW_CLOSE_TIMEOUT_SECONDS,
     SLOW_GRACE_SECONDS,
     BoundedWebSocketProtocol,
     Handshake,
+    MemoryRelease,
     SendLimits,
     SlowReaderGuard,
     connection_drained,
@@ -248,3 +250,25 @@ async def test_an_applications_send_finds_its_connections_drained(upgrade, worke
     drained = connection_drained(send)
     assert drained is not None and await drained()
     assert connection_drained(lambda message: None) is None
+
+
+def test_memory_is_released_once_a_moment_after_slow_readers_end(clock):
+    trims = []
+    release = MemoryRelease(clock, lambda pad: trims.append(pad) or 1)
+    release.soon()
+    release.soon()  # a second one ending meanwhile shares the release
+    clock.advance(MEMORY_RELEASE_DELAY_SECONDS)
+    assert trims == [0]
+    release.soon()
+    clock.advance(MEMORY_RELEASE_DELAY_SECONDS)
+    assert trims == [0, 0]
+
+
+async def test_a_lost_slow_reader_lets_go_of_its_unsent_frames(upgrade, worker_server):
+    upgraded = upgrade()
+    protocol, transport = upgraded.protocol, upgraded.transport
+    protocol.guard.pauseProducing()  # it fell behind
+    transport.dataBuffer, transport._tempDataBuffer = b"x" * 100, [b"y" * 100]
+    transport._tempDataLen, transport.disconnected = 100, True
+    protocol.onClose(False, 1006, None)
+    assert (transport.dataBuffer, transport._tempDataBuffer, transport._tempDataLen) == (b"", [], 0)
