@@ -45,16 +45,18 @@ def test_the_index_with_a_bad_room_name(scheme_context):
 def test_a_room_with_messages_from_you_and_others(
     scheme_context, browser: Browser, base_url: str, request
 ):
-    room_name = f"axe-room-{request.node.callspec.id}"
+    scheme = request.node.callspec.params["scheme_context"]
+    room_name = f"axe-room-{scheme}"
     other_context = browser.new_context(base_url=base_url)
-    other = RoomPage(_guest(other_context, "Kenji")).open(room_name)
-    me = RoomPage(_guest(scheme_context, "Amélie")).open(room_name)
+    # Names of their own: a guest name stays taken by whoever first used it.
+    other = RoomPage(_guest(other_context, f"Kenji-{scheme}")).open(room_name)
+    me = RoomPage(_guest(scheme_context, f"Amélie-{scheme}")).open(room_name)
     other.send("Bonjour, with a link-like text: https://example.com")
     me.send("Hello back")
     me.expect_delivered("Bonjour, with a link-like text: https://example.com", "Hello back")
     other.type_without_sending("typing")
-    expect(me.typing).to_have_text("Kenji is typing…")
-    me.expect_people("Amélie", "Kenji")
+    expect(me.typing).to_have_text(f"Kenji-{scheme} is typing…")
+    me.expect_people(f"Amélie-{scheme}", f"Kenji-{scheme}")
     assert_no_violations(me.page)
     other_context.close()
 
@@ -90,4 +92,17 @@ def test_the_account_forms(scheme_context, path: str):
 def test_a_bad_room_page(scheme_context):
     page = scheme_context.new_page()
     page.goto("/chat/bad%2Fname/")
+    assert_no_violations(page)
+
+
+def test_the_log_out_page(scheme_context, request):
+    page = scheme_context.new_page()
+    page.goto("/accounts/signup/")
+    page.fill("#id_username", f"axe-{request.node.callspec.id}")
+    page.fill("#id_password1", "a-long-passphrase-1")
+    page.fill("#id_password2", "a-long-passphrase-1")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/chat/")
+    page.goto("/accounts/logout/")
+    expect(page.get_by_role("button", name="Log out")).to_have_count(2)  # header and page
     assert_no_violations(page)

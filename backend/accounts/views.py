@@ -1,9 +1,10 @@
-"""Sign up, and a guest's display name. Log in and out are Django's own views."""
+"""Sign up, a guest's display name, and a page for a GET of log out (which only a POST does)."""
 
 import math
 
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -61,3 +62,12 @@ def locked_out(request, original_response=None, credentials=None):
     response = render(request, "accounts/locked_out.html", context, status=429)
     response["Retry-After"] = str(minutes * 60)
     return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's log-out (a POST), and for a GET a page with the button that sends it."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return render(request, "accounts/logout.html", {"next": _next_url(request)})
