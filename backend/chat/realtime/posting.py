@@ -6,7 +6,9 @@ chat.services.messages). Each post is answered when it is stored: usually the
 room's broadcast is the answer; a repeated nonce, or a broadcast Redis could
 not carry, is acknowledged to the sender directly; a refusal is an error frame
 naming the post's nonce. A post that could not be stored withdraws the
-connection's later ones and closes it, so the page re-sends them all in order.
+connection's later ones and closes it, so the page re-sends them all in order;
+while storing keeps failing (a full disk), the close waits a little longer each
+time (``messages.storage``), so that pages re-sending in a loop back off.
 """
 
 import asyncio
@@ -18,8 +20,8 @@ from observability import metrics
 from chat.loops import detach
 from chat.protocol import frames
 from chat.realtime.session import Session
-from chat.services import ActionRefused
-from chat.services.messages import message_post
+from chat.services import ActionRefused, messages
+from chat.services.messages import UNSTORABLE, message_post
 
 logger = logging.getLogger(__name__)
 
@@ -28,18 +30,26 @@ MAX_POSTS_IN_FLIGHT = 64
 
 
 class PostsInFlight:
-    __slots__ = ("session", "on_failure", "slots", "posting", "failed")
+    __slots__ = ("session", "on_failure", "sleep", "slots", "posting", "failed")
 
-    def __init__(self, session: Session, on_failure: Callable[[], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        on_failure: Callable[[], Awaitable[None]],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         """``on_failure`` closes the connection after a post could not be stored."""
         self.session = session
         self.on_failure = on_failure
+        self.sleep = sleep
         self.slots = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
         self.posting: set[asyncio.Future] = set()
         self.failed = False
 
     async def post(self, frame: frames.SendMessage) -> None:
         """Give the post its place in the room's order now; answer it once stored."""
+        if self.failed:
+            return  # closing: the page sends it again once reconnected
         await self.slots.acquire()
         session = self.session
         posted = message_post(
@@ -57,13 +67,15 @@ class PostsInFlight:
         except ActionRefused as exc:
             await self.session.send_error(exc, nonce=nonce)
             return
-        except Exception:
+        except Exception as exc:
             if self.failed:
                 return  # a later post of a batch that failed: the connection is closing
             self.failed = True
-            self.session.log.exception("could not store a message")
+            if not isinstance(exc, UNSTORABLE):  # those are logged once per incident
+                self.session.log.exception("could not store a message")
             for later in list(self.posting):
                 later.cancel()
+            await self.sleep(messages.storage.backoff())
             await self.on_failure()
             return
         except asyncio.CancelledError:

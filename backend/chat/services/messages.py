@@ -7,6 +7,8 @@ the next one (see ``batching``) and broadcast as one channel-layer message.
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
@@ -55,6 +57,71 @@ UNSTORABLE = (DatabaseError, ValueError)
 
 class _RoomGone(Exception):
     pass
+
+
+# How long after a post could not be stored the process reports not-ready.
+STORAGE_TROUBLE_SHOWN_FOR = 60.0
+# The longest a connection whose post failed is kept waiting before it is closed.
+STORAGE_BACKOFF_MAX = 30.0
+
+
+class StorageHealth:
+    """Whether this process can store messages: an incident begins with a post that
+    couldn't be stored (a full disk, the database away) and ends with one that was.
+    It is logged once when it begins and once when it ends; meanwhile connections
+    whose posts fail are closed after a delay that grows with the failures
+    (``backoff``), so clients re-sending in a loop don't hammer the database."""
+
+    __slots__ = ("clock", "failures", "last_failure")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.failures = 0  # in the current incident; 0: none
+        self.last_failure: float | None = None
+
+    def failed(self) -> bool:
+        """A post could not be stored; True when this begins an incident."""
+        self.failures += 1
+        self.last_failure = self.clock()
+        return self.failures == 1
+
+    def stored(self) -> bool:
+        """A post was stored; True when this ends an incident."""
+        ended = self.failures > 0
+        self.failures = 0
+        return ended
+
+    def backoff(self) -> float:
+        """Seconds to keep a connection whose post failed open before closing it."""
+        if not self.failures:
+            return 0.0
+        return min(STORAGE_BACKOFF_MAX, 0.5 * 2 ** min(self.failures - 1, 10))
+
+    def failing(self) -> bool:
+        """Whether a post failed within STORAGE_TROUBLE_SHOWN_FOR, and none was stored since
+        (after that the process says it is ready again, so that clients come back and
+        a post can show whether the trouble is over)."""
+        return bool(self.failures) and self.clock() - self.last_failure < STORAGE_TROUBLE_SHOWN_FOR
+
+
+storage = StorageHealth()
+
+
+def storage_failing() -> bool:
+    """For the readiness check: messages can't be stored in this process right now."""
+    return storage.failing()
+
+
+def _storage_outcome(room_name: str, error: BaseException | None) -> None:
+    if error is None:
+        if storage.stored():
+            logger.warning("room %r: messages are stored again", room_name)
+    elif storage.failed():
+        logger.error(
+            "room %r: could not store a message (logged once until one is stored again)",
+            room_name,
+            exc_info=error,
+        )
 
 
 # Room ids by name, so posting doesn't look the room up every time.
@@ -135,8 +202,7 @@ def _store_one_by_one(room_name: str, posts: list[Post]) -> list[Stored | Except
         try:
             outcome = messages_store(room_name=room_name, posts=[post])[0]
         except UNSTORABLE as exc:
-            logger.exception("room %r: could not store a message", room_name)
-            outcome = exc
+            outcome = exc  # logged by messages_post, once per incident
         if isinstance(outcome, Exception) and not isinstance(outcome, ActionRefused):
             failed[post.identity.key] = outcome
         outcomes.append(outcome)
@@ -207,7 +273,14 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
 
 async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
     """Store posts to one room, then broadcast the new ones to the room in one go."""
-    outcomes = await database_sync_to_async(messages_store)(room_name=room_name, posts=posts)
+    try:
+        outcomes = await database_sync_to_async(messages_store)(room_name=room_name, posts=posts)
+    except UNSTORABLE as exc:
+        _storage_outcome(room_name, exc)
+        raise
+    failure = next((o for o in outcomes if isinstance(o, UNSTORABLE)), None)
+    if failure is not None or any(isinstance(o, Stored) and o.created for o in outcomes):
+        _storage_outcome(room_name, failure)
     stored = [outcome for outcome in outcomes if isinstance(outcome, Stored)]
     frames = {
         outcome.message.seq: events.event_encode(events.message_event(outcome.message))

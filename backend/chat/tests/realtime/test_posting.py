@@ -1,5 +1,6 @@
 """Posts in flight: answered once stored, refused with their nonce, withdrawn on failure."""
 
+import functools
 import json
 from datetime import timedelta
 
@@ -15,7 +16,8 @@ from chat.protocol.frames import SendMessage
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
 from chat.services import messages
-from chat.tests.helpers import Outbox, eventually
+from chat.services.messages import StorageHealth
+from chat.tests.helpers import FakeClock, Outbox, eventually
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,12 +57,38 @@ async def test_a_post_that_cannot_be_stored_closes_the_connection_and_withdraws_
         real_insert(room_id, room_name, batch)
 
     monkeypatch.setattr(messages, "_insert", insert)
+    monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
     posts, _, failures = posts_of("posting-fail")
     for text in ("first", "bad", "later"):
         await posts.post(SendMessage(text, nonce=text))
     await eventually(lambda: failures.count and not posts.posting, what="the posts to end")
     assert failures.count == 1  # closed once, though two posts failed
     assert await bodies("posting-fail") == ["first"]  # "later" was not stored after "bad"
+
+
+async def test_while_storing_keeps_failing_each_close_waits_longer_and_later_posts_wait(
+    monkeypatch,
+):
+    """A full disk: pages reconnecting and re-sending in a loop are slowed down."""
+    monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
+
+    def full_disk(room_id, room_name, batch):
+        raise DatabaseError("No space left on device")
+
+    monkeypatch.setattr(messages, "_insert", full_disk)
+    waits = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    for _ in range(3):
+        outbox, failures = Outbox(), Failures()
+        posts = PostsInFlight(Session("posting-full", ALICE, outbox), failures, sleep=sleep)
+        await posts.post(SendMessage("hello", nonce="n1"))
+        await eventually(functools.partial(getattr, failures, "count"), what="the close")
+        await posts.post(SendMessage("after", nonce="n2"))  # not tried: it is closing
+        assert not posts.posting
+    assert waits == [0.5, 1.0, 2.0]
 
 
 async def test_a_repeated_nonce_is_acknowledged_to_its_sender_directly():

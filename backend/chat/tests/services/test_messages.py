@@ -4,13 +4,21 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 
 from chat.identity import Identity
 from chat.models import Message, Mute, Room
 from chat.services import ActionRefused, messages
-from chat.services.messages import Post, message_store, messages_store
+from chat.services.messages import (
+    STORAGE_BACKOFF_MAX,
+    STORAGE_TROUBLE_SHOWN_FOR,
+    Post,
+    StorageHealth,
+    message_store,
+    messages_store,
+)
+from chat.tests.helpers import FakeClock
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -168,3 +176,58 @@ def test_a_post_the_database_refuses_fails_alone_and_its_senders_later_posts_wit
     assert [o.message.body for o in (outcomes[0], outcomes[2])] == ["before", "after"]
     assert isinstance(outcomes[1], ValueError) and outcomes[3] is outcomes[1]
     assert list(Message.objects.values_list("body", flat=True)) == ["before", "after"]
+
+
+# --- storage trouble: logged once per incident, backed off, reported -------------------
+
+
+def test_a_storage_incident_begins_once_and_ends_with_a_stored_post():
+    clock = FakeClock()
+    health = StorageHealth(clock)
+    assert not health.failing() and health.backoff() == 0.0
+    assert health.failed()
+    assert not health.failed()
+    assert health.failing()
+    assert health.stored()
+    assert not health.stored()
+    assert not health.failing()
+
+
+def test_the_backoff_grows_with_the_failures_up_to_a_limit():
+    health = StorageHealth(FakeClock())
+    delays = []
+    for _ in range(12):
+        health.failed()
+        delays.append(health.backoff())
+    assert delays[:3] == [0.5, 1.0, 2.0]
+    assert delays == sorted(delays) and delays[-1] == STORAGE_BACKOFF_MAX
+
+
+def test_storage_trouble_is_reported_for_a_while_after_the_last_failure():
+    clock = FakeClock()
+    health = StorageHealth(clock)
+    health.failed()
+    clock.advance(STORAGE_TROUBLE_SHOWN_FOR - 1)
+    assert health.failing()
+    clock.advance(2)
+    assert not health.failing()  # so that clients come back and show whether it is over
+
+
+async def test_a_full_disk_is_logged_once_until_a_message_is_stored_again(monkeypatch, caplog):
+    monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
+    real_insert = messages._insert
+
+    def full_disk(room_id, room_name, batch):
+        raise OperationalError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(messages, "_insert", full_disk)
+    for n in range(5):
+        with pytest.raises(OperationalError):
+            await messages.message_post(room_name="full", identity=BOB, text=f"m{n}")
+    assert messages.storage_failing()
+    errors = [r for r in caplog.records if r.name == messages.__name__ and r.levelname == "ERROR"]
+    assert len(errors) == 1
+    monkeypatch.setattr(messages, "_insert", real_insert)
+    await messages.message_post(room_name="full", identity=BOB, text="room again")
+    assert not messages.storage_failing()
+    assert "messages are stored again" in caplog.text
