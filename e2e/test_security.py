@@ -1,42 +1,44 @@
 """The deployed server's defences: its page under the Content-Security-Policy, the
 WebSocket origin check, failed-login lockout, refused hosts and the Server header."""
 
+import os
 import re
 import socket
+import subprocess
+import sys
 
 import pytest
 from playwright.sync_api import BrowserContext, Error, Page, expect
 
+from devtools.chat_server import BACKEND_DIR
 from devtools.waiting import wait_until
 from e2e.pages import RoomPage
 
-# Runs before the page's own scripts (Playwright injects it, so the policy doesn't apply).
+# Runs before the page's own scripts in every document (Playwright injects it, so the
+# policy doesn't apply) and reports each violation to the test.
 WATCH_VIOLATIONS = """
-window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+  window.reportCspViolation(`${event.violatedDirective} ${event.blockedURI}`);
 });
 """
 
 
 @pytest.fixture
 def watched(context: BrowserContext):
-    """A page that records every CSP violation (events and console reports)."""
+    """A page whose CSP violations (events and console reports, on every page it
+    visits) collect in ``page.csp_violations``."""
+    violations: list[str] = []
+    context.expose_function("reportCspViolation", lambda text: violations.append(text))
     context.add_init_script(WATCH_VIOLATIONS)
     page = context.new_page()
-    console: list[str] = []
     page.on(
         "console",
         lambda message: (
-            console.append(message.text) if "Content Security Policy" in message.text else None
+            violations.append(message.text) if "Content Security Policy" in message.text else None
         ),
     )
-    page.csp_console = console
+    page.csp_violations = violations
     return page
-
-
-def _violations(page: Page) -> list[str]:
-    return page.evaluate("window.__cspViolations") + page.csp_console
 
 
 def _raw_request(server, request: str) -> str:
@@ -65,7 +67,34 @@ def test_the_room_page_works_under_the_policy_without_violations(watched: Page):
         policy = watched.goto(path).headers["content-security-policy"]
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         watched.wait_for_load_state("load")
-    assert _violations(watched) == []
+    assert watched.csp_violations == []
+
+
+MAKE_ADMIN = """
+from django.contrib.auth import get_user_model
+get_user_model().objects.create_superuser("csp-admin", "", "an-admin-passphrase-1")
+"""
+
+
+def test_the_admin_works_under_the_policy_without_violations(watched: Page, chat_server):
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", MAKE_ADMIN],
+        cwd=BACKEND_DIR,
+        env={**os.environ, **chat_server.env},
+        check=True,
+    )
+    watched.goto("/admin/login/")
+    watched.fill("#id_username", "csp-admin")
+    watched.fill("#id_password", "an-admin-passphrase-1")
+    watched.get_by_role("button", name="Log in").click()
+    expect(watched.locator("#site-name")).to_be_visible()
+    for path in ("/admin/", "/admin/auth/user/", "/admin/auth/user/add/", "/admin/chat/message/"):
+        watched.goto(path)
+        expect(watched.locator("#content")).to_be_visible()
+    watched.goto("/admin/auth/user/")
+    watched.locator("#result_list th.field-username a").first.click()  # a change form
+    expect(watched.locator("#content h1")).to_be_visible()
+    assert watched.csp_violations == []
 
 
 def test_the_policy_blocks_inline_script(watched: Page):
@@ -74,7 +103,7 @@ def test_the_policy_blocks_inline_script(watched: Page):
         watched.add_script_tag(content="window.__inlineRan = true;")
     assert watched.evaluate("window.__inlineRan") is None
     wait_until(
-        lambda: any("script-src" in v for v in _violations(watched)),
+        lambda: any("script-src" in v for v in watched.csp_violations),
         timeout=10,
         what="the blocked inline script to be reported",
     )
