@@ -193,6 +193,9 @@ if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
 # Most messages sent for one `?after=` or `resume`; more sets "truncated" in `ready`.
 CHAT_REPLAY_MAX = env_int("CHAT_REPLAY_MAX", 1000, minimum=1)
+# Seconds a server process's presence entries outlive its last heartbeat (one every
+# third of it): how long a crashed process's people still count as online.
+CHAT_PRESENCE_TTL = env_float("CHAT_PRESENCE_TTL", 30.0, minimum=1.0)
 
 # Flood control: messages per second and burst, per connection and per person
 # (0 turns it off); open connections per person and per client IP (0: no cap).

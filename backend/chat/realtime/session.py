@@ -35,7 +35,8 @@ from chat.rooms import public_person_id
 from chat.services import ActionRefused
 from chat.services.broadcast import LAYER_ERRORS, person_address, room_address
 from chat.services.presence import (
-    presence_join,
+    PRESENCE_TYPE,
+    PresenceFeed,
     presence_leave,
     presence_rename,
     presence_restore,
@@ -99,6 +100,7 @@ class Session:
         "held",
         "catch_up_due",
         "present",
+        "presence_feed",
         "joined",
         "background",
         "__weakref__",
@@ -121,6 +123,7 @@ class Session:
         self.held: list[dict] | None = []
         self.catch_up_due = False
         self.present = False  # registered in the room's presence
+        self.presence_feed = PresenceFeed(room_name, send)  # presence frames, in order
         self.joined: tuple = ()  # hub addresses
         # Made when first needed: an idle connection should cost little memory.
         self.background: set[asyncio.Task] | tuple = ()
@@ -166,7 +169,7 @@ class Session:
         await self._release_held()
         self.present = True
         try:
-            await self.send_event(await presence_join(self.room_name, self.identity))
+            await self.presence_feed.join(self.identity)
         except LAYER_ERRORS:
             self.log.warning("presence unavailable")
 
@@ -187,6 +190,7 @@ class Session:
         self.held = None
         for task in self.background:
             task.cancel()
+        self.presence_feed.close()
         if self.present:
             # The connection failed without a disconnect: still tell the room.
             detach(self.leave())
@@ -214,6 +218,8 @@ class Session:
                 return sent
             case events.GROUP_EVENT_TYPE:
                 await self.send(message["text"])
+            case _ if message["type"] == PRESENCE_TYPE:
+                await self.presence_feed.offer(message["v"], message.get("text"))
             case events.TYPING_TYPE:
                 # Never shown to the typist's own tabs.
                 if message["from"] != self.person_id:
@@ -313,7 +319,7 @@ class Session:
             metrics.REPLAYED.inc(await self._send_messages(messages, skip_sent=True))
         # Redis may have lost who is here; re-register and resend the list.
         try:
-            await self.send_event(await presence_restore(self.room_name))
+            await self.presence_feed.snapshot(await presence_restore(self.room_name))
         except LAYER_ERRORS:
             self.log.warning("presence not restored after Redis came back")
 

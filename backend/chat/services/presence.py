@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import redis.exceptions
 from django.conf import settings
 
 from chat.identity import Identity
@@ -40,11 +41,12 @@ logger = logging.getLogger(__name__)
 
 PRESENCE_TYPE = "chat.presence"  # {"v": int, "text": encoded join or leave}; no text: a version
 
-TTL = 30.0  # seconds an entry lives without a heartbeat
-HEARTBEAT = 10.0
+TTL = 30.0  # seconds an entry lives without a heartbeat, unless CHAT_PRESENCE_TTL says
 GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
 PENDING_MAX = 256  # changes a connection holds back while it waits
-RESYNC_DELAYS = (0.0, 2.0)  # after Redis came back: when connections get new snapshots
+# After Redis came back, waits before each round of new snapshots: processes notice at
+# different moments, and their channel layers resubscribe at different moments.
+RESYNC_DELAYS = (0.0, 1.0, 1.0, 2.0, 4.0)
 
 # A room's version counts its changes, one each. A missing counter (a new room, or
 # Redis restarted empty) starts from Redis's clock in microseconds, so versions
@@ -188,11 +190,13 @@ def _events(flat: list) -> list[tuple[str, int, dict]]:
 class PresenceTracker:
     """This process's view: how many local connections each person has in each room."""
 
-    def __init__(self, process_id: str | None = None, ttl: float = TTL, clock=time.time) -> None:
+    def __init__(
+        self, process_id: str | None = None, ttl: float | None = None, clock=time.time
+    ) -> None:
         """``clock`` gives the time in seconds since the epoch: expiry times live in Redis,
         shared by every process."""
         self.process_id = process_id or uuid.uuid4().hex[:12]
-        self.ttl = ttl
+        self.ttl = ttl or getattr(settings, "CHAT_PRESENCE_TTL", TTL)
         self.clock = clock
         self.local: dict[tuple[str, str], tuple[int, Identity]] = {}
         self._heartbeat: asyncio.Task | None = None
@@ -205,7 +209,7 @@ class PresenceTracker:
     async def _add(self, room_name: str, identity: Identity) -> Change:
         now = self.clock()
         who = json.dumps(person_public(identity), ensure_ascii=False, separators=(",", ":"))
-        version, *flat = await redis_client().eval(
+        version, *flat = await _eval(
             _ADD,
             4,
             *_keys(room_name),
@@ -224,7 +228,11 @@ class PresenceTracker:
         self.local[(room_name, identity.key)] = (count + 1, identity)
         self._ensure_heartbeat()
         if count == 0:
-            return await self._add(room_name, identity)
+            try:
+                return await self._add(room_name, identity)
+            except Exception:
+                self.redis_recovered()  # Redis is restarting, say: register soon
+                raise
         return None
 
     async def leave(self, room_name: str, identity: Identity) -> Change | None:
@@ -233,7 +241,7 @@ class PresenceTracker:
             self.local[(room_name, identity.key)] = (count - 1, identity)
             return None
         self.local.pop((room_name, identity.key), None)
-        version, *flat = await redis_client().eval(
+        version, *flat = await _eval(
             _REMOVE, 4, *_keys(room_name), self.clock(), self._entry(identity), identity.key
         )
         return Change(version=int(version), events=_events(flat))
@@ -245,9 +253,7 @@ class PresenceTracker:
         return await self._add(room_name, identity)
 
     async def snapshot(self, room_name: str) -> Snapshot:
-        version, users, *flat = await redis_client().eval(
-            _SNAPSHOT, 4, *_keys(room_name), self.clock()
-        )
+        version, users, *flat = await _eval(_SNAPSHOT, 4, *_keys(room_name), self.clock())
         people = sorted(json.loads(users), key=lambda u: (u["user"].casefold(), u["id"]))
         return Snapshot(version=int(version), users=people, events=_events(flat))
 
@@ -282,7 +288,7 @@ class PresenceTracker:
         for room_name, change in changes:
             await announce(room_name, change)
         for room_name, version in versions.items():
-            await send_to(room_address(room_name), {"type": PRESENCE_TYPE, "v": version})
+            await _publish(room_name, {"type": PRESENCE_TYPE, "v": version})
 
     def _ensure_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
@@ -290,21 +296,26 @@ class PresenceTracker:
             redis_watch().add(self)
 
     def redis_recovered(self) -> None:
-        """Redis restarted or came back: register this process's people again at once."""
+        """Redis restarted or came back (or an update failed): register this process's
+        people again at once, then resend snapshots."""
         if self._recovery is None or self._recovery.done():
             self._recovery = asyncio.get_running_loop().create_task(self._recover())
 
     async def _recover(self) -> None:
         """Register again, then send this process's connections new snapshots: changes
-        published while the channel layer was reconnecting never reached them. Once
-        more a little later, for the people of processes that noticed after this one."""
-        try:
-            await self.refresh_and_announce()
-        except Exception:
-            logger.warning("presence not registered again after Redis came back", exc_info=True)
+        published while the channel layer was reconnecting never reached them. Again over
+        the next seconds, for the people of processes that noticed after this one (a
+        connection is sent only a snapshot newer than what it has)."""
+        registered = False
         for delay in RESYNC_DELAYS:
             await asyncio.sleep(delay)
-            await self._resync()
+            try:
+                if not registered:
+                    await self.refresh_and_announce()
+                    registered = True
+                await self._resync()
+            except Exception:
+                logger.warning("presence not registered again after Redis came back", exc_info=True)
 
     async def _resync(self) -> None:
         rooms: dict[str, list[PresenceFeed]] = {}
@@ -326,7 +337,7 @@ class PresenceTracker:
     async def _beat(self) -> None:
         try:
             while self.local:
-                await asyncio.sleep(HEARTBEAT)
+                await asyncio.sleep(self.ttl / 3)  # a heartbeat can fail and be made up
                 try:
                     await self.refresh_and_announce()
                 except Exception:
@@ -344,10 +355,28 @@ async def announce(room_name: str, change: Change | Snapshot | None) -> None:
             frame = events.join_event(who, version)
         else:
             frame = events.leave_event(who, version)
-        await send_to(
-            room_address(room_name),
-            {"type": PRESENCE_TYPE, "v": version, "text": events.event_encode(frame)},
+        await _publish(
+            room_name, {"type": PRESENCE_TYPE, "v": version, "text": events.event_encode(frame)}
         )
+
+
+# After Redis restarts, the first use of each pooled connection fails: Redis closed it.
+# Updates are idempotent and connections tell repeated changes apart by version, so
+# they are tried once more, on a new connection.
+
+
+async def _eval(*args):
+    try:
+        return await redis_client().eval(*args)
+    except redis.exceptions.ConnectionError:
+        return await redis_client().eval(*args)
+
+
+async def _publish(room_name: str, message: dict) -> None:
+    try:
+        await send_to(room_address(room_name), message)
+    except Exception:
+        await send_to(room_address(room_name), message)
 
 
 class PresenceFeed:
@@ -372,6 +401,12 @@ class PresenceFeed:
         self.lock = asyncio.Lock()
         self._gap: asyncio.Task | None = None
 
+    async def join(self, identity: Identity) -> None:
+        """The connection's person is in the room: register them, send the snapshot.
+        Raises when Redis is unreachable; the connection gets a snapshot once it's back."""
+        presence().feeds.add(self)
+        await self.snapshot(await presence_join(self.room_name, identity))
+
     async def offer(self, version: int, text: str | None) -> None:
         """A change broadcast to the room, or (``text`` None) the room's version."""
         self.known = max(self.known, version)
@@ -385,13 +420,11 @@ class PresenceFeed:
             await self._flush()
 
     async def snapshot(self, event: events.PresenceEvent) -> None:
-        """Send a snapshot, unless the connection was sent a later version."""
+        """Send a snapshot, unless the connection was sent its version or a later one."""
         async with self.lock:
             self.known = max(self.known, event["v"])
-            if self.version is not None and event["v"] < self.version:
-                return
-            if self.version is None:
-                presence().feeds.add(self)
+            if self.version is not None and event["v"] <= self.version:
+                return  # the connection has this version, or a later one
             self.version = event["v"]
             await self.send(events.event_encode(event))
             await self._flush()
@@ -432,14 +465,24 @@ def presence() -> PresenceTracker:
 async def presence_snapshot(room_name: str) -> events.PresenceEvent:
     """Who is in the room now, as a frame for one connection (purged leaves are announced)."""
     snapshot = await presence().snapshot(room_name)
-    await announce(room_name, snapshot)
+    await _announce_or_resync(room_name, snapshot)
     return events.presence_event(snapshot.users, snapshot.version)
+
+
+async def _announce_or_resync(room_name: str, change: Change | Snapshot | None) -> None:
+    """Announce; when that fails (the channel layer reconnecting), this process's
+    connections get new snapshots soon instead."""
+    try:
+        await announce(room_name, change)
+    except Exception:
+        logger.warning("presence change not announced; snapshots will follow", exc_info=True)
+        presence().redis_recovered()
 
 
 async def presence_join(room_name: str, identity: Identity) -> events.PresenceEvent:
     """A connection of ``identity`` opened in the room: announce the person if they are
     new here; returns who is in the room, for that connection."""
-    await announce(room_name, await presence().join(room_name, identity))
+    await _announce_or_resync(room_name, await presence().join(room_name, identity))
     return await presence_snapshot(room_name)
 
 
