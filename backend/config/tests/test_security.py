@@ -38,7 +38,7 @@ def test_pages_carry_a_strict_content_security_policy():
     assert "unsafe" not in response["Content-Security-Policy"]
 
 
-def _check_deploy(**env: str) -> subprocess.CompletedProcess:
+def _production_env(**env: str) -> dict[str, str]:
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -51,10 +51,14 @@ def _check_deploy(**env: str) -> subprocess.CompletedProcess:
         DJANGO_CSRF_TRUSTED_ORIGINS="https://chat.example.com",
         **env,
     )
+    return environment
+
+
+def _check_deploy(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=BACKEND_DIR,
-        env=environment,
+        env=_production_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -72,3 +76,31 @@ def test_check_deploy_warns_without_https():
     assert result.returncode != 0
     for check in ("security.W004", "security.W008", "security.W012", "security.W016"):
         assert check in result.stderr
+
+
+REQUESTS_OVER_HTTP = """
+from django.test import Client
+client = Client(HTTP_HOST="chat.example.com")
+for path in ("/chat/", "/healthz", "/readyz", "/metrics"):
+    response = client.get(path)
+    print(path, response.status_code, response.get("Location", "-"))
+secure = client.get("/healthz", secure=True)
+print("https", secure["Strict-Transport-Security"])
+"""
+
+
+def test_https_redirects_pages_and_sends_hsts_but_leaves_the_probes_on_http(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", REQUESTS_OVER_HTTP],
+        cwd=BACKEND_DIR,
+        env=_production_env(DJANGO_HTTPS="1", CHAT_DATA_DIR=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = result.stdout.splitlines()
+    assert "/chat/ 301 https://chat.example.com/chat/" in lines, result.stderr
+    assert "/healthz 200 -" in lines
+    assert "/metrics 200 -" in lines
+    assert [line for line in lines if line.startswith("/readyz ")][0].split()[2] == "-"
+    assert "https max-age=31536000; includeSubDomains; preload" in lines
