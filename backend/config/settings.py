@@ -151,6 +151,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
+# Keep failures only (they expire with the cool-off), not a row for every login.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Content-Security-Policy (django-csp): scripts and styles from this site only, no
 # inline script or eval, WebSockets to this site, never framed.

@@ -1,7 +1,7 @@
 """Failed logins: a username is locked out at one address after too many wrong passwords."""
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.test import Client
@@ -81,3 +81,11 @@ def test_the_lockout_ends_after_the_cool_off(settings, alice):
     AccessAttempt.objects.update(attempt_time=F("attempt_time") - settings.AXES_COOLOFF_TIME)
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_successful_logins_are_not_recorded(alice):
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    assert not AccessLog.objects.exists()
+    assert not AccessAttempt.objects.exists()
