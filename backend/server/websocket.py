@@ -54,6 +54,8 @@ SLOW_CLOSE_TIMEOUT_SECONDS = 30
 # After a connection that fell behind ends, memory is handed back this much later
 # (at most once per such delay, however many end).
 MEMORY_RELEASE_DELAY_SECONDS = 1.0
+# Unsent bytes a lost connection must have held for its end to release memory.
+RELEASE_AFTER_BYTES = 256 * 1024
 
 # What a server may put in a close frame: the codes registered by RFC 6455 that
 # autobahn knows, less 1010 (only a client sends it), and the range 3000-4999.
@@ -189,19 +191,24 @@ def register_streaming_producer(transport, producer: IPushProducer) -> None:
         transport.registerProducer(producer, True)
 
 
-def drop_unsent(transport) -> None:
-    """Let go of what a lost connection's transport still held to send.
+def drop_unsent(transport) -> int:
+    """Let go of what a lost connection's transport still held to send; returns how
+    many bytes that was.
 
     Twisted keeps it (``dataBuffer`` and the writes not yet joined to it) after
     the connection is lost, for as long as anything holds the transport: here
     Daphne, until the connection's application has ended, which may be seconds.
     """
-    if getattr(transport, "disconnected", False):
-        with contextlib.suppress(AttributeError):
-            transport.dataBuffer = b""
-            transport.offset = 0
-            transport._tempDataBuffer = []
-            transport._tempDataLen = 0
+    if not getattr(transport, "disconnected", False):
+        return 0
+    held = 0
+    with contextlib.suppress(AttributeError, TypeError):
+        held = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        transport.dataBuffer = b""
+        transport.offset = 0
+        transport._tempDataBuffer = []
+        transport._tempDataLen = 0
+    return held
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -284,8 +291,8 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
 
     def onClose(self, wasClean, code, reason):
         self.factory.open_websockets.discard(self)
-        if self.guard is not None and self.guard.fell_behind:
-            drop_unsent(self.transport)
+        dropped = drop_unsent(self.transport)
+        if dropped >= RELEASE_AFTER_BYTES or (self.guard is not None and self.guard.fell_behind):
             self.factory.memory_release.soon()
         super().onClose(wasClean, code, reason)
 
