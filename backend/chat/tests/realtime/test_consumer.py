@@ -2,6 +2,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from prometheus_client import REGISTRY
 
+from chat.realtime import post_gate
 from chat.tests.helpers import HOST, ChatClient
 from config.asgi import application
 
@@ -230,3 +231,14 @@ async def test_a_flooding_connection_is_logged_once_however_much_more_it_sends(
     assert outputs.count({"type": "websocket.close", "code": 4429}) == 1
     logged = [r for r in caplog.records if "keeps flooding" in r.getMessage()]
     assert len(logged) == 1
+
+
+async def test_a_resume_past_the_connections_allowance_waits_its_turn(connect_room, monkeypatch):
+    monkeypatch.setattr(post_gate, "RESUME_BURST", 1)
+    monkeypatch.setattr(post_gate, "RESUME_INTERVAL", 2.0)
+    alice = await connect_room("resumes")
+    await alice.send({"type": "resume", "after": 0})
+    await alice.send({"type": "resume", "after": 0})
+    assert (await alice.receive())["type"] == "ready"
+    assert await alice.receive_nothing(timeout=0.5, kinds={"ready", "error"})
+    assert (await alice.receive(timeout=5))["type"] == "ready"  # slowed down, not refused
