@@ -10,8 +10,8 @@ import redis.exceptions
 from asgiref.sync import sync_to_async
 
 from chat.identity import Identity
-from chat.services.presence import TTL, PresenceTracker, _keys, announce
-from chat.tests.helpers import FakeClock, eventually, guest_session
+from chat.services.presence import TTL, PresenceFeed, PresenceTracker, _keys, announce
+from chat.tests.helpers import FakeClock, Outbox, eventually, guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -294,3 +294,31 @@ async def test_a_leave_during_a_redis_outage_reaches_the_lists_after_it(own_redi
     await sync_to_async(own_redis.start)()
     await eventually(lambda: registered("p-away", 1), what="alice alone again", timeout=5)
     await alice.shows(["alice"])
+
+
+def presence_frame(version: int) -> dict:
+    return {"type": "presence", "v": version, "users": []}
+
+
+async def test_a_connection_is_sent_changes_in_version_order_after_its_snapshot():
+    outbox = Outbox()
+    feed = PresenceFeed("p-feed", outbox)
+    await feed.offer(12, "join-12")  # came before the connection's snapshot
+    await feed.offer(11, "join-11")
+    assert outbox.texts == []
+    await feed.snapshot(presence_frame(10))
+    await feed.offer(11, "join-11")  # a repeat
+    await feed.offer(9, "leave-9")  # older than the snapshot
+    assert outbox.kinds() == ["presence", "join-11", "join-12"]
+    feed.close()
+
+
+async def test_a_snapshot_older_than_what_was_sent_is_not_sent():
+    outbox = Outbox()
+    feed = PresenceFeed("p-feed-old", outbox)
+    await feed.snapshot(presence_frame(10))
+    await feed.offer(11, "join-11")
+    await feed.snapshot(presence_frame(11))
+    await feed.snapshot(presence_frame(10))
+    assert outbox.kinds() == ["presence", "join-11"]
+    feed.close()
