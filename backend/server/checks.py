@@ -140,6 +140,15 @@ RELIANCES = (
     ),
     Reliance(
         "twisted",
+        "FileDescriptor's write buffers (dataBuffer, offset, _tempDataBuffer, _tempDataLen)",
+        "a lost connection's unsent data is let go at once instead of when Daphne lets go "
+        "of its transport",
+        lambda: _assigns_or_reads(
+            FileDescriptor, "doWrite", "dataBuffer", "offset", "_tempDataBuffer", "_tempDataLen"
+        ),
+    ),
+    Reliance(
+        "twisted",
         "FileDescriptor.bufferSize",
         "it is where a TCP transport pauses its producer: the slow-reader bound",
         lambda: isinstance(getattr(FileDescriptor, "bufferSize", None), int),

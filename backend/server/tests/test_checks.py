@@ -57,6 +57,7 @@ BREAKAGES = {
     "ws_factory": lambda mp: mp.setattr(Server, "run", _no_op),
     "listen_success": lambda mp: mp.setattr(Server, "run", _no_op),
     "application_instance": lambda mp: mp.setattr(Server, "kill_all_applications", _no_op),
+    "_tempDataLen": lambda mp: mp.setattr(FileDescriptor, "doWrite", _no_op),
     "bufferSize": lambda mp: mp.delattr(FileDescriptor, "bufferSize"),
 }
 PACKAGE_OF = {
@@ -69,6 +70,7 @@ PACKAGE_OF = {
     "ws_factory": "daphne",
     "listen_success": "daphne",
     "application_instance": "daphne",
+    "_tempDataLen": "twisted",
     "bufferSize": "twisted",
 }
 
