@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from chat.redis_client import redis_client
+from chat.services.messages import storage_failing
 from observability.access import refusal
 from observability.metrics import REDIS_ROUNDTRIP
 
@@ -32,7 +33,9 @@ def _database_roundtrip() -> None:
 
 @require_GET
 async def readyz(request):
-    """The database and Redis both answer: 200, or 503 naming the part that doesn't.
+    """The database and Redis both answer, and messages can be stored: 200, or 503
+    naming the part that doesn't (``storage``: storing a message failed in the last
+    minute, say on a full disk).
 
     Why a part is unavailable (which often names hosts and ports) goes to the log,
     not to the response.
@@ -54,6 +57,7 @@ async def readyz(request):
     except Exception as exc:
         logger.warning("readyz: Redis is unavailable: %s", exc)
         checks["redis"] = "unavailable"
+    checks["storage"] = "unavailable" if storage_failing() else "ok"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503

@@ -116,13 +116,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 case frames.Typing():
                     if gate.typing_due():
                         await typing_announce(session.room_name, session.identity)
-                case frames.Delete(seq=seq) if not await self._refused(gate.action_refusal()):
+                case frames.Delete() | frames.Mute() if await self._refused(gate.action_refusal()):
+                    pass  # too many, too fast: flood control answered
+                case frames.Delete(seq=seq):
                     await moderation.message_delete(
                         room_name=session.room_name, seq=seq, identity=session.identity
                     )
-                case frames.Mute(seq=seq, minutes=minutes) if not await self._refused(
-                    gate.action_refusal()
-                ):
+                case frames.Mute(seq=seq, minutes=minutes):
                     confirmation = await moderation.person_mute(
                         room_name=session.room_name, seq=seq, minutes=minutes,
                         identity=session.identity,
@@ -130,7 +130,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                     await session.send_event(confirmation)
         except (FrameError, ActionRefused) as exc:
             await session.send_error(exc)
-        await self._close_if_flooding()
+        if gate.close_now():
+            session.log.info("closing a connection that keeps flooding")
+            await self.close(code=CloseCode.TOO_MANY)
 
     async def _post(self, frame: frames.SendMessage) -> None:
         """Post a message, or refuse it (naming its nonce) when it comes too fast."""
@@ -148,11 +150,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
         metrics.RATE_LIMITED.inc()
         await self.session.send_error(refusal, nonce=nonce)
         return True
-
-    async def _close_if_flooding(self) -> None:
-        if self.gate.close_now():
-            self.session.log.info("closing a connection that keeps flooding")
-            await self.close(code=CloseCode.TOO_MANY)
 
     async def _refuse(self, refusal: Refused) -> None:
         """Accept only to say why in an error frame, then close."""

@@ -4,6 +4,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 
+from chat.services import messages
+from chat.tests.helpers import FakeClock
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -16,7 +19,17 @@ async def test_healthz_answers_while_the_process_lives():
 async def test_readyz_is_200_when_database_and_redis_answer():
     response = await AsyncClient().get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok", "storage": "ok"}
+
+
+async def test_readyz_is_503_while_messages_cannot_be_stored(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(messages, "storage", messages.StorageHealth(clock))
+    messages.storage.failed()  # say the disk is full
+    response = await AsyncClient().get("/readyz")
+    assert (response.status_code, response.json()["storage"]) == (503, "unavailable")
+    clock.advance(messages.STORAGE_TROUBLE_SHOWN_FOR + 1)  # nothing failed since
+    assert (await AsyncClient().get("/readyz")).status_code == 200
 
 
 async def test_readyz_names_redis_when_it_is_down_and_recovers(own_redis):
