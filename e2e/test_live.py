@@ -8,9 +8,10 @@ from playwright.sync_api import Browser, BrowserContext, expect
 from e2e.pages import GuestNamePage, IndexPage, RoomPage, tabs
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def alice_and_bob(browser: Browser, base_url: str):
-    """Two people, each in a browser of their own, as guests named Alice and Bob."""
+    """Two people, each in a browser of their own, as guests named Alice and Bob (once for
+    the module: a guest's name stays theirs)."""
     contexts = []
     for name in ("Alice", "Bob"):
         context = browser.new_context(base_url=base_url)

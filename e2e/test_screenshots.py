@@ -29,9 +29,13 @@ def _has_horizontal_scroll(page) -> bool:
 @pytest.fixture
 def conversation(browser: Browser, base_url: str, request):
     """Amélie (desktop) and Kenji (phone) in a room of the test's own, after a few messages."""
-    room = "café-terrasse" if "screenshot" in request.node.name else "café-étroit"
-    amelie = _person(browser, base_url, "Amélie", DESKTOP).open(room)
-    kenji = _person(browser, base_url, "Kenji", PHONE).open(room)
+    # A guest's name stays theirs, so each test's pair of guests has names of its own.
+    if "screenshot" in request.node.name:
+        room, names = "café-terrasse", ("Amélie", "Kenji")
+    else:
+        room, names = "café-étroit", ("Amélie E", "Kenji E")
+    amelie = _person(browser, base_url, names[0], DESKTOP).open(room)
+    kenji = _person(browser, base_url, names[1], PHONE).open(room)
     lines = [
         (amelie, "Bonjour ! Who is around?"),
         (kenji, "Here — 日本語 and Ελληνικά work too."),
