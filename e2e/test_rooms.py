@@ -84,3 +84,12 @@ def test_a_path_with_slashes_shows_a_readable_404(page: Page):
     response = page.goto("/chat/a/b/")
     assert response.status == 404
     expect(page.locator("h1")).to_have_text("Page not found")
+
+
+def test_a_message_in_hebrew_is_laid_out_right_to_left(context: BrowserContext):
+    room = RoomPage(context.new_page()).open("rtl")
+    room.send("שלום לכולם")
+    room.expect_delivered("שלום לכולם")
+    body = room.messages.first
+    expect(body).to_have_attribute("dir", "auto")
+    assert body.evaluate("node => getComputedStyle(node).direction") == "rtl"

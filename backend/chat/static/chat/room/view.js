@@ -86,7 +86,9 @@ export class RoomView {
   messageItem(frame, mine) {
     const item = el("li", "message");
     const meta = el("div", "message-meta");
-    meta.appendChild(el("span", "message-author", frame.user));
+    const author = el("span", "message-author", frame.user);
+    author.dir = "auto"; // a name in any script doesn't reorder what is around it
+    meta.appendChild(author);
     if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
     if (frame.sent_at) {
       const time = el("time", "message-time");
@@ -98,7 +100,9 @@ export class RoomView {
       });
       meta.appendChild(time);
     }
-    item.append(meta, el("div", "message-body", frame.message));
+    const body = el("div", "message-body", frame.message);
+    body.dir = "auto"; // laid out in the direction of its own text (Arabic, Hebrew…)
+    item.append(meta, body);
     if (mine) item.classList.add("mine");
     return item;
   }
