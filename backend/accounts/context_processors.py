@@ -11,4 +11,5 @@ def identity(request):
     session = getattr(request, "session", None)
     if user is None or session is None:
         return {}
-    return {"identity": identity_of(user, session)}
+    # Looked at only: a page view doesn't make a guest (crawlers make page views).
+    return {"identity": identity_of(user, session, create=False)}

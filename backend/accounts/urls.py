@@ -8,4 +8,5 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("name/", views.guest_name, name="guest-name"),
+    path("guest/", views.guest, name="guest"),
 ]

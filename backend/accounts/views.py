@@ -5,9 +5,10 @@ import math
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import GuestNameForm, SignUpForm
 from chat.identity import identity_of
@@ -41,9 +42,12 @@ def guest_name(request):
     """A guest picks the name others see; signed-in users always post as their username."""
     if request.user.is_authenticated:
         return redirect(_next_url(request))
-    identity = identity_of(request.user, request.session)
+    # A guest is made when they choose a name, not when they look at the form.
+    identity = identity_of(request.user, request.session, create=request.method == "POST")
     form = GuestNameForm(
-        request.POST or None, initial={"name": identity.name}, guest_key=identity.key
+        request.POST or None,
+        initial={"name": identity.name if identity else ""},
+        guest_key=identity.key if identity else "",
     )
     if request.method == "POST" and form.is_valid():
         people.guest_rename(
@@ -71,3 +75,11 @@ class LogoutView(auth_views.LogoutView):
 
     def get(self, request, *args, **kwargs):
         return render(request, "accounts/logout.html", {"next": _next_url(request)})
+
+
+@require_POST
+def guest(request):
+    """Who the visitor is in chat, made a guest (with a session) if they weren't: the room
+    page asks before it connects, so page views alone store no session."""
+    identity = identity_of(request.user, request.session)
+    return JsonResponse({"user": identity.name, "guest": identity.is_guest})

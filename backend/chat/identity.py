@@ -45,11 +45,14 @@ def _new_guest_name() -> str:
     return f"guest-{secrets.randbelow(10_000):04d}"
 
 
-def identity_of(user, session) -> Identity:
-    """The identity of a request or WebSocket scope; gives a new guest a name in ``session``."""
+def identity_of(user, session, *, create: bool = True) -> Identity | None:
+    """The identity of a request or WebSocket scope; gives a new guest a name in ``session``
+    (with ``create``), else None for a visitor who is not a guest yet."""
     if user is not None and user.is_authenticated:
         return Identity(f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff)
     if GUEST_ID_SESSION_KEY not in session:
+        if not create:
+            return None
         session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
         session[GUEST_NAME_SESSION_KEY] = _new_guest_name()
     return Identity(f"guest:{session[GUEST_ID_SESSION_KEY]}", session[GUEST_NAME_SESSION_KEY], True)

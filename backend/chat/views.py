@@ -3,6 +3,7 @@
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -43,6 +44,8 @@ def room(request, room_name):
         )
     context = {
         "room_name": room_name,
+        # For the page's one request before it connects (becoming a guest).
+        "csrf": get_token(request),
         "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
         # The page's script reads these (json_script) instead of keeping its own copy.
         "close_codes": {

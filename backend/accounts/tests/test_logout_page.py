@@ -25,7 +25,7 @@ def test_the_button_logs_out_and_returns_where_it_was_asked(signed_in):
     response = signed_in.post("/accounts/logout/", {"next": "/chat/lobby/"})
     assert response.status_code == 302
     assert response["Location"] == "/chat/lobby/"
-    assert signed_in.get("/chat/").context["identity"].is_guest
+    assert signed_in.get("/chat/").context["identity"] is None  # signed out, not a guest yet
 
 
 def test_get_while_signed_out_says_so(client):

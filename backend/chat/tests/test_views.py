@@ -140,6 +140,7 @@ def test_messages_endpoint_rejects_a_bad_room_name(client):
 
 
 def test_a_visitor_gets_a_guest_name_that_survives_reloads(client):
+    client.post("/accounts/guest/")  # as the room page does before it connects
     first = client.get("/chat/lobby/").context["identity"]
     again = client.get("/chat/lobby/").context["identity"]
     assert first.is_guest and first.name.startswith("guest-")

@@ -189,4 +189,18 @@ window.addEventListener("beforeunload", (event) => {
   event.returnValue = "";
 });
 
-socket.connect();
+// A visitor becomes a guest (a session, shared by their tabs) when the page first
+// connects, not by viewing it; if that request fails, the handshake makes one instead.
+async function becomeGuest() {
+  try {
+    await fetch("/accounts/guest/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": embedded("csrf-token") },
+    });
+  } catch (error) {
+    // offline: the WebSocket will say so
+  }
+}
+
+becomeGuest().then(() => socket.connect());
