@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, session_cookie
@@ -82,3 +83,13 @@ async def connect_room():
     yield connect
     for client in clients:
         await client.close()
+
+
+@pytest.fixture
+def staff_client(client):
+    """A test client signed in as a staff member (a superuser)."""
+    staff = get_user_model().objects.create_user(
+        username="moderator", password="pw-for-tests-1", is_staff=True, is_superuser=True
+    )
+    client.force_login(staff)
+    return client

@@ -105,3 +105,4 @@ def test_flooding_shows_the_rate_limit_notice_and_loses_nothing(page):
     expect(room.error).to_contain_text(re.compile(r"too fast; wait \d"))
     expect(room.messages).to_have_text(texts, timeout=15_000)  # retried, none lost
     expect(room.pending).to_have_count(0)
+    expect(room.error).to_be_hidden()  # the notice goes once they are all sent

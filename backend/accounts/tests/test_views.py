@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from chat.tests.helpers import assert_name_refused
+
 pytestmark = pytest.mark.django_db
 
 
@@ -66,12 +68,7 @@ def test_a_guest_can_pick_a_name(client):
 
 def test_a_guest_cannot_pick_a_registered_name(client):
     get_user_model().objects.create_user(username="carol", password="pw-for-tests-1")
-    client.post("/accounts/guest/")
-    before = client.get("/chat/").context["identity"].name
-    response = client.post("/accounts/name/", {"name": "Carol"})
-    assert response.status_code == 400
-    assert "belongs to a registered user" in response.content.decode()
-    assert client.get("/chat/").context["identity"].name == before
+    assert_name_refused(client, "Carol", "belongs to a registered user")
 
 
 def test_the_name_form_needs_a_csrf_token(db):

@@ -121,3 +121,14 @@ class Outbox:
     def kinds(self) -> list[str]:
         """Each frame's type; a broadcast's stand-in frame as its own text."""
         return [json.loads(t)["type"] if t.startswith("{") else t for t in self.texts]
+
+
+def assert_name_refused(client, name: str, reason: str) -> None:
+    """A guest (``client``, a Django test client) asks for ``name`` and is refused with
+    ``reason``; their name stays as it was."""
+    client.post("/accounts/guest/")
+    before = client.get("/chat/").context["identity"].name
+    response = client.post("/accounts/name/", {"name": name})
+    assert response.status_code == 400
+    assert reason in response.content.decode()
+    assert client.get("/chat/").context["identity"].name == before

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 
 from chat.identity import Identity
@@ -8,15 +7,6 @@ from chat.services import ActionRefused
 from chat.services.messages import message_store
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = get_user_model().objects.create_user(
-        username="moderator", password="pw-for-tests-1", is_staff=True, is_superuser=True
-    )
-    client.force_login(staff)
-    return client
 
 
 def _post(room: str, author: str, text: str) -> None:

@@ -16,7 +16,7 @@ from chat.identity import (
     name_skeletons,
 )
 from chat.models import GuestName
-from chat.tests.helpers import guest_session
+from chat.tests.helpers import assert_name_refused, guest_session
 
 pytestmark = pytest.mark.django_db
 
@@ -97,12 +97,7 @@ def test_a_claim_older_than_a_session_no_longer_holds_the_name(settings):
 def test_a_second_guest_is_refused_the_name_over_http_and_keeps_theirs():
     first, second = Client(), Client()
     assert first.post("/accounts/name/", {"name": "Marie"}).status_code == 302
-    second.post("/accounts/guest/")
-    before = second.get("/chat/").context["identity"].name
-    response = second.post("/accounts/name/", {"name": "ＭＡＲＩＥ"})
-    assert response.status_code == 400
-    assert "Another guest is using" in response.content.decode()
-    assert second.get("/chat/").context["identity"].name == before
+    assert_name_refused(second, "ＭＡＲＩＥ", "Another guest is using")
     assert first.get("/chat/").context["identity"].name == "Marie"
 
 

@@ -2,7 +2,6 @@
 re-created under its name would number from 1 again, and open tabs would skip messages)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db.models import ProtectedError
 
 from chat.identity import Identity
@@ -10,15 +9,6 @@ from chat.models import Message, Room
 from chat.services.messages import message_store
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    staff = get_user_model().objects.create_user(
-        username="moderator", password="pw-for-tests-1", is_staff=True, is_superuser=True
-    )
-    client.force_login(staff)
-    return client
 
 
 def _post(room: str, text: str) -> int:

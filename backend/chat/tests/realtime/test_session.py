@@ -148,12 +148,16 @@ class Reader:
         return not self.gone
 
 
+async def _bob_posts(room: str, count: int) -> None:
+    for n in range(count):
+        await database_sync_to_async(message_store)(
+            room_name=room, identity=BOB, text=f"m{n}", nonce=None
+        )
+
+
 async def test_a_replay_reads_its_next_page_only_once_the_client_has_read(monkeypatch):
     monkeypatch.setattr(session_module, "REPLAY_PAGE", 2)
-    for n in range(5):
-        await database_sync_to_async(message_store)(
-            room_name="s-pages", identity=BOB, text=f"m{n}", nonce=None
-        )
+    await _bob_posts("s-pages", 5)
     outbox, reader = Outbox(), Reader()
     session = Session("s-pages", ALICE, outbox, reader)
     replay = asyncio.create_task(session.replay_after(0))
@@ -169,10 +173,7 @@ async def test_a_replay_reads_its_next_page_only_once_the_client_has_read(monkey
 
 async def test_a_replay_stops_when_the_client_is_gone(monkeypatch):
     monkeypatch.setattr(session_module, "REPLAY_PAGE", 2)
-    for n in range(3):
-        await database_sync_to_async(message_store)(
-            room_name="s-gone", identity=BOB, text=f"m{n}", nonce=None
-        )
+    await _bob_posts("s-gone", 3)
     outbox, reader = Outbox(), Reader()
     reader.gone = True
     reader.turn.set()
