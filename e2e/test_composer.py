@@ -1,10 +1,12 @@
-"""The composer: the "too fast" notice, and messages written while disconnected."""
+"""The composer: messages written while disconnected."""
 
+import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from e2e.pages import RoomPage
 
 
+@pytest.fixture
 def own_server(start_server):
     """A server of the test's own, to stop and start again on the same address."""
     return start_server()
