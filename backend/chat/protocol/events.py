@@ -104,6 +104,8 @@ GROUP_MESSAGES_TYPE = "chat.messages"  # {"frames": [[seq, <encoded message fram
 GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, deletions
 TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
+# {"v": int, "text": encoded join or leave}; without text: the room's version
+PRESENCE_TYPE = "chat.presence"
 
 
 def event_encode(event: ServerEvent) -> str:

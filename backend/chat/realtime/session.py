@@ -35,7 +35,6 @@ from chat.rooms import public_person_id
 from chat.services import ActionRefused
 from chat.services.broadcast import LAYER_ERRORS, person_address, room_address
 from chat.services.presence import (
-    PRESENCE_TYPE,
     PresenceFeed,
     presence_leave,
     presence_rename,
@@ -218,7 +217,7 @@ class Session:
                 return sent
             case events.GROUP_EVENT_TYPE:
                 await self.send(message["text"])
-            case _ if message["type"] == PRESENCE_TYPE:
+            case events.PRESENCE_TYPE:
                 await self.presence_feed.offer(message["v"], message.get("text"))
             case events.TYPING_TYPE:
                 # Never shown to the typist's own tabs.

@@ -39,7 +39,6 @@ from chat.services.broadcast import room_address, send_to
 
 logger = logging.getLogger(__name__)
 
-PRESENCE_TYPE = "chat.presence"  # {"v": int, "text": encoded join or leave}; no text: a version
 
 TTL = 30.0  # seconds an entry lives without a heartbeat, unless CHAT_PRESENCE_TTL says
 GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
@@ -288,7 +287,7 @@ class PresenceTracker:
         for room_name, change in changes:
             await announce(room_name, change)
         for room_name, version in versions.items():
-            await _publish(room_name, {"type": PRESENCE_TYPE, "v": version})
+            await _publish(room_name, {"type": events.PRESENCE_TYPE, "v": version})
 
     def _ensure_heartbeat(self) -> None:
         if self._heartbeat is None or self._heartbeat.done():
@@ -356,7 +355,8 @@ async def announce(room_name: str, change: Change | Snapshot | None) -> None:
         else:
             frame = events.leave_event(who, version)
         await _publish(
-            room_name, {"type": PRESENCE_TYPE, "v": version, "text": events.event_encode(frame)}
+            room_name,
+            {"type": events.PRESENCE_TYPE, "v": version, "text": events.event_encode(frame)},
         )
 
 
