@@ -110,7 +110,12 @@ class Supervisor:
         return len(self.stop_signals) != len(set(self.stop_signals))
 
     def _spawn(self) -> subprocess.Popen:
-        return subprocess.Popen(self.argv, pass_fds=(self.sock.fileno(),))
+        # A terminal's Ctrl-C reaches every process in the group, a worker still
+        # starting up included. Workers ignore SIGINT (an ignored signal stays ignored
+        # across exec, and Twisted leaves it so): the supervisor turns it into SIGTERM.
+        return subprocess.Popen(
+            self.argv, pass_fds=(self.sock.fileno(),), preexec_fn=_ignore_interrupt
+        )
 
     def _sleep(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds, or until a signal comes."""
@@ -166,6 +171,10 @@ class Supervisor:
                 child.kill()
                 child.wait()
             mark_dead(child.pid)
+
+
+def _ignore_interrupt() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def mark_dead(pid: int) -> None:

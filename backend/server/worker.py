@@ -1,8 +1,10 @@
 """One Daphne process serving the listening socket it inherited from the supervisor.
 
-On SIGTERM, SIGINT or SIGHUP the worker stops accepting connections, closes its
+On SIGTERM or SIGHUP the worker stops accepting connections, closes its
 WebSockets with ``CloseCode.SERVICE_RESTART`` (so the pages reconnect, to
-another worker or to the restarted server, and resume), and exits.
+another worker or to the restarted server, and resume), and exits. SIGINT is
+ignored: the supervisor starts its workers so, and answers a Ctrl-C with SIGTERM
+to each.
 """
 
 # Daphne installs Twisted's asyncio reactor when imported: it must come before
@@ -147,7 +149,7 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
         return cannot_start("the error above")
     # Registered before Daphne's own shutdown work, so it runs first.
     reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)
-    # Twisted handles SIGTERM and SIGINT; a hang-up stops the worker as SIGTERM does.
+    # Twisted handles SIGTERM; a hang-up stops the worker as SIGTERM does.
     signal.signal(signal.SIGHUP, reactor.sigTerm)
     # The supervisor's pid as it started this worker: if it was killed while the
     # worker was starting, the parent is already someone else.

@@ -176,6 +176,24 @@ async def test_a_client_that_stops_reading_in_a_quiet_room_is_cut_off(run_server
         assert await _close_code(slow) == CloseCode.TOO_SLOW
 
 
+def _ignores_sigint(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = int(
+        next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16
+    )
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
+def test_workers_ignore_ctrl_c_from_their_first_instruction(run_server):
+    """Ctrl-C reaches a worker still importing Django too: ignored, it can't end in a
+    KeyboardInterrupt traceback; the supervisor's SIGTERM stops the worker instead."""
+    process, _port, _log = run_server(workers=2)
+    workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(workers) == 2
+    assert all(_ignores_sigint(int(pid)) for pid in workers)
+    assert not _ignores_sigint(process.pid)
+
+
 def test_ctrl_c_in_a_terminal_stops_everything_cleanly(run_server):
     process, port, log = run_server(workers=2)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal does: every process in the group
