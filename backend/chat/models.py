@@ -1,4 +1,4 @@
-"""Rooms and their messages: the database is the source of truth for history."""
+"""Rooms, who may read them, and their messages: the database is the source of truth."""
 
 from django.conf import settings
 from django.db import models
@@ -6,7 +6,16 @@ from django.utils import timezone
 
 
 class Room(models.Model):
+    class Kind(models.TextChoices):
+        PUBLIC = "public", "public: anyone may read and post"
+        PRIVATE = "private", "private: members only"
+        DM = "dm", "direct messages between two people"
+
+    # Unique across every kind: a taken name is taken for everyone.
     name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.PUBLIC)
+    # A direct message's two people, "<lower user id>:<higher user id>": one room per pair.
+    dm_pair = models.CharField(max_length=50, null=True, blank=True, unique=True)  # noqa: DJ001
     created = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(null=True, blank=True)
     # The last sequence number handed out in this room; incremented under a row
@@ -18,6 +27,54 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def private(self) -> bool:
+        return self.kind != Room.Kind.PUBLIC
+
+
+class Membership(models.Model):
+    """A person's place in a room: what lets them read a private room or a DM, puts the
+    room in their sidebar, and keeps how far they have read."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    is_owner = models.BooleanField(default=False)
+    # The last seq this person has seen in the room (0: none yet).
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+    joined = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="membership_unique_per_room"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}"
+
+
+class Invitation(models.Model):
+    """A link that makes whoever opens it (signed in) a member of a private room, once."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="invitations")
+    # SHA-256 of the token in the link; the token itself is shown once, never stored.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"invitation to {self.room} until {self.expires:%Y-%m-%d %H:%M}"
 
 
 class Message(models.Model):
@@ -44,6 +101,9 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Public ids (chat.rooms.public_person_id) of the people it @mentions, so every
+    # page highlights the same mentions the server counted.
+    mentions = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["room", "seq"]
@@ -58,6 +118,25 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room.name}#{self.seq} {self.author_name}: {self.body[:40]}"
+
+
+class Mention(models.Model):
+    """A signed-in person @mentioned in a message: what their mention counts count."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The message's room and seq, so counting mentions after a read mark needs no join.
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "room", "seq"])]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="mention_once_per_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room}#{self.seq}"
 
 
 class Mute(models.Model):
