@@ -41,3 +41,60 @@ export function reconnected(room) {
   room.opened();
   return room;
 }
+
+// A clock for code that takes one ({now, setTimeout, clearTimeout}): time moves only
+// when a test calls `advance(ms)`, which runs the timers that fall due, in order.
+export class FakeClock {
+  constructor(start = 0) {
+    this.time = start;
+    this.timers = new Map(); // id -> {at, callback}
+    this.nextId = 1;
+  }
+
+  now() {
+    return this.time;
+  }
+
+  setTimeout(callback, ms) {
+    const id = this.nextId;
+    this.nextId += 1;
+    this.timers.set(id, { at: this.time + Math.max(0, ms), callback: callback });
+    return id;
+  }
+
+  clearTimeout(id) {
+    this.timers.delete(id);
+  }
+
+  get pending() {
+    return this.timers.size;
+  }
+
+  advance(ms) {
+    const end = this.time + ms;
+    for (;;) {
+      let due = null;
+      for (const [id, timer] of this.timers) {
+        if (timer.at <= end && (due === null || timer.at < due[1].at)) due = [id, timer];
+      }
+      if (due === null) break;
+      this.timers.delete(due[0]);
+      this.time = due[1].at;
+      due[1].callback();
+    }
+    this.time = end;
+  }
+}
+
+// The same clock as an object with bound methods, as the page's modules take it.
+export function fakeClock(start = 0) {
+  const clock = new FakeClock(start);
+  return {
+    clock: clock,
+    api: {
+      now: () => clock.now(),
+      setTimeout: (callback, ms) => clock.setTimeout(callback, ms),
+      clearTimeout: (id) => clock.clearTimeout(id),
+    },
+  };
+}

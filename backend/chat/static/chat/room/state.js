@@ -35,10 +35,15 @@ export function backoffDelay(attempt, random) {
   return ceiling / 2 + random * (ceiling / 2);
 }
 
-// `#connection-status`: its `data-state` and its text.
-export function connectionStatus(phase, reconnectDelay) {
+export const FORBIDDEN_TEXT = "You don't have access to this room.";
+
+// `#connection-status`: its `data-state` and its text. `forbidden`: the last close said
+// the person may not read the room.
+export function connectionStatus(phase, reconnectDelay, forbidden = false) {
   if (phase === Phase.CONNECTING) return { state: "connecting", text: "Connecting…" };
-  if (phase === Phase.FINAL) return { state: "closed", text: "Disconnected" };
+  if (phase === Phase.FINAL) {
+    return { state: "closed", text: forbidden ? FORBIDDEN_TEXT : "Disconnected" };
+  }
   if (phase === Phase.WAITING) {
     const seconds = Math.ceil(reconnectDelay / 1000);
     return { state: "closed", text: "Reconnecting in " + seconds + " s…" };
@@ -53,8 +58,11 @@ function earliest(...times) {
 
 // Everything the page knows, driven by the frames that arrive and what the person does.
 export class RoomState {
-  constructor({ finalCloseCodes }) {
+  // `forbiddenCode`: the close code that means "you may not read this room".
+  constructor({ finalCloseCodes, forbiddenCode = null }) {
     this.finalCloseCodes = new Set(finalCloseCodes);
+    this.forbiddenCode = forbiddenCode;
+    this.closeCode = null; // the code of the last close
     this.phase = Phase.CONNECTING;
     this.log = new MessageLog();
     this.pending = new PendingQueue();
@@ -78,8 +86,13 @@ export class RoomState {
     return this.log.lastSeq;
   }
 
+  // Closed for good because the person may not read the room (or no longer may).
+  get forbidden() {
+    return this.phase === Phase.FINAL && this.closeCode === this.forbiddenCode;
+  }
+
   get status() {
-    return connectionStatus(this.phase, this.reconnectDelay);
+    return connectionStatus(this.phase, this.reconnectDelay, this.forbidden);
   }
 
   // Messages written here that the server hasn't acknowledged (or refused) yet.
@@ -123,6 +136,7 @@ export class RoomState {
   // The socket closed: the wait before reconnecting in ms, or null if it would be useless.
   // `random` is in [0, 1), for the jitter.
   closed(code, random) {
+    this.closeCode = code;
     this.gapCheckAt = null;
     this.typists.clear();
     if (this.finalCloseCodes.has(code)) {

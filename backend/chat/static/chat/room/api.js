@@ -1,0 +1,82 @@
+// The JSON API (docs/api.md): addresses, and requests that answer the body or throw an
+// ApiError carrying the server's `detail`.
+
+const enc = encodeURIComponent;
+
+export const apiUrls = {
+  rooms: () => "/api/rooms/",
+  members: (room) => "/api/rooms/" + enc(room) + "/members/",
+  member: (room, username) => "/api/rooms/" + enc(room) + "/members/" + enc(username) + "/",
+  invitations: (room) => "/api/rooms/" + enc(room) + "/invitations/",
+  read: (room) => "/api/rooms/" + enc(room) + "/read/",
+  dms: () => "/api/dms/",
+  pushKey: () => "/api/push/key/",
+  pushSubscriptions: () => "/api/push/subscriptions/",
+};
+
+export class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+function fallbackDetail(status) {
+  if (status === 0) return "The server can't be reached. Try again.";
+  if (status === 401) return "Sign in to do this.";
+  if (status === 403) return "You aren't allowed to do this.";
+  return "Something went wrong (" + status + "). Try again.";
+}
+
+export class Api {
+  // `csrf`: the page's CSRF token; `fetch` can be replaced, for tests.
+  constructor({ csrf, fetch }) {
+    this.csrf = csrf;
+    this.fetch = fetch || ((...args) => globalThis.fetch(...args));
+  }
+
+  get(url) {
+    return this.request("GET", url);
+  }
+
+  post(url, body) {
+    return this.request("POST", url, body);
+  }
+
+  delete(url) {
+    return this.request("DELETE", url);
+  }
+
+  // The answer's JSON (null for an empty one), or throws an ApiError.
+  async request(method, url, body) {
+    const headers = { Accept: "application/json" };
+    const init = { method: method, credentials: "same-origin", headers: headers };
+    if (method !== "GET") headers["X-CSRFToken"] = this.csrf;
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let response;
+    try {
+      response = await this.fetch(url, init);
+    } catch {
+      throw new ApiError(0, "network", fallbackDetail(0));
+    }
+    let data = null;
+    if (response.status !== 204) {
+      try {
+        data = await response.json();
+      } catch {
+        data = null;
+      }
+    }
+    if (!response.ok) {
+      const detail = data && typeof data.detail === "string" ? data.detail : null;
+      const code = data && typeof data.code === "string" ? data.code : "http_" + response.status;
+      throw new ApiError(response.status, code, detail || fallbackDetail(response.status));
+    }
+    return data;
+  }
+}

@@ -1,0 +1,105 @@
+// The sidebar's rooms and the tab's title, from `GET /api/rooms/` (docs/api.md). No DOM.
+
+export const KIND = Object.freeze({ PUBLIC: "public", PRIVATE: "private", DM: "dm" });
+
+export function roomUrl(name) {
+  return "/chat/" + encodeURIComponent(name) + "/";
+}
+
+// What the page was rendered with (`room-context`), with a default for every field:
+// a page whose server doesn't send it still works as a public room for a guest.
+export function roomContext(embedded, roomName) {
+  const context = embedded !== null && typeof embedded === "object" ? embedded : {};
+  const kind = Object.values(KIND).includes(context.kind) ? context.kind : KIND.PUBLIC;
+  return {
+    name: typeof context.name === "string" ? context.name : roomName,
+    kind: kind,
+    title: typeof context.title === "string" && context.title ? context.title : roomName,
+    private: typeof context.private === "boolean" ? context.private : kind !== KIND.PUBLIC,
+    member: context.member === true,
+    owner: context.owner === true,
+    last_read: typeof context.last_read === "number" ? context.last_read : null,
+    signed_in: context.signed_in === true,
+    username: typeof context.username === "string" ? context.username : null,
+  };
+}
+
+// The current room as a sidebar entry, when the API's list doesn't have it (yet).
+function contextEntry(context) {
+  return {
+    name: context.name,
+    url: roomUrl(context.name),
+    kind: context.kind,
+    private: context.private,
+    title: context.title,
+    member: context.member,
+    owner: context.owner,
+    unread: 0,
+    mentions: 0,
+    last_read: context.last_read,
+  };
+}
+
+function count(value) {
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+function byTitle(a, b) {
+  return a.title.localeCompare(b.title) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+// The sidebar: {rooms, dms, unread}. Rooms the person is a member of, and the current
+// one; `rooms` are public and private ones, `dms` direct messages (titled by the other
+// person), each sorted by title; `unread` is the sum of their unread counts. Guests
+// see no counts.
+export function sidebarModel(apiRooms, context) {
+  const shown = [];
+  let current = false;
+  for (const room of Array.isArray(apiRooms) ? apiRooms : []) {
+    const isCurrent = room.name === context.name;
+    if (!room.member && !isCurrent) continue;
+    current = current || isCurrent;
+    shown.push({
+      name: room.name,
+      url: room.url || roomUrl(room.name),
+      kind: room.kind,
+      private: Boolean(room.private),
+      title: room.title || room.name,
+      unread: context.signed_in ? count(room.unread) : 0,
+      mentions: context.signed_in ? count(room.mentions) : 0,
+      current: isCurrent,
+    });
+  }
+  if (!current) {
+    const entry = contextEntry(context);
+    shown.push({ ...entry, current: true });
+  }
+  const rooms = shown.filter((room) => room.kind !== KIND.DM).sort(byTitle);
+  const dms = shown.filter((room) => room.kind === KIND.DM).sort(byTitle);
+  const unread = shown.reduce((sum, room) => sum + room.unread, 0);
+  return { rooms: rooms, dms: dms, unread: unread };
+}
+
+function plural(n, one, many) {
+  return n + " " + (n === 1 ? one : many);
+}
+
+// A sidebar link's accessible name: "design, 3 unread, 1 mention".
+export function roomLabel(room) {
+  const parts = [room.title];
+  if (room.unread) parts.push(room.unread + " unread");
+  if (room.mentions) parts.push(plural(room.mentions, "mention", "mentions"));
+  return parts.join(", ");
+}
+
+// The tab's title: "(3) design · Chat", or "design · Chat" with nothing unread.
+export function tabTitle(title, unread) {
+  const plain = title + " · Chat";
+  return unread > 0 ? "(" + unread + ") " + plain : plain;
+}
+
+// A room's title by its name, from the last list (or the name itself).
+export function titleOf(apiRooms, name) {
+  const room = (apiRooms || []).find((entry) => entry.name === name);
+  return room && room.title ? room.title : name;
+}
