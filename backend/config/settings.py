@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from notifications.keys import vapid_keys_read
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -43,7 +44,7 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = ["channels", "axes", "csp"]
-LOCAL_APPS = ["chat", "accounts", "observability"]
+LOCAL_APPS = ["chat", "accounts", "observability", "notifications"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
@@ -224,6 +225,18 @@ except ValueError as exc:
 # A WebSocket client that leaves this much unread is cut off (close code 4408)
 # and resumes from history when it reconnects.
 CHAT_SEND_BUFFER_MAX_BYTES = env_int("CHAT_SEND_BUFFER_MAX_BYTES", 4 * 1024 * 1024, minimum=1024)
+
+# Web Push: the VAPID key pair that signs pushes, base64url as `invoke push.keys`
+# prints it (public: the 65-byte uncompressed P-256 point; private: the 32-byte
+# secret). Neither set: push is off. The subject is a contact for push services.
+CHAT_VAPID_PUBLIC_KEY, CHAT_VAPID_PRIVATE_KEY = vapid_keys_read()
+CHAT_VAPID_SUBJECT = env_str("CHAT_VAPID_SUBJECT") or "mailto:admin@localhost"
+if not CHAT_VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured(
+        f"CHAT_VAPID_SUBJECT={CHAT_VAPID_SUBJECT!r} must be a mailto: or https:// URL."
+    )
+# Accept plain-http push endpoints (tests with a local push service only).
+CHAT_PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("CHAT_PUSH_ALLOW_HTTP_ENDPOINTS", False)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "chat:index"
