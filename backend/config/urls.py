@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/rooms/", chat_views.room_directory, name="room-directory"),
     path("admin/", admin.site.urls),
+    path("", include("notifications.urls")),
     path("", include("observability.urls")),
 ]

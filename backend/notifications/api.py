@@ -1,0 +1,121 @@
+"""The Web Push endpoints of the API (docs/api.md, "Web Push")."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from ninja import Router, Schema, Status
+
+from api.auth import signed_in
+from api.errors import ApiError, ErrorOut
+from notifications.keys import PUBLIC_KEY_BYTES, b64url_decode
+from notifications.models import PushSubscription
+
+router = Router(tags=["push"])
+
+AUTH_SECRET_BYTES = 16
+ENDPOINT_MAX_LENGTH = PushSubscription._meta.get_field("endpoint").max_length
+
+
+class PublicKeyOut(Schema):
+    public_key: str
+
+
+class SubscriptionKeysIn(Schema):
+    p256dh: str | None = None
+    auth: str | None = None
+
+
+class SubscriptionIn(Schema):
+    """The browser's ``PushSubscription.toJSON()`` (``expirationTime`` is ignored)."""
+
+    endpoint: str | None = None
+    keys: SubscriptionKeysIn | None = None
+
+
+class EndpointIn(Schema):
+    endpoint: str | None = None
+
+
+class SubscriptionOut(Schema):
+    endpoint: str
+
+
+def _invalid(detail: str) -> ApiError:
+    return ApiError(400, "invalid_subscription", detail)
+
+
+def endpoint_checked(*, endpoint: str | None) -> str:
+    """The endpoint if push may be sent there (an https:// URL), else 400."""
+    endpoint = (endpoint or "").strip()
+    if not endpoint:
+        raise _invalid("The subscription has no endpoint.")
+    if len(endpoint) > ENDPOINT_MAX_LENGTH:
+        raise _invalid(f"The endpoint is longer than {ENDPOINT_MAX_LENGTH} characters.")
+    schemes = ["https", "http"] if settings.CHAT_PUSH_ALLOW_HTTP_ENDPOINTS else ["https"]
+    if endpoint.lower().startswith("http://") and "http" not in schemes:
+        raise _invalid("The endpoint must be an https:// URL; push services are reached over TLS.")
+    try:
+        URLValidator(schemes=schemes)(endpoint)
+    except ValidationError:
+        raise _invalid("The endpoint is not an https:// URL.") from None
+    return endpoint
+
+
+def subscription_keys_checked(*, keys: SubscriptionKeysIn | None) -> tuple[str, str]:
+    """(p256dh, auth) if they are a P-256 point and a 16-byte secret, base64url; else 400."""
+    if keys is None or not keys.p256dh or not keys.auth:
+        raise _invalid("The subscription needs keys.p256dh and keys.auth.")
+    try:
+        point = b64url_decode(keys.p256dh)
+    except ValueError:
+        point = b""
+    if len(point) != PUBLIC_KEY_BYTES or point[0] != 0x04:
+        raise _invalid("keys.p256dh is not a P-256 public key (65 bytes, base64url).")
+    try:
+        secret = b64url_decode(keys.auth)
+    except ValueError:
+        secret = b""
+    if len(secret) != AUTH_SECRET_BYTES:
+        raise _invalid("keys.auth is not a 16-byte secret (base64url).")
+    return keys.p256dh.strip(), keys.auth.strip()
+
+
+@router.get("/key/", response=PublicKeyOut | None, summary="The VAPID public key, or null")
+def push_key(request):
+    """The key to pass to ``pushManager.subscribe`` as ``applicationServerKey``;
+    null when the server has no VAPID keys (push is off)."""
+    if not settings.CHAT_VAPID_PUBLIC_KEY:
+        return None
+    return {"public_key": settings.CHAT_VAPID_PUBLIC_KEY}
+
+
+@router.post(
+    "/subscriptions/",
+    auth=signed_in,
+    response={200: SubscriptionOut, 201: SubscriptionOut, 400: ErrorOut, 401: ErrorOut},
+    summary="Send my pushes to this browser",
+)
+def subscription_add(request, body: SubscriptionIn):
+    """201 for a new endpoint; 200 for a known one, which now belongs to the
+    requester with the keys given."""
+    endpoint = endpoint_checked(endpoint=body.endpoint)
+    p256dh, auth = subscription_keys_checked(keys=body.keys)
+    _, created = PushSubscription.objects.update_or_create(
+        endpoint=endpoint,
+        defaults={"user": request.auth, "p256dh": p256dh, "auth": auth, "last_error": ""},
+    )
+    return Status(201 if created else 200, {"endpoint": endpoint})
+
+
+@router.delete(
+    "/subscriptions/",
+    auth=signed_in,
+    response={204: None, 401: ErrorOut},
+    summary="Stop sending pushes to this browser",
+)
+def subscription_remove(request, body: EndpointIn):
+    """204 whether or not the requester had that endpoint; another person's is left alone."""
+    PushSubscription.objects.filter(
+        user=request.auth, endpoint=(body.endpoint or "").strip()
+    ).delete()
+    return Status(204, None)
