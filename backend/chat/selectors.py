@@ -1,6 +1,14 @@
-"""Reading rooms' history. Every function returns messages in ``seq`` order."""
+"""Reading rooms and their history. Functions returning messages return them in ``seq``
+order. None of them checks access: callers pass rooms the reader may read
+(chat.access)."""
 
-from chat.models import Message, Room
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from chat.models import Membership, Mention, Message, Room
 
 HISTORY_LENGTH = 50
 
@@ -38,7 +46,87 @@ def room_messages_before(
 
 
 def rooms_recently_active(*, limit: int) -> list[Room]:
-    """Rooms with messages, the most recently active first."""
+    """Public rooms with messages, the most recently active first."""
     return list(
-        Room.objects.filter(last_message_at__isnull=False).order_by("-last_message_at")[:limit]
+        Room.objects.filter(kind=Room.Kind.PUBLIC, last_message_at__isnull=False).order_by(
+            "-last_message_at"
+        )[:limit]
     )
+
+
+def person_room_names(*, user_id: int) -> frozenset[str]:
+    """The rooms a signed-in person is a member of: their sidebar."""
+    return frozenset(
+        Membership.objects.filter(user_id=user_id).values_list("room__name", flat=True)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RoomEntry:
+    """A room as one person sees it in their lists."""
+
+    room: Room
+    membership: Membership | None  # None: not a member (a public room)
+    title: str  # the name, or for a DM the other person's username
+    dm_with: str | None = None
+    unread: int = 0  # messages from others after the read mark, not deleted
+    mentions: int = 0  # of those, the ones that @mention this person
+
+
+def dm_other_id(room: Room, user_id: int) -> int:
+    """The other person of a direct message."""
+    low, high = (int(part) for part in room.dm_pair.split(":"))
+    return high if user_id == low else low
+
+
+def _counted(memberships, user_id: int):
+    """Memberships with ``unread`` and ``mentions`` counted in the same query."""
+
+    def count(rows):
+        counted = rows.order_by().values("room_id").annotate(n=Count("*")).values("n")
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    after_mark = {"room_id": OuterRef("room_id"), "seq__gt": OuterRef("last_read_seq")}
+    unread = Message.objects.filter(**after_mark, deleted_at__isnull=True).exclude(
+        sender_key=f"user:{user_id}"
+    )
+    mentions = Mention.objects.filter(**after_mark, user_id=user_id)
+    return memberships.annotate(unread=count(unread), mentions=count(mentions))
+
+
+def room_entries(*, user_id: int | None, rooms: list[Room]) -> list[RoomEntry]:
+    """``rooms`` (which the person may read) as ``user_id`` (None: not signed in) sees
+    them, with the rooms they are a member of added."""
+    memberships = {}
+    if user_id is not None:
+        memberships = {
+            m.room_id: m
+            for m in _counted(
+                Membership.objects.filter(user_id=user_id).select_related("room"), user_id
+            )
+        }
+    by_id = {room.pk: room for room in rooms}
+    by_id.update({room_id: m.room for room_id, m in memberships.items()})
+    others = {
+        room.pk: dm_other_id(room, user_id)
+        for room in by_id.values()
+        if room.kind == Room.Kind.DM and user_id is not None
+    }
+    usernames = dict(
+        get_user_model().objects.filter(pk__in=others.values()).values_list("pk", "username")
+    )
+    entries = []
+    for room in by_id.values():
+        membership = memberships.get(room.pk)
+        dm_with = usernames.get(others[room.pk]) if room.pk in others else None
+        entries.append(
+            RoomEntry(
+                room,
+                membership,
+                dm_with or room.name,
+                dm_with,
+                unread=getattr(membership, "unread", 0),
+                mentions=getattr(membership, "mentions", 0),
+            )  # fmt: skip
+        )
+    return entries

@@ -1,23 +1,22 @@
 """HTTP views of the chat: thin adapters over rooms, selectors and services."""
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from chat import selectors
+from chat.access import Forbidden, RoomAccess, room_access
 from chat.protocol import FINAL, CloseCode, events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
-from chat.services.broadcast import LAYER_ERRORS
-from chat.services.presence import presence
+from chat.services.rooms import InvitationRefused, invitation_accept, invitation_find
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
-DIRECTORY_SIZE = 50
 
 
 @require_GET
@@ -34,16 +33,29 @@ def index(request):
     return redirect(reverse("chat:room", args=[room_name]))
 
 
+def _user_id(request) -> int | None:
+    return request.user.pk if request.user.is_authenticated else None
+
+
+def _forbidden_page(request, room_name: str, exc: Forbidden):
+    context = {"room_name": room_name, "error": exc.detail}
+    return render(request, "chat/forbidden.html", context, status=403)
+
+
 @require_GET
 def room(request, room_name):
     try:
         room_name = room_name_clean(room_name)
+        access = room_access(room_name=room_name, user_id=_user_id(request))
     except InvalidRoomName as exc:
         return render(
             request, "chat/bad_room.html", {"error": str(exc), "value": room_name}, status=400
         )
+    except Forbidden as exc:
+        return _forbidden_page(request, room_name, exc)
     context = {
         "room_name": room_name,
+        "room_context": _room_context(request, room_name, access),
         # For the page's one request before it connects (becoming a guest).
         "csrf": get_token(request),
         "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
@@ -54,6 +66,27 @@ def room(request, room_name):
         },
     }
     return render(request, "chat/room.html", context)
+
+
+def _room_context(request, room_name: str, access: RoomAccess) -> dict:
+    """What the page needs to know of the room and of the person (docs/api.md's Room)."""
+    title, kind = room_name, "public"
+    if access.room is not None:
+        kind = access.room.kind
+        entry = selectors.room_entries(user_id=_user_id(request), rooms=[access.room])[0]
+        title = entry.title
+    membership = access.membership
+    return {
+        "name": room_name,
+        "kind": kind,
+        "title": title,
+        "private": kind != "public",
+        "member": membership is not None,
+        "owner": access.owner,
+        "last_read": membership.last_read_seq if membership is not None else None,
+        "signed_in": request.user.is_authenticated,
+        "username": request.user.get_username() if request.user.is_authenticated else None,
+    }
 
 
 def _json_error(code: str, detail: str, status: int = 400) -> JsonResponse:
@@ -80,6 +113,10 @@ def room_messages(request, room_name):
         return _json_error(exc.code, exc.detail)
     if not 1 <= limit <= PAGE_LIMIT_MAX:
         return _json_error("invalid_limit", f'"limit" must be between 1 and {PAGE_LIMIT_MAX}.')
+    try:
+        room_access(room_name=room_name, user_id=_user_id(request))
+    except Forbidden as exc:
+        return _json_error(exc.code, exc.detail, status=403)
     messages, has_more = selectors.room_messages_before(
         room_name=room_name, before=before, limit=limit
     )
@@ -88,26 +125,20 @@ def room_messages(request, room_name):
     )
 
 
-@require_GET
-async def room_directory(request):
-    """Rooms with activity, the ones with most people online first, then the most recent.
-
-    ``{"rooms": [{"name", "url", "online", "messages", "last_message_at"}]}``
-    """
-    rooms = await sync_to_async(selectors.rooms_recently_active)(limit=DIRECTORY_SIZE)
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    """An invitation link: who is signed in sees the room's name and a Join button (a POST,
+    so link previews don't use it up); a link that can't be used says why."""
     try:
-        online = await presence().online_counts([room.name for room in rooms])
-    except LAYER_ERRORS:
-        online = {}
-    entries = [
-        {
-            "name": room.name,
-            "url": reverse("chat:room", args=[room.name]),
-            "online": online.get(room.name, 0),
-            "messages": room.last_seq,
-            "last_message_at": events.iso_utc(room.last_message_at),
-        }
-        for room in rooms
-    ]
-    entries.sort(key=lambda entry: entry["online"], reverse=True)  # stable: recent first
-    return JsonResponse({"rooms": entries})
+        found = invitation_find(token)
+    except InvitationRefused as exc:
+        return render(request, "chat/invitation.html", {"error": exc.detail}, status=exc.status)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.method == "POST":
+        try:
+            joined = invitation_accept(token=token, user=request.user)
+        except InvitationRefused as exc:
+            return render(request, "chat/invitation.html", {"error": exc.detail}, status=exc.status)
+        return redirect(reverse("chat:room", args=[joined.name]))
+    return render(request, "chat/invitation.html", {"room_name": found.room.name})

@@ -44,7 +44,7 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 THIRD_PARTY_APPS = ["channels", "axes", "csp"]
-LOCAL_APPS = ["chat", "accounts", "observability", "notifications"]
+LOCAL_APPS = ["chat", "accounts", "observability", "api", "notifications"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [

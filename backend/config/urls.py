@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.site import api
 from chat import views as chat_views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="chat:index", permanent=False)),
     path("chat/", include("chat.urls")),
     path("accounts/", include("accounts.urls")),
-    path("api/rooms/", chat_views.room_directory, name="room-directory"),
+    path("api/", api.urls),
+    path("invite/<str:token>/", chat_views.invitation, name="invitation"),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
     path("", include("observability.urls")),

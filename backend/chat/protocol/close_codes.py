@@ -12,10 +12,11 @@ class CloseCode(IntEnum):
     SERVICE_RESTART = 1012  # the server is stopping; reconnect and resume
     TRY_AGAIN_LATER = 1013  # Redis is unreachable; reconnect later
     INVALID_ROOM = 4400  # the room name breaks the naming rules; final
+    FORBIDDEN = 4403  # the person may not read the room (private, or removed); final
     NOT_FOUND = 4404  # no WebSocket endpoint at this path; final
     TOO_SLOW = 4408  # the client left too much unread; reconnect and resume
     TOO_MANY = 4429  # too many connections, or kept flooding; reconnect later
 
 
 # After these, reconnecting can't help.
-FINAL = frozenset({CloseCode.INVALID_ROOM, CloseCode.NOT_FOUND})
+FINAL = frozenset({CloseCode.INVALID_ROOM, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND})

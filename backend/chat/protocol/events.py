@@ -22,6 +22,7 @@ class MessageEvent(TypedDict):
     sent_at: str
     nonce: str | None
     deleted: NotRequired[bool]
+    mentions: NotRequired[list[str]]  # public ids of the people it @mentions
 
 
 class ReadyEvent(TypedDict):
@@ -78,6 +79,34 @@ class MuteEvent(TypedDict):
     until: str
 
 
+# New messages in a room of the person's sidebar (any room, this one included): the
+# highest new seq, and the last one's author and start, for a notification.
+ActivityEvent = TypedDict(
+    "ActivityEvent",
+    {
+        "type": Literal["activity"],
+        "room": str,
+        "seq": int,
+        "from": str,
+        "text": str,
+        "mention": bool,  # one of them @mentions this person
+        "dm": bool,
+    },
+)
+
+
+class ReadEvent(TypedDict):
+    type: Literal["read"]
+    room: str
+    seq: int
+
+
+class RoomsEvent(TypedDict):
+    """The person's rooms changed (added, removed, a new DM): fetch them again."""
+
+    type: Literal["rooms"]
+
+
 class ErrorEvent(TypedDict):
     type: Literal["error"]
     code: str
@@ -96,6 +125,9 @@ ServerEvent = (
     | TypingEvent
     | DeleteEvent
     | MuteEvent
+    | ActivityEvent
+    | ReadEvent
+    | RoomsEvent
     | ErrorEvent
 )
 
@@ -106,6 +138,11 @@ TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 # {"v": int, "text": encoded join or leave}; without text: the room's version
 PRESENCE_TYPE = "chat.presence"
+# To everyone's sidebar: {"room", "seq", "from", "text", "mentions": [user ids], "dm": bool}
+ACTIVITY_TYPE = "chat.activity"
+READ_TYPE = "chat.read"  # to a person: {"room", "seq"}
+# To a person: their membership of "room" changed; to a room: who may read it changed.
+ACCESS_TYPE = "chat.access"  # {"room": str}
 
 
 def event_encode(event: ServerEvent) -> str:
@@ -131,6 +168,8 @@ def message_event(message: Message) -> MessageEvent:
     if message.deleted_at is not None:
         event["message"] = ""
         event["deleted"] = True
+    elif message.mentions:
+        event["mentions"] = message.mentions
     return event
 
 
@@ -167,6 +206,22 @@ def delete_event(seq: int) -> DeleteEvent:
 
 def mute_event(name: str, until) -> MuteEvent:
     return {"type": "mute", "user": name, "until": iso_utc(until)}
+
+
+def activity_event(
+    room: str, seq: int, *, author: str, text: str, mention: bool, dm: bool
+) -> ActivityEvent:
+    return {
+        "type": "activity", "room": room, "seq": seq, "from": author, "text": text,
+        "mention": mention, "dm": dm,
+    }  # fmt: skip
+
+
+def read_event(room: str, seq: int) -> ReadEvent:
+    return {"type": "read", "room": room, "seq": seq}
+
+
+ROOMS_EVENT: RoomsEvent = {"type": "rooms"}
 
 
 def error_event(

@@ -1,7 +1,9 @@
-"""Who may open a chat connection: a valid room name, and room under the connection caps.
+"""Who may open a chat connection: a valid room name, a person who may read the room,
+and room under the connection caps.
 
 ``admit`` reads the handshake once (the room from the path, the person from
-the session cookie) and either returns an ``Admission``, which holds the
+the session cookie, their access to the room and the rooms of their sidebar, in
+one trip to the database) and either returns an ``Admission``, which holds the
 connection's places under the caps until released, or raises ``Refused``
 with the error frame's code and detail and the close code to send.
 """
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from chat import selectors
+from chat.access import Forbidden, room_access
 from chat.identity import Identity, identity_of_handshake
 from chat.protocol import CloseCode
 from chat.ratelimit import (
@@ -38,6 +42,7 @@ UNAVAILABLE = ("unavailable", "The chat is briefly unavailable; retrying.")
 class Admission:
     room_name: str
     identity: Identity
+    rooms: frozenset[str]  # the rooms of the person's sidebar
     person_bucket: TokenBucket  # flood control shared by this person's connections here
     counted: tuple[tuple[ConnectionCounter, str], ...]
 
@@ -56,7 +61,10 @@ async def admit(scope: dict) -> Admission:
         room_name = room_name_clean(scope["url_route"]["kwargs"]["room_name"])
     except InvalidRoomName as exc:
         raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
-    identity = await database_sync_to_async(identity_of_handshake)(scope["headers"])
+    try:
+        identity, rooms = await database_sync_to_async(_person_in_room)(scope["headers"], room_name)
+    except Forbidden as exc:
+        raise Refused(exc.code, exc.detail, CloseCode.FORBIDDEN) from None
     client = scope.get("client") or ("unknown", 0)
     counted = _take_places(
         (connections_per_person, identity.key, settings.CHAT_MAX_CONNECTIONS_PER_PERSON),
@@ -71,7 +79,17 @@ async def admit(scope: dict) -> Admission:
     person_bucket = person_buckets.acquire(
         identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
     )
-    return Admission(room_name, identity, person_bucket, counted)
+    return Admission(room_name, identity, rooms, person_bucket, counted)
+
+
+def _person_in_room(headers, room_name: str) -> tuple[Identity, frozenset[str]]:
+    """The person of the handshake and their sidebar's rooms; raises Forbidden when
+    they may not read the room."""
+    identity = identity_of_handshake(headers)
+    room_access(room_name=room_name, user_id=identity.user_id)
+    if identity.user_id is None:
+        return identity, frozenset()
+    return identity, selectors.person_room_names(user_id=identity.user_id)
 
 
 def _take_places(*limits: tuple[ConnectionCounter, str, int]):

@@ -1,6 +1,6 @@
 """The chat WebSocket: admit the connection, open its session, hand it each frame.
 
-A connection's path, end to end: ``admit`` (room name, identity, caps) →
+A connection's path, end to end: ``admit`` (room name, identity, access, caps) →
 ``Session.open`` (subscribed to the room) → accept → ``Session.start``
 (identity, history, presence) → frames in ``receive``, each answered by a
 service or the session → ``disconnect``. Broadcasts reach the session through
@@ -61,8 +61,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.admission = admission = await admit(self.scope)
             send = self.base_send
             self.session = Session(
-                admission.room_name, admission.identity, text_sender(send), drain_waiter(send)
-            )
+                admission.room_name, admission.identity, text_sender(send), drain_waiter(send),
+                rooms=admission.rooms, forbid=closer(send, CloseCode.FORBIDDEN),
+            )  # fmt: skip
             try:
                 await self.session.open()
             except LAYER_ERRORS:

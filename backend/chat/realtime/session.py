@@ -8,6 +8,11 @@ has been sent, so a message it already got from history or a replay is not
 sent twice, and one that arrives out of order is still sent once. When Redis
 comes back after an outage, it catches up from the database.
 
+A signed-in person's session also passes on activity in the rooms of their
+sidebar (``rooms``), and checks again whether they may read its room when the
+members of the room change (closing with 4403 if not): once per change, never
+per message.
+
 Everything goes out through ``send``, one text frame at a time, so a session
 can be tested with a list standing in for the connection. A replay is read
 from the database a page at a time, the next page once the client has read
@@ -25,6 +30,7 @@ from django.conf import settings
 from observability import metrics
 
 from chat import selectors
+from chat.access import Forbidden, room_access
 from chat.identity import Identity
 from chat.loops import detach
 from chat.protocol import events
@@ -33,7 +39,12 @@ from chat.realtime.hub import hub
 from chat.realtime.redis_watch import redis_watch
 from chat.rooms import public_person_id
 from chat.services import ActionRefused
-from chat.services.broadcast import LAYER_ERRORS, person_address, room_address
+from chat.services.broadcast import (
+    LAYER_ERRORS,
+    activity_address,
+    person_address,
+    room_address,
+)
 from chat.services.presence import (
     PresenceFeed,
     presence_leave,
@@ -102,6 +113,8 @@ class Session:
         "presence_feed",
         "joined",
         "background",
+        "rooms",
+        "forbid",
         "__weakref__",
     )
 
@@ -111,6 +124,9 @@ class Session:
         identity: Identity,
         send: Callable[[str], Awaitable[None]],
         drained: Callable[[], Awaitable[bool]] = _always_drained,
+        *,
+        rooms: frozenset[str] = frozenset(),
+        forbid: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.room_name = room_name
         self.identity = identity
@@ -126,6 +142,8 @@ class Session:
         self.joined: tuple = ()  # hub addresses
         # Made when first needed: an idle connection should cost little memory.
         self.background: set[asyncio.Task] | tuple = ()
+        self.rooms = rooms  # of the person's sidebar, whose activity is passed on
+        self.forbid = forbid  # closes the connection with 4403
 
     @property
     def log(self) -> logging.LoggerAdapter:
@@ -144,7 +162,10 @@ class Session:
     async def open(self) -> None:
         """Take broadcasts to the room and to this person from now on; raises one of
         LAYER_ERRORS when Redis is unreachable."""
-        for address in (room_address(self.room_name), person_address(self.identity.key)):
+        addresses = [room_address(self.room_name), person_address(self.identity.key)]
+        if self.identity.user_id is not None:
+            addresses.append(activity_address())
+        for address in addresses:
             await hub().join(address, self)
             self.joined += (address,)
         redis_watch().add(self)
@@ -225,7 +246,37 @@ class Session:
                     await self.send(message["text"])
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
+            case events.ACTIVITY_TYPE if message["room"] in self.rooms:
+                await self.send_event(self._activity_event(message))
+            case events.ACCESS_TYPE:
+                self._in_background(self._access_changed(message["room"]))
         return 0
+
+    def _activity_event(self, message: dict) -> events.ActivityEvent:
+        return events.activity_event(
+            message["room"], message["seq"], author=message["from"], text=message["text"],
+            mention=self.identity.user_id in message["mentions"], dm=message["dm"],
+        )  # fmt: skip
+
+    async def _access_changed(self, room_name: str) -> None:
+        """Who may read ``room_name`` changed (the person's membership, or the room):
+        check this connection's access again, and tell the page if its sidebar changed."""
+        user_id = self.identity.user_id
+        try:
+            if room_name == self.room_name:
+                await database_sync_to_async(room_access)(room_name=room_name, user_id=user_id)
+            rooms = self.rooms
+            if user_id is not None:
+                rooms = await database_sync_to_async(selectors.person_room_names)(user_id=user_id)
+        except Forbidden as exc:
+            self.log.info("closing: no longer allowed in the room")
+            await self.send_event(events.error_event(exc.code, exc.detail))
+            if self.forbid is not None:
+                await self.forbid()
+            return
+        if rooms != self.rooms:
+            self.rooms = rooms
+            await self.send_event(events.ROOMS_EVENT)
 
     async def _release_held(self) -> None:
         while self.held:

@@ -19,11 +19,14 @@ from observability import metrics
 
 from chat.identity import Identity
 from chat.loops import per_event_loop
-from chat.models import Message, Mute, Room
+from chat.models import Mention, Message, Mute, Room
 from chat.protocol import events
 from chat.services import ActionRefused
+from chat.services.activity import activity_announce
 from chat.services.batching import Batcher
 from chat.services.broadcast import LAYER_ERRORS, room_address, send_to
+from chat.services.mentions import mentions_resolve
+from chat.services.presence import presence
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class Post:
 class Stored:
     message: Message
     created: bool  # False: the nonce was seen before and nothing new was stored
+    mentioned: tuple[int, ...] = ()  # signed-up people it @mentions (user ids)
 
 
 @dataclass(frozen=True)
@@ -124,17 +128,20 @@ def _storage_outcome(room_name: str, error: BaseException | None) -> None:
         )
 
 
-# Room ids by name, so posting doesn't look the room up every time.
-_room_ids: dict[str, int] = {}
+# Rooms by name, so posting doesn't look the room up every time. A free name
+# becomes a public room.
+_rooms: dict[str, Room] = {}
 
 
-def _room_id(room_name: str) -> int:
-    if room_name not in _room_ids:
-        _room_ids[room_name] = Room.objects.get_or_create(name=room_name)[0].pk
-    return _room_ids[room_name]
+def _room(room_name: str) -> Room:
+    if room_name not in _rooms:
+        _rooms[room_name] = Room.objects.get_or_create(name=room_name)[0]
+    return _rooms[room_name]
 
 
-def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | Exception]:
+def messages_store(
+    *, room_name: str, posts: list[Post], present: list[dict] = ()
+) -> list[Stored | Exception]:
     """Store posts to one room under its next seqs, in order, in one transaction.
 
     Returns, for each post, what was stored, or why it wasn't: ActionRefused
@@ -143,9 +150,10 @@ def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | Except
     gives back the stored message instead of a new one. The room row is locked
     while the seqs are taken (an UPDATE on PostgreSQL, the write lock of BEGIN
     IMMEDIATE on SQLite), so writers in any number of processes get
-    consecutive, unique seqs.
+    consecutive, unique seqs. ``present``: who is in the room, for @mentions.
     """
-    room_id = _room_id(room_name)
+    room = _room(room_name)
+    room_id = room.pk
     outcomes: list[Stored | ActionRefused | None] = [None] * len(posts)
     known = _messages_by_nonce(room_id, posts)
     mutes = _mutes(room_id, {post.identity.key for post in posts})
@@ -163,33 +171,45 @@ def messages_store(*, room_name: str, posts: list[Post]) -> list[Stored | Except
         else:
             new_nonces.add(key)
             fresh[index] = _message_new(room_id, post)
+    mentioned = mentions_resolve(
+        room_id=room_id, kind=room.kind, texts=[m.body for m in fresh.values()],
+        present=list(present),
+    )  # fmt: skip
+    for message, people in zip(fresh.values(), mentioned, strict=True):
+        message.mentions = [person.person_id for person in people]
+    mentioned_users = [
+        tuple(dict.fromkeys(p.user_id for p in people if p.user_id not in (None, m.author_id)))
+        for m, people in zip(fresh.values(), mentioned, strict=True)
+    ]
     if fresh:
         try:
-            _insert(room_id, room_name, list(fresh.values()))
+            _insert(room_id, room_name, list(fresh.values()), mentioned_users)
         except _RoomGone:
-            # The room was deleted (in the admin) since its id was cached.
-            _room_ids.pop(room_name, None)
-            return messages_store(room_name=room_name, posts=posts)
+            # The room was deleted (in the admin) since it was cached.
+            _rooms.pop(room_name, None)
+            return messages_store(room_name=room_name, posts=posts, present=present)
         except IntegrityError:
             if len(posts) == 1:
                 # The same nonce raced in from another tab or process; that one won.
                 if stored := _messages_by_nonce(room_id, posts):
                     return [Stored(next(iter(stored.values())), created=False)]
                 raise
-            return _store_one_by_one(room_name, posts)
+            return _store_one_by_one(room_name, posts, present)
         except UNSTORABLE:
             if len(posts) == 1:
                 raise
-            return _store_one_by_one(room_name, posts)
-    for index, message in fresh.items():
-        outcomes[index] = Stored(message, created=True)
+            return _store_one_by_one(room_name, posts, present)
+    for (index, message), users in zip(fresh.items(), mentioned_users, strict=True):
+        outcomes[index] = Stored(message, created=True, mentioned=users)
         known[(message.sender_key, message.nonce)] = message
     for index, key in repeats.items():
         outcomes[index] = Stored(known[key], created=False)
     return outcomes
 
 
-def _store_one_by_one(room_name: str, posts: list[Post]) -> list[Stored | Exception]:
+def _store_one_by_one(
+    room_name: str, posts: list[Post], present: list[dict]
+) -> list[Stored | Exception]:
     """After a batch failed: store its posts one at a time, so one bad post (or the
     one whose nonce raced in from elsewhere) fails alone. Once a sender's post
     fails, their later posts in the batch fail too, so a re-send keeps their order."""
@@ -200,7 +220,7 @@ def _store_one_by_one(room_name: str, posts: list[Post]) -> list[Stored | Except
             outcomes.append(failed[post.identity.key])
             continue
         try:
-            outcome = messages_store(room_name=room_name, posts=[post])[0]
+            outcome = messages_store(room_name=room_name, posts=[post], present=present)[0]
         except UNSTORABLE as exc:
             outcome = exc  # logged by messages_post, once per incident
         if isinstance(outcome, Exception) and not isinstance(outcome, ActionRefused):
@@ -222,7 +242,9 @@ def _message_new(room_id: int, post: Post) -> Message:
     )
 
 
-def _insert(room_id: int, room_name: str, messages: list[Message]) -> None:
+def _insert(
+    room_id: int, room_name: str, messages: list[Message], mentioned: list[tuple[int, ...]]
+) -> None:
     with transaction.atomic():
         now = timezone.now()
         room = Room.objects.filter(pk=room_id, name=room_name)
@@ -233,6 +255,11 @@ def _insert(room_id: int, room_name: str, messages: list[Message]) -> None:
             message.seq = seq
             message.created = now
         Message.objects.bulk_create(messages)
+        Mention.objects.bulk_create(
+            Mention(message=message, user_id=user_id, room_id=room_id, seq=message.seq)
+            for message, users in zip(messages, mentioned, strict=True)
+            for user_id in users
+        )
 
 
 def _messages_by_nonce(room_id: int, posts: list[Post]) -> dict[tuple, Message]:
@@ -273,8 +300,11 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
 
 async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
     """Store posts to one room, then broadcast the new ones to the room in one go."""
+    present = await _present_if_mentioning(room_name, posts)
     try:
-        outcomes = await database_sync_to_async(messages_store)(room_name=room_name, posts=posts)
+        outcomes = await database_sync_to_async(messages_store)(
+            room_name=room_name, posts=posts, present=present
+        )
     except UNSTORABLE as exc:
         _storage_outcome(room_name, exc)
         raise
@@ -288,6 +318,9 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
     }
     new = [outcome.message.seq for outcome in stored if outcome.created]
     broadcast = bool(new) and await _broadcast_messages(room_name, [[s, frames[s]] for s in new])
+    if new and room_name in _rooms:
+        created = [(o.message, o.mentioned) for o in stored if o.created]
+        await activity_announce(room=_rooms[room_name], new=created)
     return [
         outcome
         if isinstance(outcome, Exception)
@@ -299,6 +332,16 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
         )
         for outcome in outcomes
     ]
+
+
+async def _present_if_mentioning(room_name: str, posts: list[Post]) -> list[dict]:
+    """Who is in the room, when a post may @mention them (nothing otherwise)."""
+    if not any("@" in post.text for post in posts):
+        return []
+    try:
+        return (await presence().snapshot(room_name)).users
+    except LAYER_ERRORS:
+        return []  # signed-up people are still found by username
 
 
 async def _broadcast_messages(room_name: str, frames: list[list]) -> bool:

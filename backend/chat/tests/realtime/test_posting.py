@@ -51,10 +51,10 @@ async def test_a_post_that_cannot_be_stored_closes_the_connection_and_withdraws_
 ):
     real_insert = messages._insert
 
-    def insert(room_id, room_name, batch):
+    def insert(room_id, room_name, batch, mentioned):
         if any(message.body == "bad" for message in batch):
             raise DatabaseError("disk full")
-        real_insert(room_id, room_name, batch)
+        real_insert(room_id, room_name, batch, mentioned)
 
     monkeypatch.setattr(messages, "_insert", insert)
     monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
@@ -72,7 +72,7 @@ async def test_while_storing_keeps_failing_each_close_waits_longer_and_later_pos
     """A full disk: pages reconnecting and re-sending in a loop are slowed down."""
     monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
 
-    def full_disk(room_id, room_name, batch):
+    def full_disk(room_id, room_name, batch, mentioned):
         raise DatabaseError("No space left on device")
 
     monkeypatch.setattr(messages, "_insert", full_disk)

@@ -217,7 +217,7 @@ async def test_a_full_disk_is_logged_once_until_a_message_is_stored_again(monkey
     monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
     real_insert = messages._insert
 
-    def full_disk(room_id, room_name, batch):
+    def full_disk(room_id, room_name, batch, mentioned):
         raise OperationalError("could not extend file: No space left on device")
 
     monkeypatch.setattr(messages, "_insert", full_disk)

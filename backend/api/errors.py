@@ -1,0 +1,25 @@
+"""Refusals of the API: the WebSocket's error shape, ``{"type": "error", "code", "detail"}``."""
+
+from typing import Literal
+
+from ninja import Schema
+
+
+class ApiError(Exception):
+    """Raise in an endpoint to answer ``status`` with this code and detail."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class ErrorOut(Schema):
+    type: Literal["error"] = "error"
+    code: str
+    detail: str
+
+
+def error_body(code: str, detail: str) -> dict:
+    return {"type": "error", "code": code, "detail": detail}

@@ -1,0 +1,297 @@
+"""Rooms, their members, invitations and read marks; direct messages (docs/api.md)."""
+
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.urls import reverse
+from ninja import Router, Schema
+
+from api.auth import any_session, signed_in
+from api.errors import ApiError, ErrorOut
+from chat import selectors
+from chat.access import Forbidden, RoomAccess, room_access
+from chat.models import Room
+from chat.protocol import events
+from chat.rooms import InvalidRoomName, room_name_clean
+from chat.services import ActionRefused
+from chat.services import rooms as rooms_service
+from chat.services.broadcast import LAYER_ERRORS
+from chat.services.presence import presence
+
+router = Router(tags=["rooms"])
+dms_router = Router(tags=["direct messages"])
+
+DIRECTORY_SIZE = 50
+# The HTTP status of each refusal the services give; any other code is a 400.
+STATUS = {
+    "forbidden": 403,
+    "not_owner": 403,
+    "unknown_room": 404,
+    "unknown_member": 404,
+    "unknown_invitation": 404,
+    "room_taken": 409,
+}
+REFUSALS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class RoomOut(Schema):
+    name: str
+    url: str
+    kind: str
+    private: bool
+    title: str
+    dm_with: str | None = None
+    member: bool
+    owner: bool
+    online: int
+    messages: int
+    last_message_at: str | None
+    unread: int
+    mentions: int
+    last_read: int | None
+
+
+class RoomsOut(Schema):
+    rooms: list[RoomOut]
+
+
+class RoomIn(Schema):
+    name: str
+    private: bool = False
+
+
+class UsernameIn(Schema):
+    username: str
+
+
+class MemberOut(Schema):
+    username: str
+    owner: bool
+
+
+class MembersOut(Schema):
+    members: list[MemberOut]
+
+
+class SeqIn(Schema):
+    seq: int
+
+
+class InvitationIn(Schema):
+    hours: int = rooms_service.INVITATION_HOURS_DEFAULT
+
+
+class InvitationOut(Schema):
+    id: int
+    url: str
+    expires: datetime
+
+
+class InvitationInfo(Schema):
+    id: int
+    expires: datetime
+    created_by: str | None
+    used_by: str | None
+    revoked: bool
+
+
+class InvitationsOut(Schema):
+    invitations: list[InvitationInfo]
+
+
+def _refused(exc: ActionRefused | Forbidden) -> ApiError:
+    return ApiError(STATUS.get(exc.code, 400), exc.code, exc.detail)
+
+
+def _room_out(entry: selectors.RoomEntry, online: int = 0) -> dict:
+    room, membership = entry.room, entry.membership
+    return {
+        "name": room.name,
+        "url": reverse("chat:room", args=[room.name]),
+        "kind": room.kind,
+        "private": room.private,
+        "title": entry.title,
+        "dm_with": entry.dm_with,
+        "member": membership is not None,
+        "owner": membership is not None and membership.is_owner,
+        "online": online,
+        "messages": room.last_seq,
+        "last_message_at": events.iso_utc(room.last_message_at) if room.last_message_at else None,
+        "unread": entry.unread,
+        "mentions": entry.mentions,
+        "last_read": membership.last_read_seq if membership is not None else None,
+    }
+
+
+def _user_id(request) -> int | None:
+    return request.user.pk if request.user.is_authenticated else None
+
+
+def _access(request, name: str) -> RoomAccess:
+    """The requester's access to the room ``name``; raises the API's refusal."""
+    try:
+        return room_access(room_name=room_name_clean(name), user_id=_user_id(request))
+    except InvalidRoomName as exc:
+        raise ApiError(400, "invalid_room", str(exc)) from None
+    except Forbidden as exc:
+        raise _refused(exc) from None
+
+
+def _existing_room(request, name: str) -> Room:
+    room = _access(request, name).room
+    if room is None:
+        raise ApiError(404, "unknown_room", "No room has this name yet.")
+    return room
+
+
+def _entry(request, room: Room) -> dict:
+    entries = selectors.room_entries(user_id=_user_id(request), rooms=[room])
+    return _room_out(next(e for e in entries if e.room.pk == room.pk))
+
+
+@router.get("/", response=RoomsOut, auth=None)
+async def rooms_list(request):
+    """The rooms the requester may read and cares about: the most active public rooms and
+    every room they are a member of, those with the most people online first."""
+    user = await request.auser()
+    user_id = user.pk if user.is_authenticated else None
+
+    def read() -> list[selectors.RoomEntry]:
+        public = selectors.rooms_recently_active(limit=DIRECTORY_SIZE)
+        return selectors.room_entries(user_id=user_id, rooms=public)
+
+    entries = await sync_to_async(read)()
+    try:
+        online = await presence().online_counts([entry.room.name for entry in entries])
+    except LAYER_ERRORS:
+        online = {}
+    rooms = [_room_out(entry, online.get(entry.room.name, 0)) for entry in entries]
+    rooms.sort(key=lambda room: room["last_message_at"] or "", reverse=True)
+    rooms.sort(key=lambda room: room["online"], reverse=True)  # stable: recent first
+    return {"rooms": rooms}
+
+
+@router.post("/", response={201: RoomOut, **REFUSALS}, auth=signed_in)
+def room_create(request, body: RoomIn):
+    """Make a room; the requester owns it."""
+    try:
+        room = rooms_service.room_create(user=request.user, name=body.name, private=body.private)
+    except ActionRefused as exc:
+        raise _refused(exc) from None
+    return 201, _entry(request, room)
+
+
+@router.get("/{name}/", response={200: RoomOut, **REFUSALS}, auth=None)
+def room_detail(request, name: str):
+    """One room as the requester sees it (a free name: a public room with no messages)."""
+    access = _access(request, name)
+    if access.room is None:
+        return _room_out(selectors.RoomEntry(Room(name=room_name_clean(name)), None, name))
+    return _entry(request, access.room)
+
+
+@router.get("/{name}/members/", response={200: MembersOut, **REFUSALS}, auth=None)
+def members_list(request, name: str):
+    room = _existing_room(request, name)
+    members = room.memberships.select_related("user").order_by("user__username")
+    return {"members": [{"username": m.user.username, "owner": m.is_owner} for m in members]}
+
+
+@router.post("/{name}/members/", response={200: MemberOut, 201: MemberOut, **REFUSALS},
+             auth=signed_in)  # fmt: skip
+def member_add(request, name: str, body: UsernameIn):
+    """Add someone to a private room the requester is a member of."""
+    access = _access(request, name)
+    if not access.member:
+        raise ApiError(403, "forbidden", "Only members can add people to this room.")
+    try:
+        membership, created = rooms_service.member_add(
+            room=access.room, by=request.user, username=body.username
+        )
+    except ActionRefused as exc:
+        raise _refused(exc) from None
+    return 201 if created else 200, {"username": membership.user.username, "owner": False}
+
+
+@router.delete("/{name}/members/{username}/", response={204: None, **REFUSALS}, auth=signed_in)
+def member_remove(request, name: str, username: str):
+    """Remove someone (owners), or leave (anyone)."""
+    room = _existing_room(request, name)
+    try:
+        rooms_service.member_remove(room=room, by=request.user, username=username)
+    except ActionRefused as exc:
+        raise _refused(exc) from None
+    return 204, None
+
+
+@router.post("/{name}/read/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
+def read_mark(request, name: str, body: SeqIn):
+    """Move the requester's read mark forward."""
+    if body.seq < 0:
+        raise ApiError(400, "invalid_seq", "“seq” must be a whole number, 0 or more.")
+    room = _existing_room(request, name)
+    rooms_service.read_mark(room=room, user=request.user, seq=body.seq)
+    return _entry(request, room)
+
+
+@router.post("/{name}/invitations/", response={201: InvitationOut, **REFUSALS}, auth=signed_in)
+def invitation_create(request, name: str, body: InvitationIn):
+    """A single-use link into a private room, shown once."""
+    access = _access(request, name)
+    if not access.member:
+        raise ApiError(403, "forbidden", "Only members can invite people to this room.")
+    try:
+        invitation, token = rooms_service.invitation_create(
+            room=access.room, by=request.user, hours=body.hours
+        )
+    except ActionRefused as exc:
+        raise _refused(exc) from None
+    url = request.build_absolute_uri(reverse("invitation", args=[token]))
+    return 201, {"id": invitation.pk, "url": url, "expires": invitation.expires}
+
+
+@router.get("/{name}/invitations/", response={200: InvitationsOut, **REFUSALS}, auth=signed_in)
+def invitations_list(request, name: str):
+    access = _access(request, name)
+    if not access.member:
+        raise ApiError(403, "forbidden", "Only members see this room's invitations.")
+    invitations = access.room.invitations.select_related("created_by", "used_by").order_by("-pk")
+    return {
+        "invitations": [
+            {
+                "id": i.pk,
+                "expires": i.expires,
+                "created_by": i.created_by.username if i.created_by else None,
+                "used_by": i.used_by.username if i.used_by else None,
+                "revoked": i.revoked_at is not None,
+            }
+            for i in invitations
+        ]
+    }
+
+
+@router.delete("/{name}/invitations/{invitation_id}/", response={204: None, **REFUSALS},
+               auth=signed_in)  # fmt: skip
+def invitation_revoke(request, name: str, invitation_id: int):
+    access = _access(request, name)
+    if not access.member:
+        raise ApiError(403, "forbidden", "Only members manage this room's invitations.")
+    try:
+        rooms_service.invitation_revoke(
+            room=access.room, by=request.user, invitation_id=invitation_id
+        )
+    except ActionRefused as exc:
+        raise _refused(exc) from None
+    return 204, None
+
+
+@dms_router.post("/", response={200: RoomOut, 201: RoomOut, **REFUSALS}, auth=any_session)
+def dm_open(request, body: UsernameIn):
+    """The direct-message room of the requester and ``username``, the same one each time."""
+    if not request.user.is_authenticated:
+        raise ApiError(400, "dm_guest", "Guests can't have direct messages: sign in first.")
+    try:
+        room, created = rooms_service.dm_open(user=request.user, username=body.username)
+    except ActionRefused as exc:
+        raise _refused(exc) from None
+    return 201 if created else 200, _entry(request, room)

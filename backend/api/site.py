@@ -1,0 +1,40 @@
+"""The API object: its routers, and how refusals are answered."""
+
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+
+from api.errors import ApiError, error_body
+from api.rooms import dms_router
+from api.rooms import router as rooms_router
+from notifications.api import router as notifications_router
+
+api = NinjaAPI(
+    title="Chat API",
+    version="1",
+    description="Rooms, members, direct messages, read marks and Web Push (docs/api.md).",
+    urls_namespace="api",
+)
+api.add_router("/rooms/", rooms_router)
+api.add_router("/dms/", dms_router)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return api.create_response(request, error_body(exc.code, exc.detail), status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def _not_signed_in(request, exc):
+    return api.create_response(
+        request, error_body("sign_in_required", "Sign in to do this."), status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # The one ninja raises itself: the CSRF check of a cookie-authenticated request.
+    code = "csrf_failed" if exc.status_code == 403 else "http_error"
+    return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
+
+
+api.add_router("/push/", notifications_router)

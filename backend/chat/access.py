@@ -1,0 +1,70 @@
+"""Who may read a room: anyone a public room (or a free name, which becomes a public
+room with its first message); only its members a private room or a direct message.
+
+Checked once per page view, API request and connection, and again for the open
+connections of a room when its members change; never per delivered message.
+Staff have no way around it here: they manage members in the admin.
+"""
+
+import re
+from dataclasses import dataclass
+
+from chat.models import Membership, Room
+
+# Direct messages are named after their two people's ids; nobody else may take such a name.
+_DM_NAME = re.compile(r"dm-[0-9]+-[0-9]+")
+
+
+class Forbidden(Exception):
+    """The person may not read the room; ``str(error)`` says why, for people."""
+
+    code = "forbidden"
+
+    @property
+    def detail(self) -> str:
+        return str(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomAccess:
+    """What one person has in one room they may read."""
+
+    room: Room | None  # None: a free name
+    membership: Membership | None
+
+    @property
+    def member(self) -> bool:
+        return self.membership is not None
+
+    @property
+    def owner(self) -> bool:
+        return self.membership is not None and self.membership.is_owner
+
+
+def dm_name(first_user_id: int, second_user_id: int) -> str:
+    """The name of the direct-message room of two people, the same whichever asks."""
+    low, high = sorted((first_user_id, second_user_id))
+    return f"dm-{low}-{high}"
+
+
+def name_reserved(room_name: str) -> bool:
+    """Whether the name is kept for direct messages."""
+    return _DM_NAME.fullmatch(room_name) is not None
+
+
+def room_access(*, room_name: str, user_id: int | None) -> RoomAccess:
+    """The access of the person (``user_id``; None for guests and visitors) to a room;
+    raises Forbidden when they may not read it."""
+    room = Room.objects.filter(name=room_name).first()
+    if room is None:
+        if name_reserved(room_name):
+            raise Forbidden("This is a direct-message room that doesn't exist.")
+        return RoomAccess(None, None)
+    membership = Membership.objects.filter(room=room, user_id=user_id).first() if user_id else None
+    if room.private and membership is None:
+        if room.kind == Room.Kind.DM:
+            raise Forbidden("These are someone else's direct messages.")
+        if user_id is None:
+            raise Forbidden("This room is private: sign in as one of its members to read it.")
+        raise Forbidden("This room is private: only its members can read it.")
+    return RoomAccess(room, membership)

@@ -1,0 +1,59 @@
+"""Who messages @mention: the names chat.mentions finds, among the people who may read
+the room.
+
+Signed-up people are mentioned by username (in a public room anyone signed up,
+in a private room or a DM its members); in a public room the people present
+(guests too) by the name they show. Only texts with an "@" cost anything.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
+
+from chat.mentions import mentions_find, name_key
+from chat.models import Membership, Room
+from chat.rooms import public_person_id
+
+# What may follow an "@" in a username (Django's usernames: letters, digits, @.+-_).
+_USERNAME_AFTER_AT = re.compile(r"@([\w.@+-]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Mentioned:
+    person_id: str  # public id, for the page's highlight
+    user_id: int | None  # for the mention count; None for a guest
+
+
+def _usernames_after_at(texts: list[str]) -> set[str]:
+    """Every username the texts could mention: each run of username characters after an
+    "@", and its shorter forms up to each ".", "@", "+" or "-" inside it."""
+    found = set()
+    for text in texts:
+        for run in _USERNAME_AFTER_AT.findall(text):
+            found.add(run.rstrip(".").lower())
+            found.update(run[:cut].lower() for cut, char in enumerate(run) if char in ".@+-")
+    return found
+
+
+def mentions_resolve(
+    *, room_id: int | None, kind: str, texts: list[str], present: list[dict]
+) -> list[list[Mentioned]]:
+    """For each text, who it mentions. ``present``: the presence list of a public room."""
+    if not any("@" in text for text in texts):
+        return [[] for _ in texts]
+    people: dict[str, Mentioned] = {}
+    for person in present:
+        people.setdefault(person["user"], Mentioned(person["id"], None))
+    users = (
+        get_user_model()
+        .objects.annotate(lowered=Lower("username"))
+        .filter(lowered__in=_usernames_after_at(texts))
+    )
+    if kind != Room.Kind.PUBLIC:
+        users = users.filter(pk__in=Membership.objects.filter(room_id=room_id).values("user_id"))
+    for user_id, username in users.values_list("pk", "username"):
+        people[username] = Mentioned(public_person_id(f"user:{user_id}"), user_id)
+    by_key = {name_key(name): mentioned for name, mentioned in people.items()}
+    return [[by_key[name_key(name)] for name in mentions_find(text, people)] for text in texts]

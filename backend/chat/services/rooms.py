@@ -1,0 +1,238 @@
+"""Rooms and their members: creating rooms, adding and removing people, direct
+messages, invitations and read marks.
+
+Each function checks what the rules require of the person acting (the caller
+has checked they may read the room, chat.access), commits, then tells the open
+connections concerned: the people whose rooms changed get a ``chat.access``
+broadcast, after which their connections check again whether they may stay.
+"""
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chat.access import dm_name, name_reserved
+from chat.models import Invitation, Membership, Room
+from chat.protocol import events
+from chat.rooms import InvalidRoomName, room_name_clean
+from chat.services import ActionRefused
+from chat.services.broadcast import LAYER_ERRORS, person_address, room_address, send_to
+
+logger = logging.getLogger(__name__)
+
+INVITATION_HOURS_DEFAULT = 72
+INVITATION_HOURS_MAX = 720
+
+
+def _user_key(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def _tell(addresses, message: dict) -> None:
+    """Broadcast ``message`` to each address; a Redis outage only costs the live update."""
+    try:
+        for address in addresses:
+            async_to_sync(send_to)(address, message)
+    except LAYER_ERRORS:
+        logger.warning("could not tell open connections about a change of members")
+
+
+def _access_changed(room: Room, *user_ids: int, whole_room: bool = False) -> None:
+    addresses = [person_address(_user_key(user_id)) for user_id in user_ids]
+    if whole_room:
+        addresses.append(room_address(room.name))
+    _tell(addresses, {"type": events.ACCESS_TYPE, "room": room.name})
+
+
+def room_create(*, user, name: str, private: bool) -> Room:
+    """A new room owned by ``user``. Raises ActionRefused: ``invalid_room``,
+    ``reserved_name`` or ``room_taken`` (by a room of any kind)."""
+    try:
+        name = room_name_clean(name.strip())
+    except InvalidRoomName as exc:
+        raise ActionRefused("invalid_room", str(exc)) from None
+    if name_reserved(name):
+        raise ActionRefused(
+            "reserved_name", "Names like “dm-1-2” are kept for direct messages; pick another."
+        )
+    kind = Room.Kind.PRIVATE if private else Room.Kind.PUBLIC
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(name=name, kind=kind)
+            Membership.objects.create(room=room, user=user, is_owner=True)
+    except IntegrityError:
+        raise ActionRefused("room_taken", f"There is already a room called “{name}”.") from None
+    # Anyone connected to the name while it was free must now be a member to stay.
+    _access_changed(room, user.pk, whole_room=private)
+    return room
+
+
+def _username_user(username: str):
+    username = (username or "").strip()
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    if user is None:
+        raise ActionRefused("unknown_user", f"No one has signed up as “{username}”.")
+    return user
+
+
+def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
+    """Add a person (by username) to a private room ``by`` is a member of; returns the
+    membership and whether it is new."""
+    if room.kind != Room.Kind.PRIVATE:
+        raise ActionRefused(
+            "not_private",
+            "Anyone can read a public room: share its link instead."
+            if room.kind == Room.Kind.PUBLIC
+            else "A direct message is between its two people.",
+        )
+    user = _username_user(username)
+    membership, created = Membership.objects.get_or_create(room=room, user=user)
+    if created:
+        _access_changed(room, user.pk)
+    return membership, created
+
+
+def member_remove(*, room: Room, by, username: str) -> None:
+    """Take a person out of a room: an owner removes anyone, anyone removes themselves.
+    The removed person's connections to a private room close at once."""
+    membership = Membership.objects.filter(room=room, user__username=username).first()
+    if membership is None:
+        raise ActionRefused("unknown_member", f"“{username}” is not a member of this room.")
+    owner = Membership.objects.filter(room=room, user=by, is_owner=True).exists()
+    if membership.user_id != by.pk and not owner:
+        raise ActionRefused("not_owner", "Only the room's owners can remove other people.")
+    if room.kind == Room.Kind.DM:
+        raise ActionRefused("not_private", "A direct message is between its two people.")
+    membership.delete()
+    _access_changed(room, membership.user_id)
+
+
+def dm_open(*, user, username: str) -> tuple[Room, bool]:
+    """The direct-message room of ``user`` and the person called ``username`` (made the
+    first time); returns it and whether it is new."""
+    if not (username or "").strip():
+        raise ActionRefused("dm_nobody", "Name the person to write to.")
+    other = _username_user(username)
+    if other.pk == user.pk:
+        raise ActionRefused("dm_self", "A direct message needs someone other than you.")
+    low, high = sorted((user.pk, other.pk))
+    pair = f"{low}:{high}"
+    room = Room.objects.filter(dm_pair=pair).first()
+    if room is not None:
+        return room, False
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(name=dm_name(low, high), kind=Room.Kind.DM, dm_pair=pair)
+            Membership.objects.bulk_create(
+                [Membership(room=room, user_id=low), Membership(room=room, user_id=high)]
+            )
+    except IntegrityError:  # the other person opened it at the same moment
+        return Room.objects.get(dm_pair=pair), False
+    _access_changed(room, low, high)
+    return room, True
+
+
+def read_mark(*, room: Room, user, seq: int) -> Membership:
+    """Move ``user``'s read mark in ``room`` forward to ``seq`` (at most the room's last);
+    reading a public room makes them a member (it joins their sidebar). Every tab
+    of the person hears of it."""
+    seq = min(seq, room.last_seq)
+    membership, joined = Membership.objects.get_or_create(room=room, user=user)
+    if seq > membership.last_read_seq:
+        Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+        membership.refresh_from_db(fields=["last_read_seq"])
+        text = events.event_encode(events.read_event(room.name, membership.last_read_seq))
+        _tell([person_address(_user_key(user.pk))], {"type": events.GROUP_EVENT_TYPE, "text": text})
+    if joined:
+        _access_changed(room, user.pk)
+    return membership
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_create(*, room: Room, by, hours: int = INVITATION_HOURS_DEFAULT):
+    """A single-use link to a private room ``by`` is a member of; returns the invitation
+    and its token (shown once: only its hash is kept)."""
+    if room.kind != Room.Kind.PRIVATE:
+        raise ActionRefused("not_private", "Only private rooms have invitations.")
+    if not 1 <= hours <= INVITATION_HOURS_MAX:
+        raise ActionRefused(
+            "invalid_hours", f"An invitation lasts 1 to {INVITATION_HOURS_MAX} hours."
+        )
+    token = secrets.token_urlsafe(24)
+    invitation = Invitation.objects.create(
+        room=room, token_hash=_token_hash(token), created_by=by,
+        expires=timezone.now() + timedelta(hours=hours),
+    )  # fmt: skip
+    return invitation, token
+
+
+def invitation_revoke(*, room: Room, by, invitation_id: int) -> None:
+    """Revoke an invitation: its maker or one of the room's owners may."""
+    invitation = Invitation.objects.filter(room=room, pk=invitation_id).first()
+    if invitation is None:
+        raise ActionRefused("unknown_invitation", "This room has no such invitation.")
+    if (
+        invitation.created_by_id != by.pk
+        and not Membership.objects.filter(room=room, user=by, is_owner=True).exists()
+    ):
+        raise ActionRefused("not_owner", "Only its maker or an owner can revoke an invitation.")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+
+
+class InvitationRefused(ActionRefused):
+    """An invitation link that can't be used; ``status`` is the HTTP status for it."""
+
+    def __init__(self, code: str, detail: str, status: int) -> None:
+        super().__init__(code, detail)
+        self.status = status
+
+
+def invitation_find(token: str) -> Invitation:
+    """The usable invitation of a link's token; raises InvitationRefused saying why not."""
+    invitation = (
+        Invitation.objects.select_related("room").filter(token_hash=_token_hash(token)).first()
+    )
+    if invitation is None:
+        raise InvitationRefused(
+            "unknown_invitation",
+            "This invitation link isn't one of ours: check it was copied whole.",
+            404,
+        )
+    if invitation.revoked_at is not None:
+        raise InvitationRefused("invitation_revoked", "This invitation was revoked.", 410)
+    if invitation.used_at is not None:
+        raise InvitationRefused(
+            "invitation_used", "This invitation has been used already: ask for a new one.", 410
+        )
+    if invitation.expires <= timezone.now():
+        raise InvitationRefused(
+            "invitation_expired", "This invitation has expired: ask for a new one.", 410
+        )
+    return invitation
+
+
+def invitation_accept(*, token: str, user) -> Room:
+    """Make ``user`` a member of the invitation's room, using the invitation up."""
+    with transaction.atomic():
+        invitation = invitation_find(token)
+        used = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(
+            used_at=timezone.now(), used_by=user
+        )
+        if not used:  # someone else used it a moment ago
+            raise InvitationRefused(
+                "invitation_used", "This invitation has been used already: ask for a new one.", 410
+            )
+        Membership.objects.get_or_create(room=invitation.room, user=user)
+    _access_changed(invitation.room, user.pk)
+    return invitation.room
