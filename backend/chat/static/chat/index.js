@@ -14,6 +14,32 @@
     return new Date(iso).toLocaleDateString();
   }
 
+  const SVG = "http://www.w3.org/2000/svg";
+
+  // A small padlock (drawn, so it needs no emoji font) before private rooms and DMs.
+  function lockIcon() {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "lock");
+    svg.setAttribute("viewBox", "0 0 12 14");
+    svg.setAttribute("width", "11");
+    svg.setAttribute("height", "13");
+    svg.setAttribute("aria-hidden", "true");
+    const shackle = document.createElementNS(SVG, "path");
+    shackle.setAttribute("d", "M3 6V4a3 3 0 0 1 6 0v2");
+    shackle.setAttribute("fill", "none");
+    shackle.setAttribute("stroke", "currentColor");
+    shackle.setAttribute("stroke-width", "1.6");
+    const body = document.createElementNS(SVG, "rect");
+    body.setAttribute("x", "1");
+    body.setAttribute("y", "6");
+    body.setAttribute("width", "10");
+    body.setAttribute("height", "8");
+    body.setAttribute("rx", "1.5");
+    body.setAttribute("fill", "currentColor");
+    svg.append(shackle, body);
+    return svg;
+  }
+
   function entry(room) {
     const item = document.createElement("li");
     item.className = "room-entry";
@@ -21,15 +47,28 @@
     const link = document.createElement("a");
     link.href = room.url;
     link.className = "room-link";
-    link.textContent = room.name;
+    link.dir = "auto";
+    // A direct message is titled by the other person.
+    link.textContent = room.title || room.name;
+    item.append(link);
+    if (room.private) {
+      link.prepend(lockIcon());
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = room.kind === "dm" ? " (direct message)" : " (private)";
+      link.append(hidden);
+    }
     const online = document.createElement("span");
     online.className = "room-online";
     online.textContent = room.online + " online";
-    const last = document.createElement("time");
-    last.className = "room-last";
-    last.dateTime = room.last_message_at;
-    last.textContent = relativeTime(room.last_message_at);
-    item.append(link, online, last);
+    item.append(online);
+    if (room.last_message_at) {
+      const last = document.createElement("time");
+      last.className = "room-last";
+      last.dateTime = room.last_message_at;
+      last.textContent = relativeTime(room.last_message_at);
+      item.append(last);
+    }
     return item;
   }
 

@@ -2,16 +2,29 @@
 // state.js decides, socket.js carries frames, view.js shows; this module wires them,
 // sends what the state leaves in its outbox and keeps one timer for its deadlines.
 
+import { Api, apiUrls } from "./api.js";
+import { MembersPanel } from "./members.js";
+import { MentionBox } from "./mention-box.js";
+import { mentionCandidates } from "./mentions.js";
+import * as notify from "./notify.js";
 import { typingText } from "./people.js";
+import { NewSince, ReadMarker } from "./read.js";
+import { KIND, roomContext, sidebarModel, tabTitle } from "./rooms.js";
 import { RoomSocket, socketUrl } from "./socket.js";
 import { browserStorage, SavedPending } from "./saved.js";
+import { SidebarView } from "./sidebar.js";
 import { RoomState } from "./state.js";
+import { Throttle } from "./throttle.js";
 import { RoomView } from "./view.js";
 
 const OLDER_PAGE_SIZE = 50;
+const ROOMS_REFRESH_EVERY_MS = 1000;
+const INVITATION_HOURS = 72;
+const FORBIDDEN_CLOSE = 4403;
 
 function embedded(id) {
-  return JSON.parse(document.getElementById(id).textContent);
+  const element = document.getElementById(id);
+  return element === null ? null : JSON.parse(element.textContent);
 }
 
 function now() {
@@ -25,7 +38,15 @@ function newNonce() {
 }
 
 const roomName = embedded("room-name");
-const state = new RoomState({ finalCloseCodes: embedded("close-codes").final });
+const context = roomContext(embedded("room-context"), roomName);
+const closeCodes = embedded("close-codes");
+const forbiddenCode = (closeCodes.codes && closeCodes.codes.FORBIDDEN) || FORBIDDEN_CLOSE;
+const state = new RoomState({
+  finalCloseCodes: [...closeCodes.final, forbiddenCode],
+  forbiddenCode: forbiddenCode,
+});
+const api = new Api({ csrf: embedded("csrf-token") });
+let opens = 0; // sockets that opened: after the first, the sidebar is fetched again
 let tickTimer = null;
 let tooFastShown = false; // the error line shows a `rate_limited` notice
 const saved = new SavedPending(browserStorage(window), roomName);
@@ -34,9 +55,9 @@ let restored = false; // what an earlier page left pending has been taken up
 const socket = new RoomSocket({
   url: () => socketUrl(window.location, roomName, state.after),
   onConnecting: () => update(() => state.connecting()),
-  onOpen: () => update(() => state.opened()),
+  onOpen: () => update(() => opened()),
   onFrame: (frame) => update(() => handle(frame)),
-  onClose: (code) => update(() => state.closed(code, Math.random())),
+  onClose: (code) => update(() => closed(code)),
 });
 
 const view = new RoomView(document, {
@@ -45,7 +66,153 @@ const view = new RoomView(document, {
   onDelete: (seq) => socket.send({ type: "delete", seq: seq }),
   onMute: (seq, minutes) => socket.send({ type: "mute", seq: seq, minutes: minutes }),
   onNearTop: loadOlder,
+  onMessagePerson: (username) => openDm(username).catch((error) => showError(error.detail)),
+  onSeen: markRead,
 });
+
+// --- the sidebar, the tab's title -------------------------------------------------------
+
+let apiRooms = []; // the last GET /api/rooms/
+
+const sidebar = new SidebarView(document, {
+  onNewRoom: async (name, isPrivate) => {
+    const room = await api.post(apiUrls.rooms(), { name: name, private: isPrivate });
+    window.location.assign(room.url);
+  },
+  onNewDm: openDm,
+});
+
+async function openDm(username) {
+  const room = await api.post(apiUrls.dms(), { username: username });
+  window.location.assign(room.url);
+}
+
+function showRooms() {
+  const model = sidebarModel(apiRooms, context);
+  sidebar.render(model);
+  document.title = tabTitle(context.title, model.unread);
+}
+
+async function fetchRooms() {
+  try {
+    const body = await api.get(apiUrls.rooms());
+    apiRooms = Array.isArray(body && body.rooms) ? body.rooms : [];
+    showRooms();
+  } catch {
+    // Keep the last list; the next activity or reconnect fetches it again.
+  }
+}
+
+// Guests have only the room they are in: nothing to fetch.
+const roomsRefresh = new Throttle(ROOMS_REFRESH_EVERY_MS, () => {
+  if (context.signed_in) fetchRooms();
+});
+
+// --- read marks -------------------------------------------------------------------------
+
+const readMarker = context.signed_in
+  ? new ReadMarker({
+      known: context.last_read,
+      post: (seq) => api.post(apiUrls.read(roomName), { seq: seq }).catch(() => {}),
+    })
+  : null;
+const newSince = new NewSince(context.signed_in ? context.last_read : null);
+
+// While the page is visible and its newest message is in view, the read mark follows.
+function markRead() {
+  if (readMarker === null || !state.log.synced || state.forbidden) return;
+  if (document.visibilityState !== "visible" || !view.newestInView()) return;
+  if (state.log.newest > 0) readMarker.seen(state.log.newest);
+}
+
+document.addEventListener("visibilitychange", markRead);
+window.addEventListener("focus", markRead);
+
+// --- @mentions --------------------------------------------------------------------------
+
+let members = null; // the room's members' usernames, once fetched
+
+const mentionBox = new MentionBox(
+  document,
+  document.getElementById("chat-message-input"),
+  document.getElementById("mention-list"),
+  {
+    names: () => {
+      const present = context.kind === KIND.PUBLIC
+        ? state.presence.sorted().map((person) => person.user)
+        : [];
+      return mentionCandidates(members || [], present, state.me && state.me.user);
+    },
+    onFirstAt: () => fetchMembers().then(() => mentionBox.refresh()).catch(() => {}),
+  },
+);
+
+async function fetchMembers() {
+  const body = await api.get(apiUrls.members(roomName));
+  const list = Array.isArray(body && body.members) ? body.members : [];
+  members = list.map((member) => member.username);
+  return list;
+}
+
+// --- a private room's members panel ------------------------------------------------------
+
+function setUpMembersPanel() {
+  if (context.kind !== KIND.PRIVATE || !context.member || !context.signed_in) return;
+  const panel = new MembersPanel(document, {
+    me: context.username,
+    owner: context.owner,
+    onAdd: async (username) => {
+      await api.post(apiUrls.members(roomName), { username: username });
+      await showMembers();
+    },
+    onRemove: async (username) => {
+      await api.delete(apiUrls.member(roomName, username));
+      await showMembers();
+    },
+    onInvite: async () => {
+      const invitation = await api.post(apiUrls.invitations(roomName), {
+        hours: INVITATION_HOURS,
+      });
+      return invitation.url;
+    },
+    onLeave: async () => {
+      await api.delete(apiUrls.member(roomName, context.username));
+      window.location.assign("/chat/");
+    },
+  });
+  async function showMembers() {
+    panel.render(await fetchMembers());
+  }
+  panel.show();
+  showMembers().catch(() => {});
+}
+
+// --- notifications ----------------------------------------------------------------------
+
+function setUpNotifications() {
+  const button = document.getElementById("notifications-enable");
+  const line = document.getElementById("notifications-state");
+  if (button === null) return; // not signed in
+  const texts = {
+    on: "Notifications on",
+    blocked: "Notifications are blocked in this browser's settings.",
+    off: "",
+    unsupported: "",
+  };
+  function show() {
+    const shown = notify.notificationsState(notify.permission(window));
+    button.hidden = shown !== "off";
+    line.textContent = texts[shown];
+    line.hidden = !texts[shown];
+    return shown;
+  }
+  button.addEventListener("click", async () => {
+    const permission = await notify.requestPermission(window);
+    show();
+    if (permission === "granted") notify.subscribePush(window, api);
+  });
+  if (show() === "on") notify.subscribePush(window, api);
+}
 
 // Runs `change`, then sends what the state wants sent, refreshes what depends on it
 // everywhere and sets the timer for its next deadline. Returns what `change` returned.
@@ -73,10 +240,30 @@ function showMessage(frame) {
     me: state.me,
     live: state.log.synced,
   });
+  const mine = state.isMine(frame.uid);
+  if (newSince.place(frame.seq, { mine: mine, deleted: Boolean(frame.deleted) })) {
+    view.placeNewSince(frame.seq);
+  }
 }
 
 function showPresence() {
-  view.renderPresence(state.presence.sorted(), state.me && state.me.id);
+  view.renderPresence(state.presence.sorted(), state.me);
+}
+
+function opened() {
+  state.opened();
+  opens += 1;
+  if (opens > 1) roomsRefresh.call(); // what changed while we were away
+}
+
+function closed(code) {
+  const delay = state.closed(code, Math.random());
+  if (state.forbidden) {
+    view.disableComposer();
+    mentionBox.close();
+    if (!context.signed_in) document.getElementById("forbidden-help").hidden = false;
+  }
+  return delay;
 }
 
 function showError(detail, tooFast = false) {
@@ -121,10 +308,36 @@ const handlers = {
       view.removePending(acked);
       saved.remove(acked);
     }
-    if (fresh) showMessage(frame);
+    if (fresh) {
+      showMessage(frame);
+      markRead();
+    }
   },
   ready(frame) {
-    if (state.readyFrame(frame)) view.scrollToBottom();
+    if (state.readyFrame(frame)) {
+      newSince.settle(state.log.lastSeq);
+      view.scrollToBottom();
+      // The first message not read yet shows, even if it is far up.
+      if (view.newSince) view.newSince.scrollIntoView({ block: "nearest" });
+    }
+    markRead();
+  },
+  activity(frame) {
+    roomsRefresh.call();
+    const note = notify.notificationFor(frame, {
+      visibility: document.visibilityState,
+      permission: notify.permission(window),
+      rooms: apiRooms,
+      me: context.username,
+    });
+    if (note) notify.show(window, note);
+  },
+  read(frame) {
+    if (frame.room === roomName && readMarker) readMarker.moved(frame.seq);
+    roomsRefresh.call();
+  },
+  rooms() {
+    roomsRefresh.call();
   },
   identity(frame) {
     state.identity(frame);
@@ -203,4 +416,9 @@ async function becomeGuest() {
   }
 }
 
+document.getElementById("room-title").textContent = context.title;
+showRooms();
+roomsRefresh.call();
+setUpMembersPanel();
+setUpNotifications();
 becomeGuest().then(() => socket.connect());

@@ -1,5 +1,7 @@
 // What the room page shows. Text is always set with textContent, never as HTML.
 
+import { mentionsMe } from "./mentions.js";
+
 const MUTE_MINUTES = 10;
 const NEAR_BOTTOM_PX = 60;
 const NEAR_TOP_PX = 40;
@@ -29,8 +31,11 @@ function markDeleted(item) {
 export class RoomView {
   // onSend(text): the form was submitted with some text; onType(text): the input changed;
   // onDelete(seq), onMute(seq, minutes): a message's buttons were clicked;
-  // onNearTop(): the log was scrolled to its top.
-  constructor(doc, { onSend, onType, onDelete, onMute, onNearTop }) {
+  // onNearTop(): the log was scrolled to its top; onMessagePerson(username): a name's
+  // "Message" button was clicked; onSeen(): the reader may have seen new messages (the
+  // log scrolled).
+  constructor(doc, { onSend, onType, onDelete, onMute, onNearTop, onMessagePerson, onSeen }) {
+    this.doc = doc;
     this.log = doc.getElementById("chat-log");
     this.form = doc.getElementById("chat-form");
     this.input = doc.getElementById("chat-message-input");
@@ -43,12 +48,16 @@ export class RoomView {
     this.newMessages = doc.getElementById("new-messages");
     this.onDelete = onDelete;
     this.onMute = onMute;
+    this.onMessagePerson = onMessagePerson || (() => {});
+    this.submitButton = doc.getElementById("chat-message-submit");
+    this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.pendingItems = new Map(); // nonce -> <li>
 
     this.log.addEventListener("scroll", () => {
       if (this.log.scrollTop < NEAR_TOP_PX) onNearTop();
       if (this.nearBottom()) this.newMessages.hidden = true;
+      if (onSeen) onSeen();
     });
     this.newMessages.addEventListener("click", () => this.scrollToBottom());
     this.input.addEventListener("input", () => onType(this.input.value));
@@ -83,13 +92,31 @@ export class RoomView {
     this.newMessages.hidden = true;
   }
 
-  messageItem(frame, mine) {
+  // A "Message <name>" button that opens a direct message with a signed-in person.
+  messageButton(username) {
+    const button = actionButton("Message", "Message " + username, () =>
+      this.onMessagePerson(username),
+    );
+    button.classList.replace("message-action", "dm-button");
+    return button;
+  }
+
+  // Whether we (signed in) may start a direct message with the author of `frame`.
+  canMessage(person, me) {
+    return me !== null && !me.guest && !person.guest && person.user !== me.user &&
+      (person.uid || person.id) !== me.id;
+  }
+
+  messageItem(frame, mine, me = null) {
     const item = el("li", "message");
     const meta = el("div", "message-meta");
     const author = el("span", "message-author", frame.user);
     author.dir = "auto"; // a name in any script doesn't reorder what is around it
     meta.appendChild(author);
     if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
+    if (frame.seq !== undefined && this.canMessage(frame, me)) {
+      meta.appendChild(this.messageButton(frame.user));
+    }
     if (frame.sent_at) {
       const time = el("time", "message-time");
       time.dateTime = frame.sent_at;
@@ -104,6 +131,10 @@ export class RoomView {
     body.dir = "auto"; // laid out in the direction of its own text (Arabic, Hebrew…)
     item.append(meta, body);
     if (mine) item.classList.add("mine");
+    if (me !== null && !mine && mentionsMe(frame, me.id)) {
+      item.classList.add("mentioned");
+      meta.appendChild(el("span", "visually-hidden", "mentions you"));
+    }
     return item;
   }
 
@@ -128,7 +159,7 @@ export class RoomView {
   // `me` is who we are (or null), `live` whether the first history is complete.
   renderMessage(frame, { nextSeq, me, live }) {
     const mine = me !== null && frame.uid === me.id;
-    const item = this.messageItem(frame, mine);
+    const item = this.messageItem(frame, mine, me);
     item.dataset.seq = String(frame.seq);
     if (frame.deleted) markDeleted(item);
     else this.addActions(item, frame, me, mine);
@@ -146,6 +177,38 @@ export class RoomView {
     const previousTop = this.log.scrollTop;
     renderOlder();
     this.log.scrollTop = previousTop + (this.log.scrollHeight - previousHeight);
+  }
+
+  // Puts the "New since you last read" line right before message `seq`.
+  placeNewSince(seq) {
+    const item = this.items.get(seq);
+    if (!item) return;
+    if (this.newSince === null) {
+      this.newSince = el("li", "new-since");
+      this.newSince.id = "new-since";
+      this.newSince.setAttribute("role", "separator");
+      this.newSince.setAttribute("aria-label", "New since you last read");
+      this.newSince.appendChild(el("span", null, "New since you last read"));
+    }
+    this.log.insertBefore(this.newSince, item);
+  }
+
+  // Whether the newest message is in view: the log is at its bottom, or its last
+  // message shows.
+  newestInView() {
+    if (this.nearBottom()) return true;
+    const shown = this.log.querySelectorAll("li.message:not(.pending):not(.deleted)");
+    const last = shown[shown.length - 1];
+    if (!last) return true;
+    const box = this.log.getBoundingClientRect();
+    const itemBox = last.getBoundingClientRect();
+    return itemBox.top < box.bottom && itemBox.bottom > box.top;
+  }
+
+  // The room can't be used (the person may not read it): nothing can be written.
+  disableComposer() {
+    this.input.disabled = true;
+    this.submitButton.disabled = true;
   }
 
   deleteMessage(seq) {
@@ -187,14 +250,16 @@ export class RoomView {
     if (this.identityName) this.identityName.textContent = name;
   }
 
-  // `people`: sorted {id, user, guest}; `meId`: our id, or null.
-  renderPresence(people, meId) {
+  // `people`: sorted {id, user, guest}; `me`: who we are ({id, user, guest}), or null.
+  renderPresence(people, me) {
+    const meId = me ? me.id : null;
     this.presenceList.replaceChildren(
       ...people.map((person) => {
         const item = el("li", "person", person.user);
         item.dataset.id = person.id;
         if (person.guest) item.appendChild(el("span", "badge", "guest"));
         if (person.id === meId) item.appendChild(el("span", "you", "(you)"));
+        else if (this.canMessage(person, me)) item.appendChild(this.messageButton(person.user));
         return item;
       }),
     );

@@ -1,0 +1,144 @@
+// The sidebar (`<nav aria-label="Your rooms">`): the person's rooms and direct messages
+// with their unread and mention counts, forms to start new ones, and its toggle on
+// phones. The model comes from rooms.js.
+
+import { roomLabel } from "./rooms.js";
+
+function el(doc, tag, className, text) {
+  const node = doc.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// Shows `detail` in a form's error line (or hides it with null), and marks its input.
+export function formError(errorLine, input, detail) {
+  if (!errorLine) return;
+  errorLine.textContent = detail || "";
+  errorLine.hidden = !detail;
+  if (input) {
+    if (detail) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+}
+
+// Runs `action()` (a promise) for a form's submission: its button is disabled meanwhile,
+// and what it throws is shown in the form's error line.
+export async function submitting(form, errorLine, input, action) {
+  const button = form.querySelector("button[type=submit]");
+  if (button) button.disabled = true;
+  formError(errorLine, input, null);
+  try {
+    await action();
+  } catch (error) {
+    formError(errorLine, input, error.detail || error.message);
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+// A small padlock (drawn, so it needs no emoji font), for private rooms.
+export function lockIcon(doc) {
+  const svg = doc.createElementNS(SVG, "svg");
+  svg.setAttribute("class", "lock");
+  svg.setAttribute("viewBox", "0 0 12 14");
+  svg.setAttribute("width", "11");
+  svg.setAttribute("height", "13");
+  svg.setAttribute("aria-hidden", "true");
+  const shackle = doc.createElementNS(SVG, "path");
+  shackle.setAttribute("d", "M3 6V4a3 3 0 0 1 6 0v2");
+  shackle.setAttribute("fill", "none");
+  shackle.setAttribute("stroke", "currentColor");
+  shackle.setAttribute("stroke-width", "1.6");
+  const body = doc.createElementNS(SVG, "rect");
+  body.setAttribute("x", "1");
+  body.setAttribute("y", "6");
+  body.setAttribute("width", "10");
+  body.setAttribute("height", "8");
+  body.setAttribute("rx", "1.5");
+  body.setAttribute("fill", "currentColor");
+  svg.append(shackle, body);
+  return svg;
+}
+
+export class SidebarView {
+  // onNewRoom(name, isPrivate), onNewDm(username): promises (that throw an ApiError).
+  constructor(doc, { onNewRoom, onNewDm }) {
+    this.doc = doc;
+    this.nav = doc.getElementById("sidebar");
+    this.body = this.nav.parentElement;
+    this.roomList = doc.getElementById("sidebar-rooms");
+    this.dmList = doc.getElementById("sidebar-dms");
+    this.dmEmpty = doc.getElementById("sidebar-dms-empty");
+    this.toggle = doc.getElementById("sidebar-toggle");
+
+    this.toggle.addEventListener("click", () => this.setOpen(!this.nav.classList.contains("open")));
+
+    const roomForm = doc.getElementById("new-room-form");
+    if (roomForm) {
+      const name = doc.getElementById("new-room-name");
+      const isPrivate = doc.getElementById("new-room-private");
+      const error = doc.getElementById("new-room-error");
+      roomForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const value = name.value.trim();
+        if (!value) {
+          formError(error, name, "Give the room a name.");
+          return;
+        }
+        submitting(roomForm, error, name, () => onNewRoom(value, isPrivate.checked));
+      });
+    }
+    const dmForm = doc.getElementById("new-dm-form");
+    if (dmForm) {
+      const username = doc.getElementById("new-dm-username");
+      const error = doc.getElementById("new-dm-error");
+      dmForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const value = username.value.trim();
+        if (!value) {
+          formError(error, username, "Whom to write to? Give their username.");
+          return;
+        }
+        submitting(dmForm, error, username, () => onNewDm(value));
+      });
+    }
+  }
+
+  setOpen(open) {
+    this.nav.classList.toggle("open", open);
+    this.body.classList.toggle("sidebar-open", open);
+    this.toggle.setAttribute("aria-expanded", String(open));
+  }
+
+  // `model` from sidebarModel().
+  render(model) {
+    this.roomList.replaceChildren(...model.rooms.map((room) => this.entry(room)));
+    if (this.dmList) {
+      this.dmList.replaceChildren(...model.dms.map((room) => this.entry(room)));
+      this.dmEmpty.hidden = model.dms.length > 0;
+    }
+    this.toggle.textContent = model.unread > 0 ? "Rooms (" + model.unread + ")" : "Rooms";
+  }
+
+  entry(room) {
+    const doc = this.doc;
+    const item = el(doc, "li", "room-item");
+    item.dataset.room = room.name;
+    const link = el(doc, "a");
+    link.href = room.url;
+    link.setAttribute("aria-label", roomLabel(room));
+    if (room.current) link.setAttribute("aria-current", "page");
+    const title = el(doc, "span", "room-title", room.title);
+    title.dir = "auto";
+    if (room.unread) title.classList.add("unread");
+    link.appendChild(title);
+    if (room.private && room.kind !== "dm") link.prepend(lockIcon(doc));
+    if (room.mentions) link.appendChild(el(doc, "span", "mention-badge", "@" + room.mentions));
+    if (room.unread) link.appendChild(el(doc, "span", "unread-badge", String(room.unread)));
+    item.appendChild(link);
+    return item;
+  }
+}
