@@ -1,7 +1,28 @@
 from django.contrib import admin
 
-from chat.models import Message, Mute, Room
+from chat.models import Invitation, Membership, Message, Mute, Room
 from chat.services import moderation
+from chat.services.rooms import access_changed
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+    readonly_fields = ["last_read_seq", "joined"]
+
+
+class InvitationInline(admin.TabularInline):
+    """Invitations are made from the room page; here they can be revoked (set “revoked at”)."""
+
+    model = Invitation
+    extra = 0
+    can_delete = False
+    fields = ["created_by", "created", "expires", "used_by", "used_at", "revoked_at"]
+    readonly_fields = ["created_by", "created", "used_by", "used_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False  # the link is shown once, to whoever makes it: make them on the page
 
 
 @admin.register(Room)
@@ -9,11 +30,29 @@ class RoomAdmin(admin.ModelAdmin):
     """Rooms can't be deleted once they have handed out a seq: a room re-created under the
     same name would number its messages from 1 again, and open tabs (and ``?after=``)
     would take the new messages for ones they already have. Delete their messages
-    instead (they keep their seqs)."""
+    instead (they keep their seqs).
 
-    list_display = ["name", "created", "last_seq"]
+    Members changed here (or the kind) are checked again by the open connections, as
+    when they change on the page."""
+
+    list_display = ["name", "kind", "created", "last_seq"]
+    list_filter = ["kind"]
     search_fields = ["name"]
-    readonly_fields = ["last_seq"]
+    readonly_fields = ["last_seq", "dm_pair"]
+    inlines = [MembershipInline, InvitationInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "kind" in form.changed_data:
+            access_changed(obj, whole_room=True)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save()
+        if formset.model is Membership:
+            changed = {m.user_id for m in instances} | {m.user_id for m in formset.deleted_objects}
+            if changed:
+                access_changed(form.instance, *changed)
+        return instances
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.last_seq > 0:

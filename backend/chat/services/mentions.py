@@ -38,13 +38,15 @@ def _usernames_after_at(texts: list[str]) -> set[str]:
 
 
 def mentions_resolve(
-    *, room_id: int | None, kind: str, texts: list[str], present: list[dict]
+    *, room_id: int, texts: list[str], present: list[dict]
 ) -> list[list[Mentioned]]:
     """For each text, who it mentions. ``present``: the presence list of a public room."""
     if not any("@" in text for text in texts):
         return [[] for _ in texts]
+    # Read now, not cached: a room made private in the admin mentions members only at once.
+    kind = Room.objects.filter(pk=room_id).values_list("kind", flat=True).first()
     people: dict[str, Mentioned] = {}
-    for person in present:
+    for person in present if kind == Room.Kind.PUBLIC else ():
         people.setdefault(person["user"], Mentioned(person["id"], None))
     users = (
         get_user_model()

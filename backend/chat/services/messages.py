@@ -172,7 +172,7 @@ def messages_store(
             new_nonces.add(key)
             fresh[index] = _message_new(room_id, post)
     mentioned = mentions_resolve(
-        room_id=room_id, kind=room.kind, texts=[m.body for m in fresh.values()],
+        room_id=room_id, texts=[m.body for m in fresh.values()],
         present=list(present),
     )  # fmt: skip
     for message, people in zip(fresh.values(), mentioned, strict=True):

@@ -43,7 +43,9 @@ def _tell(addresses, message: dict) -> None:
         logger.warning("could not tell open connections about a change of members")
 
 
-def _access_changed(room: Room, *user_ids: int, whole_room: bool = False) -> None:
+def access_changed(room: Room, *user_ids: int, whole_room: bool = False) -> None:
+    """Tell the connections of these people (and with ``whole_room``, every connection in
+    the room) that who may read ``room`` changed."""
     addresses = [person_address(_user_key(user_id)) for user_id in user_ids]
     if whole_room:
         addresses.append(room_address(room.name))
@@ -69,7 +71,7 @@ def room_create(*, user, name: str, private: bool) -> Room:
     except IntegrityError:
         raise ActionRefused("room_taken", f"There is already a room called “{name}”.") from None
     # Anyone connected to the name while it was free must now be a member to stay.
-    _access_changed(room, user.pk, whole_room=private)
+    access_changed(room, user.pk, whole_room=private)
     return room
 
 
@@ -94,7 +96,7 @@ def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
     user = _username_user(username)
     membership, created = Membership.objects.get_or_create(room=room, user=user)
     if created:
-        _access_changed(room, user.pk)
+        access_changed(room, user.pk)
     return membership, created
 
 
@@ -110,7 +112,7 @@ def member_remove(*, room: Room, by, username: str) -> None:
     if room.kind == Room.Kind.DM:
         raise ActionRefused("not_private", "A direct message is between its two people.")
     membership.delete()
-    _access_changed(room, membership.user_id)
+    access_changed(room, membership.user_id)
 
 
 def dm_open(*, user, username: str) -> tuple[Room, bool]:
@@ -134,7 +136,7 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
             )
     except IntegrityError:  # the other person opened it at the same moment
         return Room.objects.get(dm_pair=pair), False
-    _access_changed(room, low, high)
+    access_changed(room, low, high)
     return room, True
 
 
@@ -150,7 +152,7 @@ def read_mark(*, room: Room, user, seq: int) -> Membership:
         text = events.event_encode(events.read_event(room.name, membership.last_read_seq))
         _tell([person_address(_user_key(user.pk))], {"type": events.GROUP_EVENT_TYPE, "text": text})
     if joined:
-        _access_changed(room, user.pk)
+        access_changed(room, user.pk)
     return membership
 
 
@@ -234,5 +236,5 @@ def invitation_accept(*, token: str, user) -> Room:
                 "invitation_used", "This invitation has been used already: ask for a new one.", 410
             )
         Membership.objects.get_or_create(room=invitation.room, user=user)
-    _access_changed(invitation.room, user.pk)
+    access_changed(invitation.room, user.pk)
     return invitation.room
