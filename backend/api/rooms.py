@@ -145,8 +145,7 @@ def _existing_room(request, name: str) -> Room:
 
 
 def _entry(request, room: Room) -> dict:
-    entries = selectors.room_entries(user_id=_user_id(request), rooms=[room])
-    return _room_out(next(e for e in entries if e.room.pk == room.pk))
+    return _room_out(selectors.room_entry(user_id=_user_id(request), room=room))
 
 
 @router.get("/", response=RoomsOut, auth=None)

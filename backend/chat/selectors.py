@@ -73,6 +73,11 @@ class RoomEntry:
     mentions: int = 0  # of those, the ones that @mention this person
 
 
+def room_entry(*, user_id: int | None, room: Room) -> RoomEntry:
+    """One room as ``user_id`` sees it."""
+    return room_entries(user_id=user_id, rooms=[room], add_own=False)[0]
+
+
 def dm_other_id(room: Room, user_id: int) -> int:
     """The other person of a direct message."""
     low, high = (int(part) for part in room.dm_pair.split(":"))
@@ -94,17 +99,17 @@ def _counted(memberships, user_id: int):
     return memberships.annotate(unread=count(unread), mentions=count(mentions))
 
 
-def room_entries(*, user_id: int | None, rooms: list[Room]) -> list[RoomEntry]:
+def room_entries(
+    *, user_id: int | None, rooms: list[Room], add_own: bool = True
+) -> list[RoomEntry]:
     """``rooms`` (which the person may read) as ``user_id`` (None: not signed in) sees
-    them, with the rooms they are a member of added."""
+    them, with (``add_own``) every room they are a member of added."""
     memberships = {}
     if user_id is not None:
-        memberships = {
-            m.room_id: m
-            for m in _counted(
-                Membership.objects.filter(user_id=user_id).select_related("room"), user_id
-            )
-        }
+        own = Membership.objects.filter(user_id=user_id).select_related("room")
+        if not add_own:
+            own = own.filter(room__in=rooms)
+        memberships = {m.room_id: m for m in _counted(own, user_id)}
     by_id = {room.pk: room for room in rooms}
     by_id.update({room_id: m.room for room_id, m in memberships.items()})
     others = {

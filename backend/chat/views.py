@@ -73,7 +73,7 @@ def _room_context(request, room_name: str, access: RoomAccess) -> dict:
     title, kind = room_name, "public"
     if access.room is not None:
         kind = access.room.kind
-        entry = selectors.room_entries(user_id=_user_id(request), rooms=[access.room])[0]
+        entry = selectors.room_entry(user_id=_user_id(request), room=access.room)
         title = entry.title
     membership = access.membership
     return {
