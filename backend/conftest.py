@@ -14,6 +14,9 @@ from django.test import override_settings
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, session_cookie
 from devtools.redis_server import RedisServer, redis_ping, server_binary
 from devtools.waiting import free_port
+from notifications.keys import vapid_keys_new
+from notifications.tests.push_service import SUBJECT as PUSH_SUBJECT
+from notifications.tests.push_service import PushService
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +96,24 @@ def staff_client(client):
     )
     client.force_login(staff)
     return client
+
+
+@pytest.fixture
+def push_service():
+    """A local push service (an HTTP server on 127.0.0.1) that records what it is sent."""
+    service = PushService().start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def vapid_public_key():
+    """Push on, with a new key pair, and local (http) push endpoints allowed."""
+    public_key, private_key = vapid_keys_new()
+    with override_settings(
+        CHAT_VAPID_PUBLIC_KEY=public_key,
+        CHAT_VAPID_PRIVATE_KEY=private_key,
+        CHAT_VAPID_SUBJECT=PUSH_SUBJECT,
+        CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=True,
+    ):
+        yield public_key

@@ -1,19 +1,16 @@
-"""Fixtures of the Web Push tests: a local push service, the server's VAPID
-keys, and browsers' subscriptions."""
+"""Helpers of the Web Push tests: browsers' subscriptions and clients (the local push
+service and the server's VAPID keys are fixtures of backend/conftest.py)."""
 
 import os
 from dataclasses import dataclass
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.contrib.auth import get_user_model
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
-from notifications.keys import b64url_encode, public_key_encode, vapid_keys_new
-from notifications.tests.push_service import PushService
-
-SUBJECT = "mailto:push-tests@example.com"
+from notifications.keys import b64url_encode, public_key_encode
+from notifications.tests.push_service import SUBJECT  # noqa: F401  (the tests check it)
 
 
 @dataclass
@@ -37,26 +34,6 @@ class Browser:
                 "auth": b64url_encode(self.auth_secret),
             },
         }
-
-
-@pytest.fixture
-def push_service():
-    service = PushService().start()
-    yield service
-    service.stop()
-
-
-@pytest.fixture
-def vapid_public_key():
-    """Push on, with a new key pair, and local (http) push endpoints allowed."""
-    public_key, private_key = vapid_keys_new()
-    with override_settings(
-        CHAT_VAPID_PUBLIC_KEY=public_key,
-        CHAT_VAPID_PRIVATE_KEY=private_key,
-        CHAT_VAPID_SUBJECT=SUBJECT,
-        CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=True,
-    ):
-        yield public_key
 
 
 def person_new(username: str):

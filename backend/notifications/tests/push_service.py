@@ -5,6 +5,9 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# The VAPID subject the tests configure (the ``vapid_public_key`` fixture).
+SUBJECT = "mailto:push-tests@example.com"
+
 
 @dataclass
 class Received:
