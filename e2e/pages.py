@@ -1,5 +1,6 @@
 """Page objects: one class per screen, actions as methods."""
 
+import re
 from urllib.parse import quote
 
 from playwright.sync_api import BrowserContext, Page, expect
@@ -117,3 +118,78 @@ class RoomPage(Screen):
 def tabs(context: BrowserContext, room: str, count: int = 2) -> list[RoomPage]:
     """``room`` open and connected in ``count`` new tabs of one browser."""
     return [RoomPage(context.new_page()).open(room) for _ in range(count)]
+
+
+def sign_up(context: BrowserContext, username: str, password: str = "a-long-passphrase-1") -> Page:
+    """A new account made through the sign-up page; the page it ends on (the directory)."""
+    page = context.new_page()
+    page.goto("/accounts/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/chat/")
+    return page
+
+
+class TeamRoomPage(RoomPage):
+    """The room page's sidebar, members panel and @mentions (signed-in people)."""
+
+    LOCATORS = {
+        **RoomPage.LOCATORS,
+        "sidebar": "nav#sidebar",
+        "new_room_name": "#new-room-name",
+        "new_room_private": "#new-room-private",
+        "new_room_submit": "#new-room-submit",
+        "new_room_error": "#new-room-error",
+        "new_dm_username": "#new-dm-username",
+        "new_dm_submit": "#new-dm-submit",
+        "members": "#members li",
+        "invite_button": "#invite-button",
+        "invite_url": "#invite-url",
+        "mention_list": "#mention-list",
+        "mention_options": "#mention-list [role=option]",
+        "new_since": "#new-since",
+        "mentioned": "#chat-log li.message.mentioned",
+        "enable_notifications": "#notifications-enable",
+        "notifications_state": "#notifications-state",
+    }
+
+    def sidebar_entry(self, name: str):
+        """The sidebar link of the room called ``name`` (its accessible name has the counts)."""
+        return self.sidebar.locator(f'li[data-room="{name}"] a')
+
+    def sidebar_link(self, label: str):
+        """The sidebar link whose accessible name is exactly ``label``."""
+        return self.sidebar.get_by_role("link", name=label, exact=True)
+
+    def create_room(self, name: str, private: bool = True) -> None:
+        self.new_room_name.fill(name)
+        if private:
+            self.new_room_private.check()
+        self.new_room_submit.click()
+        self.page.wait_for_url(f"**/chat/{quote(name)}/")
+        self.expect_connected()
+
+    def message_someone(self, username: str) -> None:
+        self.new_dm_username.fill(username)
+        self.new_dm_submit.click()
+        self.page.wait_for_url("**/chat/dm-*/")
+        self.expect_connected()
+
+    def invite_link(self) -> str:
+        self.invite_button.click()
+        expect(self.invite_url).to_have_value(re.compile(r"/invite/"))
+        return self.invite_url.input_value()
+
+    def expect_new_since_before(self, text: str) -> None:
+        """The "New since you last read" line stands right before the message ``text``."""
+        expect(self.new_since).to_have_text("New since you last read")
+        expect(self.page.locator("#new-since + li.message .message-body")).to_have_text(text)
+
+
+class InvitationPage(Screen):
+    def accept(self, url: str) -> None:
+        self.page.goto(url)
+        self.page.get_by_role("button", name="Join").click()
+        self.page.wait_for_url("**/chat/**")
