@@ -160,8 +160,12 @@ def test_a_dm_and_the_unread_and_mention_counts_of_another_room(people, team):
     alice_room.input.press_sequentially("look at this")
     alice_room.input.press("Enter")
     alice_room.expect_delivered(
-        "welcome to the team", "shall we start?", "yes",
-        "first unread", "second unread", f"@{BOB} look at this",
+        "welcome to the team",
+        "shall we start?",
+        "yes",
+        "first unread",
+        "second unread",
+        f"@{BOB} look at this",
     )
     expect(bob_room.sidebar_link(f"{team}, 3 unread, 1 mention")).to_be_visible()
     expect(bob_room.sidebar_entry(team).locator(".mention-badge")).to_have_text("@1")
@@ -230,8 +234,13 @@ def test_a_removed_member_loses_the_room_at_once(people, team):
 
     carol_room = carol.open(team)
     carol_room.expect_delivered(
-        "welcome to the team", "shall we start?", "yes", "first unread", "second unread",
-        f"@{BOB} look at this", f"@{BOB} are you there?",
+        "welcome to the team",
+        "shall we start?",
+        "yes",
+        "first unread",
+        "second unread",
+        f"@{BOB} look at this",
+        f"@{BOB} are you there?",
     )
     alice_room.members.filter(has_text=CAROL).get_by_role(
         "button", name=f"Remove {CAROL} from the room"
