@@ -1,0 +1,96 @@
+"""Who a stored message @mentions: the people who may read its room, by username, and
+in a public room the people present, guests included, by the name they show."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.models import Mention, Message, Room
+from chat.services.messages import Post, messages_post
+from chat.tests.helpers import guest_session
+from chat.tests.membership import dm_room, identity, person_id, person_new, post, private_room
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice():
+    return person_new("alice")
+
+
+@pytest.fixture
+def bob():
+    return person_new("bob")
+
+
+def counted(user) -> int:
+    """How many mentions of ``user`` count (for their mention counts)."""
+    return Mention.objects.filter(user=user).count()
+
+
+def test_a_member_of_a_private_room_is_mentioned(alice, bob):
+    private_room("secret", alice, bob)
+    message = post("secret", alice, "@bob hi")
+    assert Message.objects.get(pk=message.pk).mentions == [person_id(bob)]
+    assert counted(bob) == 1
+
+
+def test_someone_not_a_member_of_a_private_room_is_not_mentioned(alice, bob):
+    private_room("secret", alice, bob)
+    carol = person_new("carol")
+    message = post("secret", alice, "@carol are you there?")
+    assert Message.objects.get(pk=message.pk).mentions == []
+    assert counted(carol) == 0
+
+
+def test_the_other_person_of_a_dm_is_mentioned(alice, bob):
+    room = dm_room(alice, bob)
+    message = post(room.name, alice, "@bob see this")
+    assert message.mentions == [person_id(bob)]
+    assert counted(bob) == 1
+
+
+def test_anyone_signed_up_is_mentioned_in_a_public_room(alice, bob):
+    message = post("lobby", alice, "hello @bob")
+    assert Room.objects.get(name="lobby").kind == Room.Kind.PUBLIC
+    assert message.mentions == [person_id(bob)]
+    assert counted(bob) == 1
+
+
+def test_usernames_are_mentioned_whatever_their_case(alice, bob):
+    message = post("lobby", alice, "@BOB hi")
+    assert message.mentions == [person_id(bob)]
+
+
+def test_a_longer_username_is_not_taken_for_its_prefix(alice):
+    al = person_new("al")
+    bob = person_new("bob")
+    assert post("lobby", bob, "@alice hi").mentions == [person_id(alice)]
+    assert post("lobby", bob, "@al hi").mentions == [person_id(al)]
+    assert (counted(alice), counted(al)) == (1, 1)
+
+
+def test_a_name_that_goes_on_mentions_nobody(alice, bob):
+    assert post("lobby", bob, "@alices hi").mentions == []
+    assert counted(alice) == 0
+
+
+def test_mentioning_oneself_does_not_count(alice, bob):
+    private_room("secret", alice, bob)
+    post("secret", alice, "note to @alice")
+    assert counted(alice) == 0
+
+
+def test_each_person_counts_once_per_message(alice, bob):
+    post("lobby", alice, "@bob @bob @BOB!")
+    assert counted(bob) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_present_guest_is_mentioned_by_their_display_name(alice, connect_room):
+    guest = await connect_room("lobby", session=await guest_session("Анна Ли"))
+    await guest.receive(kinds={"presence"})  # sent once the guest is registered as present
+    [result] = await messages_post(
+        room_name="lobby", posts=[Post(identity(alice), "@анна ли, привет")]
+    )
+    assert result.message.mentions == [guest.identity["id"]]
+    assert await database_sync_to_async(Mention.objects.count)() == 0

@@ -1,0 +1,196 @@
+"""Rooms and their members: read marks and the counts they give, who may remove whom,
+adding members, and direct messages."""
+
+import pytest
+
+from chat.models import Membership, Room
+from chat.selectors import room_entries
+from chat.services import ActionRefused
+from chat.services.moderation import message_delete_store
+from chat.services.rooms import dm_open, member_add, member_remove, read_mark, room_create
+from chat.tests.membership import dm_room, identity, person_new, post, private_room
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def alice():
+    return person_new("alice")
+
+
+@pytest.fixture
+def bob():
+    return person_new("bob")
+
+
+@pytest.fixture
+def secret(alice, bob):
+    return private_room("secret", alice, bob)
+
+
+def counts(user, room: Room) -> tuple[int, int]:
+    """(unread, mentions) of ``room`` as ``user`` sees it."""
+    [entry] = [e for e in room_entries(user_id=user.pk, rooms=[room]) if e.room.pk == room.pk]
+    return entry.unread, entry.mentions
+
+
+def refused(code: str):
+    class Check:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, kind, exc, tb):
+            assert isinstance(exc, ActionRefused), exc
+            assert exc.code == code, (exc.code, exc.detail)
+            return True
+
+    return Check()
+
+
+def last_read(user, room: Room) -> int:
+    return Membership.objects.get(user=user, room=room).last_read_seq
+
+
+# --- read marks -------------------------------------------------------------------------------
+
+
+def test_a_read_mark_moves_forward(secret, alice, bob):
+    for text in ("one", "two", "three"):
+        post("secret", bob, text)
+    read_mark(room=Room.objects.get(pk=secret.pk), user=alice, seq=2)
+    assert last_read(alice, secret) == 2
+
+
+def test_a_read_mark_never_goes_back(secret, alice, bob):
+    for text in ("one", "two", "three"):
+        post("secret", bob, text)
+    room = Room.objects.get(pk=secret.pk)
+    read_mark(room=room, user=alice, seq=3)
+    read_mark(room=room, user=alice, seq=1)
+    assert last_read(alice, secret) == 3
+
+
+def test_a_read_mark_past_the_last_message_is_taken_as_the_last(secret, alice, bob):
+    post("secret", bob, "one")
+    post("secret", bob, "two")
+    read_mark(room=Room.objects.get(pk=secret.pk), user=alice, seq=99)
+    assert last_read(alice, secret) == 2
+
+
+def test_reading_a_public_room_makes_the_reader_a_member(alice, bob):
+    post("lobby", bob)
+    read_mark(room=Room.objects.get(name="lobby"), user=alice, seq=1)
+    assert Membership.objects.filter(room__name="lobby", user=alice, is_owner=False).exists()
+
+
+# --- counts -----------------------------------------------------------------------------------
+
+
+def test_messages_from_others_after_the_mark_are_unread(secret, alice, bob):
+    post("secret", bob, "one")
+    post("secret", bob, "two")
+    assert counts(alice, secret) == (2, 0)
+
+
+def test_ones_own_messages_are_not_unread(secret, alice, bob):
+    post("secret", alice, "mine")
+    post("secret", bob, "theirs")
+    post("secret", alice, "mine again")
+    assert counts(alice, secret) == (1, 0)
+
+
+def test_deleted_messages_are_not_unread(secret, alice, bob):
+    post("secret", bob, "one")
+    post("secret", bob, "oops")
+    message_delete_store(room_name="secret", seq=2, identity=identity(bob))
+    assert counts(alice, secret) == (1, 0)
+
+
+def test_messages_up_to_the_mark_are_not_unread(secret, alice, bob):
+    for text in ("one", "two", "@alice three"):
+        post("secret", bob, text)
+    read_mark(room=Room.objects.get(pk=secret.pk), user=alice, seq=2)
+    assert counts(alice, secret) == (1, 1)
+
+
+def test_mentions_before_the_mark_no_longer_count(secret, alice, bob):
+    post("secret", bob, "@alice look")
+    read_mark(room=Room.objects.get(pk=secret.pk), user=alice, seq=1)
+    assert counts(alice, secret) == (0, 0)
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+def test_a_member_who_is_no_owner_cannot_remove_someone_else(secret, alice, bob):
+    with refused("not_owner"):
+        member_remove(room=secret, by=bob, username="alice")
+    assert Membership.objects.filter(room=secret, user=alice).exists()
+
+
+def test_anyone_can_leave(secret, bob):
+    member_remove(room=secret, by=bob, username="bob")
+    assert not Membership.objects.filter(room=secret, user=bob).exists()
+
+
+def test_an_owner_removes_a_member(secret, alice, bob):
+    member_remove(room=secret, by=alice, username="bob")
+    assert not Membership.objects.filter(room=secret, user=bob).exists()
+
+
+def test_removing_a_non_member_is_refused(secret, alice):
+    person_new("carol")
+    with refused("unknown_member"):
+        member_remove(room=secret, by=alice, username="carol")
+
+
+def test_nobody_leaves_a_dm(alice, bob):
+    room = dm_room(alice, bob)
+    with refused("not_private"):
+        member_remove(room=room, by=alice, username="alice")
+    assert room.memberships.count() == 2
+
+
+def test_adding_someone_twice_gives_the_same_membership(secret, alice):
+    carol = person_new("carol")
+    first, created = member_add(room=secret, by=alice, username="carol")
+    again, created_again = member_add(room=secret, by=alice, username="carol")
+    assert (created, created_again) == (True, False)
+    assert first.pk == again.pk and first.user == carol and not first.is_owner
+
+
+def test_people_are_added_to_private_rooms_only(alice, bob):
+    person_new("carol")
+    public = Room.objects.create(name="lobby")
+    for room in (public, dm_room(alice, bob)):
+        with refused("not_private"):
+            member_add(room=room, by=alice, username="carol")
+
+
+def test_adding_an_unknown_username_is_refused(secret, alice):
+    with refused("unknown_user"):
+        member_add(room=secret, by=alice, username="nobody")
+
+
+# --- creating rooms and direct messages -----------------------------------------------------
+
+
+def test_the_maker_of_a_room_owns_it(alice):
+    room = room_create(user=alice, name="plans", private=True)
+    assert room.kind == Room.Kind.PRIVATE
+    assert Membership.objects.get(room=room).user == alice
+    assert Membership.objects.get(room=room).is_owner
+
+
+def test_a_dm_is_the_same_room_whoever_opens_it(alice, bob):
+    room, created = dm_open(user=alice, username="bob")
+    again, created_again = dm_open(user=bob, username="alice")
+    assert (created, created_again) == (True, False)
+    assert room.pk == again.pk
+    assert room.name == f"dm-{min(alice.pk, bob.pk)}-{max(alice.pk, bob.pk)}"
+    assert set(room.memberships.values_list("user__username", flat=True)) == {"alice", "bob"}
+
+
+def test_a_dm_with_oneself_is_refused(alice):
+    with refused("dm_self"):
+        dm_open(user=alice, username="alice")
