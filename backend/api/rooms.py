@@ -4,7 +4,7 @@ from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from api.auth import any_session, signed_in
 from api.errors import ApiError, ErrorOut
@@ -172,12 +172,13 @@ async def rooms_list(request):
 
 @router.post("/", response={201: RoomOut, **REFUSALS}, auth=signed_in)
 def room_create(request, body: RoomIn):
-    """Make a room; the requester owns it."""
+    """Make a room; the requester owns it. A name kept for direct messages is refused as
+    reserved whether or not that DM exists, so the answer doesn't tell who talks."""
     try:
         room = rooms_service.room_create(user=request.user, name=body.name, private=body.private)
     except ActionRefused as exc:
         raise _refused(exc) from None
-    return 201, _entry(request, room)
+    return Status(201, _entry(request, room))
 
 
 @router.get("/{name}/", response={200: RoomOut, **REFUSALS}, auth=None)
@@ -209,7 +210,7 @@ def member_add(request, name: str, body: UsernameIn):
         )
     except ActionRefused as exc:
         raise _refused(exc) from None
-    return 201 if created else 200, {"username": membership.user.username, "owner": False}
+    return Status(201 if created else 200, {"username": membership.user.username, "owner": False})
 
 
 @router.delete("/{name}/members/{username}/", response={204: None, **REFUSALS}, auth=signed_in)
@@ -220,7 +221,7 @@ def member_remove(request, name: str, username: str):
         rooms_service.member_remove(room=room, by=request.user, username=username)
     except ActionRefused as exc:
         raise _refused(exc) from None
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{name}/read/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
@@ -246,7 +247,7 @@ def invitation_create(request, name: str, body: InvitationIn):
     except ActionRefused as exc:
         raise _refused(exc) from None
     url = request.build_absolute_uri(reverse("invitation", args=[token]))
-    return 201, {"id": invitation.pk, "url": url, "expires": invitation.expires}
+    return Status(201, {"id": invitation.pk, "url": url, "expires": invitation.expires})
 
 
 @router.get("/{name}/invitations/", response={200: InvitationsOut, **REFUSALS}, auth=signed_in)
@@ -281,7 +282,7 @@ def invitation_revoke(request, name: str, invitation_id: int):
         )
     except ActionRefused as exc:
         raise _refused(exc) from None
-    return 204, None
+    return Status(204, None)
 
 
 @dms_router.post("/", response={200: RoomOut, 201: RoomOut, **REFUSALS}, auth=any_session)
@@ -293,4 +294,4 @@ def dm_open(request, body: UsernameIn):
         room, created = rooms_service.dm_open(user=request.user, username=body.username)
     except ActionRefused as exc:
         raise _refused(exc) from None
-    return 201 if created else 200, _entry(request, room)
+    return Status(201 if created else 200, _entry(request, room))

@@ -54,7 +54,8 @@ def access_changed(room: Room, *user_ids: int, whole_room: bool = False) -> None
 
 def room_create(*, user, name: str, private: bool) -> Room:
     """A new room owned by ``user``. Raises ActionRefused: ``invalid_room``,
-    ``reserved_name`` or ``room_taken`` (by a room of any kind)."""
+    ``reserved_name`` (a DM's form of name, whether that DM exists or not) or
+    ``room_taken`` (by a public or private room)."""
     try:
         name = room_name_clean(name.strip())
     except InvalidRoomName as exc:
