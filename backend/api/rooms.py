@@ -230,7 +230,10 @@ def read_mark(request, name: str, body: SeqIn):
     if body.seq < 0:
         raise ApiError(400, "invalid_seq", "“seq” must be a whole number, 0 or more.")
     room = _existing_room(request, name)
-    rooms_service.read_mark(room=room, user=request.user, seq=body.seq)
+    try:
+        rooms_service.read_mark(room=room, user=request.user, seq=body.seq)
+    except Forbidden as exc:
+        raise _refused(exc) from None
     return _entry(request, room)
 
 

@@ -13,6 +13,8 @@ from chat.models import Membership, Room
 
 # Direct messages are named after their two people's ids; nobody else may take such a name.
 _DM_NAME = re.compile(r"dm-[0-9]+-[0-9]+")
+# The same whether the DM exists or not, so the answer doesn't tell who talks to whom.
+_DM_REFUSAL = "Direct messages can be read only by their two people."
 
 
 class Forbidden(Exception):
@@ -58,12 +60,12 @@ def room_access(*, room_name: str, user_id: int | None) -> RoomAccess:
     room = Room.objects.filter(name=room_name).first()
     if room is None:
         if name_reserved(room_name):
-            raise Forbidden("This is a direct-message room that doesn't exist.")
+            raise Forbidden(_DM_REFUSAL)
         return RoomAccess(None, None)
     membership = Membership.objects.filter(room=room, user_id=user_id).first() if user_id else None
     if room.private and membership is None:
         if room.kind == Room.Kind.DM:
-            raise Forbidden("These are someone else's direct messages.")
+            raise Forbidden(_DM_REFUSAL)
         if user_id is None:
             raise Forbidden("This room is private: sign in as one of its members to read it.")
         raise Forbidden("This room is private: only its members can read it.")

@@ -95,7 +95,9 @@ def _counted(memberships, user_id: int):
     unread = Message.objects.filter(**after_mark, deleted_at__isnull=True).exclude(
         sender_key=f"user:{user_id}"
     )
-    mentions = Mention.objects.filter(**after_mark, user_id=user_id)
+    mentions = Mention.objects.filter(
+        **after_mark, user_id=user_id, message__deleted_at__isnull=True
+    )
     return memberships.annotate(unread=count(unread), mentions=count(mentions))
 
 

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.access import dm_name, name_reserved
+from chat.access import Forbidden, dm_name, name_reserved
 from chat.models import Invitation, Membership, Room
 from chat.protocol import events
 from chat.rooms import InvalidRoomName, room_name_clean
@@ -112,7 +112,13 @@ def member_remove(*, room: Room, by, username: str) -> None:
         raise ActionRefused("not_owner", "Only the room's owners can remove other people.")
     if room.kind == Room.Kind.DM:
         raise ActionRefused("not_private", "A direct message is between its two people.")
-    membership.delete()
+    with transaction.atomic():
+        membership.delete()
+        # Links the person made would let them (or anyone) straight back in.
+        Invitation.objects.filter(
+            room=room, created_by_id=membership.user_id, used_at__isnull=True,
+            revoked_at__isnull=True,
+        ).update(revoked_at=timezone.now())  # fmt: skip
     access_changed(room, membership.user_id)
 
 
@@ -135,8 +141,13 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
             Membership.objects.bulk_create(
                 [Membership(room=room, user_id=low), Membership(room=room, user_id=high)]
             )
-    except IntegrityError:  # the other person opened it at the same moment
-        return Room.objects.get(dm_pair=pair), False
+    except IntegrityError:
+        room = Room.objects.filter(dm_pair=pair).first()
+        if room is None:  # a room took the name before it was kept for DMs
+            raise ActionRefused(
+                "dm_unavailable", "This direct message can't be opened: ask an administrator."
+            ) from None
+        return room, False  # the other person opened it at the same moment
     access_changed(room, low, high)
     return room, True
 
@@ -144,9 +155,15 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
 def read_mark(*, room: Room, user, seq: int) -> Membership:
     """Move ``user``'s read mark in ``room`` forward to ``seq`` (at most the room's last);
     reading a public room makes them a member (it joins their sidebar). Every tab
-    of the person hears of it."""
+    of the person hears of it. Raises Forbidden when they are not a member of a
+    private room or DM (say, removed a moment ago)."""
     seq = min(seq, room.last_seq)
-    membership, joined = Membership.objects.get_or_create(room=room, user=user)
+    if room.kind == Room.Kind.PUBLIC:
+        membership, joined = Membership.objects.get_or_create(room=room, user=user)
+    else:
+        membership, joined = Membership.objects.filter(room=room, user=user).first(), False
+        if membership is None:
+            raise Forbidden("Only the members of this room have a read mark in it.")
     if seq > membership.last_read_seq:
         Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
         membership.refresh_from_db(fields=["last_read_seq"])
@@ -229,10 +246,11 @@ def invitation_accept(*, token: str, user) -> Room:
     """Make ``user`` a member of the invitation's room, using the invitation up."""
     with transaction.atomic():
         invitation = invitation_find(token)
-        used = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(
-            used_at=timezone.now(), used_by=user
-        )
-        if not used:  # someone else used it a moment ago
+        now = timezone.now()
+        used = Invitation.objects.filter(
+            pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires__gt=now
+        ).update(used_at=now, used_by=user)
+        if not used:  # used, or revoked, a moment ago
             raise InvitationRefused(
                 "invitation_used", "This invitation has been used already: ask for a new one.", 410
             )

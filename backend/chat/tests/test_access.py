@@ -36,7 +36,7 @@ def allowed(who: str, kind: str) -> bool:
 
 def forbidden_reason(who: str, kind: str) -> str:
     if kind == "dm":
-        return "someone else's direct messages"
+        return "only by their two people"
     if who in ("visitor", "guest"):
         return "sign in as one of its members"
     return "only its members can read it"
@@ -158,6 +158,13 @@ def test_a_free_dm_name_is_refused_everywhere():
     assert client.get("/chat/dm-98-99/messages/").status_code == 403
     response = client.get("/api/rooms/dm-98-99/")
     assert (response.status_code, error_code(response)) == (403, "forbidden")
+
+
+def test_an_existing_dm_and_a_free_dm_name_are_refused_alike(world):
+    client = client_of(world.people["non_member"])
+    existing = client.get(f"/api/rooms/{world.rooms['dm'].name}/").json()
+    free = client.get("/api/rooms/dm-98-99/").json()
+    assert existing == free
 
 
 # --- the WebSocket ----------------------------------------------------------------------

@@ -3,11 +3,22 @@ adding members, and direct messages."""
 
 import pytest
 
-from chat.models import Membership, Room
+from chat.access import Forbidden
+from chat.models import Invitation, Membership, Room
 from chat.selectors import room_entries
 from chat.services import ActionRefused
 from chat.services.moderation import message_delete_store
-from chat.services.rooms import dm_open, member_add, member_remove, read_mark, room_create
+from chat.services.rooms import (
+    InvitationRefused,
+    dm_open,
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+    member_add,
+    member_remove,
+    read_mark,
+    room_create,
+)
 from chat.tests.membership import dm_room, identity, person_new, post, private_room
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +94,15 @@ def test_reading_a_public_room_makes_the_reader_a_member(alice, bob):
     assert Membership.objects.filter(room__name="lobby", user=alice, is_owner=False).exists()
 
 
+def test_a_read_mark_never_makes_someone_a_member_of_a_private_room(secret, alice, bob):
+    """Say the page's read request was on its way when its person was removed."""
+    post("secret", alice, "one")
+    member_remove(room=secret, by=alice, username="bob")
+    with pytest.raises(Forbidden):
+        read_mark(room=Room.objects.get(pk=secret.pk), user=bob, seq=1)
+    assert not Membership.objects.filter(room=secret, user=bob).exists()
+
+
 # --- counts -----------------------------------------------------------------------------------
 
 
@@ -111,6 +131,12 @@ def test_messages_up_to_the_mark_are_not_unread(secret, alice, bob):
         post("secret", bob, text)
     read_mark(room=Room.objects.get(pk=secret.pk), user=alice, seq=2)
     assert counts(alice, secret) == (1, 1)
+
+
+def test_a_deleted_mention_no_longer_counts(secret, alice, bob):
+    post("secret", bob, "@alice look")
+    message_delete_store(room_name="secret", seq=1, identity=identity(bob))
+    assert counts(alice, secret) == (0, 0)
 
 
 def test_mentions_before_the_mark_no_longer_count(secret, alice, bob):
@@ -194,3 +220,41 @@ def test_a_dm_is_the_same_room_whoever_opens_it(alice, bob):
 def test_a_dm_with_oneself_is_refused(alice):
     with refused("dm_self"):
         dm_open(user=alice, username="alice")
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def test_a_removed_member_can_not_come_back_with_a_link_they_made(secret, alice, bob):
+    _, token = invitation_create(room=secret, by=bob)
+    member_remove(room=secret, by=alice, username="bob")
+    with pytest.raises(InvitationRefused) as refused:
+        invitation_accept(token=token, user=bob)
+    assert refused.value.code == "invitation_revoked"
+    assert not Membership.objects.filter(room=secret, user=bob).exists()
+
+
+def test_a_link_revoked_after_it_was_looked_up_is_not_used(secret, alice, bob, monkeypatch):
+    """The revocation lands between the link's check and its use."""
+    from chat.services import rooms
+
+    invitation, token = invitation_create(room=secret, by=alice)
+    carol = person_new("carol")
+    found = rooms.invitation_find
+
+    def find_then_revoke(token):
+        result = found(token)
+        invitation_revoke(room=secret, by=alice, invitation_id=invitation.pk)
+        return result
+
+    monkeypatch.setattr(rooms, "invitation_find", find_then_revoke)
+    with pytest.raises(InvitationRefused):
+        invitation_accept(token=token, user=carol)
+    assert not Membership.objects.filter(room=secret, user=carol).exists()
+    assert Invitation.objects.get(pk=invitation.pk).used_by is None
+
+
+def test_a_dm_whose_name_an_old_room_took_is_refused_clearly(alice, bob):
+    Room.objects.create(name=f"dm-{min(alice.pk, bob.pk)}-{max(alice.pk, bob.pk)}")
+    with refused("dm_unavailable"):
+        dm_open(user=alice, username="bob")
