@@ -49,6 +49,15 @@ def _channel_layer_on_test_redis(redis_url):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _rooms_forgotten():
+    """Each test's database starts empty: the poster's rooms, cached by name, go with it."""
+    from chat.services import messages
+
+    yield
+    messages._rooms.clear()
+
+
 @pytest.fixture
 def own_redis():
     """A Redis for this test alone, so it can be stopped and started again."""

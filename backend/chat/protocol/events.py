@@ -138,7 +138,8 @@ TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 # {"v": int, "text": encoded join or leave}; without text: the room's version
 PRESENCE_TYPE = "chat.presence"
-# To everyone's sidebar: {"room", "seq", "from", "text", "mentions": [user ids], "dm": bool}
+# To a room's activity group (members' sidebars): {"room", "seq", "from", "text",
+# "mentions": [user ids], "dm": bool}
 ACTIVITY_TYPE = "chat.activity"
 READ_TYPE = "chat.read"  # to a person: {"room", "seq"}
 # To a person: their membership of "room" changed; to a room: who may read it changed.

@@ -43,6 +43,9 @@ class Admission:
     room_name: str
     identity: Identity
     rooms: frozenset[str]  # the rooms of the person's sidebar
+    # Whether access must be checked again once subscribed (it may change between the
+    # two): for private rooms, DMs and free names, not for existing public rooms.
+    recheck: bool
     person_bucket: TokenBucket  # flood control shared by this person's connections here
     counted: tuple[tuple[ConnectionCounter, str], ...]
 
@@ -62,7 +65,9 @@ async def admit(scope: dict) -> Admission:
     except InvalidRoomName as exc:
         raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
     try:
-        identity, rooms = await database_sync_to_async(_person_in_room)(scope["headers"], room_name)
+        identity, rooms, recheck = await database_sync_to_async(_person_in_room)(
+            scope["headers"], room_name
+        )
     except Forbidden as exc:
         raise Refused(exc.code, exc.detail, CloseCode.FORBIDDEN) from None
     client = scope.get("client") or ("unknown", 0)
@@ -79,17 +84,18 @@ async def admit(scope: dict) -> Admission:
     person_bucket = person_buckets.acquire(
         identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
     )
-    return Admission(room_name, identity, rooms, person_bucket, counted)
+    return Admission(room_name, identity, rooms, recheck, person_bucket, counted)
 
 
-def _person_in_room(headers, room_name: str) -> tuple[Identity, frozenset[str]]:
-    """The person of the handshake and their sidebar's rooms; raises Forbidden when
-    they may not read the room."""
+def _person_in_room(headers, room_name: str) -> tuple[Identity, frozenset[str], bool]:
+    """The person of the handshake, their sidebar's rooms, and whether to check again;
+    raises Forbidden when they may not read the room."""
     identity = identity_of_handshake(headers)
-    room_access(room_name=room_name, user_id=identity.user_id)
+    room = room_access(room_name=room_name, user_id=identity.user_id).room
+    recheck = room is None or room.private
     if identity.user_id is None:
-        return identity, frozenset()
-    return identity, selectors.person_room_names(user_id=identity.user_id)
+        return identity, frozenset(), recheck
+    return identity, selectors.person_room_names(user_id=identity.user_id), recheck
 
 
 def _take_places(*limits: tuple[ConnectionCounter, str, int]):

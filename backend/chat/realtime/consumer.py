@@ -83,7 +83,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.gate = PostGate(bucket_new(rate, burst), admission.person_bucket,
                              abuse_limit=5 * burst)  # fmt: skip
         query = parse_qs(self.scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        await self.session.start(after=query.get("after", [None])[0])
+        await self.session.start(after=query.get("after", [None])[0], recheck=admission.recheck)
 
     async def disconnect(self, code: int) -> None:
         if self.session is not None:

@@ -163,16 +163,18 @@ class Session:
         """Take broadcasts to the room and to this person from now on; raises one of
         LAYER_ERRORS when Redis is unreachable."""
         addresses = [room_address(self.room_name), person_address(self.identity.key)]
-        if self.identity.user_id is not None:
-            addresses.append(activity_address())
+        addresses += [activity_address(room) for room in self.rooms]
         for address in addresses:
             await hub().join(address, self)
             self.joined += (address,)
         redis_watch().add(self)
 
-    async def start(self, after: str | None) -> None:
+    async def start(self, after: str | None, *, recheck: bool = False) -> None:
         """Send the identity, the history (or the messages after ``after``, the query's
-        text), the broadcasts held meanwhile, then who is here."""
+        text), the broadcasts held meanwhile, then who is here. With ``recheck``, first
+        check access again: it may have changed before the session was subscribed."""
+        if recheck and await self._access_check(own_room=True) is None:
+            return
         await self.send_event(self._identity_event())
         replayed = False
         if after is not None:
@@ -246,10 +248,13 @@ class Session:
                     await self.send(message["text"])
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
-            case events.ACTIVITY_TYPE if message["room"] in self.rooms:
+            case events.ACTIVITY_TYPE if message["room"] in self.rooms:  # joined or leaving
                 await self.send_event(self._activity_event(message))
             case events.ACCESS_TYPE:
-                self._in_background(self._access_changed(message["room"]))
+                own_room = message["room"] == self.room_name
+                if own_room:
+                    self.held = []  # nothing of the room goes out until the check
+                self._in_background(self._access_changed(own_room=own_room))
         return 0
 
     def _activity_event(self, message: dict) -> events.ActivityEvent:
@@ -258,29 +263,60 @@ class Session:
             mention=self.identity.user_id in message["mentions"], dm=message["dm"],
         )  # fmt: skip
 
-    async def _access_changed(self, room_name: str) -> None:
-        """Who may read ``room_name`` changed (the person's membership, or the room):
-        check this connection's access again, and tell the page if its sidebar changed."""
+    async def _access_changed(self, *, own_room: bool) -> None:
+        """Who may read a room changed (the person's membership, or the room): check
+        again whether they may read this connection's room (``own_room``; its broadcasts
+        are held meanwhile), and follow and tell the page the rooms of its sidebar if
+        they changed."""
+        rooms = await self._access_check(own_room=own_room)
+        if rooms is None:
+            return
+        if rooms != self.rooms:
+            await self._follow(rooms)
+            await self.send_event(events.ROOMS_EVENT)
+        if own_room:
+            await self._release_held()
+
+    async def _access_check(self, *, own_room: bool) -> frozenset[str] | None:
+        """The rooms of the person's sidebar, read again; None, after closing the
+        connection with 4403, if (``own_room``) they may no longer read this room."""
         user_id = self.identity.user_id
         try:
-            if room_name == self.room_name:
-                await database_sync_to_async(room_access)(room_name=room_name, user_id=user_id)
-            rooms = self.rooms
-            if user_id is not None:
-                rooms = await database_sync_to_async(selectors.person_room_names)(user_id=user_id)
+            if own_room:
+                await database_sync_to_async(room_access)(room_name=self.room_name, user_id=user_id)
         except Forbidden as exc:
-            self.log.info("closing: no longer allowed in the room")
+            self.log.info("closing: not allowed in the room")
+            self.held = None  # nothing more goes out
             await self.send_event(events.error_event(exc.code, exc.detail))
             if self.forbid is not None:
                 await self.forbid()
-            return
-        if rooms != self.rooms:
-            self.rooms = rooms
-            await self.send_event(events.ROOMS_EVENT)
+            return None
+        if user_id is None:
+            return self.rooms
+        return await database_sync_to_async(selectors.person_room_names)(user_id=user_id)
+
+    async def _follow(self, rooms: frozenset[str]) -> None:
+        """Take the activity of ``rooms`` from now on, and no other."""
+        for room in self.rooms - rooms:
+            address = activity_address(room)
+            hub().leave(address, self)
+            self.joined = tuple(joined for joined in self.joined if joined != address)
+        gained, self.rooms = rooms - self.rooms, rooms
+        try:
+            for room in gained:
+                await hub().join(activity_address(room), self)
+                self.joined += (activity_address(room),)
+        except LAYER_ERRORS:
+            self.log.warning("could not follow the activity of a new room")
 
     async def _release_held(self) -> None:
         while self.held:
-            await self._take(self.held.pop(0))
+            message = self.held.pop(0)
+            if message["type"] == events.ACCESS_TYPE and message["room"] == self.room_name:
+                # The rest stays held until this access check releases it.
+                self._in_background(self._access_changed(own_room=True))
+                return
+            await self._take(message)
         self.held = None
         if self.catch_up_due:
             self.catch_up_due = False
@@ -359,6 +395,9 @@ class Session:
         await self.send_event(ready)
 
     async def _catch_up(self) -> None:
+        # Members may have changed while Redis, which tells connections so, was away.
+        if await self._access_check(own_room=True) is None:
+            return
         for delay in CATCH_UP_DELAYS:
             await asyncio.sleep(delay)
             messages, _ = await database_sync_to_async(selectors.room_messages_after)(

@@ -1,8 +1,8 @@
 """What new messages tell people outside the room: a sidebar notice to everyone who keeps
 the room in theirs, and a Web Push to each person @mentioned or sent a direct message.
 
-Once per stored batch, after the room's broadcast; the connections pass a
-notice on only for their person's rooms (chat.realtime.session).
+Once per stored batch, after the room's broadcast, to the room's activity group,
+which the connections of its members follow (chat.realtime.session).
 """
 
 import logging
@@ -34,7 +34,7 @@ async def activity_announce(*, room: Room, new: list[tuple[Message, tuple[int, .
         "mentions": sorted({user for _, users in new for user in users}), "dm": dm,
     }  # fmt: skip
     try:
-        await send_to(activity_address(), notice)
+        await send_to(activity_address(room.name), notice)
     except LAYER_ERRORS:
         logger.warning("room %r: could not tell sidebars about seq %s", room.name, last.seq)
     for message, users in new:

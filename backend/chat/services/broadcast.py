@@ -4,8 +4,8 @@ A broadcast travels in a channel-layer group and is handed, in each server
 process, by its hub (chat.realtime.hub) to the local connections at the
 address. A room's key is its group. All people share one group, so a process
 subscribes to it once, not once per person; the key picks out one person's
-connections (all their tabs). Activity in the rooms (for sidebars) goes to one
-group and key that every signed-in person's connections share.
+connections (all their tabs). Activity in a room (for sidebars) goes to a group
+of its own, which the connections of the room's members follow.
 """
 
 import logging
@@ -20,9 +20,6 @@ from chat.rooms import person_key, room_group_name
 logger = logging.getLogger(__name__)
 
 PEOPLE_GROUP = "people"
-# Every signed-in person's connections: activity in any room, which each connection
-# passes on only for the rooms of its person's sidebar.
-ACTIVITY_GROUP = "activity"
 # What the channel layer raises when Redis can't be reached.
 LAYER_ERRORS = (RedisError, OSError)
 
@@ -44,9 +41,10 @@ def person_address(identity_key: str) -> Address:
     return Address(PEOPLE_GROUP, person_key(identity_key))
 
 
-def activity_address() -> Address:
-    """Every connection of a signed-in person."""
-    return Address(ACTIVITY_GROUP, ACTIVITY_GROUP)
+def activity_address(room_name: str) -> Address:
+    """The connections of every signed-in person with ``room_name`` in their sidebar."""
+    group = f"activity.{room_group_name(room_name).removeprefix('room.')}"
+    return Address(group, group)
 
 
 async def send_to(address: Address, message: dict) -> None:

@@ -19,7 +19,7 @@ from observability import metrics
 
 from chat.identity import Identity
 from chat.loops import per_event_loop
-from chat.models import Mention, Message, Mute, Room
+from chat.models import Membership, Mention, Message, Mute, Room
 from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.activity import activity_announce
@@ -153,6 +153,11 @@ def messages_store(
     consecutive, unique seqs. ``present``: who is in the room, for @mentions.
     """
     room = _room(room_name)
+    outsiders = _outsiders(room, posts)
+    if outsiders:  # the room in the cache may be an older one of that name: read it again
+        _rooms.pop(room_name, None)
+        room = _room(room_name)
+        outsiders = _outsiders(room, posts)
     room_id = room.pk
     outcomes: list[Stored | ActionRefused | None] = [None] * len(posts)
     known = _messages_by_nonce(room_id, posts)
@@ -164,6 +169,8 @@ def messages_store(
         key = (post.identity.key, post.nonce)
         if post.nonce is not None and key in known:
             outcomes[index] = Stored(known[key], created=False)
+        elif post.identity.key in outsiders:
+            outcomes[index] = ActionRefused("forbidden", "Only this room's members can post here.")
         elif post.identity.key in mutes:
             outcomes[index] = _muted(mutes[post.identity.key])
         elif post.nonce is not None and key in new_nonces:
@@ -270,6 +277,20 @@ def _messages_by_nonce(room_id: int, posts: list[Post]) -> dict[tuple, Message]:
     senders = {post.identity.key for post in posts if post.nonce is not None}
     stored = Message.objects.filter(room_id=room_id, nonce__in=nonces, sender_key__in=senders)
     return {(message.sender_key, message.nonce): message for message in stored}
+
+
+def _outsiders(room: Room, posts: list[Post]) -> set[str]:
+    """Senders who aren't members of a private room or DM (their access was checked when
+    they connected; this catches a post on its way as they were removed, or as the free
+    name they were in became a private room). Public rooms cost nothing here."""
+    if not room.private:
+        return set()
+    members = set(
+        Membership.objects.filter(
+            room=room, user_id__in={post.identity.user_id for post in posts}
+        ).values_list("user_id", flat=True)
+    )
+    return {post.identity.key for post in posts if post.identity.user_id not in members}
 
 
 def _mutes(room_id: int, sender_keys: set[str]) -> dict[str, Mute]:

@@ -7,12 +7,15 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.identity import Identity
+from chat.models import Membership, Room
 from chat.protocol import events
 from chat.realtime import session as session_module
 from chat.realtime.session import Delivered, Session
 from chat.rooms import public_person_id
 from chat.services.messages import message_store
+from chat.services.rooms import member_remove
 from chat.tests.helpers import Outbox, eventually
+from chat.tests.membership import identity, person_new, private_room
 
 
 def test_an_early_seq_is_kept_until_the_gap_fills():
@@ -194,3 +197,104 @@ async def test_a_replay_capped_by_the_maximum_says_it_was_truncated(session_of, 
     ready = json.loads(outbox.texts[-1])
     assert outbox.kinds() == ["message"] * 3 + ["ready"]
     assert (ready["last_seq"], ready["truncated"]) == (3, True)
+
+
+# --- access checked again ---------------------------------------------------------
+
+
+class Closer:
+    """Stands in for closing the connection with 4403; counts the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> None:
+        self.calls += 1
+
+
+@database_sync_to_async
+def _private_room(name: str, owner: str, *members: str) -> dict[str, Identity]:
+    """A private room and its people's identities, by username."""
+    people = {username: person_new(username) for username in (owner, *members)}
+    private_room(name, *people.values())
+    return {username: identity(user) for username, user in people.items()}
+
+
+@database_sync_to_async
+def _removed(room: str, username: str) -> None:
+    owner = Membership.objects.get(room__name=room, is_owner=True).user
+    member_remove(room=Room.objects.get(name=room), by=owner, username=username)
+
+
+def _forbidden(outbox: Outbox) -> bool:
+    return any(json.loads(text).get("code") == "forbidden" for text in outbox.texts)
+
+
+async def test_a_connection_removed_before_it_was_subscribed_is_closed_on_start():
+    """Removed between the handshake's check and the session's subscription: the
+    broadcast that tells of it came too early, so the start checks again."""
+    people = await _private_room("s-early", "ann", "ben")
+    closer, outbox = Closer(), Outbox()
+    session = Session("s-early", people["ben"], outbox, forbid=closer)
+    await session.open()
+    try:
+        await _removed("s-early", "ben")
+        await session.start(after=None, recheck=True)
+        assert outbox.kinds() == ["error"] and _forbidden(outbox)
+        assert closer.calls == 1
+    finally:
+        session.close()
+
+
+async def test_broadcasts_wait_while_a_members_access_is_checked_again():
+    people = await _private_room("s-hold", "ann", "ben")
+    closer, outbox = Closer(), Outbox()
+    session = Session("s-hold", people["ben"], outbox, forbid=closer)
+    await session.open()
+    try:
+        await session.start(after=None)
+        await _removed("s-hold", "ben")
+        await session.group_message({"type": events.ACCESS_TYPE, "room": "s-hold"})
+        # Sent while the check runs: it must never reach the removed member.
+        await session.group_message(broadcast_of(7))
+        await eventually(lambda: closer.calls, what="the connection to be closed")
+        assert "frame 7" not in outbox.texts
+        assert _forbidden(outbox)
+    finally:
+        session.close()
+
+
+async def test_catching_up_after_a_redis_outage_checks_access_first(monkeypatch):
+    """A removal during the outage was never broadcast: no replay for the removed."""
+    monkeypatch.setattr(session_module, "CATCH_UP_DELAYS", (0.0,))
+    people = await _private_room("s-outage", "ann", "ben")
+    closer, outbox = Closer(), Outbox()
+    session = Session("s-outage", people["ben"], outbox, forbid=closer)
+    await session.open()
+    try:
+        await session.start(after=None)
+        await _removed("s-outage", "ben")
+        await database_sync_to_async(message_store)(
+            room_name="s-outage", identity=people["ann"], text="after", nonce=None
+        )
+        session.redis_recovered()
+        await eventually(lambda: closer.calls, what="the connection to be closed")
+        assert not any('"after"' in text for text in outbox.texts)
+    finally:
+        session.close()
+
+
+async def test_a_check_of_access_during_history_holds_what_follows_it():
+    people = await _private_room("s-hist", "ann", "ben")
+    closer, outbox = Closer(), Outbox()
+    session = Session("s-hist", people["ben"], outbox, forbid=closer)
+    await session.open()
+    try:
+        # Both arrive while history is being sent, so they wait in order.
+        await session.group_message({"type": events.ACCESS_TYPE, "room": "s-hist"})
+        await session.group_message(broadcast_of(1))
+        await session.start(after=None)
+        await eventually(lambda: "frame 1" in outbox.texts, what="the held message")
+        assert closer.calls == 0
+    finally:
+        session.close()

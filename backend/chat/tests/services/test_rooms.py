@@ -4,9 +4,11 @@ adding members, and direct messages."""
 import pytest
 
 from chat.access import Forbidden
+from chat.identity import Identity
 from chat.models import Invitation, Membership, Room
 from chat.selectors import room_entries
 from chat.services import ActionRefused
+from chat.services.messages import message_store
 from chat.services.moderation import message_delete_store
 from chat.services.rooms import (
     InvitationRefused,
@@ -258,3 +260,34 @@ def test_a_dm_whose_name_an_old_room_took_is_refused_clearly(alice, bob):
     Room.objects.create(name=f"dm-{min(alice.pk, bob.pk)}-{max(alice.pk, bob.pk)}")
     with refused("dm_unavailable"):
         dm_open(user=alice, username="bob")
+
+
+# --- posting --------------------------------------------------------------------------------
+
+
+def test_a_post_from_someone_no_longer_a_member_is_refused(secret, alice, bob):
+    """Posted as the sender was removed (their connection was checked before)."""
+    member_remove(room=secret, by=alice, username="bob")
+    with refused("forbidden"):
+        message_store(room_name="secret", identity=identity(bob), text="late", nonce=None)
+    assert not Room.objects.get(pk=secret.pk).last_seq
+
+
+def test_a_guest_post_to_a_name_just_made_private_is_refused(alice):
+    """The guest connected while the name was free."""
+    room_create(user=alice, name="fresh", private=True)
+    guest = Identity("guest:g1", "gina", True)
+    with refused("forbidden"):
+        message_store(room_name="fresh", identity=guest, text="hello?", nonce=None)
+
+
+def test_a_room_made_again_under_a_cached_name_takes_its_members_posts(alice, bob):
+    """A room without messages deleted in the admin, and made again under its name."""
+    from chat.services import messages
+
+    messages._rooms["again"] = Room(pk=999_999, name="again", kind=Room.Kind.PRIVATE)
+    private_room("again", alice, bob)
+    message, created = message_store(
+        room_name="again", identity=identity(bob), text="hi", nonce=None
+    )
+    assert created and message.room.name == "again"
