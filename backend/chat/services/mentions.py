@@ -1,15 +1,18 @@
 """Who messages @mention: the names chat.mentions finds, among the people who may read
 the room.
 
-Signed-up people are mentioned by username (in a public room anyone signed up,
-in a private room or a DM its members); in a public room the people present
-(guests too) by the name they show. Only texts with an "@" cost anything.
+Signed-up people are mentioned by username when they are members of the room
+(or, in a public room, present in it); in a public room the people present,
+guests too, by the name they show. So a mention (and the push it causes)
+reaches only people who keep the room or are in it, not any account. Only
+texts with an "@" cost anything, and what one batch may look up is bounded.
 """
 
 import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 from chat.mentions import mentions_find, name_key
@@ -18,6 +21,9 @@ from chat.rooms import public_person_id
 
 # What may follow an "@" in a username (Django's usernames: letters, digits, @.+-_).
 _USERNAME_AFTER_AT = re.compile(r"@([\w.@+-]+)")
+USERNAME_MAX_LENGTH = 150  # Django's
+# Names one batch looks up at most (a text of "@a-a-a-…" would make thousands).
+LOOKUPS_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +38,11 @@ def _usernames_after_at(texts: list[str]) -> set[str]:
     found = set()
     for text in texts:
         for run in _USERNAME_AFTER_AT.findall(text):
+            run = run[:USERNAME_MAX_LENGTH]
             found.add(run.rstrip(".").lower())
             found.update(run[:cut].lower() for cut, char in enumerate(run) if char in ".@+-")
+            if len(found) >= LOOKUPS_MAX:
+                return set(sorted(found)[:LOOKUPS_MAX])
     return found
 
 
@@ -53,8 +62,10 @@ def mentions_resolve(
         .objects.annotate(lowered=Lower("username"))
         .filter(lowered__in=_usernames_after_at(texts))
     )
-    if kind != Room.Kind.PUBLIC:
-        users = users.filter(pk__in=Membership.objects.filter(room_id=room_id).values("user_id"))
+    members = Q(pk__in=Membership.objects.filter(room_id=room_id).values("user_id"))
+    if kind == Room.Kind.PUBLIC:
+        members |= Q(username__in=[p["user"] for p in present if not p["guest"]])
+    users = users.filter(members)
     for user_id, username in users.values_list("pk", "username"):
         people[username] = Mentioned(public_person_id(f"user:{user_id}"), user_id)
     by_key = {name_key(name): mentioned for name, mentioned in people.items()}

@@ -32,6 +32,12 @@ async def _subscribed(user, keys: dict, endpoint: str) -> None:
     )
 
 
+async def _member(room: str, user) -> None:
+    """``user`` keeps the public room ``room`` in their sidebar."""
+    room, _ = await Room.objects.aget_or_create(name=room)
+    await Membership.objects.acreate(room=room, user=user)
+
+
 async def _post(room: str, user, text: str) -> None:
     identity = Identity(f"user:{user.pk}", user.username, False, user.pk)
     [result] = await messages_post(room_name=room, posts=[Post(identity, text, None)])
@@ -52,6 +58,7 @@ async def test_a_mention_pushes_to_the_person_mentioned(push_service, vapid_publ
     alice = await database_sync_to_async(person_new)("alice")
     bob, browser, keys = await database_sync_to_async(_person)("bob")
     await _subscribed(bob, keys, f"{push_service.url}/bob")
+    await _member("design", bob)
 
     await _post("design", alice, "@bob the mockups are in")
 
@@ -83,6 +90,7 @@ async def test_a_message_that_mentions_no_one_pushes_nothing(push_service, vapid
     alice = await database_sync_to_async(person_new)("alice")
     bob, _, keys = await database_sync_to_async(_person)("bob")
     await _subscribed(bob, keys, f"{push_service.url}/bob")
+    await _member("design", bob)
 
     await _post("design", alice, "bob will like this")
     await _post("design", alice, "@bob")  # the push after it shows the first made none

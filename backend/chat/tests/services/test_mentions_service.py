@@ -1,10 +1,10 @@
-"""Who a stored message @mentions: the people who may read its room, by username, and
-in a public room the people present, guests included, by the name they show."""
+"""Who a stored message @mentions: the room's members by username, and in a public room
+the people present, guests included, by the name they show."""
 
 import pytest
 from channels.db import database_sync_to_async
 
-from chat.models import Mention, Message, Room
+from chat.models import Membership, Mention, Message, Room
 from chat.services.messages import Post, messages_post
 from chat.tests.helpers import guest_session
 from chat.tests.membership import dm_room, identity, person_id, person_new, post, private_room
@@ -49,14 +49,38 @@ def test_the_other_person_of_a_dm_is_mentioned(alice, bob):
     assert counted(bob) == 1
 
 
-def test_anyone_signed_up_is_mentioned_in_a_public_room(alice, bob):
+def lobby_with(*people) -> Room:
+    """The public room "lobby", kept in these people's sidebars."""
+    room = Room.objects.create(name="lobby")
+    for user in people:
+        Membership.objects.create(room=room, user=user)
+    return room
+
+
+def test_a_member_of_a_public_room_is_mentioned(alice, bob):
+    lobby_with(bob)
     message = post("lobby", alice, "hello @bob")
-    assert Room.objects.get(name="lobby").kind == Room.Kind.PUBLIC
     assert message.mentions == [person_id(bob)]
     assert counted(bob) == 1
 
 
+def test_someone_neither_member_nor_present_is_not_mentioned_in_a_public_room(alice, bob):
+    """Or anyone could push notifications to any account."""
+    lobby_with()
+    assert post("lobby", alice, "hello @bob").mentions == []
+    assert counted(bob) == 0
+
+
+def test_a_text_of_endless_name_parts_looks_up_a_bounded_number_of_names(alice, bob):
+    from chat.services.mentions import LOOKUPS_MAX, _usernames_after_at
+
+    assert len(_usernames_after_at(["@" + "a-" * 2000])) <= LOOKUPS_MAX
+    lobby_with(bob)
+    assert post("lobby", alice, "@" + "a-" * 1900 + " @bob").mentions == [person_id(bob)]
+
+
 def test_usernames_are_mentioned_whatever_their_case(alice, bob):
+    lobby_with(bob)
     message = post("lobby", alice, "@BOB hi")
     assert message.mentions == [person_id(bob)]
 
@@ -64,12 +88,14 @@ def test_usernames_are_mentioned_whatever_their_case(alice, bob):
 def test_a_longer_username_is_not_taken_for_its_prefix(alice):
     al = person_new("al")
     bob = person_new("bob")
+    lobby_with(alice, al)
     assert post("lobby", bob, "@alice hi").mentions == [person_id(alice)]
     assert post("lobby", bob, "@al hi").mentions == [person_id(al)]
     assert (counted(alice), counted(al)) == (1, 1)
 
 
 def test_a_name_that_goes_on_mentions_nobody(alice, bob):
+    lobby_with(alice)
     assert post("lobby", bob, "@alices hi").mentions == []
     assert counted(alice) == 0
 
@@ -81,6 +107,7 @@ def test_mentioning_oneself_does_not_count(alice, bob):
 
 
 def test_each_person_counts_once_per_message(alice, bob):
+    lobby_with(bob)
     post("lobby", alice, "@bob @bob @BOB!")
     assert counted(bob) == 1
 
