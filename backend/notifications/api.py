@@ -1,12 +1,17 @@
 """The Web Push endpoints of the API (docs/api.md, "Web Push")."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from api.auth import signed_in
 from api.errors import ApiError, ErrorOut
+from notifications.endpoints import host_refusal
 from notifications.keys import PUBLIC_KEY_BYTES, b64url_decode
 from notifications.models import PushSubscription
 
@@ -45,7 +50,9 @@ def _invalid(detail: str) -> ApiError:
 
 
 def endpoint_checked(*, endpoint: str | None) -> str:
-    """The endpoint if push may be sent there (an https:// URL), else 400."""
+    """The endpoint if push may be sent there (an https:// URL whose host is not
+    this machine or a private address), else 400. ``CHAT_PUSH_ALLOW_HTTP_ENDPOINTS``
+    (tests and development only) allows http:// and local hosts."""
     endpoint = (endpoint or "").strip()
     if not endpoint:
         raise _invalid("The subscription has no endpoint.")
@@ -58,6 +65,10 @@ def endpoint_checked(*, endpoint: str | None) -> str:
         URLValidator(schemes=schemes)(endpoint)
     except ValidationError:
         raise _invalid("The endpoint is not an https:// URL.") from None
+    if not settings.CHAT_PUSH_ALLOW_HTTP_ENDPOINTS:
+        refusal = host_refusal(urlsplit(endpoint).hostname or "")
+        if refusal:
+            raise _invalid(refusal)
     return endpoint
 
 
@@ -97,14 +108,32 @@ def push_key(request):
 )
 def subscription_add(request, body: SubscriptionIn):
     """201 for a new endpoint; 200 for a known one, which now belongs to the
-    requester with the keys given."""
+    requester with the keys given. Beyond ``CHAT_PUSH_SUBSCRIPTIONS_MAX`` browsers,
+    the requester's longest-unrenewed subscriptions are dropped."""
     endpoint = endpoint_checked(endpoint=body.endpoint)
     p256dh, auth = subscription_keys_checked(keys=body.keys)
-    _, created = PushSubscription.objects.update_or_create(
-        endpoint=endpoint,
-        defaults={"user": request.auth, "p256dh": p256dh, "auth": auth, "last_error": ""},
-    )
+    with transaction.atomic():
+        # The page sends its subscription at each visit, so ``created`` is when
+        # the browser last subscribed: the oldest is the one unused the longest.
+        _, created = PushSubscription.objects.update_or_create(
+            endpoint=endpoint,
+            defaults={
+                "user": request.auth,
+                "p256dh": p256dh,
+                "auth": auth,
+                "last_error": "",
+                "created": timezone.now(),
+            },
+        )
+        subscriptions_trimmed(user=request.auth)
     return Status(201 if created else 200, {"endpoint": endpoint})
+
+
+def subscriptions_trimmed(*, user) -> None:
+    """Delete ``user``'s oldest subscriptions beyond ``CHAT_PUSH_SUBSCRIPTIONS_MAX``."""
+    mine = PushSubscription.objects.filter(user=user)
+    newest = mine.order_by("-created", "-id").values_list("id", flat=True)
+    mine.exclude(id__in=list(newest[: settings.CHAT_PUSH_SUBSCRIPTIONS_MAX])).delete()
 
 
 @router.delete(

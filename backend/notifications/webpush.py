@@ -3,13 +3,21 @@
 The chat calls ``detach(push_send(user_ids=..., payload=...))`` for mentions and
 direct messages; sending never raises, and a push service's "gone" answer
 (404 or 410) removes that subscription.
+
+Requests to push services go through one pool of threads per process, so at most
+``SENDING_AT_ONCE`` are under way however many messages are being pushed; the
+others wait their turn without tying up the event loop's default executor (DNS,
+the database adapters). Before each request the endpoint's host is resolved and a
+local or private address is refused (notifications/endpoints.py).
 """
 
 import asyncio
 import functools
 import json
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,6 +26,7 @@ from django.conf import settings
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
+from notifications.endpoints import resolved_refusal
 from notifications.models import PushSubscription
 
 logger = logging.getLogger(__name__)
@@ -30,6 +39,9 @@ TTL_SECONDS = 3600
 PAYLOAD_MAX_BYTES = 3900
 ERROR_MAX_LENGTH = 500
 
+_sending_threads: ThreadPoolExecutor | None = None
+_sending_threads_lock = threading.Lock()
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -38,6 +50,10 @@ class _Target:
     p256dh: str
     auth: str
     had_error: bool
+
+
+class EndpointRefused(Exception):
+    """The endpoint's host is, or resolves to, a local or private address."""
 
 
 def push_enabled() -> bool:
@@ -57,16 +73,14 @@ async def push_send(*, user_ids: Iterable[int], payload: dict) -> int:
         targets = await _targets_load(user_ids=set(user_ids))
         if not targets:
             return 0
-        data = payload_encode(payload=payload)
-        vapid = _vapid(settings.CHAT_VAPID_PRIVATE_KEY)
-        subject = settings.CHAT_VAPID_SUBJECT
-        at_once = asyncio.Semaphore(SENDING_AT_ONCE)
-
-        async def send_one(target: _Target) -> bool:
-            async with at_once:
-                return await _push_one(target=target, data=data, vapid=vapid, subject=subject)
-
-        accepted = await asyncio.gather(*(send_one(target) for target in targets))
+        send = functools.partial(
+            _send,
+            data=payload_encode(payload=payload),
+            vapid=_vapid(settings.CHAT_VAPID_PRIVATE_KEY),
+            subject=settings.CHAT_VAPID_SUBJECT,
+            allow_local=settings.CHAT_PUSH_ALLOW_HTTP_ENDPOINTS,
+        )
+        accepted = await asyncio.gather(*(_push_one(target=t, send=send) for t in targets))
         return sum(accepted)
     except Exception as exc:  # never break the chat for a notification
         logger.error("Web Push sending failed: %s: %s", type(exc).__name__, exc)
@@ -105,22 +119,48 @@ def _targets_load(*, user_ids: set[int]) -> list[_Target]:
     ]
 
 
-async def _push_one(*, target: _Target, data: str, vapid: Vapid, subject: str) -> bool:
-    """Send one push; True if accepted. Deals with the answer and never raises."""
+def _sending_pool() -> ThreadPoolExecutor:
+    """The process's threads for requests to push services, made on first use."""
+    global _sending_threads
+    with _sending_threads_lock:
+        if _sending_threads is None:
+            _sending_threads = ThreadPoolExecutor(
+                max_workers=SENDING_AT_ONCE, thread_name_prefix="webpush"
+            )
+        return _sending_threads
+
+
+def _send(target: _Target, *, data: str, vapid: Vapid, subject: str, allow_local: bool) -> None:
+    """Send one push, blocking (in a sending thread); raises what went wrong."""
+    if not allow_local:
+        endpoint = urlsplit(target.endpoint)
+        port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+        refusal = resolved_refusal(endpoint.hostname or "", port)
+        if refusal:
+            raise EndpointRefused(refusal)
+    webpush(
+        subscription_info={
+            "endpoint": target.endpoint,
+            "keys": {"p256dh": target.p256dh, "auth": target.auth},
+        },
+        data=data,
+        vapid_private_key=vapid,
+        vapid_claims={"sub": subject},
+        content_encoding="aes128gcm",
+        timeout=TIMEOUT_SECONDS,
+        ttl=TTL_SECONDS,
+    )
+
+
+async def _push_one(*, target: _Target, send: Callable[[_Target], None]) -> bool:
+    """Send one push with ``send`` in the sending threads; True if accepted.
+    Deals with the answer and never raises."""
     try:
-        await asyncio.to_thread(
-            webpush,
-            subscription_info={
-                "endpoint": target.endpoint,
-                "keys": {"p256dh": target.p256dh, "auth": target.auth},
-            },
-            data=data,
-            vapid_private_key=vapid,
-            vapid_claims={"sub": subject},
-            content_encoding="aes128gcm",
-            timeout=TIMEOUT_SECONDS,
-            ttl=TTL_SECONDS,
-        )
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(_sending_pool(), send, target)
+    except EndpointRefused as exc:  # kept: the name may point elsewhere later
+        await _failure_record(target=target, reason=str(exc))
+        return False
     except WebPushException as exc:
         status = exc.status_code
         if status in (404, 410):

@@ -135,6 +135,107 @@ def test_an_http_endpoint_is_taken_when_allowed():
     assert subscribe(browser_client(person_new("alice")), body).status_code == 201
 
 
+@override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False)
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://127.0.0.1:8443/x",
+        "https://10.0.0.5/x",
+        "https://192.168.1.1/x",
+        "https://172.16.0.1/x",
+        "https://169.254.169.254/x",
+        "https://0.0.0.0/x",
+        "https://224.0.0.1/x",
+        "https://240.0.0.1/x",
+        "https://[::1]/x",
+        "https://[::]/x",
+        "https://[fe80::1]/x",
+        "https://[fc00::1]/x",
+        "https://[::ffff:127.0.0.1]/x",
+        "https://localhost/x",
+        "https://LOCALHOST:8443/x",
+        "https://push.localhost/x",
+    ],
+)
+def test_an_endpoint_on_this_machine_or_a_private_network_is_refused(endpoint):
+    response = subscribe(browser_client(person_new("alice")), Browser.new().subscription(endpoint))
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_subscription"
+    assert "push services are on the internet" in response.json()["detail"]
+    assert not PushSubscription.objects.exists()
+
+
+@override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False)
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        ENDPOINT,
+        "https://8.8.8.8/x",
+        "https://[2001:4860:4860::8888]/x",
+        "https://localhost.example.com/x",
+    ],
+)
+def test_an_endpoint_on_the_internet_is_taken(endpoint):
+    body = Browser.new().subscription(endpoint)
+    assert subscribe(browser_client(person_new("alice")), body).status_code == 201
+
+
+@override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=True)
+@pytest.mark.parametrize("endpoint", ["https://127.0.0.1:8443/x", "https://localhost/x"])
+def test_local_endpoints_are_taken_when_allowed_for_tests(endpoint):
+    body = Browser.new().subscription(endpoint)
+    assert subscribe(browser_client(person_new("alice")), body).status_code == 201
+
+
+def endpoints_of(user) -> set[str]:
+    return set(PushSubscription.objects.filter(user=user).values_list("endpoint", flat=True))
+
+
+@override_settings(CHAT_PUSH_SUBSCRIPTIONS_MAX=10)
+def test_an_eleventh_browser_replaces_the_oldest():
+    alice, bob = person_new("alice"), person_new("bob")
+    alice_client, bob_client = browser_client(alice), browser_client(bob)
+    subscribe(bob_client, Browser.new().subscription(ENDPOINT + "-bob"))
+    for n in range(10):
+        assert (
+            subscribe(alice_client, Browser.new().subscription(f"{ENDPOINT}-{n}")).status_code
+            == 201
+        )
+    assert len(endpoints_of(alice)) == 10
+
+    assert subscribe(alice_client, Browser.new().subscription(f"{ENDPOINT}-10")).status_code == 201
+    assert endpoints_of(alice) == {f"{ENDPOINT}-{n}" for n in range(1, 11)}
+    assert endpoints_of(bob) == {ENDPOINT + "-bob"}
+
+
+@override_settings(CHAT_PUSH_SUBSCRIPTIONS_MAX=3)
+def test_a_browser_subscribing_again_is_no_longer_the_oldest():
+    alice = person_new("alice")
+    client = browser_client(alice)
+    first = Browser.new().subscription(f"{ENDPOINT}-0")
+    subscribe(client, first)
+    subscribe(client, Browser.new().subscription(f"{ENDPOINT}-1"))
+    subscribe(client, Browser.new().subscription(f"{ENDPOINT}-2"))
+    assert subscribe(client, first).status_code == 200  # the page sends it at each visit
+
+    subscribe(client, Browser.new().subscription(f"{ENDPOINT}-3"))
+    assert endpoints_of(alice) == {f"{ENDPOINT}-0", f"{ENDPOINT}-2", f"{ENDPOINT}-3"}
+
+
+@override_settings(CHAT_PUSH_SUBSCRIPTIONS_MAX=2)
+def test_a_browser_taken_over_counts_towards_its_new_owner():
+    alice, bob = person_new("alice"), person_new("bob")
+    alice_client, bob_client = browser_client(alice), browser_client(bob)
+    shared = Browser.new().subscription(f"{ENDPOINT}-shared")
+    subscribe(alice_client, shared)
+    subscribe(bob_client, Browser.new().subscription(f"{ENDPOINT}-bob-0"))
+    subscribe(bob_client, Browser.new().subscription(f"{ENDPOINT}-bob-1"))
+
+    assert subscribe(bob_client, shared).status_code == 200
+    assert endpoints_of(bob) == {f"{ENDPOINT}-bob-1", f"{ENDPOINT}-shared"}
+    assert endpoints_of(alice) == set()
+
+
 def test_unsubscribing_removes_only_your_own():
     alice, bob = browser_client(person_new("alice")), browser_client(person_new("bob"))
     subscribe(alice, Browser.new().subscription(ENDPOINT))

@@ -29,7 +29,11 @@ def test_a_new_pair_signs_pushes(push_service):
     PushSubscription.objects.create(
         user=bob, endpoint=f"{push_service.url}/bob", **Browser.new().subscription("x")["keys"]
     )
-    with override_settings(CHAT_VAPID_PUBLIC_KEY=public_key, CHAT_VAPID_PRIVATE_KEY=private_key):
+    with override_settings(
+        CHAT_VAPID_PUBLIC_KEY=public_key,
+        CHAT_VAPID_PRIVATE_KEY=private_key,
+        CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=True,  # the test push service is on 127.0.0.1
+    ):
         assert async_to_sync(push_send)(user_ids=[bob.id], payload={"title": "hi"}) == 1
     [push] = push_service.received
     assert push.headers["authorization"].endswith(f"k={public_key}")

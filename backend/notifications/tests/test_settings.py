@@ -1,4 +1,5 @@
-"""The VAPID settings: both keys or neither, each one that decodes, and a pair."""
+"""The Web Push settings: both VAPID keys or neither, each one that decodes, and a
+pair; the cap on subscriptions per person."""
 
 import os
 import subprocess
@@ -86,3 +87,27 @@ def test_the_server_does_not_start_half_configured():
     )
     assert result.returncode != 0
     assert "CHAT_VAPID_PRIVATE_KEY is not set" in result.stderr
+
+
+def settings_value(name: str, **environ: str) -> subprocess.CompletedProcess:
+    """``settings.<name>`` as the production settings read it from ``environ``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_SECRET_KEY="x", DJANGO_DEBUG="0")
+    env.update(environ)
+    return subprocess.run(
+        [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
+        cwd=BACKEND,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_subscriptions_cap_is_ten_or_read_from_the_environment():
+    assert settings_value("CHAT_PUSH_SUBSCRIPTIONS_MAX").stdout.strip() == "10"
+    read = settings_value("CHAT_PUSH_SUBSCRIPTIONS_MAX", CHAT_PUSH_SUBSCRIPTIONS_MAX="3")
+    assert read.stdout.strip() == "3"
+    zero = settings_value("CHAT_PUSH_SUBSCRIPTIONS_MAX", CHAT_PUSH_SUBSCRIPTIONS_MAX="0")
+    assert zero.returncode != 0
+    assert "CHAT_PUSH_SUBSCRIPTIONS_MAX='0' must be at least 1" in zero.stderr

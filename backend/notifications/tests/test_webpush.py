@@ -1,10 +1,15 @@
 """Sending pushes, to a real push service on 127.0.0.1: what arrives is
 encrypted for the browser and signed with the server's VAPID key."""
 
+import asyncio
 import base64
 import json
 import logging
+import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import http_ece
 import pytest
@@ -18,7 +23,7 @@ from django.test import override_settings
 from notifications.keys import b64url_decode
 from notifications.models import PushSubscription
 from notifications.tests.conftest import SUBJECT, Browser, browser_client, csrf, person_new
-from notifications.webpush import push_enabled, push_send
+from notifications.webpush import SENDING_AT_ONCE, push_enabled, push_send
 
 # push_send reads and writes from its own threads, as in the server: real transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,10 +113,11 @@ def test_each_subscription_of_each_person_gets_it_and_no_one_else(push_service, 
 
 
 def test_many_subscriptions_are_all_sent(push_service, vapid_public_key):
-    bob = person_new("bob")
-    for n in range(20):
-        subscribed(bob, Browser.new(), f"{push_service.url}/bob-{n}")
-    assert send(user_ids=[bob.id], payload=PAYLOAD) == 20
+    people = [person_new(f"p{n}") for n in range(4)]
+    for person in people:
+        for n in range(5):
+            subscribed(person, Browser.new(), f"{push_service.url}/{person.username}-{n}")
+    assert send(user_ids=[person.id for person in people], payload=PAYLOAD) == 20
     assert len(push_service.received) == 20
 
 
@@ -190,3 +196,121 @@ def test_a_broken_stored_subscription_does_not_stop_the_others(push_service, vap
     )
     assert send(user_ids=[bob.id], payload=PAYLOAD) == 1
     assert PushSubscription.objects.get(endpoint__endswith="/broken").last_error
+
+
+def subscriptions_made(push_service, *, people: int, each: int) -> list:
+    """``people`` people with ``each`` subscriptions at the push service."""
+    made = [person_new(f"p{n}") for n in range(people)]
+    for person in made:
+        for n in range(each):
+            subscribed(person, Browser.new(), f"{push_service.url}/{person.username}-{n}")
+    return made
+
+
+def test_pushes_of_many_messages_are_at_most_eight_at_once(push_service, vapid_public_key):
+    # 5 messages with 4 subscriptions each: under any per-message limit.
+    people = subscriptions_made(push_service, people=5, each=4)
+    push_service.hold()
+    waiting = ThreadPoolExecutor(max_workers=1)
+
+    async def many_messages() -> tuple[bool, bool, list[int]]:
+        loop = asyncio.get_running_loop()
+        # A default executor large enough not to be what limits the pushes.
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=32))
+        sends = asyncio.gather(*(push_send(user_ids=[p.id], payload=PAYLOAD) for p in people))
+        try:
+            full = await loop.run_in_executor(
+                waiting, lambda: push_service.in_flight_reaches(SENDING_AT_ONCE, timeout=10)
+            )
+            # Give a ninth push a moment to arrive: none may while eight are held.
+            over = await loop.run_in_executor(
+                waiting, lambda: push_service.in_flight_reaches(SENDING_AT_ONCE + 1, timeout=0.5)
+            )
+        finally:
+            push_service.release()
+        return full, over, await sends
+
+    full, over, accepted = async_to_sync(many_messages)()
+    waiting.shutdown()
+    assert full and not over
+    assert accepted == [4] * 5
+    assert push_service.most_in_flight == SENDING_AT_ONCE
+    assert len(push_service.received) == 20
+
+
+def test_pushes_under_way_leave_the_default_executor_free(push_service, vapid_public_key):
+    people = subscriptions_made(push_service, people=2, each=2)
+    push_service.hold()
+    waiting = ThreadPoolExecutor(max_workers=1)
+
+    async def meanwhile() -> tuple[str, list[int]]:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+        sends = asyncio.gather(*(push_send(user_ids=[p.id], payload=PAYLOAD) for p in people))
+        try:
+            held = await loop.run_in_executor(
+                waiting, lambda: push_service.in_flight_reaches(2, timeout=10)
+            )
+            assert held
+            # Held pushes must not take the threads DNS and the database adapters use.
+            other_work = await asyncio.wait_for(loop.run_in_executor(None, str, "done"), 2)
+        finally:
+            push_service.release()
+        return other_work, await sends
+
+    other_work, accepted = async_to_sync(meanwhile)()
+    waiting.shutdown()
+    assert other_work == "done"
+    assert accepted == [2, 2]
+
+
+@dataclass
+class Resolver:
+    names: dict[str, str]  # name -> the address it resolves to
+    threads: list[str]  # the threads that looked them up
+
+
+@pytest.fixture
+def resolver(monkeypatch) -> Resolver:
+    """DNS with made-up names (others resolve as usual)."""
+    resolver = Resolver(names={}, threads=[])
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in resolver.names:
+            resolver.threads.append(threading.current_thread().name)
+        return real(resolver.names.get(host, host), *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return resolver
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254"])
+def test_a_name_resolving_to_a_local_address_is_skipped_and_kept(
+    push_service, vapid_public_key, resolver, address
+):
+    bob = person_new("bob")
+    resolver.names["push.example.test"] = address
+    port = push_service.url.rsplit(":", 1)[1]
+    PushSubscription.objects.create(
+        user=bob,
+        endpoint=f"http://push.example.test:{port}/bob",
+        **Browser.new().subscription("x")["keys"],
+    )
+    with override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False):
+        assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
+    assert push_service.received == []
+    assert f"resolves to {address}" in PushSubscription.objects.get().last_error
+    # Looked up where the push is sent from, not on the event loop.
+    assert resolver.threads and all(name.startswith("webpush") for name in resolver.threads)
+
+
+def test_a_stored_endpoint_at_a_local_address_is_skipped_and_kept(push_service, vapid_public_key):
+    bob = person_new("bob")
+    PushSubscription.objects.create(
+        user=bob, endpoint=f"{push_service.url}/bob", **Browser.new().subscription("x")["keys"]
+    )
+    with override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False):
+        assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
+    assert push_service.received == []
+    assert "local or private" in PushSubscription.objects.get().last_error
