@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
@@ -137,11 +137,25 @@ def _access(request, name: str) -> RoomAccess:
         raise _refused(exc) from None
 
 
-def _existing_room(request, name: str) -> Room:
-    room = _access(request, name).room
-    if room is None:
+def _existing_access(request, name: str) -> RoomAccess:
+    access = _access(request, name)
+    if access.room is None:
         raise ApiError(404, "unknown_room", "No room has this name yet.")
-    return room
+    return access
+
+
+def _existing_room(request, name: str) -> Room:
+    return _existing_access(request, name).room
+
+
+def _members_access(request, name: str, doing: str) -> RoomAccess:
+    """The access of a member of a private room, who may add people and invite them."""
+    access = _existing_access(request, name)
+    if not access.room.private or access.room.kind == Room.Kind.DM:
+        raise _refused(rooms_service.not_private(access.room))
+    if not access.member:
+        raise ApiError(403, "forbidden", f"Only members can {doing} in this room.")
+    return access
 
 
 def _entry(request, room: Room) -> dict:
@@ -181,13 +195,22 @@ def room_create(request, body: RoomIn):
     return Status(201, _entry(request, room))
 
 
+async def _online(room_name: str) -> int:
+    try:
+        return (await presence().online_counts([room_name])).get(room_name, 0)
+    except LAYER_ERRORS:
+        return 0
+
+
 @router.get("/{name}/", response={200: RoomOut, **REFUSALS}, auth=None)
 def room_detail(request, name: str):
     """One room as the requester sees it (a free name: a public room with no messages)."""
     access = _access(request, name)
+    room = access.room or Room(name=room_name_clean(name))
+    online = async_to_sync(_online)(room.name)
     if access.room is None:
-        return _room_out(selectors.RoomEntry(Room(name=room_name_clean(name)), None, name))
-    return _entry(request, access.room)
+        return _room_out(selectors.RoomEntry(room, None, room.name), online)
+    return _room_out(selectors.room_entry(user_id=_user_id(request), room=room), online)
 
 
 @router.get("/{name}/members/", response={200: MembersOut, **REFUSALS}, auth=None)
@@ -201,16 +224,17 @@ def members_list(request, name: str):
              auth=signed_in)  # fmt: skip
 def member_add(request, name: str, body: UsernameIn):
     """Add someone to a private room the requester is a member of."""
-    access = _access(request, name)
-    if not access.member:
-        raise ApiError(403, "forbidden", "Only members can add people to this room.")
+    access = _members_access(request, name, "add people")
     try:
         membership, created = rooms_service.member_add(
             room=access.room, by=request.user, username=body.username
         )
     except ActionRefused as exc:
         raise _refused(exc) from None
-    return Status(201 if created else 200, {"username": membership.user.username, "owner": False})
+    return Status(
+        201 if created else 200,
+        {"username": membership.user.username, "owner": membership.is_owner},
+    )
 
 
 @router.delete("/{name}/members/{username}/", response={204: None, **REFUSALS}, auth=signed_in)
@@ -240,9 +264,7 @@ def read_mark(request, name: str, body: SeqIn):
 @router.post("/{name}/invitations/", response={201: InvitationOut, **REFUSALS}, auth=signed_in)
 def invitation_create(request, name: str, body: InvitationIn):
     """A single-use link into a private room, shown once."""
-    access = _access(request, name)
-    if not access.member:
-        raise ApiError(403, "forbidden", "Only members can invite people to this room.")
+    access = _members_access(request, name, "invite people")
     try:
         invitation, token = rooms_service.invitation_create(
             room=access.room, by=request.user, hours=body.hours
@@ -255,9 +277,7 @@ def invitation_create(request, name: str, body: InvitationIn):
 
 @router.get("/{name}/invitations/", response={200: InvitationsOut, **REFUSALS}, auth=signed_in)
 def invitations_list(request, name: str):
-    access = _access(request, name)
-    if not access.member:
-        raise ApiError(403, "forbidden", "Only members see this room's invitations.")
+    access = _members_access(request, name, "see invitations")
     invitations = access.room.invitations.select_related("created_by", "used_by").order_by("-pk")
     return {
         "invitations": [
@@ -276,9 +296,7 @@ def invitations_list(request, name: str):
 @router.delete("/{name}/invitations/{invitation_id}/", response={204: None, **REFUSALS},
                auth=signed_in)  # fmt: skip
 def invitation_revoke(request, name: str, invitation_id: int):
-    access = _access(request, name)
-    if not access.member:
-        raise ApiError(403, "forbidden", "Only members manage this room's invitations.")
+    access = _members_access(request, name, "revoke invitations")
     try:
         rooms_service.invitation_revoke(
             room=access.room, by=request.user, invitation_id=invitation_id

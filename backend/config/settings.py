@@ -236,7 +236,7 @@ if not CHAT_VAPID_SUBJECT.startswith(("mailto:", "https://")):
         f"CHAT_VAPID_SUBJECT={CHAT_VAPID_SUBJECT!r} must be a mailto: or https:// URL."
     )
 CHAT_PUSH_SUBSCRIPTIONS_MAX = env_int("CHAT_PUSH_SUBSCRIPTIONS_MAX", 10, minimum=1)
-# Accept plain-http push endpoints (tests with a local push service only).
+# Accept plain-http push endpoints and local hosts (tests with a local push service only).
 CHAT_PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("CHAT_PUSH_ALLOW_HTTP_ENDPOINTS", False)
 
 LOGIN_URL = "login"

@@ -84,16 +84,18 @@ def _username_user(username: str):
     return user
 
 
+def not_private(room: Room) -> ActionRefused:
+    """Why people aren't added to (or invited into) a room that isn't private."""
+    if room.kind == Room.Kind.PUBLIC:
+        return ActionRefused("not_private", "Anyone can read a public room: share its link.")
+    return ActionRefused("not_private", "A direct message is between its two people.")
+
+
 def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
     """Add a person (by username) to a private room ``by`` is a member of; returns the
     membership and whether it is new."""
     if room.kind != Room.Kind.PRIVATE:
-        raise ActionRefused(
-            "not_private",
-            "Anyone can read a public room: share its link instead."
-            if room.kind == Room.Kind.PUBLIC
-            else "A direct message is between its two people.",
-        )
+        raise not_private(room)
     user = _username_user(username)
     membership, created = Membership.objects.get_or_create(room=room, user=user)
     if created:
@@ -182,7 +184,7 @@ def invitation_create(*, room: Room, by, hours: int = INVITATION_HOURS_DEFAULT):
     """A single-use link to a private room ``by`` is a member of; returns the invitation
     and its token (shown once: only its hash is kept)."""
     if room.kind != Room.Kind.PRIVATE:
-        raise ActionRefused("not_private", "Only private rooms have invitations.")
+        raise not_private(room)
     if not 1 <= hours <= INVITATION_HOURS_MAX:
         raise ActionRefused(
             "invalid_hours", f"An invitation lasts 1 to {INVITATION_HOURS_MAX} hours."

@@ -323,7 +323,9 @@ const handlers = {
     markRead();
   },
   activity(frame) {
-    roomsRefresh.call();
+    // New messages here, on a page being looked at, are read as they show: the counts
+    // don't change. Elsewhere, they do: fetch them (at most once a second).
+    if (frame.room !== roomName || document.visibilityState !== "visible") roomsRefresh.call();
     const note = notify.notificationFor(frame, {
       visibility: document.visibilityState,
       permission: notify.permission(window),
@@ -334,7 +336,15 @@ const handlers = {
   },
   read(frame) {
     if (frame.room === roomName && readMarker) readMarker.moved(frame.seq);
-    roomsRefresh.call();
+    if (frame.room === roomName && frame.seq >= state.log.newest) {
+      // Read to the end here (most often by this very page): nothing left to count.
+      apiRooms = apiRooms.map((room) =>
+        room.name === roomName ? { ...room, unread: 0, mentions: 0, last_read: frame.seq } : room,
+      );
+      showRooms();
+    } else {
+      roomsRefresh.call();
+    }
   },
   rooms() {
     roomsRefresh.call();
