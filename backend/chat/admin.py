@@ -11,6 +11,19 @@ class MembershipInline(admin.TabularInline):
     raw_id_fields = ["user"]
     readonly_fields = ["last_read_seq", "joined"]
 
+    def _dm(self, obj) -> bool:
+        return obj is not None and obj.kind == Room.Kind.DM
+
+    # A direct message has its two people, always.
+    def has_add_permission(self, request, obj=None):
+        return not self._dm(obj) and super().has_add_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._dm(obj) and super().has_delete_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._dm(obj) and super().has_change_permission(request, obj)
+
 
 class InvitationInline(admin.TabularInline):
     """Invitations are made from the room page; here they can be revoked (set “revoked at”)."""

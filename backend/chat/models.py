@@ -1,6 +1,7 @@
 """Rooms, who may read them, and their messages: the database is the source of truth."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -31,6 +32,13 @@ class Room(models.Model):
     @property
     def private(self) -> bool:
         return self.kind != Room.Kind.PUBLIC
+
+    def clean(self) -> None:
+        # Direct messages are made by opening them (chat.services.rooms.dm_open) only.
+        if (self.kind == Room.Kind.DM) != bool(self.dm_pair):
+            raise ValidationError(
+                {"kind": "A room becomes a direct message only by being opened as one."}
+            )
 
 
 class Membership(models.Model):

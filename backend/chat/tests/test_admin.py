@@ -76,3 +76,25 @@ def test_staff_can_mute_from_the_admin(staff_client):
     assert response.status_code == 302
     with pytest.raises(ActionRefused, match="muted you"):
         _post("lobby", "troll", "more spam")
+
+
+def test_staff_see_a_rooms_members_and_invitations(staff_client):
+    from chat.services.rooms import invitation_create, room_create
+    from chat.tests.membership import person_new
+
+    owner = person_new("olga")
+    room = room_create(user=owner, name="plans", private=True)
+    invitation_create(room=room, by=owner)
+    body = staff_client.get(f"/admin/chat/room/{room.pk}/change/").content.decode()
+    assert "olga" in body
+    assert "invitations-0-expires" in body
+
+
+def test_a_room_is_not_turned_into_a_dm_in_the_admin():
+    from django.core.exceptions import ValidationError
+
+    room = Room.objects.create(name="plain")
+    room.kind = Room.Kind.DM
+    with pytest.raises(ValidationError) as refused:
+        room.full_clean()
+    assert "kind" in refused.value.message_dict
