@@ -37,6 +37,8 @@ async def activity_announce(*, room: Room, new: list[tuple[Message, tuple[int, .
         await send_to(activity_address(room.name), notice)
     except LAYER_ERRORS:
         logger.warning("room %r: could not tell sidebars about seq %s", room.name, last.seq)
+    if not dm and not notice["mentions"]:
+        return  # nobody to push to
     for message, users in new:
         recipients = set(users)
         if dm:

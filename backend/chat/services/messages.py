@@ -178,16 +178,7 @@ def messages_store(
         else:
             new_nonces.add(key)
             fresh[index] = _message_new(room_id, post)
-    mentioned = mentions_resolve(
-        room_id=room_id, texts=[m.body for m in fresh.values()],
-        present=list(present),
-    )  # fmt: skip
-    for message, people in zip(fresh.values(), mentioned, strict=True):
-        message.mentions = [person.person_id for person in people]
-    mentioned_users = [
-        tuple(dict.fromkeys(p.user_id for p in people if p.user_id not in (None, m.author_id)))
-        for m, people in zip(fresh.values(), mentioned, strict=True)
-    ]
+    mentioned_users = _mentions_set(room_id, list(fresh.values()), present)
     if fresh:
         try:
             _insert(room_id, room_name, list(fresh.values()), mentioned_users)
@@ -262,11 +253,12 @@ def _insert(
             message.seq = seq
             message.created = now
         Message.objects.bulk_create(messages)
-        Mention.objects.bulk_create(
-            Mention(message=message, user_id=user_id, room_id=room_id, seq=message.seq)
-            for message, users in zip(messages, mentioned, strict=True)
-            for user_id in users
-        )
+        if any(mentioned):
+            Mention.objects.bulk_create(
+                Mention(message=message, user_id=user_id, room_id=room_id, seq=message.seq)
+                for message, users in zip(messages, mentioned, strict=True)
+                for user_id in users
+            )
 
 
 def _messages_by_nonce(room_id: int, posts: list[Post]) -> dict[tuple, Message]:
@@ -277,6 +269,24 @@ def _messages_by_nonce(room_id: int, posts: list[Post]) -> dict[tuple, Message]:
     senders = {post.identity.key for post in posts if post.nonce is not None}
     stored = Message.objects.filter(room_id=room_id, nonce__in=nonces, sender_key__in=senders)
     return {(message.sender_key, message.nonce): message for message in stored}
+
+
+def _mentions_set(
+    room_id: int, messages: list[Message], present: list[dict]
+) -> list[tuple[int, ...]]:
+    """Record who each new message @mentions; returns, for each, the signed-up people
+    it mentions other than its author (for their counts). Nothing to do without "@"."""
+    if not any("@" in message.body for message in messages):
+        return [()] * len(messages)
+    mentioned = mentions_resolve(
+        room_id=room_id, texts=[message.body for message in messages], present=list(present)
+    )
+    users = []
+    for message, people in zip(messages, mentioned, strict=True):
+        message.mentions = [person.person_id for person in people]
+        others = (p.user_id for p in people if p.user_id not in (None, message.author_id))
+        users.append(tuple(dict.fromkeys(others)))
+    return users
 
 
 def _outsiders(room: Room, posts: list[Post]) -> set[str]:
