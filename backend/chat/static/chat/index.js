@@ -1,90 +1,62 @@
 // The room directory on /chat/: rooms with activity, refreshed every few seconds.
-"use strict";
+import { lockIcon } from "./room/icons.js";
 
-(function () {
-  const list = document.getElementById("room-directory");
-  const empty = document.getElementById("room-directory-empty");
-  const REFRESH_MS = 5000;
+const list = document.getElementById("room-directory");
+const empty = document.getElementById("room-directory-empty");
+const REFRESH_MS = 5000;
 
-  function relativeTime(iso) {
-    const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-    if (seconds < 60) return "just now";
-    if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-    if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
-    return new Date(iso).toLocaleDateString();
+function relativeTime(iso) {
+  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
+  if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
+  return new Date(iso).toLocaleDateString();
+}
+
+function entry(room) {
+  const item = document.createElement("li");
+  item.className = "room-entry";
+  item.dataset.room = room.name;
+  const link = document.createElement("a");
+  link.href = room.url;
+  link.className = "room-link";
+  link.dir = "auto";
+  // A direct message is titled by the other person.
+  link.textContent = room.title || room.name;
+  item.append(link);
+  if (room.private) {
+    link.prepend(lockIcon(document));
+    const hidden = document.createElement("span");
+    hidden.className = "visually-hidden";
+    hidden.textContent = room.kind === "dm" ? " (direct message)" : " (private)";
+    link.append(hidden);
   }
-
-  const SVG = "http://www.w3.org/2000/svg";
-
-  // A small padlock (drawn, so it needs no emoji font) before private rooms and DMs.
-  function lockIcon() {
-    const svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "lock");
-    svg.setAttribute("viewBox", "0 0 12 14");
-    svg.setAttribute("width", "11");
-    svg.setAttribute("height", "13");
-    svg.setAttribute("aria-hidden", "true");
-    const shackle = document.createElementNS(SVG, "path");
-    shackle.setAttribute("d", "M3 6V4a3 3 0 0 1 6 0v2");
-    shackle.setAttribute("fill", "none");
-    shackle.setAttribute("stroke", "currentColor");
-    shackle.setAttribute("stroke-width", "1.6");
-    const body = document.createElementNS(SVG, "rect");
-    body.setAttribute("x", "1");
-    body.setAttribute("y", "6");
-    body.setAttribute("width", "10");
-    body.setAttribute("height", "8");
-    body.setAttribute("rx", "1.5");
-    body.setAttribute("fill", "currentColor");
-    svg.append(shackle, body);
-    return svg;
+  const online = document.createElement("span");
+  online.className = "room-online";
+  online.textContent = room.online + " online";
+  item.append(online);
+  if (room.last_message_at) {
+    const last = document.createElement("time");
+    last.className = "room-last";
+    last.dateTime = room.last_message_at;
+    last.textContent = relativeTime(room.last_message_at);
+    item.append(last);
   }
+  return item;
+}
 
-  function entry(room) {
-    const item = document.createElement("li");
-    item.className = "room-entry";
-    item.dataset.room = room.name;
-    const link = document.createElement("a");
-    link.href = room.url;
-    link.className = "room-link";
-    link.dir = "auto";
-    // A direct message is titled by the other person.
-    link.textContent = room.title || room.name;
-    item.append(link);
-    if (room.private) {
-      link.prepend(lockIcon());
-      const hidden = document.createElement("span");
-      hidden.className = "visually-hidden";
-      hidden.textContent = room.kind === "dm" ? " (direct message)" : " (private)";
-      link.append(hidden);
+async function refresh() {
+  try {
+    const response = await fetch(list.dataset.source, { headers: { Accept: "application/json" } });
+    if (response.ok) {
+      const body = await response.json();
+      list.replaceChildren(...body.rooms.map(entry));
+      empty.hidden = body.rooms.length > 0;
     }
-    const online = document.createElement("span");
-    online.className = "room-online";
-    online.textContent = room.online + " online";
-    item.append(online);
-    if (room.last_message_at) {
-      const last = document.createElement("time");
-      last.className = "room-last";
-      last.dateTime = room.last_message_at;
-      last.textContent = relativeTime(room.last_message_at);
-      item.append(last);
-    }
-    return item;
+  } catch (err) {
+    // Keep the last list; the next refresh tries again.
   }
+  window.setTimeout(refresh, REFRESH_MS);
+}
 
-  async function refresh() {
-    try {
-      const response = await fetch(list.dataset.source, { headers: { Accept: "application/json" } });
-      if (response.ok) {
-        const body = await response.json();
-        list.replaceChildren(...body.rooms.map(entry));
-        empty.hidden = body.rooms.length > 0;
-      }
-    } catch (err) {
-      // Keep the last list; the next refresh tries again.
-    }
-    window.setTimeout(refresh, REFRESH_MS);
-  }
-
-  refresh();
-})();
+refresh();

@@ -2,6 +2,7 @@
 // with their unread and mention counts, forms to start new ones, and its toggle on
 // phones. The model comes from rooms.js.
 
+import { lockIcon } from "./icons.js";
 import { roomLabel } from "./rooms.js";
 
 function el(doc, tag, className, text) {
@@ -35,32 +36,6 @@ export async function submitting(form, errorLine, input, action) {
   } finally {
     if (button) button.disabled = false;
   }
-}
-
-const SVG = "http://www.w3.org/2000/svg";
-
-// A small padlock (drawn, so it needs no emoji font), for private rooms.
-export function lockIcon(doc) {
-  const svg = doc.createElementNS(SVG, "svg");
-  svg.setAttribute("class", "lock");
-  svg.setAttribute("viewBox", "0 0 12 14");
-  svg.setAttribute("width", "11");
-  svg.setAttribute("height", "13");
-  svg.setAttribute("aria-hidden", "true");
-  const shackle = doc.createElementNS(SVG, "path");
-  shackle.setAttribute("d", "M3 6V4a3 3 0 0 1 6 0v2");
-  shackle.setAttribute("fill", "none");
-  shackle.setAttribute("stroke", "currentColor");
-  shackle.setAttribute("stroke-width", "1.6");
-  const body = doc.createElementNS(SVG, "rect");
-  body.setAttribute("x", "1");
-  body.setAttribute("y", "6");
-  body.setAttribute("width", "10");
-  body.setAttribute("height", "8");
-  body.setAttribute("rx", "1.5");
-  body.setAttribute("fill", "currentColor");
-  svg.append(shackle, body);
-  return svg;
 }
 
 export class SidebarView {
