@@ -15,6 +15,21 @@ class ApiError(Exception):
         self.detail = detail
 
 
+# The HTTP status of a refusal's code; any other code is a 400.
+STATUS = {
+    "forbidden": 403,
+    "not_owner": 403,
+    "unknown_room": 404,
+    "unknown_member": 404,
+    "unknown_invitation": 404,
+    "room_taken": 409,
+}
+
+
+def refusal_status(code: str) -> int:
+    return STATUS.get(code, 400)
+
+
 class ErrorOut(Schema):
     type: Literal["error"] = "error"
     code: str

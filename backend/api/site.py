@@ -3,9 +3,11 @@
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 
-from api.errors import ApiError, error_body
+from api.errors import ApiError, error_body, refusal_status
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
+from chat.access import Forbidden
+from chat.services import ActionRefused
 from notifications.api import router as notifications_router
 
 api = NinjaAPI(
@@ -21,6 +23,15 @@ api.add_router("/dms/", dms_router)
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
     return api.create_response(request, error_body(exc.code, exc.detail), status=exc.status)
+
+
+@api.exception_handler(ActionRefused)
+@api.exception_handler(Forbidden)
+def _refused(request, exc: ActionRefused | Forbidden):
+    """What the rules refuse, raised by chat's services and access checks."""
+    return api.create_response(
+        request, error_body(exc.code, exc.detail), status=refusal_status(exc.code)
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -24,21 +24,6 @@ from chat.tests.membership import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice():
-    return person_new("alice")
-
-
-@pytest.fixture
-def bob():
-    return person_new("bob")
-
-
-@pytest.fixture
-def secret(alice, bob):
-    return private_room("secret", alice, bob)
-
-
 def is_member(username: str, room_name: str) -> bool:
     return Membership.objects.filter(room__name=room_name, user__username=username).exists()
 
