@@ -1,4 +1,5 @@
-"""Backend test fixtures: a real Redis server, and chat WebSocket clients."""
+"""Backend test fixtures: a real Redis server, chat WebSocket clients, and the people
+and private room the access tests share."""
 
 import copy
 import os
@@ -12,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, session_cookie
+from chat.tests.membership import person_new, private_room
 from devtools.redis_server import RedisServer, redis_ping, server_binary
 from devtools.waiting import free_port
 from notifications.keys import vapid_keys_new
@@ -126,3 +128,20 @@ def vapid_public_key():
         CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=True,
     ):
         yield public_key
+
+
+@pytest.fixture
+def alice():
+    """A registered person (tests sign her in with client_of)."""
+    return person_new("alice")
+
+
+@pytest.fixture
+def bob():
+    return person_new("bob")
+
+
+@pytest.fixture
+def secret(alice, bob):
+    """The private room "secret": Alice owns it, Bob is a member."""
+    return private_room("secret", alice, bob)

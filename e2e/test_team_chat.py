@@ -13,6 +13,15 @@ from e2e.pages import IndexPage, InvitationPage, TeamRoomPage, sign_up
 ALICE, BOB, CAROL = "alice-tc", "bob-tc", "carol-tc"
 TEAM = "team-tc"
 LOBBY = "lobby-tc"
+# What the team room holds once the tests before the "new since" one have run, in order.
+TEAM_ROOM_SO_FAR = (
+    "welcome to the team",
+    "shall we start?",
+    "yes",
+    "first unread",
+    "second unread",
+    f"@{BOB} look at this",
+)
 
 # Records each notification the page shows, then shows it as the page asked: the real
 # constructor still runs (a wrapper, not a stand-in).
@@ -159,14 +168,7 @@ def test_a_dm_and_the_unread_and_mention_counts_of_another_room(people, team):
     expect(alice_room.mention_list).to_be_hidden()
     alice_room.input.press_sequentially("look at this")
     alice_room.input.press("Enter")
-    alice_room.expect_delivered(
-        "welcome to the team",
-        "shall we start?",
-        "yes",
-        "first unread",
-        "second unread",
-        f"@{BOB} look at this",
-    )
+    alice_room.expect_delivered(*TEAM_ROOM_SO_FAR)
     expect(bob_room.sidebar_link(f"{team}, 3 unread, 1 mention")).to_be_visible()
     expect(bob_room.sidebar_entry(team).locator(".mention-badge")).to_have_text("@1")
 
@@ -233,15 +235,7 @@ def test_a_removed_member_loses_the_room_at_once(people, team):
     expect(alice_room.members.filter(has_text=CAROL)).to_have_count(1)
 
     carol_room = carol.open(team)
-    carol_room.expect_delivered(
-        "welcome to the team",
-        "shall we start?",
-        "yes",
-        "first unread",
-        "second unread",
-        f"@{BOB} look at this",
-        f"@{BOB} are you there?",
-    )
+    carol_room.expect_delivered(*TEAM_ROOM_SO_FAR, f"@{BOB} are you there?")
     alice_room.members.filter(has_text=CAROL).get_by_role(
         "button", name=f"Remove {CAROL} from the room"
     ).click()

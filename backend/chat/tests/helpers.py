@@ -4,15 +4,13 @@ waiting on a condition, and a clock the test moves."""
 import asyncio
 import inspect
 import json
-import secrets
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
-from chat.identity import GUEST_ID_SESSION_KEY, GUEST_NAME_SESSION_KEY
+from chat.tests.membership import guest_session_key
 from config.asgi import application
 from devtools.chat_client import CONVERSATION
 from devtools.chat_client import ChatClient as BaseChatClient
@@ -67,11 +65,7 @@ def session_cookie(session_key: str) -> tuple[bytes, bytes]:
 @database_sync_to_async
 def guest_session(name: str | None = None) -> str:
     """A saved guest session (as the room page leaves one); returns its key."""
-    session = SessionStore()
-    session[GUEST_ID_SESSION_KEY] = secrets.token_hex(8)
-    session[GUEST_NAME_SESSION_KEY] = name or f"guest-{secrets.randbelow(10_000):04d}"
-    session.create()
-    return session.session_key
+    return guest_session_key(name)
 
 
 @database_sync_to_async

@@ -99,13 +99,18 @@ async def test_someone_added_to_a_private_room_gets_a_rooms_frame(people, connec
 # --- activity and read marks across a person's tabs ------------------------------------------
 
 
-async def test_each_tab_of_a_member_gets_activity_for_a_new_message(people, connect_room):
-    alice, bob, _ = people
-    session = await user_session(alice)
-    tabs = [
+async def _tabs_in_secret_and_lobby(person, connect_room) -> list:
+    """Two tabs of one person: one in the private room, one in a public room."""
+    session = await user_session(person)
+    return [
         await connect_room("secret", session=session),
         await connect_room("lobby", session=session),
     ]
+
+
+async def test_each_tab_of_a_member_gets_activity_for_a_new_message(people, connect_room):
+    alice, bob, _ = people
+    tabs = await _tabs_in_secret_and_lobby(alice, connect_room)
     bobs_tab = await connect_room("secret", session=await user_session(bob))
     await bobs_tab.post("first")
     await bobs_tab.post("second")
@@ -118,11 +123,7 @@ async def test_each_tab_of_a_member_gets_activity_for_a_new_message(people, conn
 
 async def test_a_read_mark_reaches_every_tab_of_the_reader(people, connect_room):
     alice, bob, _ = people
-    session = await user_session(alice)
-    tabs = [
-        await connect_room("secret", session=session),
-        await connect_room("lobby", session=session),
-    ]
+    tabs = await _tabs_in_secret_and_lobby(alice, connect_room)
     bobs_tab = await connect_room("secret", session=await user_session(bob))
     await bobs_tab.post("read me")
     response = await api_post(await api_client(alice), "/api/rooms/secret/read/", {"seq": 1})

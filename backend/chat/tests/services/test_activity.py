@@ -18,18 +18,19 @@ from notifications.tests.conftest import Browser, person_new
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _person(username: str):
-    """A signed-up person, and the browser they subscribed to pushes with."""
-    user = person_new(username)
+async def _subscribed(username: str, push_service):
+    """A signed-up person, and the browser they subscribed to pushes with (at the push
+    service's path ``/<username>``)."""
+    user = await database_sync_to_async(person_new)(username)
     browser = Browser.new()
     keys = browser.subscription("")["keys"]
-    return user, browser, keys
-
-
-async def _subscribed(user, keys: dict, endpoint: str) -> None:
     await PushSubscription.objects.acreate(
-        user=user, endpoint=endpoint, p256dh=keys["p256dh"], auth=keys["auth"]
+        user=user,
+        endpoint=f"{push_service.url}/{username}",
+        p256dh=keys["p256dh"],
+        auth=keys["auth"],
     )
+    return user, browser
 
 
 async def _member(room: str, user) -> None:
@@ -56,8 +57,7 @@ def _opened(push, browser: Browser) -> dict:
 
 async def test_a_mention_pushes_to_the_person_mentioned(push_service, vapid_public_key):
     alice = await database_sync_to_async(person_new)("alice")
-    bob, browser, keys = await database_sync_to_async(_person)("bob")
-    await _subscribed(bob, keys, f"{push_service.url}/bob")
+    bob, browser = await _subscribed("bob", push_service)
     await _member("design", bob)
 
     await _post("design", alice, "@bob the mockups are in")
@@ -75,8 +75,7 @@ async def test_a_mention_pushes_to_the_person_mentioned(push_service, vapid_publ
 
 async def test_a_direct_message_pushes_to_the_other_person(push_service, vapid_public_key):
     alice = await database_sync_to_async(person_new)("alice")
-    bob, browser, keys = await database_sync_to_async(_person)("bob")
-    await _subscribed(bob, keys, f"{push_service.url}/bob")
+    bob, browser = await _subscribed("bob", push_service)
     room, _ = await database_sync_to_async(dm_open)(user=alice, username="bob")
 
     await _post(room.name, alice, "lunch?")
@@ -88,8 +87,7 @@ async def test_a_direct_message_pushes_to_the_other_person(push_service, vapid_p
 
 async def test_a_message_that_mentions_no_one_pushes_nothing(push_service, vapid_public_key):
     alice = await database_sync_to_async(person_new)("alice")
-    bob, _, keys = await database_sync_to_async(_person)("bob")
-    await _subscribed(bob, keys, f"{push_service.url}/bob")
+    bob, _ = await _subscribed("bob", push_service)
     await _member("design", bob)
 
     await _post("design", alice, "bob will like this")
@@ -101,10 +99,8 @@ async def test_a_message_that_mentions_no_one_pushes_nothing(push_service, vapid
 
 async def test_no_push_reaches_someone_who_may_not_read_the_room(push_service, vapid_public_key):
     alice = await database_sync_to_async(person_new)("alice")
-    bob, _, keys = await database_sync_to_async(_person)("bob")
-    carol, carol_browser, carol_keys = await database_sync_to_async(_person)("carol")
-    await _subscribed(bob, keys, f"{push_service.url}/bob")
-    await _subscribed(carol, carol_keys, f"{push_service.url}/carol")
+    bob, _ = await _subscribed("bob", push_service)
+    carol, carol_browser = await _subscribed("carol", push_service)
     room = await Room.objects.acreate(name="secret", kind=Room.Kind.PRIVATE)
     await Membership.objects.acreate(room=room, user=alice, is_owner=True)
     await Membership.objects.acreate(room=room, user=carol)

@@ -12,16 +12,6 @@ from chat.tests.membership import dm_room, identity, person_id, person_new, post
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice():
-    return person_new("alice")
-
-
-@pytest.fixture
-def bob():
-    return person_new("bob")
-
-
 def counted(user) -> int:
     """How many mentions of ``user`` count (for their mention counts)."""
     return Mention.objects.filter(user=user).count()

@@ -26,21 +26,6 @@ from chat.tests.membership import dm_room, identity, person_new, post, private_r
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alice():
-    return person_new("alice")
-
-
-@pytest.fixture
-def bob():
-    return person_new("bob")
-
-
-@pytest.fixture
-def secret(alice, bob):
-    return private_room("secret", alice, bob)
-
-
 def counts(user, room: Room) -> tuple[int, int]:
     """(unread, mentions) of ``room`` as ``user`` sees it."""
     [entry] = [e for e in room_entries(user_id=user.pk, rooms=[room]) if e.room.pk == room.pk]
