@@ -105,7 +105,8 @@ def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
 
 def member_remove(*, room: Room, by, username: str) -> None:
     """Take a person out of a room: an owner removes anyone, anyone removes themselves.
-    The removed person's connections to a private room close at once."""
+    The removed person's connections to a private room close at once. When the last
+    owner leaves a private room, the member who joined first owns it from then on."""
     membership = Membership.objects.filter(room=room, user__username=username).first()
     if membership is None:
         raise ActionRefused("unknown_member", f"“{username}” is not a member of this room.")
@@ -116,6 +117,10 @@ def member_remove(*, room: Room, by, username: str) -> None:
         raise ActionRefused("not_private", "A direct message is between its two people.")
     with transaction.atomic():
         membership.delete()
+        if membership.is_owner and not room.memberships.filter(is_owner=True).exists():
+            heir = room.memberships.order_by("joined", "pk").first()
+            if heir is not None:
+                Membership.objects.filter(pk=heir.pk).update(is_owner=True)
         # Links the person made would let them (or anyone) straight back in.
         Invitation.objects.filter(
             room=room, created_by_id=membership.user_id, used_at__isnull=True,

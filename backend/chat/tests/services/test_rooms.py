@@ -146,6 +146,22 @@ def test_anyone_can_leave(secret, bob):
     assert not Membership.objects.filter(room=secret, user=bob).exists()
 
 
+def test_when_the_last_owner_leaves_the_member_who_joined_first_owns_the_room(secret, alice, bob):
+    carol = person_new("carol")
+    Membership.objects.create(room=secret, user=carol)  # joined after Bob
+    member_remove(room=secret, by=alice, username="alice")
+    owners = Membership.objects.filter(room=secret, is_owner=True).values_list("user", flat=True)
+    assert list(owners) == [bob.pk]
+
+
+def test_an_owner_leaving_while_another_owner_stays_makes_no_new_owner(secret, alice, bob):
+    carol = person_new("carol")
+    Membership.objects.create(room=secret, user=carol, is_owner=True)
+    member_remove(room=secret, by=alice, username="alice")
+    owners = Membership.objects.filter(room=secret, is_owner=True).values_list("user", flat=True)
+    assert list(owners) == [carol.pk]
+
+
 def test_an_owner_removes_a_member(secret, alice, bob):
     member_remove(room=secret, by=alice, username="bob")
     assert not Membership.objects.filter(room=secret, user=bob).exists()
