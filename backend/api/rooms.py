@@ -198,7 +198,11 @@ def room_detail(request, name: str):
 
 @router.get("/{name}/members/", response={200: MembersOut, **REFUSALS}, auth=None)
 def members_list(request, name: str):
+    """Who is in the room: for those who may read it; a public room's (the people who keep
+    it in their sidebar) for signed-in people only."""
     room = _existing_room(request, name)
+    if not room.private and not request.user.is_authenticated:
+        raise ApiError(401, "sign_in_required", "Sign in to see who keeps this room.")
     members = room.memberships.select_related("user").order_by("user__username")
     return {"members": [{"username": m.user.username, "owner": m.is_owner} for m in members]}
 

@@ -109,10 +109,14 @@ def test_the_api_room_is_answered_or_refused(world, who, kind):
 
 @pytest.mark.parametrize(("who", "kind"), MATRIX)
 def test_the_members_list_is_answered_or_refused(world, who, kind):
+    """A public room's too: who keeps it is for signed-in people, not visitors or guests."""
     response = client_as(world, who).get(f"/api/rooms/{world.rooms[kind].name}/members/")
-    if allowed(who, kind):
+    if allowed(who, kind) and not (kind == "public" and who in ("visitor", "guest")):
         assert response.status_code == 200
         assert "members" in response.json()
+    elif allowed(who, kind):
+        assert response.status_code == 401
+        assert error_code(response) == "sign_in_required"
     else:
         assert response.status_code == 403
         assert error_code(response) == "forbidden"

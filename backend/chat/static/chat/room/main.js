@@ -143,7 +143,11 @@ const mentionBox = new MentionBox(
         : [];
       return mentionCandidates(members || [], present, state.me && state.me.user);
     },
-    onFirstAt: () => fetchMembers().then(() => mentionBox.refresh()).catch(() => {}),
+    // A public room's members are listed to signed-in people only.
+    onFirstAt: () => {
+      if (context.kind === KIND.PUBLIC && !(state.me && !state.me.guest)) return;
+      fetchMembers().then(() => mentionBox.refresh()).catch(() => {});
+    },
   },
 );
 
