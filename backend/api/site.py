@@ -1,7 +1,7 @@
 """The API object: its routers, and how refusals are answered."""
 
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from api.errors import ApiError, error_body, refusal_status
 from api.rooms import dms_router
@@ -34,6 +34,22 @@ def _refused(request, exc: ActionRefused | Forbidden):
     )
 
 
+# Where ninja says a field was looked for; left out of the field's name.
+REQUEST_PARTS = ("body", "query", "path")
+
+
+@api.exception_handler(ValidationError)
+def _invalid_request(request, exc: ValidationError):
+    """A body, query or path that isn't what the endpoint takes: each field's problem."""
+    problems = []
+    for error in exc.errors[:5]:
+        fields = [str(part) for part in error.get("loc", ()) if part not in REQUEST_PARTS]
+        where = f"“{'.'.join(fields)}”: " if fields else ""
+        problems.append(f"{where}{error.get('msg', 'invalid')}")
+    detail = "; ".join(problems) or "The request isn't what this endpoint takes."
+    return api.create_response(request, error_body("invalid_request", detail), status=400)
+
+
 @api.exception_handler(AuthenticationError)
 def _not_signed_in(request, exc):
     return api.create_response(
@@ -43,8 +59,9 @@ def _not_signed_in(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    # The one ninja raises itself: the CSRF check of a cookie-authenticated request.
-    code = "csrf_failed" if exc.status_code == 403 else "http_error"
+    # Those ninja raises itself: the CSRF check of a cookie-authenticated request (403),
+    # and a body it can't parse (400).
+    code = {403: "csrf_failed", 400: "invalid_request"}.get(exc.status_code, "http_error")
     return api.create_response(request, error_body(code, str(exc)), status=exc.status_code)
 
 

@@ -50,6 +50,29 @@ def test_a_change_with_the_csrf_token_is_made(secret, alice):
     assert not is_member("bob", "secret")
 
 
+# --- bodies that aren't what an endpoint takes -----------------------------------------------
+
+
+def test_a_body_without_a_field_it_needs_is_a_400_naming_the_field(alice):
+    response = api(client_of(alice), "post", "/api/rooms/", {"private": True})
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_request"
+    assert "“name”" in response.json()["detail"]
+
+
+def test_a_field_of_the_wrong_type_is_a_400_naming_the_field(secret, alice):
+    response = api(client_of(alice), "post", "/api/rooms/secret/read/", {"seq": "soon"})
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_request"
+    assert "“seq”" in response.json()["detail"]
+
+
+def test_a_body_that_is_not_json_is_a_400(alice):
+    response = client_of(alice).post("/api/rooms/", "{not json", "application/json")
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_request"
+
+
 # --- making rooms -----------------------------------------------------------------------------
 
 
