@@ -1,7 +1,7 @@
 // The members panel of a private room: who is in it (owners marked), adding someone by
 // username, an invite link to copy, removing members (owners) and leaving (the others).
 
-import { formError, submitting } from "./sidebar.js";
+import { formError, onTextSubmit } from "./sidebar.js";
 
 function el(doc, tag, className, text) {
   const node = doc.createElement(tag);
@@ -26,17 +26,9 @@ export class MembersPanel {
     const form = doc.getElementById("add-member-form");
     const username = doc.getElementById("add-member-username");
     const addError = doc.getElementById("add-member-error");
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const value = username.value.trim();
-      if (!value) {
-        formError(addError, username, "Give their username.");
-        return;
-      }
-      submitting(form, addError, username, async () => {
-        await onAdd(value);
-        username.value = "";
-      });
+    onTextSubmit(form, username, addError, "Give their username.", async (value) => {
+      await onAdd(value);
+      username.value = "";
     });
 
     const invite = doc.getElementById("invite-button");

@@ -25,7 +25,7 @@ export function formError(errorLine, input, detail) {
 
 // Runs `action()` (a promise) for a form's submission: its button is disabled meanwhile,
 // and what it throws is shown in the form's error line.
-export async function submitting(form, errorLine, input, action) {
+async function submitting(form, errorLine, input, action) {
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
   formError(errorLine, input, null);
@@ -36,6 +36,20 @@ export async function submitting(form, errorLine, input, action) {
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+// On each submission of a one-field form: the field's trimmed value goes to `action`
+// (a promise), or `emptyDetail` is shown when it is blank.
+export function onTextSubmit(form, input, errorLine, emptyDetail, action) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = input.value.trim();
+    if (!value) {
+      formError(errorLine, input, emptyDetail);
+      return;
+    }
+    submitting(form, errorLine, input, () => action(value));
+  });
 }
 
 export class SidebarView {
@@ -56,29 +70,15 @@ export class SidebarView {
       const name = doc.getElementById("new-room-name");
       const isPrivate = doc.getElementById("new-room-private");
       const error = doc.getElementById("new-room-error");
-      roomForm.addEventListener("submit", (event) => {
-        event.preventDefault();
-        const value = name.value.trim();
-        if (!value) {
-          formError(error, name, "Give the room a name.");
-          return;
-        }
-        submitting(roomForm, error, name, () => onNewRoom(value, isPrivate.checked));
-      });
+      onTextSubmit(roomForm, name, error, "Give the room a name.", (value) =>
+        onNewRoom(value, isPrivate.checked),
+      );
     }
     const dmForm = doc.getElementById("new-dm-form");
     if (dmForm) {
       const username = doc.getElementById("new-dm-username");
       const error = doc.getElementById("new-dm-error");
-      dmForm.addEventListener("submit", (event) => {
-        event.preventDefault();
-        const value = username.value.trim();
-        if (!value) {
-          formError(error, username, "Whom to write to? Give their username.");
-          return;
-        }
-        submitting(dmForm, error, username, () => onNewDm(value));
-      });
+      onTextSubmit(dmForm, username, error, "Whom to write to? Give their username.", onNewDm);
     }
   }
 
