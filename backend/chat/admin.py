@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from chat.models import Invitation, Membership, Message, Mute, Room
-from chat.services import moderation
+from chat.models import Invitation, Membership, Message, MessageEdit, Mute, Room
+from chat.services import editing, moderation
 from chat.services.rooms import access_changed
 
 
@@ -78,6 +78,20 @@ class RoomAdmin(admin.ModelAdmin):
         return actions
 
 
+class MessageEditInline(admin.TabularInline):
+    """The texts a message had before each of its edits (newest last)."""
+
+    model = MessageEdit
+    extra = 0
+    can_delete = False
+    fields = ["edited_at", "editor_name", "body"]
+    readonly_fields = fields
+    verbose_name = "earlier version"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
     list_display = [
@@ -92,9 +106,22 @@ class MessageAdmin(admin.ModelAdmin):
     list_filter = ["author_is_guest", ("deleted_at", admin.EmptyFieldListFilter)]
     search_fields = ["room__name", "author_name", "body"]
     list_select_related = ["room"]
-    readonly_fields = ["room", "seq", "sender_key", "nonce", "created", "deleted_at", "deleted_by"]
+    readonly_fields = [
+        "room", "seq", "sender_key", "nonce", "created", "edited_at", "html", "mentions",
+        "deleted_at", "deleted_by",
+    ]  # fmt: skip
     ordering = ["-created"]
     actions = ["delete_for_everyone"]
+    inlines = [MessageEditInline]
+
+    def save_model(self, request, obj, form, change):
+        """A new body is an edit: the old one is kept, and open tabs get the new text."""
+        if not (change and "body" in form.changed_data):
+            return super().save_model(request, obj, form, change)
+        text = obj.body
+        obj.body = form.initial["body"]  # the edit below replaces it, keeping this version
+        super().save_model(request, obj, form, change)
+        editing.message_edit_by_staff(obj, text=text, by=request.user)
 
     @admin.action(description="Delete selected messages for everyone (removed live from open tabs)")
     def delete_for_everyone(self, request, queryset):

@@ -97,7 +97,10 @@ class Message(models.Model):
     # Who sent it ("user:<id>" or "guest:<id>"): the scope of the client nonce.
     sender_key = models.CharField(max_length=64)
     body = models.TextField()
+    # The body as safe HTML (chat.formatting), rendered whenever the body is stored.
+    html = models.TextField(blank=True, default="")
     created = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
     # NULL (not "") when absent, so the unique constraint below skips it.
     nonce = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     # A deleted message keeps its seq (numbering stays gap-free) but not its text.
@@ -126,6 +129,25 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room.name}#{self.seq} {self.author_name}: {self.body[:40]}"
+
+
+class MessageEdit(models.Model):
+    """A message's text before one of its edits: the versions staff see in the admin."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="edits")
+    body = models.TextField()  # the text the edit replaced
+    edited_at = models.DateTimeField(default=timezone.now)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    editor_name = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["message", "edited_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.message.room.name}#{self.message.seq} before {self.edited_at:%H:%M:%S}"
 
 
 class Mention(models.Model):

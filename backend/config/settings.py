@@ -194,6 +194,8 @@ if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
 
 # Chat limits.
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
+# Minutes after sending that authors may edit a message (staff edit any, any time).
+CHAT_EDIT_WINDOW_MINUTES = env_int("CHAT_EDIT_WINDOW_MINUTES", 15, minimum=0)
 # Most messages sent for one `?after=` or `resume`; more sets "truncated" in `ready`.
 CHAT_REPLAY_MAX = env_int("CHAT_REPLAY_MAX", 1000, minimum=1)
 # Seconds a server process's presence entries outlive its last heartbeat (one every

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import websockets
 
 # What ``receive`` returns by default; presence and typing frames are set aside.
-CONVERSATION = frozenset({"message", "error", "ready", "identity", "delete", "mute"})
+CONVERSATION = frozenset({"message", "error", "ready", "identity", "edit", "delete", "mute"})
 
 
 def room_url(base_url: str, room: str, after: int | None = None) -> str:

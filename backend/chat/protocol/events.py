@@ -15,7 +15,9 @@ from chat.rooms import public_person_id
 class MessageEvent(TypedDict):
     type: Literal["message"]
     seq: int
-    message: str
+    message: str  # the text as its author wrote it
+    html: str  # the text as safe HTML to show (chat.formatting); "" when deleted
+    edited_at: str | None
     uid: str
     user: str
     guest: bool
@@ -66,6 +68,15 @@ class LeaveEvent(TypedDict):
 class TypingEvent(TypedDict):
     type: Literal["typing"]
     user: PersonJSON
+
+
+class EditEvent(TypedDict):
+    type: Literal["edit"]
+    seq: int
+    message: str
+    html: str
+    edited_at: str
+    mentions: list[str]  # public ids of the people the new text @mentions
 
 
 class DeleteEvent(TypedDict):
@@ -123,6 +134,7 @@ ServerEvent = (
     | JoinEvent
     | LeaveEvent
     | TypingEvent
+    | EditEvent
     | DeleteEvent
     | MuteEvent
     | ActivityEvent
@@ -133,7 +145,7 @@ ServerEvent = (
 
 # Channel-layer message types (the consumer has a handler for each).
 GROUP_MESSAGES_TYPE = "chat.messages"  # {"frames": [[seq, <encoded message frame>], ...]}
-GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, deletions
+GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, edits, deletions
 TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 # {"v": int, "text": encoded join or leave}; without text: the room's version
@@ -160,6 +172,8 @@ def message_event(message: Message) -> MessageEvent:
         "type": "message",
         "seq": message.seq,
         "message": message.body,
+        "html": message.html,
+        "edited_at": iso_utc(message.edited_at) if message.edited_at else None,
         "uid": public_person_id(message.sender_key),
         "user": message.author_name,
         "guest": message.author_is_guest,
@@ -167,7 +181,7 @@ def message_event(message: Message) -> MessageEvent:
         "nonce": message.nonce,
     }
     if message.deleted_at is not None:
-        event["message"] = ""
+        event["message"] = event["html"] = ""
         event["deleted"] = True
     elif message.mentions:
         event["mentions"] = message.mentions
@@ -199,6 +213,13 @@ def leave_event(user: PersonJSON, version: int) -> LeaveEvent:
 
 def typing_event(user: PersonJSON) -> TypingEvent:
     return {"type": "typing", "user": user}
+
+
+def edit_event(message: Message) -> EditEvent:
+    return {
+        "type": "edit", "seq": message.seq, "message": message.body, "html": message.html,
+        "edited_at": iso_utc(message.edited_at), "mentions": list(message.mentions),
+    }  # fmt: skip
 
 
 def delete_event(seq: int) -> DeleteEvent:

@@ -56,6 +56,15 @@ class Delete:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """``{"type": "edit", "seq": <seq>, "message": "<text>"}``: give a message new text
+    (its author within the edit window, or staff)."""
+
+    seq: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Mute:
     """``{"type": "mute", "seq": <seq>, "minutes": <n>}``: staff mute a message's author."""
 
@@ -63,7 +72,7 @@ class Mute:
     minutes: int
 
 
-ClientFrame = SendMessage | Resume | Typing | Delete | Mute
+ClientFrame = SendMessage | Resume | Typing | Edit | Delete | Mute
 
 BINARY_FRAME_ERROR = FrameError(
     "binary_frame", "Binary frames are not supported; send JSON text frames."
@@ -103,6 +112,11 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
         return Resume(after=seq_parse(data.get("after"), field="after"))
     if frame_type == "typing":
         return Typing()
+    if frame_type == "edit":
+        return Edit(
+            seq=seq_parse(data.get("seq"), field="seq"),
+            text=_message_text(data, max_length=max_length),
+        )
     if frame_type == "delete":
         return Delete(seq=seq_parse(data.get("seq"), field="seq"))
     if frame_type == "mute":

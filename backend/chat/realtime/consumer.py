@@ -24,7 +24,7 @@ from chat.realtime.asgi import closer, drain_waiter, text_sender
 from chat.realtime.post_gate import PostGate
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
-from chat.services import ActionRefused, moderation
+from chat.services import ActionRefused, editing, moderation
 from chat.services.broadcast import LAYER_ERRORS
 from chat.services.typing import typing_announce
 
@@ -117,8 +117,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 case frames.Typing():
                     if gate.typing_due():
                         await typing_announce(session.room_name, session.identity)
-                case frames.Delete() | frames.Mute() if await self._refused(gate.action_refusal()):
+                case frames.Edit() | frames.Delete() | frames.Mute() if await self._refused(
+                    gate.action_refusal()
+                ):
                     pass  # too many, too fast: flood control answered
+                case frames.Edit(seq=seq, text=text):
+                    await editing.message_edit(
+                        room_name=session.room_name, seq=seq, identity=session.identity, text=text
+                    )
                 case frames.Delete(seq=seq):
                     await moderation.message_delete(
                         room_name=session.room_name, seq=seq, identity=session.identity

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from observability import metrics
 
+from chat.formatting import message_html
 from chat.identity import Identity
 from chat.loops import per_event_loop
 from chat.models import Membership, Mention, Message, Mute, Room
@@ -178,7 +179,7 @@ def messages_store(
         else:
             new_nonces.add(key)
             fresh[index] = _message_new(room_id, post)
-    mentioned_users = _mentions_set(room_id, list(fresh.values()), present)
+    mentioned_users = mentions_set(room_id, list(fresh.values()), present)
     if fresh:
         try:
             _insert(room_id, room_name, list(fresh.values()), mentioned_users)
@@ -243,6 +244,8 @@ def _message_new(room_id: int, post: Post) -> Message:
 def _insert(
     room_id: int, room_name: str, messages: list[Message], mentioned: list[tuple[int, ...]]
 ) -> None:
+    for message in messages:  # before the room's row is locked; text no database takes
+        message.html = message_html(message.body)  # fails here as it would there
     with transaction.atomic():
         now = timezone.now()
         room = Room.objects.filter(pk=room_id, name=room_name)
@@ -271,7 +274,7 @@ def _messages_by_nonce(room_id: int, posts: list[Post]) -> dict[tuple, Message]:
     return {(message.sender_key, message.nonce): message for message in stored}
 
 
-def _mentions_set(
+def mentions_set(
     room_id: int, messages: list[Message], present: list[dict]
 ) -> list[tuple[int, ...]]:
     """Record who each new message @mentions; returns, for each, the signed-up people
@@ -331,7 +334,7 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
 
 async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
     """Store posts to one room, then broadcast the new ones to the room in one go."""
-    present = await _present_if_mentioning(room_name, posts)
+    present = await present_if_mentioning(room_name, [post.text for post in posts])
     try:
         outcomes = await database_sync_to_async(messages_store)(
             room_name=room_name, posts=posts, present=present
@@ -365,9 +368,9 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
     ]
 
 
-async def _present_if_mentioning(room_name: str, posts: list[Post]) -> list[dict]:
-    """Who is in the room, when a post may @mention them (nothing otherwise)."""
-    if not any("@" in post.text for post in posts):
+async def present_if_mentioning(room_name: str, texts: list[str]) -> list[dict]:
+    """Who is in the room, when a text may @mention them (nothing otherwise)."""
+    if not any("@" in text for text in texts):
         return []
     try:
         return (await presence().snapshot(room_name)).users

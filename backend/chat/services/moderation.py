@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chat.identity import Identity
-from chat.models import Message, Mute
+from chat.models import Message, MessageEdit, Mute
 from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.broadcast import event_broadcast
@@ -34,9 +34,11 @@ def message_delete_store(*, room_name: str, seq: int, identity: Identity) -> boo
 
 
 def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
+    """Its text goes, and the earlier versions of it too."""
     Message.objects.filter(pk=message.pk).update(
-        deleted_at=timezone.now(), deleted_by_id=by_user_id, body=""
+        deleted_at=timezone.now(), deleted_by_id=by_user_id, body="", html=""
     )
+    MessageEdit.objects.filter(message=message).delete()
 
 
 async def message_delete(*, room_name: str, seq: int, identity: Identity) -> bool:
