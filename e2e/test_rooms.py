@@ -92,4 +92,6 @@ def test_a_message_in_hebrew_is_laid_out_right_to_left(context: BrowserContext):
     room.expect_delivered("שלום לכולם")
     body = room.messages.first
     expect(body).to_have_attribute("dir", "auto")
-    assert body.evaluate("node => getComputedStyle(node).direction") == "rtl"
+    paragraph = body.locator("p")  # each block takes its direction from its own text
+    expect(paragraph).to_have_attribute("dir", "auto")
+    assert paragraph.evaluate("node => getComputedStyle(node).direction") == "rtl"

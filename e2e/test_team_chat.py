@@ -162,7 +162,8 @@ def test_a_dm_and_the_unread_and_mention_counts_of_another_room(people, team):
     # She mentions him, picking his name from the list offered after "@".
     alice_room.input.press_sequentially("@bo")
     expect(alice_room.mention_options).to_have_text([BOB])
-    expect(alice_room.input).to_have_attribute("aria-expanded", "true")
+    expect(alice_room.mention_list).to_be_visible()
+    expect(alice_room.input).to_have_attribute("aria-activedescendant", "mention-option-0")
     alice_room.input.press("Enter")
     expect(alice_room.input).to_have_value(f"@{BOB} ")
     expect(alice_room.mention_list).to_be_hidden()

@@ -58,7 +58,10 @@ def room(request, room_name):
         "room_context": _room_context(request, room_name, access),
         # For the page's one request before it connects (becoming a guest).
         "csrf": get_token(request),
-        "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+        "limits": {
+            "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
+            "edit_window_minutes": settings.CHAT_EDIT_WINDOW_MINUTES,
+        },
         # The page's script reads these (json_script) instead of keeping its own copy.
         "close_codes": {
             "codes": {code.name: code.value for code in CloseCode},

@@ -3,6 +3,7 @@
 // sends what the state leaves in its outbox and keeps one timer for its deadlines.
 
 import { Api, apiUrls } from "./api.js";
+import { Composer } from "./composer.js";
 import { MembersPanel } from "./members.js";
 import { MentionBox } from "./mention-box.js";
 import { mentionCandidates } from "./mentions.js";
@@ -40,6 +41,7 @@ function newNonce() {
 const roomName = embedded("room-name");
 const context = roomContext(embedded("room-context"), roomName);
 const closeCodes = embedded("close-codes");
+const limits = embedded("limits");
 const forbiddenCode = (closeCodes.codes && closeCodes.codes.FORBIDDEN) || FORBIDDEN_CLOSE;
 const state = new RoomState({
   finalCloseCodes: [...closeCodes.final, forbiddenCode],
@@ -61,13 +63,22 @@ const socket = new RoomSocket({
 });
 
 const view = new RoomView(document, {
-  onSend: (text) => update(() => send(text)),
-  onType: (text) => update(() => state.typed(text, now())),
+  onEdit: (seq, text) => composer.startEditing(seq, text),
   onDelete: (seq) => socket.send({ type: "delete", seq: seq }),
   onMute: (seq, minutes) => socket.send({ type: "mute", seq: seq, minutes: minutes }),
   onNearTop: loadOlder,
   onMessagePerson: (username) => openDm(username).catch((error) => showError(error.detail)),
   onSeen: markRead,
+  editWindowMinutes: limits.edit_window_minutes,
+});
+
+const composer = new Composer(document, {
+  maxLength: limits.max_length,
+  onSend: (text) => update(() => send(text)),
+  onEdit: (seq, text) => edit(seq, text),
+  onType: (text) => update(() => state.typed(text, now())),
+  onTooLong: (detail) => showError(detail),
+  isChoosing: () => mentionBox.open,
 });
 
 // --- the sidebar, the tab's title -------------------------------------------------------
@@ -263,7 +274,7 @@ function opened() {
 function closed(code) {
   const delay = state.closed(code, Math.random());
   if (state.forbidden) {
-    view.disableComposer();
+    composer.disable();
     mentionBox.close();
     if (!context.signed_in) document.getElementById("forbidden-help").hidden = false;
   }
@@ -283,8 +294,19 @@ function send(text) {
   }
   if (!tooFastShown) view.clearError();
   view.addPending(nonce, text, state.me);
-  view.clearInput();
+  composer.clear();
   if (state.me) saved.save(state.me.id, nonce, text, Date.now());
+}
+
+// An edit goes out only while connected (it isn't queued like a new message): the text
+// stays in the box otherwise, to save again.
+function edit(seq, text) {
+  if (!socket.send({ type: "edit", seq: seq, message: text })) {
+    showError("Not connected: the edit was not saved. Try again once the room is back.");
+    return;
+  }
+  view.clearError();
+  composer.stopEditing();
 }
 
 // Once we know who we are: keeps what is pending in the browser's storage, and (the
@@ -371,7 +393,11 @@ const handlers = {
   typing(frame) {
     state.typing(frame, now());
   },
+  edit(frame) {
+    view.editMessage(frame, state.me);
+  },
   delete(frame) {
+    if (composer.editing === frame.seq) composer.stopEditing();
     view.deleteMessage(frame.seq);
   },
   mute(frame) {

@@ -1,5 +1,5 @@
-// The composer's @mention list: a listbox under the input's control (the ARIA combobox
-// pattern), driven by MentionList (mentions.js).
+// The composer's @mention list: a listbox the text box controls (aria-controls), whose
+// active option is the box's aria-activedescendant; driven by MentionList (mentions.js).
 
 import { MentionList } from "./mentions.js";
 
@@ -84,7 +84,6 @@ export class MentionBox {
     );
     const open = options.length > 0;
     this.listbox.hidden = !open;
-    this.input.setAttribute("aria-expanded", String(open));
     if (open && active >= 0) {
       this.input.setAttribute("aria-activedescendant", "mention-option-" + active);
       this.listbox.children[active].scrollIntoView({ block: "nearest" });

@@ -1,5 +1,8 @@
-// What the room page shows. Text is always set with textContent, never as HTML.
+// What the room page shows. Text is set with textContent, never as HTML; the one
+// exception is a message's `html`, which the server made safe (an allow-list sanitizer)
+// and which is parsed here as an inert document, never run.
 
+import { mayEdit } from "./composer.js";
 import { mentionsMe } from "./mentions.js";
 
 const MUTE_MINUTES = 10;
@@ -22,6 +25,26 @@ function actionButton(label, title, onClick) {
   return button;
 }
 
+// A message's body: its server-made HTML, or its text while it has none (pending).
+function messageBody(frame) {
+  const body = el("div", "message-body");
+  body.dir = "auto"; // laid out in the direction of its own text (Arabic, Hebrew…)
+  if (frame.html) {
+    const parsed = new DOMParser().parseFromString(frame.html, "text/html");
+    body.append(...parsed.body.childNodes);
+  } else {
+    body.textContent = frame.message;
+    body.classList.add("plain");
+  }
+  return body;
+}
+
+function editedMark(editedAt) {
+  const mark = el("span", "message-edited", "(edited)");
+  mark.title = "Edited " + new Date(editedAt).toLocaleString();
+  return mark;
+}
+
 function markDeleted(item) {
   item.className = "message deleted";
   item.hidden = true;
@@ -29,16 +52,16 @@ function markDeleted(item) {
 }
 
 export class RoomView {
-  // onSend(text): the form was submitted with some text; onType(text): the input changed;
-  // onDelete(seq), onMute(seq, minutes): a message's buttons were clicked;
-  // onNearTop(): the log was scrolled to its top; onMessagePerson(username): a name's
-  // "Message" button was clicked; onSeen(): the reader may have seen new messages (the
-  // log scrolled).
-  constructor(doc, { onSend, onType, onDelete, onMute, onNearTop, onMessagePerson, onSeen }) {
+  // onEdit(seq, text), onDelete(seq), onMute(seq, minutes): a message's buttons were
+  // clicked; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
+  // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
+  // (the log scrolled). `editWindowMinutes`: how long authors may edit their messages.
+  constructor(
+    doc,
+    { onEdit, onDelete, onMute, onNearTop, onMessagePerson, onSeen, editWindowMinutes },
+  ) {
     this.doc = doc;
     this.log = doc.getElementById("chat-log");
-    this.form = doc.getElementById("chat-form");
-    this.input = doc.getElementById("chat-message-input");
     this.status = doc.getElementById("connection-status");
     this.errorBox = doc.getElementById("chat-error");
     this.identityName = doc.getElementById("identity-name");
@@ -46,12 +69,14 @@ export class RoomView {
     this.presenceCount = doc.getElementById("presence-count");
     this.typingLine = doc.getElementById("typing");
     this.newMessages = doc.getElementById("new-messages");
+    this.onEdit = onEdit;
     this.onDelete = onDelete;
     this.onMute = onMute;
+    this.editWindowMinutes = editWindowMinutes;
     this.onMessagePerson = onMessagePerson || (() => {});
-    this.submitButton = doc.getElementById("chat-message-submit");
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
+    this.texts = new Map(); // seq -> the message's text, for editing it
     this.pendingItems = new Map(); // nonce -> <li>
 
     this.log.addEventListener("scroll", () => {
@@ -60,11 +85,6 @@ export class RoomView {
       if (onSeen) onSeen();
     });
     this.newMessages.addEventListener("click", () => this.scrollToBottom());
-    this.input.addEventListener("input", () => onType(this.input.value));
-    this.form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      if (this.input.value.trim()) onSend(this.input.value);
-    });
   }
 
   // Both live regions are written only when they change, so nothing is announced twice.
@@ -127,13 +147,12 @@ export class RoomView {
       });
       meta.appendChild(time);
     }
-    const body = el("div", "message-body", frame.message);
-    body.dir = "auto"; // laid out in the direction of its own text (Arabic, Hebrew…)
-    item.append(meta, body);
+    if (frame.edited_at) meta.appendChild(editedMark(frame.edited_at));
+    item.append(meta, messageBody(frame));
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {
       item.classList.add("mentioned");
-      meta.appendChild(el("span", "visually-hidden", "mentions you"));
+      meta.appendChild(el("span", "visually-hidden mentions-you", "mentions you"));
     }
     return item;
   }
@@ -141,6 +160,13 @@ export class RoomView {
   addActions(item, frame, me, mine) {
     if (!me) return;
     const actions = el("div", "message-actions");
+    if (mayEdit(frame, me, this.editWindowMinutes, Date.now())) {
+      actions.appendChild(
+        actionButton("Edit", "Edit this message", () =>
+          this.onEdit(frame.seq, this.texts.get(frame.seq) ?? frame.message),
+        ),
+      );
+    }
     if (mine || me.staff) {
       actions.appendChild(
         actionButton("Delete", "Delete this message", () => this.onDelete(frame.seq)),
@@ -167,6 +193,7 @@ export class RoomView {
     const next = nextSeq === null ? null : this.items.get(nextSeq);
     this.log.insertBefore(item, next || this.log.querySelector("li.pending"));
     this.items.set(frame.seq, item);
+    if (!frame.deleted) this.texts.set(frame.seq, frame.message);
     if (stick) this.scrollToBottom();
     else if (live && !frame.deleted) this.newMessages.hidden = false;
   }
@@ -205,14 +232,26 @@ export class RoomView {
     return itemBox.top < box.bottom && itemBox.bottom > box.top;
   }
 
-  // The room can't be used (the person may not read it): nothing can be written.
-  disableComposer() {
-    this.input.disabled = true;
-    this.submitButton.disabled = true;
+  // Message `seq` has new text (an `edit` frame); `me` decides its mention highlight.
+  editMessage(frame, me) {
+    const item = this.items.get(frame.seq);
+    if (!item || item.classList.contains("deleted")) return;
+    this.texts.set(frame.seq, frame.message);
+    item.querySelector(".message-body").replaceWith(messageBody(frame));
+    const meta = item.querySelector(".message-meta");
+    const mark = meta.querySelector(".message-edited");
+    if (mark) mark.replaceWith(editedMark(frame.edited_at));
+    else meta.appendChild(editedMark(frame.edited_at));
+    const mentioned = me !== null && !item.classList.contains("mine") && mentionsMe(frame, me.id);
+    item.classList.toggle("mentioned", mentioned);
+    const said = meta.querySelector(".mentions-you");
+    if (said && !mentioned) said.remove();
+    if (!said && mentioned) meta.appendChild(el("span", "visually-hidden mentions-you", "mentions you"));
   }
 
   deleteMessage(seq) {
     const item = this.items.get(seq);
+    this.texts.delete(seq);
     if (item) markDeleted(item);
   }
 
@@ -270,8 +309,4 @@ export class RoomView {
     if (this.typingLine.textContent !== text) this.typingLine.textContent = text;
   }
 
-  clearInput() {
-    this.input.value = "";
-    this.input.focus();
-  }
 }

@@ -1,0 +1,133 @@
+// The composer: a box that grows with its text (then scrolls), where Enter sends and
+// Shift+Enter adds a line; a counter near the length limit instead of cutting text off;
+// and an edit mode, in which the box holds a sent message's text to change it.
+
+// The counter shows from this share of the limit on.
+export const COUNTER_FROM = 0.9;
+
+// What a key press in the box asks for: "send", "cancel", or null (the box's own: a
+// new line, a letter…). A key that finishes an input method's composition is its own.
+export function keyAction({ key, shiftKey = false, altKey = false, isComposing = false }) {
+  if (isComposing) return null;
+  if (key === "Escape") return "cancel";
+  if (key === "Enter" && !shiftKey && !altKey) return "send";
+  return null;
+}
+
+// Characters as the server counts them (code points, so an emoji is one).
+export function textLength(text) {
+  let length = 0;
+  for (const _ of text) length += 1;
+  return length;
+}
+
+// The counter's text near the limit ({text, over}), or null while far from it.
+export function lengthNote(length, max) {
+  if (length < max * COUNTER_FROM) return null;
+  const left = max - length;
+  if (left >= 0) return { text: left.toLocaleString() + " left", over: false };
+  return { text: (-left).toLocaleString() + " over the limit", over: true };
+}
+
+// Whether `me` may edit `frame` at `nowMs` (the server decides; this only offers it):
+// staff any message, authors their own for `windowMinutes` after sending it.
+export function mayEdit(frame, me, windowMinutes, nowMs) {
+  if (!me || frame.deleted || frame.seq === undefined) return false;
+  if (me.staff) return true;
+  if (frame.uid !== me.id || !(windowMinutes > 0)) return false;
+  return nowMs - Date.parse(frame.sent_at) <= windowMinutes * 60_000;
+}
+
+export class Composer {
+  // onSend(text), onEdit(seq, text): the box was submitted; onType(text): it changed;
+  // onTooLong(detail): it was submitted with more than `maxLength` characters;
+  // isChoosing(): whether Enter belongs to the @mention list right now.
+  constructor(doc, { maxLength, onSend, onEdit, onType, onTooLong, isChoosing }) {
+    this.form = doc.getElementById("chat-form");
+    this.input = doc.getElementById("chat-message-input");
+    this.submitButton = doc.getElementById("chat-message-submit");
+    this.counter = doc.getElementById("chat-counter");
+    this.editingLine = doc.getElementById("chat-editing");
+    this.maxLength = maxLength;
+    this.editing = null; // the seq of the message being edited
+    this.draft = ""; // what was in the box when editing began
+
+    doc.getElementById("chat-edit-cancel").addEventListener("click", () => this.stopEditing());
+    this.input.addEventListener("input", () => {
+      this.fit();
+      if (this.editing === null) onType(this.input.value);
+    });
+    this.input.addEventListener("keydown", (event) => {
+      const action = keyAction(event);
+      if (action === "cancel" && this.editing !== null) {
+        event.preventDefault();
+        this.stopEditing();
+      } else if (action === "send" && !isChoosing()) {
+        event.preventDefault();
+        this.form.requestSubmit();
+      }
+    });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = this.input.value;
+      if (!text.trim()) return;
+      const length = textLength(text);
+      if (length > this.maxLength) {
+        onTooLong(
+          "The message has " + length.toLocaleString() + " characters; the limit is " +
+            this.maxLength.toLocaleString() + ". Shorten it or split it in two.",
+        );
+        return;
+      }
+      if (this.editing === null) onSend(text);
+      else onEdit(this.editing, text);
+    });
+  }
+
+  // Grows the box with its text (its CSS max-height stops it, then it scrolls), and
+  // shows the counter.
+  fit() {
+    const box = this.input;
+    box.style.height = "auto";
+    box.style.height = box.scrollHeight + (box.offsetHeight - box.clientHeight) + "px";
+    const note = lengthNote(textLength(box.value), this.maxLength);
+    this.counter.hidden = note === null;
+    this.counter.textContent = note === null ? "" : note.text;
+    this.counter.classList.toggle("over", note !== null && note.over);
+    this.submitButton.disabled = this.disabled || (note !== null && note.over);
+  }
+
+  clear() {
+    this.input.value = "";
+    this.fit();
+    this.input.focus();
+  }
+
+  startEditing(seq, text) {
+    if (this.editing === null) this.draft = this.input.value;
+    this.editing = seq;
+    this.editingLine.hidden = false;
+    this.submitButton.textContent = "Save";
+    this.input.value = text;
+    this.fit();
+    this.input.focus();
+    this.input.setSelectionRange(text.length, text.length);
+  }
+
+  stopEditing() {
+    if (this.editing === null) return;
+    this.editing = null;
+    this.editingLine.hidden = true;
+    this.submitButton.textContent = "Send";
+    this.input.value = this.draft;
+    this.draft = "";
+    this.fit();
+    this.input.focus();
+  }
+
+  disable() {
+    this.disabled = true;
+    this.input.disabled = true;
+    this.submitButton.disabled = true;
+  }
+}

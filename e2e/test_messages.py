@@ -1,0 +1,112 @@
+"""Messages people expect: several lines, safe formatting and links, a counter near the
+limit, and edits that show live in every tab."""
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from e2e.pages import GuestNamePage, RoomPage
+
+
+@pytest.fixture(scope="module")
+def writer_and_reader(browser: Browser, base_url: str):
+    """Two guests in browsers of their own, named once for the module."""
+    contexts = []
+    for name in ("Writer", "Reader"):
+        context = browser.new_context(base_url=base_url)
+        page = context.new_page()
+        GuestNamePage(page).choose(name)
+        page.close()
+        contexts.append(context)
+    yield contexts
+    for context in contexts:
+        context.close()
+
+
+def _both_in(writer_and_reader, room: str) -> tuple[RoomPage, RoomPage]:
+    writer, reader = writer_and_reader
+    return RoomPage(writer.new_page()).open(room), RoomPage(reader.new_page()).open(room)
+
+
+def test_shift_enter_adds_a_line_and_enter_sends_both(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "lines")
+    writer.input.press_sequentially("first line")
+    writer.input.press("Shift+Enter")
+    writer.input.press_sequentially("second line")
+    expect(writer.input).to_have_value("first line\nsecond line")
+    writer.input.press("Enter")
+    body = reader.message("first line").locator(".message-body")
+    expect(body).to_have_text("first line\nsecond line")
+    expect(body.locator("br")).to_have_count(1)
+    expect(writer.input).to_have_value("")
+
+
+def test_a_link_is_clickable_and_opens_safely_in_a_new_tab(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "links")
+    writer.send("docs at https://example.org/guide and **bold** words")
+    link = reader.message("docs at").get_by_role("link", name="https://example.org/guide")
+    expect(link).to_have_attribute("href", "https://example.org/guide")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer nofollow ugc")
+    expect(reader.message("docs at").locator("strong")).to_have_text("bold")
+
+
+def test_html_and_script_links_in_a_message_stay_text(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "inert")
+    reader.page.on("dialog", lambda dialog: pytest.fail(f"a message ran script: {dialog}"))
+    writer.send('<img src=x onerror="alert(1)"> [click](javascript:alert(2))')
+    message = reader.message("<img src=x")
+    expect(message.locator(".message-body")).to_contain_text('<img src=x onerror="alert(1)">')
+    expect(message.locator("img")).to_have_count(0)
+    expect(message.locator("a[href^='javascript']")).to_have_count(0)
+
+
+def test_a_counter_shows_near_the_limit_and_a_long_text_is_not_cut(writer_and_reader):
+    writer, _ = _both_in(writer_and_reader, "counter")
+    expect(writer.page.locator("#chat-counter")).to_be_hidden()
+    writer.input.fill("x" * 3990)
+    expect(writer.page.locator("#chat-counter")).to_have_text("10 left")
+    writer.input.fill("x" * 4005)
+    expect(writer.page.locator("#chat-counter")).to_have_text("5 over the limit")
+    expect(writer.input).to_have_value("x" * 4005)  # nothing cut off
+    expect(writer.submit).to_be_disabled()
+    writer.input.press("Enter")
+    expect(writer.error).to_contain_text("4,005 characters; the limit is 4,000")
+    expect(writer.pending).to_have_count(0)
+    expect(writer.input).to_have_value("x" * 4005)
+
+
+def test_an_edit_shows_live_in_the_other_tab_with_edited(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "edits")
+    writer.send("teh plan")
+    reader.expect_delivered("teh plan")
+    writer.message("teh plan").get_by_role("button", name="Edit this message").click()
+    expect(writer.input).to_have_value("teh plan")
+    expect(writer.submit).to_have_text("Save")
+    writer.input.fill("the plan")
+    writer.input.press("Enter")
+    reader.expect_delivered("the plan")
+    expect(reader.message("the plan").locator(".message-edited")).to_have_text("(edited)")
+    expect(writer.submit).to_have_text("Send")
+    reader.reload()
+    reader.expect_delivered("the plan")  # history carries the latest text
+    expect(reader.message("the plan").locator(".message-edited")).to_be_visible()
+
+
+def test_escape_leaves_an_edit_and_gives_back_the_draft(writer_and_reader):
+    writer, _ = _both_in(writer_and_reader, "edit-cancel")
+    writer.send("sent")
+    writer.expect_delivered("sent")
+    writer.input.fill("half a draft")
+    writer.message("sent").get_by_role("button", name="Edit this message").click()
+    expect(writer.input).to_have_value("sent")
+    writer.input.press("Escape")
+    expect(writer.input).to_have_value("half a draft")
+    expect(writer.page.locator("#chat-editing")).to_be_hidden()
+
+
+def test_only_the_author_is_offered_to_edit(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "edit-own")
+    writer.send("mine")
+    reader.expect_delivered("mine")
+    expect(writer.message("mine").get_by_role("button", name="Edit this message")).to_be_visible()
+    expect(reader.message("mine").get_by_role("button", name="Edit this message")).to_have_count(0)
