@@ -110,3 +110,39 @@ def test_only_the_author_is_offered_to_edit(writer_and_reader):
     reader.expect_delivered("mine")
     expect(writer.message("mine").get_by_role("button", name="Edit this message")).to_be_visible()
     expect(reader.message("mine").get_by_role("button", name="Edit this message")).to_have_count(0)
+
+
+def test_a_reaction_shows_live_with_who_gave_it(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "reactions")
+    writer.send("ship it?")
+    reader.expect_delivered("ship it?")
+    message = reader.message("ship it?")
+    message.get_by_role("button", name="React to this message").click()
+    message.get_by_role("button", name="React with 🎉").click()
+    mine = message.get_by_role("button", name="🎉 1, from Reader")
+    expect(mine).to_have_attribute("aria-pressed", "true")
+    theirs = writer.message("ship it?").get_by_role("button", name="🎉 1, from Reader")
+    expect(theirs).to_have_attribute("aria-pressed", "false")
+    theirs.click()  # the writer adds theirs to it
+    expect(message.get_by_role("button", name="🎉 2, from Reader and Writer")).to_be_visible()
+    message.locator('.reaction[data-emoji="🎉"]').click()  # the reader takes theirs back
+    expect(writer.message("ship it?").locator(".reaction")).to_have_text(["🎉 1"])
+
+
+def test_the_reaction_picker_works_from_the_keyboard(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "reactions-keys")
+    writer.send("keyboard only")
+    reader.expect_delivered("keyboard only")
+    react = reader.message("keyboard only").get_by_role("button", name="React to this message")
+    react.focus()
+    reader.page.keyboard.press("Enter")
+    expect(react).to_have_attribute("aria-expanded", "true")
+    expect(reader.page.get_by_role("button", name="React with 👍")).to_be_focused()
+    reader.page.keyboard.press("Tab")
+    reader.page.keyboard.press("Enter")  # the second choice
+    expect(writer.message("keyboard only").locator(".reaction")).to_have_text(["❤️ 1"])
+    expect(react).to_be_focused()
+    reader.page.keyboard.press("Enter")
+    reader.page.keyboard.press("Escape")
+    expect(react).to_have_attribute("aria-expanded", "false")
+    expect(react).to_be_focused()

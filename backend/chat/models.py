@@ -150,6 +150,28 @@ class MessageEdit(models.Model):
         return f"{self.message.room.name}#{self.message.seq} before {self.edited_at:%H:%M:%S}"
 
 
+class Reaction(models.Model):
+    """One person's emoji on a message (each person gives each emoji once)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reactions")
+    # Who reacted ("user:<id>" or "guest:<id>"), and the name they showed then.
+    sender_key = models.CharField(max_length=64)
+    name = models.CharField(max_length=150)
+    emoji = models.CharField(max_length=32)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["message", "created", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "sender_key", "emoji"], name="reaction_once_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.emoji} on {self.message_id}"
+
+
 class Mention(models.Model):
     """A signed-in person @mentioned in a message: what their mention counts count."""
 

@@ -5,16 +5,18 @@ order. None of them checks access: callers pass rooms the reader may read
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chat.models import Membership, Mention, Message, Room
+from chat.models import Membership, Mention, Message, Reaction, Room
 
 HISTORY_LENGTH = 50
 
 
 def _room_messages(room_name: str):
-    return Message.objects.filter(room__name=room_name)
+    """The room's messages, each with its reactions (``reaction_rows``)."""
+    reactions = Prefetch("reactions", queryset=Reaction.objects.all(), to_attr="reaction_rows")
+    return Message.objects.filter(room__name=room_name).prefetch_related(reactions)
 
 
 def room_history(*, room_name: str, limit: int = HISTORY_LENGTH) -> list[Message]:

@@ -8,8 +8,15 @@ member costs no further encoding.
 import json
 from typing import Literal, NotRequired, TypedDict
 
-from chat.models import Message
+from chat.models import Message, Reaction
 from chat.rooms import public_person_id
+
+
+class ReactionJSON(TypedDict):
+    emoji: str
+    count: int
+    users: list[str]  # the names of those who gave it, first first
+    uids: list[str]  # their public ids, in the same order
 
 
 class MessageEvent(TypedDict):
@@ -18,6 +25,7 @@ class MessageEvent(TypedDict):
     message: str  # the text as its author wrote it
     html: str  # the text as safe HTML to show (chat.formatting); "" when deleted
     edited_at: str | None
+    reactions: list[ReactionJSON]  # empty when none
     uid: str
     user: str
     guest: bool
@@ -68,6 +76,12 @@ class LeaveEvent(TypedDict):
 class TypingEvent(TypedDict):
     type: Literal["typing"]
     user: PersonJSON
+
+
+class ReactionsEvent(TypedDict):
+    type: Literal["reactions"]
+    seq: int
+    reactions: list[ReactionJSON]
 
 
 class EditEvent(TypedDict):
@@ -135,6 +149,7 @@ ServerEvent = (
     | LeaveEvent
     | TypingEvent
     | EditEvent
+    | ReactionsEvent
     | DeleteEvent
     | MuteEvent
     | ActivityEvent
@@ -145,7 +160,7 @@ ServerEvent = (
 
 # Channel-layer message types (the consumer has a handler for each).
 GROUP_MESSAGES_TYPE = "chat.messages"  # {"frames": [[seq, <encoded message frame>], ...]}
-GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, edits, deletions
+GROUP_EVENT_TYPE = "chat.event"  # {"text": <encoded frame>}: presence, edits, reactions, deletions
 TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 # {"v": int, "text": encoded join or leave}; without text: the room's version
@@ -166,14 +181,30 @@ def iso_utc(moment) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def reactions_json(reactions: list[Reaction]) -> list[ReactionJSON]:
+    """Reactions grouped by emoji, each emoji where it was first given."""
+    grouped: dict[str, ReactionJSON] = {}
+    for reaction in reactions:
+        entry = grouped.setdefault(
+            reaction.emoji, {"emoji": reaction.emoji, "count": 0, "users": [], "uids": []}
+        )
+        entry["count"] += 1
+        entry["users"].append(reaction.name)
+        entry["uids"].append(public_person_id(reaction.sender_key))
+    return list(grouped.values())
+
+
 def message_event(message: Message) -> MessageEvent:
-    """A stored message as a frame; a deleted one keeps its seq but not its text."""
+    """A stored message as a frame; a deleted one keeps its seq but not its text.
+    Reactions come from ``message.reaction_rows`` when the reader fetched them
+    (chat.selectors); a message just stored has none."""
     event: MessageEvent = {
         "type": "message",
         "seq": message.seq,
         "message": message.body,
         "html": message.html,
         "edited_at": iso_utc(message.edited_at) if message.edited_at else None,
+        "reactions": reactions_json(getattr(message, "reaction_rows", ())),
         "uid": public_person_id(message.sender_key),
         "user": message.author_name,
         "guest": message.author_is_guest,
@@ -182,6 +213,7 @@ def message_event(message: Message) -> MessageEvent:
     }
     if message.deleted_at is not None:
         event["message"] = event["html"] = ""
+        event["reactions"] = []
         event["deleted"] = True
     elif message.mentions:
         event["mentions"] = message.mentions
@@ -220,6 +252,10 @@ def edit_event(message: Message) -> EditEvent:
         "type": "edit", "seq": message.seq, "message": message.body, "html": message.html,
         "edited_at": iso_utc(message.edited_at), "mentions": list(message.mentions),
     }  # fmt: skip
+
+
+def reactions_event(seq: int, reactions: list[Reaction]) -> ReactionsEvent:
+    return {"type": "reactions", "seq": seq, "reactions": reactions_json(reactions)}
 
 
 def delete_event(seq: int) -> DeleteEvent:

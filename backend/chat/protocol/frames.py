@@ -8,6 +8,8 @@ The codes are listed in docs/protocol.md.
 import json
 from dataclasses import dataclass
 
+import emoji
+
 from chat.rooms import has_visible_content, marks_run_longest
 
 
@@ -65,6 +67,15 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class React:
+    """``{"type": "react", "seq": <seq>, "emoji": "👍"}``: give that emoji to a message,
+    or take it back."""
+
+    seq: int
+    emoji: str
+
+
+@dataclass(frozen=True)
 class Mute:
     """``{"type": "mute", "seq": <seq>, "minutes": <n>}``: staff mute a message's author."""
 
@@ -72,7 +83,7 @@ class Mute:
     minutes: int
 
 
-ClientFrame = SendMessage | Resume | Typing | Edit | Delete | Mute
+ClientFrame = SendMessage | Resume | Typing | Edit | React | Delete | Mute
 
 BINARY_FRAME_ERROR = FrameError(
     "binary_frame", "Binary frames are not supported; send JSON text frames."
@@ -117,6 +128,8 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
             seq=seq_parse(data.get("seq"), field="seq"),
             text=_message_text(data, max_length=max_length),
         )
+    if frame_type == "react":
+        return React(seq=seq_parse(data.get("seq"), field="seq"), emoji=_emoji(data.get("emoji")))
     if frame_type == "delete":
         return Delete(seq=seq_parse(data.get("seq"), field="seq"))
     if frame_type == "mute":
@@ -155,6 +168,19 @@ def _shown(value: object) -> str:
         return "a number that large"
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+EMOJI_MAX_LENGTH = 32  # characters: the longest ZWJ sequences are about a dozen
+
+
+def _emoji(value: object) -> str:
+    if not (
+        isinstance(value, str) and 0 < len(value) <= EMOJI_MAX_LENGTH and emoji.is_emoji(value)
+    ):
+        raise FrameError(
+            "invalid_reaction", f'"emoji" must be one emoji, such as "👍", not {_shown(value)}.'
+        )
+    return value
 
 
 def _storable(text: str) -> bool:

@@ -19,12 +19,13 @@ from observability import metrics
 from chat.protocol import CloseCode, events, frames
 from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse
 from chat.ratelimit import bucket_new
+from chat.realtime.actions import message_act
 from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit
 from chat.realtime.asgi import closer, drain_waiter, text_sender
 from chat.realtime.post_gate import PostGate
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
-from chat.services import ActionRefused, editing, moderation
+from chat.services import ActionRefused
 from chat.services.broadcast import LAYER_ERRORS
 from chat.services.typing import typing_announce
 
@@ -117,24 +118,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 case frames.Typing():
                     if gate.typing_due():
                         await typing_announce(session.room_name, session.identity)
-                case frames.Edit() | frames.Delete() | frames.Mute() if await self._refused(
-                    gate.action_refusal()
-                ):
-                    pass  # too many, too fast: flood control answered
-                case frames.Edit(seq=seq, text=text):
-                    await editing.message_edit(
-                        room_name=session.room_name, seq=seq, identity=session.identity, text=text
-                    )
-                case frames.Delete(seq=seq):
-                    await moderation.message_delete(
-                        room_name=session.room_name, seq=seq, identity=session.identity
-                    )
-                case frames.Mute(seq=seq, minutes=minutes):
-                    confirmation = await moderation.person_mute(
-                        room_name=session.room_name, seq=seq, minutes=minutes,
-                        identity=session.identity,
-                    )  # fmt: skip
-                    await session.send_event(confirmation)
+                case frames.Edit() | frames.React() | frames.Delete() | frames.Mute():
+                    if not await self._refused(gate.action_refusal()):  # flood control
+                        await message_act(session, frame)
         except (FrameError, ActionRefused) as exc:
             await session.send_error(exc)
         if gate.close_now():

@@ -64,6 +64,11 @@ const socket = new RoomSocket({
 
 const view = new RoomView(document, {
   onEdit: (seq, text) => composer.startEditing(seq, text),
+  onReact: (seq, emoji) => {
+    if (!socket.send({ type: "react", seq: seq, emoji: emoji })) {
+      showError("Not connected: the reaction was not sent. Try again once the room is back.");
+    }
+  },
   onDelete: (seq) => socket.send({ type: "delete", seq: seq }),
   onMute: (seq, minutes) => socket.send({ type: "mute", seq: seq, minutes: minutes }),
   onNearTop: loadOlder,
@@ -395,6 +400,9 @@ const handlers = {
   },
   edit(frame) {
     view.editMessage(frame, state.me);
+  },
+  reactions(frame) {
+    view.setReactions(frame, state.me);
   },
   delete(frame) {
     if (composer.editing === frame.seq) composer.stopEditing();

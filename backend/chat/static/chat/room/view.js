@@ -39,6 +39,15 @@ function messageBody(frame) {
   return body;
 }
 
+// The emoji the picker offers; any single emoji is accepted by the server.
+export const COMMON_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅"];
+
+// "Alice", "Alice and Bob", "Alice, Bob and Carol".
+export function namesText(names) {
+  if (names.length <= 1) return names.join("");
+  return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+}
+
 function editedMark(editedAt) {
   const mark = el("span", "message-edited", "(edited)");
   mark.title = "Edited " + new Date(editedAt).toLocaleString();
@@ -52,13 +61,13 @@ function markDeleted(item) {
 }
 
 export class RoomView {
-  // onEdit(seq, text), onDelete(seq), onMute(seq, minutes): a message's buttons were
-  // clicked; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
+  // onEdit(seq, text), onReact(seq, emoji), onDelete(seq), onMute(seq, minutes): a
+  // message's buttons were clicked; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
   // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
   // (the log scrolled). `editWindowMinutes`: how long authors may edit their messages.
   constructor(
     doc,
-    { onEdit, onDelete, onMute, onNearTop, onMessagePerson, onSeen, editWindowMinutes },
+    { onEdit, onReact, onDelete, onMute, onNearTop, onMessagePerson, onSeen, editWindowMinutes },
   ) {
     this.doc = doc;
     this.log = doc.getElementById("chat-log");
@@ -70,6 +79,7 @@ export class RoomView {
     this.typingLine = doc.getElementById("typing");
     this.newMessages = doc.getElementById("new-messages");
     this.onEdit = onEdit;
+    this.onReact = onReact;
     this.onDelete = onDelete;
     this.onMute = onMute;
     this.editWindowMinutes = editWindowMinutes;
@@ -149,6 +159,7 @@ export class RoomView {
     }
     if (frame.edited_at) meta.appendChild(editedMark(frame.edited_at));
     item.append(meta, messageBody(frame));
+    if (frame.seq !== undefined) item.appendChild(this.reactionsRow(frame.seq, frame.reactions, me));
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {
       item.classList.add("mentioned");
@@ -157,9 +168,76 @@ export class RoomView {
     return item;
   }
 
+  // The reactions under a message: one toggle per emoji, with its count; who gave it
+  // shows on hover and focus, and is the button's accessible name.
+  reactionsRow(seq, reactions, me) {
+    const row = el("div", "reactions");
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", "Reactions");
+    for (const reaction of Array.isArray(reactions) ? reactions : []) {
+      const who = namesText(reaction.users);
+      const button = el("button", "reaction", reaction.emoji + " " + reaction.count);
+      button.type = "button";
+      button.dataset.emoji = reaction.emoji;
+      button.dataset.who = who;
+      button.setAttribute("aria-label", reaction.emoji + " " + reaction.count + ", from " + who);
+      button.setAttribute("aria-pressed", String(me !== null && reaction.uids.includes(me.id)));
+      button.addEventListener("click", () => this.onReact(seq, reaction.emoji));
+      row.appendChild(button);
+    }
+    row.hidden = row.childElementCount === 0;
+    return row;
+  }
+
+  // A small picker of common emoji after the message's "React" button; Escape closes it.
+  togglePicker(item, seq, opener) {
+    const open = item.querySelector(".reaction-picker");
+    if (open) {
+      open.remove();
+      opener.setAttribute("aria-expanded", "false");
+      return;
+    }
+    const picker = el("div", "reaction-picker");
+    picker.setAttribute("role", "group");
+    picker.setAttribute("aria-label", "Pick a reaction");
+    const close = () => {
+      picker.remove();
+      opener.setAttribute("aria-expanded", "false");
+      opener.focus();
+    };
+    for (const emoji of COMMON_REACTIONS) {
+      const button = el("button", "reaction-choice", emoji);
+      button.type = "button";
+      button.setAttribute("aria-label", "React with " + emoji);
+      button.addEventListener("click", () => {
+        this.onReact(seq, emoji);
+        close();
+      });
+      picker.appendChild(button);
+    }
+    picker.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close();
+    });
+    opener.after(picker);
+    opener.setAttribute("aria-expanded", "true");
+    picker.firstChild.focus();
+  }
+
+  // Message `seq` has new reactions (a `reactions` frame).
+  setReactions(frame, me) {
+    const item = this.items.get(frame.seq);
+    const row = item && item.querySelector(".reactions");
+    if (row) row.replaceWith(this.reactionsRow(frame.seq, frame.reactions, me));
+  }
+
   addActions(item, frame, me, mine) {
     if (!me) return;
     const actions = el("div", "message-actions");
+    const react = actionButton("React", "React to this message", () =>
+      this.togglePicker(item, frame.seq, react),
+    );
+    react.setAttribute("aria-expanded", "false");
+    actions.appendChild(react);
     if (mayEdit(frame, me, this.editWindowMinutes, Date.now())) {
       actions.appendChild(
         actionButton("Edit", "Edit this message", () =>
