@@ -70,6 +70,8 @@ class RoomPage(Screen):
         return self.page.locator("#chat-log li.message:not(.pending)", has_text=text)
 
     def delete(self, text: str) -> None:
+        """Delete the message, saying yes when the page asks to confirm."""
+        self.page.once("dialog", lambda dialog: dialog.accept())
         self.message(text).get_by_role("button", name="Delete this message").click()
 
     def type_without_sending(self, text: str) -> None:

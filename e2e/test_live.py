@@ -89,11 +89,30 @@ def test_a_deleted_message_disappears_in_the_other_tab(context: BrowserContext):
     reader.expect_delivered("keep me")
 
 
+def test_delete_asks_first_and_keeps_the_message_when_told_no(context: BrowserContext):
+    author, reader = tabs(context, "deleting-asks")
+    author.send("second thoughts")
+    reader.expect_delivered("second thoughts")
+    asked = []
+
+    def say_no(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    author.page.once("dialog", say_no)
+    author.message("second thoughts").get_by_role("button", name="Delete this message").click()
+    expect(author.message("second thoughts")).to_be_visible()
+    assert asked == ["Delete your message for everyone? This can't be undone."]
+    author.send("and more")
+    reader.expect_delivered("second thoughts", "and more")  # nothing was deleted
+
+
 def test_others_messages_have_no_delete_button(alice_and_bob):
     alice, bob = _both_in(alice_and_bob, "no-delete")
     alice.send("mine")
     bob.expect_delivered("mine")
-    expect(bob.message("mine").get_by_role("button")).to_have_count(0)
+    # Others may react to it; nothing else.
+    expect(bob.message("mine").get_by_role("button")).to_have_text(["React"])
     expect(alice.message("mine").get_by_role("button", name="Delete this message")).to_be_visible()
 
 

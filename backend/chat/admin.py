@@ -125,7 +125,25 @@ class MessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected messages for everyone (removed live from open tabs)")
     def delete_for_everyone(self, request, queryset):
-        moderation.messages_delete_by_staff(queryset, by=request.user)
+        self._deleted(request, moderation.messages_delete_by_staff(queryset, by=request.user))
+
+    # Django's own deletions ("Delete selected", the Delete button) delete for everyone
+    # too: a message row is never removed, so its seq stays, shown as deleted.
+    def delete_queryset(self, request, queryset):
+        self._deleted(request, moderation.messages_delete_by_staff(queryset, by=request.user))
+
+    def delete_model(self, request, obj):
+        self._deleted(
+            request,
+            moderation.messages_delete_by_staff(Message.objects.filter(pk=obj.pk), by=request.user),
+        )
+
+    def _deleted(self, request, count: int) -> None:
+        self.message_user(
+            request,
+            f"{count} message{'' if count == 1 else 's'} deleted for everyone: removed live "
+            "from open tabs. Each keeps its place (seq) in its room, shown as deleted.",
+        )
 
 
 @admin.register(Mute)

@@ -52,11 +52,15 @@ async def message_delete(*, room_name: str, seq: int, identity: Identity) -> boo
     return deleted
 
 
-def messages_delete_by_staff(messages, *, by) -> None:
-    """Delete messages from the admin, announcing each deletion in its room."""
+def messages_delete_by_staff(messages, *, by) -> int:
+    """Delete messages from the admin, announcing each deletion in its room; returns how
+    many were deleted now (those deleted before are left as they are)."""
+    deleted = 0
     for message in messages.select_related("room").filter(deleted_at__isnull=True):
         _mark_deleted(message, by_user_id=by.pk)
         async_to_sync(event_broadcast)(message.room.name, events.delete_event(message.seq))
+        deleted += 1
+    return deleted
 
 
 def mute_store(*, room_name: str, seq: int, minutes: int, identity: Identity) -> Mute:

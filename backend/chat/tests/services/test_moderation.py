@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from chat.models import Message, Mute
@@ -148,3 +149,40 @@ async def test_mute_minutes_must_be_sensible(connect_room, minutes):
     ack = await alice.post("hi")
     await moderator.send({"type": "mute", "seq": ack["seq"], "minutes": minutes})
     assert (await moderator.receive(kinds={"error"}))["code"] == "invalid_minutes"
+
+
+@database_sync_to_async
+def _admin_post(path: str, data: dict):
+    staff = get_user_model().objects.create_user(
+        username="admin", password=None, is_staff=True, is_superuser=True
+    )
+    client = Client()
+    client.force_login(staff)
+    return client.post(path, data, follow=True)
+
+
+@database_sync_to_async
+def _message_pk(room: str, seq: int) -> int:
+    return Message.objects.get(room__name=room, seq=seq).pk
+
+
+async def test_djangos_delete_selected_in_the_admin_deletes_live_and_keeps_the_seq(connect_room):
+    alice, bob, ack = await alice_posts_to_bob(connect_room, "del-admin", "spam")
+    pk = await _message_pk("del-admin", ack["seq"])
+    response = await _admin_post(
+        "/admin/chat/message/",
+        {"action": "delete_selected", "_selected_action": [pk], "post": "yes"},
+    )
+    assert "1 message deleted for everyone" in response.content.decode()
+    for tab in (alice, bob):
+        assert await tab.receive() == {"type": "delete", "seq": ack["seq"]}
+    assert await stored("del-admin") == [(1, "", True)]
+
+
+async def test_the_admins_delete_button_deletes_live_and_keeps_the_seq(connect_room):
+    _, bob, ack = await alice_posts_to_bob(connect_room, "del-admin-one", "spam")
+    pk = await _message_pk("del-admin-one", ack["seq"])
+    response = await _admin_post(f"/admin/chat/message/{pk}/delete/", {"post": "yes"})
+    assert "1 message deleted for everyone" in response.content.decode()
+    assert await bob.receive() == {"type": "delete", "seq": ack["seq"]}
+    assert await stored("del-admin-one") == [(1, "", True)]

@@ -247,7 +247,12 @@ export class RoomView {
     }
     if (mine || me.staff) {
       actions.appendChild(
-        actionButton("Delete", "Delete this message", () => this.onDelete(frame.seq)),
+        actionButton("Delete", "Delete this message", () => {
+          const whose = mine ? "your message" : frame.user + "'s message";
+          if (window.confirm("Delete " + whose + " for everyone? This can't be undone.")) {
+            this.onDelete(frame.seq);
+          }
+        }),
       );
     }
     if (me.staff && !mine) {
