@@ -67,7 +67,9 @@ class RoomPage(Screen):
     }
 
     def message(self, text: str):
-        return self.page.locator("#chat-log li.message:not(.pending)", has_text=text)
+        """The stored message whose own text (not a reply's quote of it) has ``text``."""
+        body = self.page.locator(".message-body", has_text=text)
+        return self.page.locator("#chat-log li.message:not(.pending)").filter(has=body)
 
     def delete(self, text: str) -> None:
         """Delete the message, saying yes when the page asks to confirm."""

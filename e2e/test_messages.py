@@ -146,3 +146,41 @@ def test_the_reaction_picker_works_from_the_keyboard(writer_and_reader):
     reader.page.keyboard.press("Escape")
     expect(react).to_have_attribute("aria-expanded", "false")
     expect(react).to_be_focused()
+
+
+def test_a_reply_quotes_its_original_and_jumps_to_it_loading_older_history(
+    writer_and_reader, seed_messages
+):
+    seed_messages("replies", ["where do we meet?"] + [f"filler {n}" for n in range(60)])
+    writer_page, reader_page = (context.new_page() for context in writer_and_reader)
+    writer = RoomPage(writer_page).open("replies")
+    writer.scroll_to_top()  # the original is older than what the page first shows
+    original = writer.message("where do we meet?")
+    original.get_by_role("button", name="Reply to this message").click()
+    expect(writer.page.locator("#chat-replying")).to_contain_text("Replying to seeder")
+    writer.send("at the station")
+    expect(writer.page.locator("#chat-replying")).to_be_hidden()
+
+    reader = RoomPage(reader_page).open("replies")
+    quote = reader.message("at the station").locator(".reply-quote")
+    expect(quote).to_contain_text("seeder")
+    expect(quote).to_contain_text("where do we meet?")
+    original_body = reader.messages.filter(has_text="where do we meet?")
+    expect(original_body).to_have_count(0)  # not loaded yet
+    quote.click()
+    expect(original_body).to_be_in_viewport()
+    expect(reader.page.locator("#chat-log li.message:focus")).to_contain_text("where do we meet?")
+
+
+def test_a_reply_to_a_deleted_message_says_so(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "reply-deleted")
+    writer.send("regrettable")
+    writer.message("regrettable").get_by_role("button", name="Reply to this message").click()
+    writer.send("answering myself")
+    reader.expect_delivered("regrettable", "answering myself")
+    writer.delete("regrettable")
+    reader.expect_delivered("answering myself")
+    reader.reload()
+    expect(reader.message("answering myself").locator(".reply-quote")).to_contain_text(
+        "message deleted"
+    )

@@ -112,6 +112,10 @@ class Message(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The message this one replies to (in the same room).
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Public ids (chat.rooms.public_person_id) of the people it @mentions, so every
     # page highlights the same mentions the server counted.
     mentions = models.JSONField(default=list, blank=True)

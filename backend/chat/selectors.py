@@ -14,9 +14,14 @@ HISTORY_LENGTH = 50
 
 
 def _room_messages(room_name: str):
-    """The room's messages, each with its reactions (``reaction_rows``)."""
+    """The room's messages, each with what it replies to and its reactions
+    (``reaction_rows``)."""
     reactions = Prefetch("reactions", queryset=Reaction.objects.all(), to_attr="reaction_rows")
-    return Message.objects.filter(room__name=room_name).prefetch_related(reactions)
+    return (
+        Message.objects.filter(room__name=room_name)
+        .select_related("reply_to")
+        .prefetch_related(reactions)
+    )
 
 
 def room_history(*, room_name: str, limit: int = HISTORY_LENGTH) -> list[Message]:

@@ -19,6 +19,15 @@ class ReactionJSON(TypedDict):
     uids: list[str]  # their public ids, in the same order
 
 
+class ReplyJSON(TypedDict):
+    """What a reply shows of the message it replies to."""
+
+    seq: int
+    user: str
+    snippet: str  # the start of its text ("" when deleted)
+    deleted: bool
+
+
 class MessageEvent(TypedDict):
     type: Literal["message"]
     seq: int
@@ -26,6 +35,7 @@ class MessageEvent(TypedDict):
     html: str  # the text as safe HTML to show (chat.formatting); "" when deleted
     edited_at: str | None
     reactions: list[ReactionJSON]  # empty when none
+    reply_to: ReplyJSON | None
     uid: str
     user: str
     guest: bool
@@ -181,6 +191,19 @@ def iso_utc(moment) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+SNIPPET_LENGTH = 120
+
+
+def reply_json(original: Message | None) -> ReplyJSON | None:
+    if original is None:
+        return None
+    deleted = original.deleted_at is not None
+    text = "" if deleted else " ".join(original.body.split())
+    if len(text) > SNIPPET_LENGTH:
+        text = text[: SNIPPET_LENGTH - 1].rstrip() + "…"
+    return {"seq": original.seq, "user": original.author_name, "snippet": text, "deleted": deleted}
+
+
 def reactions_json(reactions: list[Reaction]) -> list[ReactionJSON]:
     """Reactions grouped by emoji, each emoji where it was first given."""
     grouped: dict[str, ReactionJSON] = {}
@@ -205,6 +228,7 @@ def message_event(message: Message) -> MessageEvent:
         "html": message.html,
         "edited_at": iso_utc(message.edited_at) if message.edited_at else None,
         "reactions": reactions_json(getattr(message, "reaction_rows", ())),
+        "reply_to": reply_json(message.reply_to) if message.reply_to_id else None,
         "uid": public_person_id(message.sender_key),
         "user": message.author_name,
         "guest": message.author_is_guest,
@@ -214,6 +238,7 @@ def message_event(message: Message) -> MessageEvent:
     if message.deleted_at is not None:
         event["message"] = event["html"] = ""
         event["reactions"] = []
+        event["reply_to"] = None
         event["deleted"] = True
     elif message.mentions:
         event["mentions"] = message.mentions

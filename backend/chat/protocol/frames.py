@@ -32,10 +32,12 @@ MESSAGE_MARKS_MAX = 8
 
 @dataclass(frozen=True)
 class SendMessage:
-    """``{"message": "<text>", "nonce": "<client id>"}``: post a message (nonce optional)."""
+    """``{"message": "<text>", "nonce": "<client id>", "reply_to": <seq>}``: post a
+    message (nonce and reply_to optional)."""
 
     text: str
     nonce: str | None = None
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,12 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
             "invalid_nonce", f'"nonce" must be a string of 1 to {NONCE_MAX_LENGTH} characters.'
         )
     try:
-        return SendMessage(text=_message_text(data, max_length=max_length), nonce=nonce)
+        reply_to = data.get("reply_to")
+        if reply_to is not None:
+            reply_to = seq_parse(reply_to, field="reply_to")
+        return SendMessage(
+            text=_message_text(data, max_length=max_length), nonce=nonce, reply_to=reply_to
+        )
     except FrameError as error:
         error.nonce = nonce
         raise

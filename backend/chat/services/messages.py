@@ -39,6 +39,7 @@ class Post:
     identity: Identity
     text: str
     nonce: str | None = None
+    reply_to: int | None = None  # the seq of the message it replies to
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def messages_store(
     outcomes: list[Stored | ActionRefused | None] = [None] * len(posts)
     known = _messages_by_nonce(room_id, posts)
     mutes = _mutes(room_id, {post.identity.key for post in posts})
+    replied = _replied(room_id, posts)
     fresh: dict[int, Message] = {}  # post index -> its new message
     repeats: dict[int, tuple] = {}  # post index -> the nonce of an earlier post in this batch
     new_nonces: set[tuple] = set()
@@ -176,9 +178,13 @@ def messages_store(
             outcomes[index] = _muted(mutes[post.identity.key])
         elif post.nonce is not None and key in new_nonces:
             repeats[index] = key
+        elif post.reply_to is not None and post.reply_to not in replied:
+            outcomes[index] = ActionRefused(
+                "unknown_message", f"There is no message {post.reply_to} here to reply to."
+            )
         else:
             new_nonces.add(key)
-            fresh[index] = _message_new(room_id, post)
+            fresh[index] = _message_new(room_id, post, replied.get(post.reply_to))
     mentioned_users = mentions_set(room_id, list(fresh.values()), present)
     if fresh:
         try:
@@ -228,10 +234,19 @@ def _store_one_by_one(
     return outcomes
 
 
-def _message_new(room_id: int, post: Post) -> Message:
+def _replied(room_id: int, posts: list[Post]) -> dict[int, Message]:
+    """The messages these posts reply to, by seq (one query, only for replies)."""
+    seqs = {post.reply_to for post in posts if post.reply_to is not None}
+    if not seqs:
+        return {}
+    return {m.seq: m for m in Message.objects.filter(room_id=room_id, seq__in=seqs)}
+
+
+def _message_new(room_id: int, post: Post, reply_to: Message | None) -> Message:
     identity = post.identity
     return Message(
         room_id=room_id,
+        reply_to=reply_to,
         author_id=identity.user_id,
         author_name=identity.name,
         author_is_guest=identity.is_guest,
@@ -408,8 +423,9 @@ def _posting(room_name: str) -> Batcher:
 
 
 def message_post(
-    *, room_name: str, identity: Identity, text: str, nonce: str | None = None
-) -> asyncio.Future:
+    *, room_name: str, identity: Identity, text: str, nonce: str | None = None,
+    reply_to: int | None = None,
+) -> asyncio.Future:  # fmt: skip
     """Store a message, then broadcast it to every connection of the room.
 
     The message takes its place in the room's order when this is called, so a
@@ -419,4 +435,4 @@ def message_post(
     ActionRefused when the sender is muted in the room, or the database's
     error. Cancelling it before its batch is taken withdraws the message.
     """
-    return _posting(room_name).submit(Post(identity, text, nonce))
+    return _posting(room_name).submit(Post(identity, text, nonce, reply_to))

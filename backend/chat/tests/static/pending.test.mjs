@@ -28,6 +28,15 @@ describe("a message you write", () => {
     assert.deepEqual(room.takeOutbox(), [frame("hello", "n1")]);
   });
 
+  it("as a reply names what it replies to, also when sent again after a reconnect", () => {
+    const room = joined();
+    room.submit("agreed", "n1", 7);
+    assert.deepEqual(room.takeOutbox(), [{ message: "agreed", nonce: "n1", reply_to: 7 }]);
+    reconnected(room);
+    room.readyFrame({ type: "ready", last_seq: 0 });
+    assert.deepEqual(room.takeOutbox(), [{ message: "agreed", nonce: "n1", reply_to: 7 }]);
+  });
+
   it("waits while disconnected and is sent with the next ready", () => {
     const room = newRoom();
     room.connecting();

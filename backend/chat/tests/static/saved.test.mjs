@@ -47,6 +47,14 @@ describe("pending messages kept in storage", () => {
     ]);
   });
 
+  it("keep what a reply replies to", () => {
+    const storage = new MemoryStorage();
+    new SavedPending(storage, "lobby").save("u1", "n1", "agreed", 0, 42);
+    assert.deepEqual(new SavedPending(storage, "lobby").load("u1"), [
+      { nonce: "n1", text: "agreed", replyTo: 42 },
+    ]);
+  });
+
   it("belong to one person and one room", () => {
     const storage = new MemoryStorage();
     new SavedPending(storage, "lobby").save("u1", "n1", "mine", 0);

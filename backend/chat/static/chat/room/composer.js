@@ -39,7 +39,8 @@ export function mayEdit(frame, me, windowMinutes, nowMs) {
 }
 
 export class Composer {
-  // onSend(text), onEdit(seq, text): the box was submitted; onType(text): it changed;
+  // onSend(text, replyTo), onEdit(seq, text): the box was submitted (replyTo: the seq
+  // of the message it answers, or null); onType(text): it changed;
   // onTooLong(detail): it was submitted with more than `maxLength` characters;
   // isChoosing(): whether Enter belongs to the @mention list right now.
   constructor(doc, { maxLength, onSend, onEdit, onType, onTooLong, isChoosing }) {
@@ -49,10 +50,14 @@ export class Composer {
     this.counter = doc.getElementById("chat-counter");
     this.editingLine = doc.getElementById("chat-editing");
     this.maxLength = maxLength;
+    this.replyingLine = doc.getElementById("chat-replying");
+    this.replyingText = doc.getElementById("chat-replying-text");
     this.editing = null; // the seq of the message being edited
+    this.replyTo = null; // the seq of the message the next one answers
     this.draft = ""; // what was in the box when editing began
 
     doc.getElementById("chat-edit-cancel").addEventListener("click", () => this.stopEditing());
+    doc.getElementById("chat-reply-cancel").addEventListener("click", () => this.stopReplying());
     this.input.addEventListener("input", () => {
       this.fit();
       if (this.editing === null) onType(this.input.value);
@@ -62,6 +67,9 @@ export class Composer {
       if (action === "cancel" && this.editing !== null) {
         event.preventDefault();
         this.stopEditing();
+      } else if (action === "cancel" && this.replyTo !== null) {
+        event.preventDefault();
+        this.stopReplying();
       } else if (action === "send" && !isChoosing()) {
         event.preventDefault();
         this.form.requestSubmit();
@@ -79,7 +87,7 @@ export class Composer {
         );
         return;
       }
-      if (this.editing === null) onSend(text);
+      if (this.editing === null) onSend(text, this.replyTo);
       else onEdit(this.editing, text);
     });
   }
@@ -99,11 +107,28 @@ export class Composer {
 
   clear() {
     this.input.value = "";
+    this.stopReplying();
     this.fit();
     this.input.focus();
   }
 
+  // The next message sent answers message `seq` (by `user`, starting `snippet`).
+  startReplying(seq, user, snippet) {
+    if (this.editing !== null) this.stopEditing();
+    this.replyTo = seq;
+    this.replyingText.textContent = "Replying to " + user + ": " + snippet;
+    this.replyingLine.hidden = false;
+    this.input.focus();
+  }
+
+  stopReplying() {
+    this.replyTo = null;
+    this.replyingLine.hidden = true;
+    this.replyingText.textContent = "";
+  }
+
   startEditing(seq, text) {
+    this.stopReplying();
     if (this.editing === null) this.draft = this.input.value;
     this.editing = seq;
     this.editingLine.hidden = false;

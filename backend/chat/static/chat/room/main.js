@@ -64,6 +64,8 @@ const socket = new RoomSocket({
 
 const view = new RoomView(document, {
   onEdit: (seq, text) => composer.startEditing(seq, text),
+  onReply: (seq, user, text) => composer.startReplying(seq, user, snippetOf(text)),
+  onShowOriginal: (seq) => showOriginal(seq),
   onReact: (seq, emoji) => {
     if (!socket.send({ type: "react", seq: seq, emoji: emoji })) {
       showError("Not connected: the reaction was not sent. Try again once the room is back.");
@@ -79,7 +81,7 @@ const view = new RoomView(document, {
 
 const composer = new Composer(document, {
   maxLength: limits.max_length,
-  onSend: (text) => update(() => send(text)),
+  onSend: (text, replyTo) => update(() => send(text, replyTo)),
   onEdit: (seq, text) => edit(seq, text),
   onType: (text) => update(() => state.typed(text, now())),
   onTooLong: (detail) => showError(detail),
@@ -291,16 +293,32 @@ function showError(detail, tooFast = false) {
   view.showError(detail);
 }
 
-function send(text) {
+// The start of a message's text on one line, as a reply quotes it.
+function snippetOf(text) {
+  const line = text.split(/\s+/).join(" ").trim();
+  return line.length > 80 ? line.slice(0, 79) + "…" : line;
+}
+
+// Shows message `seq`, loading older history until it is there (or there is no more).
+async function showOriginal(seq) {
+  while (!view.showMessage(seq)) {
+    if (state.log.seqs.has(seq)) return; // in the log but not shown: deleted
+    const oldest = state.log.oldest;
+    if (oldest === null || oldest <= seq) return;
+    if (!(await loadOlder())) return; // nothing older, or a load already running
+  }
+}
+
+function send(text, replyTo = null) {
   const nonce = newNonce();
-  if (!state.submit(text, nonce)) {
+  if (!state.submit(text, nonce, replyTo)) {
     showError("This room can't be joined.");
     return;
   }
   if (!tooFastShown) view.clearError();
   view.addPending(nonce, text, state.me);
   composer.clear();
-  if (state.me) saved.save(state.me.id, nonce, text, Date.now());
+  if (state.me) saved.save(state.me.id, nonce, text, Date.now(), replyTo);
 }
 
 // An edit goes out only while connected (it isn't queued like a new message): the text
@@ -318,11 +336,13 @@ function edit(seq, text) {
 // first time) takes up what an earlier page of this room left pending, to send it now.
 function keepPending() {
   const uid = state.me.id;
-  for (const [nonce, text] of state.pending.texts) saved.save(uid, nonce, text, Date.now());
+  for (const [nonce, text] of state.pending.texts) {
+    saved.save(uid, nonce, text, Date.now(), state.pending.replies.get(nonce) ?? null);
+  }
   if (restored) return;
   restored = true;
-  for (const { nonce, text } of saved.load(uid)) {
-    if (!state.pending.has(nonce) && state.submit(text, nonce)) {
+  for (const { nonce, text, replyTo } of saved.load(uid)) {
+    if (!state.pending.has(nonce) && state.submit(text, nonce, replyTo ?? null)) {
       view.addPending(nonce, text, state.me);
     }
   }
@@ -422,15 +442,16 @@ const handlers = {
   },
 };
 
+// Loads the page of messages before the oldest shown; whether it got one.
 async function loadOlder() {
   const before = state.olderStart();
-  if (before === null) return;
+  if (before === null) return false;
   let exhausted = false;
   try {
     const url = "/chat/" + encodeURIComponent(roomName) + "/messages/?before=" + before +
       "&limit=" + OLDER_PAGE_SIZE;
     const response = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
+    if (!response.ok) return false;
     const page = await response.json();
     view.keepingScrollPosition(() => {
       for (const frame of page.messages) {
@@ -438,6 +459,7 @@ async function loadOlder() {
       }
     });
     exhausted = !page.has_more;
+    return true;
   } finally {
     state.olderDone(exhausted);
   }

@@ -6,6 +6,7 @@ export const Sending = Object.freeze({ ALL: "all", ONE_BY_ONE: "one-by-one" });
 export class PendingQueue {
   constructor() {
     this.texts = new Map(); // nonce -> text, in the order they were written
+    this.replies = new Map(); // nonce -> the seq it replies to, for replies
     this.sending = Sending.ALL;
     this.retryAt = null;
   }
@@ -14,12 +15,14 @@ export class PendingQueue {
     return this.texts.has(nonce);
   }
 
-  add(nonce, text) {
+  add(nonce, text, replyTo = null) {
     this.texts.set(nonce, text);
+    if (replyTo !== null) this.replies.set(nonce, replyTo);
   }
 
   // Drops `nonce` (acknowledged, or refused for good); false if it wasn't pending.
   remove(nonce) {
+    this.replies.delete(nonce);
     return this.texts.delete(nonce);
   }
 
@@ -30,7 +33,9 @@ export class PendingQueue {
   }
 
   frame(nonce) {
-    return { message: this.texts.get(nonce), nonce: nonce };
+    const frame = { message: this.texts.get(nonce), nonce: nonce };
+    if (this.replies.has(nonce)) frame.reply_to = this.replies.get(nonce);
+    return frame;
   }
 
   // The oldest message's frame; when none is left, sending all at once again.

@@ -29,12 +29,15 @@ export class SavedPending {
     this.written = 0; // orders messages saved in the same millisecond
   }
 
-  // Keeps `text` under `nonce` for person `uid`; a nonce already kept keeps its place.
-  save(uid, nonce, text, now) {
+  // Keeps `text` (a reply to `replyTo`, or null) under `nonce` for person `uid`; a nonce
+  // already kept keeps its place.
+  save(uid, nonce, text, now, replyTo = null) {
     const key = keyPrefix(uid, this.room) + nonce;
     if (this.get(key) !== null) return;
     this.written += 1;
-    this.set(key, JSON.stringify({ text: text, at: now, n: this.written }));
+    const entry = { text: text, at: now, n: this.written };
+    if (replyTo !== null) entry.reply_to = replyTo;
+    this.set(key, JSON.stringify(entry));
   }
 
   // Forgets `nonce` (acknowledged, or refused for good), whoever it was kept for.
@@ -45,7 +48,8 @@ export class SavedPending {
     }
   }
 
-  // What `uid` left pending in this room, oldest first: [{nonce, text}].
+  // What `uid` left pending in this room, oldest first: [{nonce, text}], with `replyTo`
+  // for a reply.
   load(uid) {
     const prefix = keyPrefix(uid, this.room);
     const found = [];
@@ -59,7 +63,9 @@ export class SavedPending {
       found.push({ nonce: key.slice(prefix.length), ...entry });
     }
     found.sort((a, b) => a.at - b.at || a.n - b.n);
-    return found.map(({ nonce, text }) => ({ nonce: nonce, text: text }));
+    return found.map(({ nonce, text, replyTo }) =>
+      replyTo === null ? { nonce, text } : { nonce, text, replyTo },
+    );
   }
 
   keys() {
@@ -91,7 +97,8 @@ function parse(value) {
   try {
     const entry = JSON.parse(value);
     if (typeof entry.text !== "string" || !entry.text) return null;
-    return { text: entry.text, at: Number(entry.at) || 0, n: Number(entry.n) || 0 };
+    const replyTo = Number.isSafeInteger(entry.reply_to) && entry.reply_to > 0 ? entry.reply_to : null;
+    return { text: entry.text, at: Number(entry.at) || 0, n: Number(entry.n) || 0, replyTo };
   } catch {
     return null;
   }

@@ -214,10 +214,11 @@ export class RoomState {
 
   // --- what the person does ---------------------------------------------------------
 
-  // Writes a message under `nonce`; false if the room can't be joined.
-  submit(text, nonce) {
+  // Writes a message under `nonce` (a reply to message `replyTo`, if given); false if the
+  // room can't be joined.
+  submit(text, nonce, replyTo = null) {
     if (this.phase === Phase.FINAL) return false;
-    this.pending.add(nonce, text);
+    this.pending.add(nonce, text, replyTo);
     if (this.pending.sending === Sending.ALL && this.ready) {
       this.outbox.push(this.pending.frame(nonce));
     }

@@ -61,13 +61,17 @@ function markDeleted(item) {
 }
 
 export class RoomView {
-  // onEdit(seq, text), onReact(seq, emoji), onDelete(seq), onMute(seq, minutes): a
-  // message's buttons were clicked; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
+  // onEdit(seq, text), onReact(seq, emoji), onReply(seq, user, text), onDelete(seq),
+  // onMute(seq, minutes): a message's buttons were clicked; onShowOriginal(seq): a
+  // reply's quote was; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
   // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
   // (the log scrolled). `editWindowMinutes`: how long authors may edit their messages.
   constructor(
     doc,
-    { onEdit, onReact, onDelete, onMute, onNearTop, onMessagePerson, onSeen, editWindowMinutes },
+    {
+      onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
+      onSeen, editWindowMinutes,
+    },
   ) {
     this.doc = doc;
     this.log = doc.getElementById("chat-log");
@@ -80,6 +84,8 @@ export class RoomView {
     this.newMessages = doc.getElementById("new-messages");
     this.onEdit = onEdit;
     this.onReact = onReact;
+    this.onReply = onReply;
+    this.onShowOriginal = onShowOriginal;
     this.onDelete = onDelete;
     this.onMute = onMute;
     this.editWindowMinutes = editWindowMinutes;
@@ -158,7 +164,9 @@ export class RoomView {
       meta.appendChild(time);
     }
     if (frame.edited_at) meta.appendChild(editedMark(frame.edited_at));
-    item.append(meta, messageBody(frame));
+    item.appendChild(meta);
+    if (frame.reply_to) item.appendChild(this.replyQuote(frame.reply_to));
+    item.appendChild(messageBody(frame));
     if (frame.seq !== undefined) item.appendChild(this.reactionsRow(frame.seq, frame.reactions, me));
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {
@@ -166,6 +174,32 @@ export class RoomView {
       meta.appendChild(el("span", "visually-hidden mentions-you", "mentions you"));
     }
     return item;
+  }
+
+  // The quote atop a reply: who wrote the original and how it starts; activating it
+  // shows the original (older history is loaded until it is there).
+  replyQuote(original) {
+    const quote = el("button", "reply-quote");
+    quote.type = "button";
+    const text = original.deleted ? "message deleted" : original.snippet;
+    quote.append(el("span", "reply-author", original.user), el("span", "reply-snippet", text));
+    quote.querySelector(".reply-snippet").dir = "auto";
+    if (original.deleted) quote.classList.add("deleted");
+    quote.setAttribute("aria-label", "Reply to " + original.user + ": " + text + ". Show it.");
+    quote.addEventListener("click", () => this.onShowOriginal(original.seq));
+    return quote;
+  }
+
+  // Scrolls message `seq` into view and marks it for a moment; false if it isn't shown.
+  showMessage(seq) {
+    const item = this.items.get(seq);
+    if (!item || item.hidden) return false;
+    item.scrollIntoView({ block: "center" });
+    item.classList.add("highlight");
+    item.setAttribute("tabindex", "-1");
+    item.focus({ preventScroll: true });
+    window.setTimeout(() => item.classList.remove("highlight"), 2000);
+    return true;
   }
 
   // The reactions under a message: one toggle per emoji, with its count; who gave it
@@ -233,6 +267,11 @@ export class RoomView {
   addActions(item, frame, me, mine) {
     if (!me) return;
     const actions = el("div", "message-actions");
+    actions.appendChild(
+      actionButton("Reply", "Reply to this message", () =>
+        this.onReply(frame.seq, frame.user, this.texts.get(frame.seq) ?? frame.message),
+      ),
+    );
     const react = actionButton("React", "React to this message", () =>
       this.togglePicker(item, frame.seq, react),
     );
