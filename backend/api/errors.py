@@ -23,6 +23,7 @@ STATUS = {
     "unknown_member": 404,
     "unknown_invitation": 404,
     "room_taken": 409,
+    "file_too_large": 413,
 }
 
 

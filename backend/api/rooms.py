@@ -130,6 +130,15 @@ def _existing_access(request, name: str) -> RoomAccess:
     return access
 
 
+def room_to_post_in(request, name: str) -> Room:
+    """The room ``name``, if the requester may read (so post in) it; a free name
+    becomes a public room, as a first message makes one."""
+    access = _access(request, name)
+    if access.room is not None:
+        return access.room
+    return Room.objects.get_or_create(name=room_name_clean(name))[0]
+
+
 def _existing_room(request, name: str) -> Room:
     return _existing_access(request, name).room
 

@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+import api.attachments  # noqa: F401  (its endpoint joins the rooms router)
 from api.errors import ApiError, error_body, refusal_status
 from api.rooms import dms_router
 from api.rooms import router as rooms_router

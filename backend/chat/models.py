@@ -154,6 +154,37 @@ class MessageEdit(models.Model):
         return f"{self.message.room.name}#{self.message.seq} before {self.edited_at:%H:%M:%S}"
 
 
+class Attachment(models.Model):
+    """A file someone uploaded to a room, then sent with a message. ``key`` is the
+    random part of its URL; who may fetch it is checked on every request."""
+
+    key = models.CharField(max_length=32, unique=True)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
+    # Who uploaded it ("user:<id>" or "guest:<id>"): only they can send it.
+    sender_key = models.CharField(max_length=64)
+    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=255)
+    thumbnail = models.FileField(upload_to="thumbnails/%Y/%m/", max_length=255, blank=True)
+    name = models.CharField(max_length=150)  # as shown and downloaded, made safe
+    size = models.PositiveBigIntegerField()
+    # A verified image's type (image/png, image/jpeg, image/gif, image/webp), else
+    # application/octet-stream: only verified images are ever shown inline.
+    content_type = models.CharField(max_length=100)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["message", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} in {self.room}"
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
 class Reaction(models.Model):
     """One person's emoji on a message (each person gives each emoji once)."""
 

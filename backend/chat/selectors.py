@@ -8,19 +8,20 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from chat.models import Membership, Mention, Message, Reaction, Room
+from chat.models import Attachment, Membership, Mention, Message, Reaction, Room
 
 HISTORY_LENGTH = 50
 
 
 def _room_messages(room_name: str):
-    """The room's messages, each with what it replies to and its reactions
-    (``reaction_rows``)."""
+    """The room's messages, each with what it replies to, its reactions
+    (``reaction_rows``) and its attachments (``attachment_rows``)."""
     reactions = Prefetch("reactions", queryset=Reaction.objects.all(), to_attr="reaction_rows")
+    files = Prefetch("attachments", queryset=Attachment.objects.all(), to_attr="attachment_rows")
     return (
         Message.objects.filter(room__name=room_name)
         .select_related("reply_to")
-        .prefetch_related(reactions)
+        .prefetch_related(reactions, files)
     )
 
 

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -10,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chat import selectors
 from chat.access import Forbidden, RoomAccess, room_access
+from chat.identity import identity_of
+from chat.models import Attachment
 from chat.protocol import FINAL, CloseCode, events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
@@ -145,3 +148,55 @@ def invitation(request, token):
             return render(request, "chat/invitation.html", {"error": exc.detail}, status=exc.status)
         return redirect(reverse("chat:room", args=[joined.name]))
     return render(request, "chat/invitation.html", {"room_name": found.room.name})
+
+
+# Files are never run or shown as pages: a sandbox with nothing allowed.
+FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
+def _attachment(request, key: str) -> Attachment:
+    """The attachment ``key``, if the requester may read its room (checked each time)."""
+    attachment = Attachment.objects.select_related("room").filter(key=key).first()
+    unsent = attachment is not None and attachment.message_id is None
+    if attachment is None or unsent and not _uploaded_by(request, attachment):
+        raise Http404("No such file.")  # an upload not sent yet is its uploader's alone
+    try:
+        room_access(room_name=attachment.room.name, user_id=_user_id(request))
+    except Forbidden:
+        raise PermissionDenied("Only people who may read this room can open its files.") from None
+    return attachment
+
+
+def _uploaded_by(request, attachment: Attachment) -> bool:
+    identity = identity_of(request.user, request.session, create=False)
+    return identity is not None and identity.key == attachment.sender_key
+
+
+def _file_response(stored, *, name: str, content_type: str, inline: bool) -> FileResponse:
+    response = FileResponse(
+        stored.open("rb"), content_type=content_type, as_attachment=not inline, filename=name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+def attachment_file(request, key: str, name: str):
+    """An attachment: a verified image inline, anything else as a download."""
+    attachment = _attachment(request, key)
+    return _file_response(
+        attachment.file, name=attachment.name, content_type=attachment.content_type,
+        inline=attachment.is_image,
+    )  # fmt: skip
+
+
+@require_GET
+def attachment_thumbnail(request, key: str):
+    attachment = _attachment(request, key)
+    if not attachment.thumbnail:
+        raise Http404("This file has no thumbnail.")
+    return _file_response(
+        attachment.thumbnail, name="thumbnail.webp", content_type="image/webp", inline=True
+    )

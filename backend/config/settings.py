@@ -142,6 +142,37 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Uploaded attachments, through Django's storage API: a folder by default; with
+# CHAT_STORAGE=s3, an S3-compatible bucket (django-storages, installed separately).
+MEDIA_ROOT = Path(env_str("CHAT_MEDIA_ROOT") or DATA_DIR / "media")
+MEDIA_URL = "/files/"  # never served from here: chat.views.attachment_file checks access
+CHAT_STORAGE = env_str("CHAT_STORAGE", "filesystem")
+if CHAT_STORAGE == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("CHAT_S3_BUCKET"),
+            "endpoint_url": env_str("CHAT_S3_ENDPOINT_URL"),
+            "region_name": env_str("CHAT_S3_REGION"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+    if not _default_storage["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("CHAT_STORAGE=s3 needs CHAT_S3_BUCKET.")
+elif CHAT_STORAGE == "filesystem":
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+else:
+    raise ImproperlyConfigured(f"CHAT_STORAGE must be 'filesystem' or 's3', not {CHAT_STORAGE!r}.")
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
 # Failed logins: after CHAT_LOGIN_FAILURE_LIMIT wrong passwords for one username
 # from one address, that pair can't log in for CHAT_LOGIN_LOCKOUT_MINUTES (429 and a
 # page saying when to try again). The address is the client's as Daphne sees it
@@ -194,6 +225,10 @@ if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
 
 # Chat limits.
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
+# Largest attachment, in MiB (a larger upload is answered 413).
+CHAT_UPLOAD_MAX_MB = env_int("CHAT_UPLOAD_MAX_MB", 10, minimum=1)
+# Uploads stream to a temporary file past this size instead of being kept in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Minutes after sending that authors may edit a message (staff edit any, any time).
 CHAT_EDIT_WINDOW_MINUTES = env_int("CHAT_EDIT_WINDOW_MINUTES", 15, minimum=0)
 # Most messages sent for one `?after=` or `resume`; more sets "truncated" in `ready`.

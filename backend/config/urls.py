@@ -11,6 +11,10 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/", api.urls),
     path("invite/<str:token>/", chat_views.invitation, name="invitation"),
+    path(
+        "files/<str:key>/thumbnail/", chat_views.attachment_thumbnail, name="attachment_thumbnail"
+    ),
+    path("files/<str:key>/<str:name>", chat_views.attachment_file, name="attachment"),
     path("admin/", admin.site.urls),
     path("", include("notifications.urls")),
     path("", include("observability.urls")),

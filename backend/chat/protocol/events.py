@@ -8,7 +8,9 @@ member costs no further encoding.
 import json
 from typing import Literal, NotRequired, TypedDict
 
-from chat.models import Message, Reaction
+from django.urls import reverse
+
+from chat.models import Attachment, Message, Reaction
 from chat.rooms import public_person_id
 
 
@@ -28,6 +30,15 @@ class ReplyJSON(TypedDict):
     deleted: bool
 
 
+class AttachmentJSON(TypedDict):
+    id: int
+    url: str
+    name: str
+    size: int
+    content_type: str  # a verified image's type, else application/octet-stream
+    thumbnail_url: str | None  # images only
+
+
 class MessageEvent(TypedDict):
     type: Literal["message"]
     seq: int
@@ -36,6 +47,7 @@ class MessageEvent(TypedDict):
     edited_at: str | None
     reactions: list[ReactionJSON]  # empty when none
     reply_to: ReplyJSON | None
+    attachments: list[AttachmentJSON]  # empty when none
     uid: str
     user: str
     guest: bool
@@ -191,6 +203,16 @@ def iso_utc(moment) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def attachment_json(attachment: Attachment) -> AttachmentJSON:
+    url = reverse("attachment", args=[attachment.key, attachment.name])
+    return {
+        "id": attachment.pk, "url": url, "name": attachment.name, "size": attachment.size,
+        "content_type": attachment.content_type,
+        "thumbnail_url": reverse("attachment_thumbnail", args=[attachment.key])
+        if attachment.thumbnail else None,
+    }  # fmt: skip
+
+
 SNIPPET_LENGTH = 120
 
 
@@ -219,8 +241,9 @@ def reactions_json(reactions: list[Reaction]) -> list[ReactionJSON]:
 
 def message_event(message: Message) -> MessageEvent:
     """A stored message as a frame; a deleted one keeps its seq but not its text.
-    Reactions come from ``message.reaction_rows`` when the reader fetched them
-    (chat.selectors); a message just stored has none."""
+    Reactions and attachments come from ``message.reaction_rows`` and
+    ``message.attachment_rows`` when the reader fetched them (chat.selectors, or the
+    poster for a new message)."""
     event: MessageEvent = {
         "type": "message",
         "seq": message.seq,
@@ -229,6 +252,7 @@ def message_event(message: Message) -> MessageEvent:
         "edited_at": iso_utc(message.edited_at) if message.edited_at else None,
         "reactions": reactions_json(getattr(message, "reaction_rows", ())),
         "reply_to": reply_json(message.reply_to) if message.reply_to_id else None,
+        "attachments": [attachment_json(a) for a in getattr(message, "attachment_rows", ())],
         "uid": public_person_id(message.sender_key),
         "user": message.author_name,
         "guest": message.author_is_guest,
@@ -239,6 +263,7 @@ def message_event(message: Message) -> MessageEvent:
         event["message"] = event["html"] = ""
         event["reactions"] = []
         event["reply_to"] = None
+        event["attachments"] = []
         event["deleted"] = True
     elif message.mentions:
         event["mentions"] = message.mentions

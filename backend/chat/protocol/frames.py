@@ -32,12 +32,14 @@ MESSAGE_MARKS_MAX = 8
 
 @dataclass(frozen=True)
 class SendMessage:
-    """``{"message": "<text>", "nonce": "<client id>", "reply_to": <seq>}``: post a
-    message (nonce and reply_to optional)."""
+    """``{"message": "<text>", "nonce": "<client id>", "reply_to": <seq>,
+    "attachments": [<id>, ...]}``: post a message (all but the text optional; the text
+    may be empty when there are attachments)."""
 
     text: str
     nonce: str | None = None
     reply_to: int | None = None
+    attachments: tuple[int, ...] = ()  # ids of the sender's uploads to send with it
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,23 @@ def _shown(value: object) -> str:
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 
+ATTACHMENTS_MAX = 10
+
+
+def _attachment_ids(value: object) -> tuple[int, ...]:
+    if (
+        isinstance(value, list)
+        and len(value) <= ATTACHMENTS_MAX
+        and all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= SEQ_MAX for i in value)
+    ):
+        return tuple(dict.fromkeys(value))
+    raise FrameError(
+        "invalid_attachment",
+        f'"attachments" must be a list of at most {ATTACHMENTS_MAX} upload ids, '
+        f"not {_shown(value)}.",
+    )
+
+
 EMOJI_MAX_LENGTH = 32  # characters: the longest ZWJ sequences are about a dozen
 
 
@@ -209,9 +228,12 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         reply_to = data.get("reply_to")
         if reply_to is not None:
             reply_to = seq_parse(reply_to, field="reply_to")
-        return SendMessage(
-            text=_message_text(data, max_length=max_length), nonce=nonce, reply_to=reply_to
-        )
+        attachments = _attachment_ids(data.get("attachments", []))
+        if attachments and data.get("message", "") == "":
+            text = ""  # files alone
+        else:
+            text = _message_text(data, max_length=max_length)
+        return SendMessage(text=text, nonce=nonce, reply_to=reply_to, attachments=attachments)
     except FrameError as error:
         error.nonce = nonce
         raise

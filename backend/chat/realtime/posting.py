@@ -54,7 +54,7 @@ class PostsInFlight:
         session = self.session
         posted = message_post(
             room_name=session.room_name, identity=session.identity, text=frame.text,
-            nonce=frame.nonce, reply_to=frame.reply_to,
+            nonce=frame.nonce, reply_to=frame.reply_to, attachments=frame.attachments,
         )  # fmt: skip
         self.posting.add(posted)
         posted.add_done_callback(self.posting.discard)

@@ -20,7 +20,7 @@ from observability import metrics
 from chat.formatting import message_html
 from chat.identity import Identity
 from chat.loops import per_event_loop
-from chat.models import Membership, Mention, Message, Mute, Room
+from chat.models import Attachment, Membership, Mention, Message, Mute, Room
 from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.activity import activity_announce
@@ -40,6 +40,7 @@ class Post:
     text: str
     nonce: str | None = None
     reply_to: int | None = None  # the seq of the message it replies to
+    attachments: tuple[int, ...] = ()  # ids of the sender's uploads to send with it
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def messages_store(
     known = _messages_by_nonce(room_id, posts)
     mutes = _mutes(room_id, {post.identity.key for post in posts})
     replied = _replied(room_id, posts)
+    uploads = _uploads(room_id, posts)
     fresh: dict[int, Message] = {}  # post index -> its new message
     repeats: dict[int, tuple] = {}  # post index -> the nonce of an earlier post in this batch
     new_nonces: set[tuple] = set()
@@ -182,9 +184,15 @@ def messages_store(
             outcomes[index] = ActionRefused(
                 "unknown_message", f"There is no message {post.reply_to} here to reply to."
             )
+        elif any(uploads.get(i) != post.identity.key for i in post.attachments):
+            outcomes[index] = ActionRefused(
+                "invalid_attachment",
+                "An attachment isn't one of your uploads to this room waiting to be sent.",
+            )
         else:
             new_nonces.add(key)
             fresh[index] = _message_new(room_id, post, replied.get(post.reply_to))
+            fresh[index].attachment_ids = post.attachments
     mentioned_users = mentions_set(room_id, list(fresh.values()), present)
     if fresh:
         try:
@@ -242,6 +250,28 @@ def _replied(room_id: int, posts: list[Post]) -> dict[int, Message]:
     return {m.seq: m for m in Message.objects.filter(room_id=room_id, seq__in=seqs)}
 
 
+def _uploads(room_id: int, posts: list[Post]) -> dict[int, str]:
+    """The uploads these posts name that are still unsent, with who uploaded each."""
+    ids = {i for post in posts for i in post.attachments}
+    if not ids:
+        return {}
+    waiting = Attachment.objects.filter(pk__in=ids, room_id=room_id, message__isnull=True)
+    return dict(waiting.values_list("pk", "sender_key"))
+
+
+def _attach(messages: list[Message]) -> None:
+    """Give each new message the uploads it names (inside the transaction storing them);
+    an upload another message took meanwhile fails the batch."""
+    for message in messages:
+        ids = getattr(message, "attachment_ids", ())
+        if not ids:
+            continue
+        taken = Attachment.objects.filter(pk__in=ids, message__isnull=True).update(message=message)
+        if taken != len(ids):
+            raise IntegrityError("an attachment was sent with another message meanwhile")
+        message.attachment_rows = list(Attachment.objects.filter(pk__in=ids).order_by("pk"))
+
+
 def _message_new(room_id: int, post: Post, reply_to: Message | None) -> Message:
     identity = post.identity
     return Message(
@@ -271,6 +301,7 @@ def _insert(
             message.seq = seq
             message.created = now
         Message.objects.bulk_create(messages)
+        _attach(messages)
         if any(mentioned):
             Mention.objects.bulk_create(
                 Mention(message=message, user_id=user_id, room_id=room_id, seq=message.seq)
@@ -424,7 +455,7 @@ def _posting(room_name: str) -> Batcher:
 
 def message_post(
     *, room_name: str, identity: Identity, text: str, nonce: str | None = None,
-    reply_to: int | None = None,
+    reply_to: int | None = None, attachments: tuple[int, ...] = (),
 ) -> asyncio.Future:  # fmt: skip
     """Store a message, then broadcast it to every connection of the room.
 
@@ -435,4 +466,4 @@ def message_post(
     ActionRefused when the sender is muted in the room, or the database's
     error. Cancelling it before its batch is taken withdraws the message.
     """
-    return _posting(room_name).submit(Post(identity, text, nonce, reply_to))
+    return _posting(room_name).submit(Post(identity, text, nonce, reply_to, attachments))

@@ -10,6 +10,7 @@ from chat.identity import Identity
 from chat.models import Message, MessageEdit, Mute
 from chat.protocol import events
 from chat.services import ActionRefused
+from chat.services.attachments import attachments_delete
 from chat.services.broadcast import event_broadcast
 
 MUTE_MINUTES_MAX = 7 * 24 * 60
@@ -39,6 +40,7 @@ def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
         deleted_at=timezone.now(), deleted_by_id=by_user_id, body="", html=""
     )
     MessageEdit.objects.filter(message=message).delete()
+    attachments_delete(message)
 
 
 async def message_delete(*, room_name: str, seq: int, identity: Identity) -> bool:

@@ -1,0 +1,70 @@
+"""``POST /api/rooms/<name>/attachments/``: upload a file to send with a message."""
+
+from ninja import Schema, Status
+
+from api.auth import any_session
+from api.errors import ApiError, ErrorOut
+from api.rooms import REFUSALS, room_to_post_in, router
+from chat.identity import identity_of
+from chat.protocol.events import attachment_json
+from chat.services.attachments import attachment_store, upload_limit_bytes
+
+# What a multipart body adds around the file itself, at most, before it is refused
+# unread as too large.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+class AttachmentOut(Schema):
+    id: int
+    url: str
+    name: str
+    size: int
+    content_type: str
+    thumbnail_url: str | None
+
+
+@router.post(
+    "/{name}/attachments/",
+    response={201: AttachmentOut, **REFUSALS, 413: ErrorOut},
+    auth=any_session,
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                        "required": ["file"],
+                    }
+                }
+            }
+        }
+    },
+)
+def attachment_upload(request, name: str):
+    """Upload one file (multipart field ``file``) to a room the requester may post in;
+    send it by naming its ``id`` in a message's ``attachments``."""
+    limit = upload_limit_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit + MULTIPART_OVERHEAD:  # refused before any of it is read
+        raise ApiError(413, "file_too_large", _too_large())
+    identity = identity_of(request.user, request.session, create=False)
+    if identity is None:
+        raise ApiError(401, "sign_in_required", "Open the room (as a guest or signed in) first.")
+    room = room_to_post_in(request, name)
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ApiError(400, "missing_file", "Send the file as the multipart field “file”.")
+    if upload.size > limit:
+        raise ApiError(413, "file_too_large", _too_large())
+    attachment = attachment_store(
+        room=room, identity=identity, name=upload.name, data=upload.read()
+    )
+    return Status(201, attachment_json(attachment))
+
+
+def _too_large() -> str:
+    return f"A file may be at most {upload_limit_bytes() // (1024 * 1024)} MiB."
