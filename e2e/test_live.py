@@ -111,8 +111,8 @@ def test_others_messages_have_no_delete_button(alice_and_bob):
     alice, bob = _both_in(alice_and_bob, "no-delete")
     alice.send("mine")
     bob.expect_delivered("mine")
-    # Others may react to it; nothing else.
-    expect(bob.message("mine").get_by_role("button")).to_have_text(["React"])
+    # Others may reply and react to it; nothing else.
+    expect(bob.message("mine").get_by_role("button")).to_have_text(["Reply", "React"])
     expect(alice.message("mine").get_by_role("button", name="Delete this message")).to_be_visible()
 
 

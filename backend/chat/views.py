@@ -64,6 +64,7 @@ def room(request, room_name):
         "limits": {
             "max_length": settings.CHAT_MESSAGE_MAX_LENGTH,
             "edit_window_minutes": settings.CHAT_EDIT_WINDOW_MINUTES,
+            "upload_max_bytes": settings.CHAT_UPLOAD_MAX_MB * 1024 * 1024,
         },
         # The page's script reads these (json_script) instead of keeping its own copy.
         "close_codes": {

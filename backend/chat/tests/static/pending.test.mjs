@@ -30,7 +30,7 @@ describe("a message you write", () => {
 
   it("as a reply names what it replies to, also when sent again after a reconnect", () => {
     const room = joined();
-    room.submit("agreed", "n1", 7);
+    room.submit("agreed", "n1", { reply_to: 7 });
     assert.deepEqual(room.takeOutbox(), [{ message: "agreed", nonce: "n1", reply_to: 7 }]);
     reconnected(room);
     room.readyFrame({ type: "ready", last_seq: 0 });

@@ -47,11 +47,13 @@ describe("pending messages kept in storage", () => {
     ]);
   });
 
-  it("keep what a reply replies to", () => {
+  it("keep what a reply replies to, and the files a message carries", () => {
     const storage = new MemoryStorage();
-    new SavedPending(storage, "lobby").save("u1", "n1", "agreed", 0, 42);
+    new SavedPending(storage, "lobby").save("u1", "n1", "agreed", 0, { reply_to: 42 });
+    new SavedPending(storage, "lobby").save("u1", "n2", "", 1, { attachments: [5, 6] });
     assert.deepEqual(new SavedPending(storage, "lobby").load("u1"), [
-      { nonce: "n1", text: "agreed", replyTo: 42 },
+      { nonce: "n1", text: "agreed", extra: { reply_to: 42 } },
+      { nonce: "n2", text: "", extra: { attachments: [5, 6] } },
     ]);
   });
 

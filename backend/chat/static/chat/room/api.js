@@ -9,6 +9,7 @@ export const apiUrls = {
   member: (room, username) => "/api/rooms/" + enc(room) + "/members/" + enc(username) + "/",
   invitations: (room) => "/api/rooms/" + enc(room) + "/invitations/",
   read: (room) => "/api/rooms/" + enc(room) + "/read/",
+  attachments: (room) => "/api/rooms/" + enc(room) + "/attachments/",
   dms: () => "/api/dms/",
   pushKey: () => "/api/push/key/",
   pushSubscriptions: () => "/api/push/subscriptions/",
@@ -45,6 +46,13 @@ export class Api {
     return this.request("POST", url, body);
   }
 
+  // Uploads `file` as the multipart field "file".
+  upload(url, file) {
+    const form = new FormData();
+    form.append("file", file);
+    return this.request("POST", url, form);
+  }
+
   delete(url) {
     return this.request("DELETE", url);
   }
@@ -54,7 +62,9 @@ export class Api {
     const headers = { Accept: "application/json" };
     const init = { method: method, credentials: "same-origin", headers: headers };
     if (method !== "GET") headers["X-CSRFToken"] = this.csrf;
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      init.body = body; // multipart: the browser sets its Content-Type and boundary
+    } else if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }

@@ -39,11 +39,13 @@ export function mayEdit(frame, me, windowMinutes, nowMs) {
 }
 
 export class Composer {
-  // onSend(text, replyTo), onEdit(seq, text): the box was submitted (replyTo: the seq
-  // of the message it answers, or null); onType(text): it changed;
-  // onTooLong(detail): it was submitted with more than `maxLength` characters;
-  // isChoosing(): whether Enter belongs to the @mention list right now.
-  constructor(doc, { maxLength, onSend, onEdit, onType, onTooLong, isChoosing }) {
+  // onSend(text, extra), onEdit(seq, text): the box was submitted (extra: {reply_to,
+  // attachments} as the message has them); onType(text): it changed; onRefuse(detail):
+  // it was submitted with more than `maxLength` characters, or while files upload;
+  // isChoosing(): whether Enter belongs to the @mention list right now; `uploads`: the
+  // files to send with the next message (uploads.js).
+  constructor(doc, { maxLength, uploads, onSend, onEdit, onType, onRefuse, isChoosing }) {
+    this.uploads = uploads;
     this.form = doc.getElementById("chat-form");
     this.input = doc.getElementById("chat-message-input");
     this.submitButton = doc.getElementById("chat-message-submit");
@@ -78,17 +80,28 @@ export class Composer {
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       const text = this.input.value;
-      if (!text.trim()) return;
+      const files = this.editing === null ? this.uploads.ids() : [];
+      if (this.editing === null && this.uploads.uploading) {
+        onRefuse("Wait until the files are uploaded, then send.");
+        return;
+      }
+      if (!text.trim() && !files.length) return;
       const length = textLength(text);
       if (length > this.maxLength) {
-        onTooLong(
+        onRefuse(
           "The message has " + length.toLocaleString() + " characters; the limit is " +
             this.maxLength.toLocaleString() + ". Shorten it or split it in two.",
         );
         return;
       }
-      if (this.editing === null) onSend(text, this.replyTo);
-      else onEdit(this.editing, text);
+      if (this.editing !== null) {
+        onEdit(this.editing, text);
+        return;
+      }
+      const extra = {};
+      if (this.replyTo !== null) extra.reply_to = this.replyTo;
+      if (files.length) extra.attachments = files;
+      onSend(text.trim() ? text : "", extra);
     });
   }
 
@@ -108,6 +121,7 @@ export class Composer {
   clear() {
     this.input.value = "";
     this.stopReplying();
+    this.uploads.clear();
     this.fit();
     this.input.focus();
   }

@@ -4,6 +4,7 @@
 
 import { Api, apiUrls } from "./api.js";
 import { Composer } from "./composer.js";
+import { Uploads } from "./uploads.js";
 import { MembersPanel } from "./members.js";
 import { MentionBox } from "./mention-box.js";
 import { mentionCandidates } from "./mentions.js";
@@ -79,12 +80,19 @@ const view = new RoomView(document, {
   editWindowMinutes: limits.edit_window_minutes,
 });
 
+const uploads = new Uploads(document, {
+  upload: (file) => api.upload(apiUrls.attachments(roomName), file),
+  onError: (detail) => showError(detail),
+  maxBytes: limits.upload_max_bytes,
+});
+
 const composer = new Composer(document, {
   maxLength: limits.max_length,
-  onSend: (text, replyTo) => update(() => send(text, replyTo)),
+  uploads: uploads,
+  onSend: (text, extra) => update(() => send(text, extra)),
   onEdit: (seq, text) => edit(seq, text),
   onType: (text) => update(() => state.typed(text, now())),
-  onTooLong: (detail) => showError(detail),
+  onRefuse: (detail) => showError(detail),
   isChoosing: () => mentionBox.open,
 });
 
@@ -309,16 +317,24 @@ async function showOriginal(seq) {
   }
 }
 
-function send(text, replyTo = null) {
+// What a pending message shows: its text, or how many files it carries.
+function pendingText(text, extra) {
+  const files = extra && extra.attachments ? extra.attachments.length : 0;
+  if (text || !files) return text;
+  return files === 1 ? "1 file" : files + " files";
+}
+
+// `extra`: the message's other fields ({reply_to, attachments}), if any.
+function send(text, extra = null) {
   const nonce = newNonce();
-  if (!state.submit(text, nonce, replyTo)) {
+  if (!state.submit(text, nonce, extra)) {
     showError("This room can't be joined.");
     return;
   }
   if (!tooFastShown) view.clearError();
-  view.addPending(nonce, text, state.me);
+  view.addPending(nonce, pendingText(text, extra), state.me);
   composer.clear();
-  if (state.me) saved.save(state.me.id, nonce, text, Date.now(), replyTo);
+  if (state.me) saved.save(state.me.id, nonce, text, Date.now(), extra);
 }
 
 // An edit goes out only while connected (it isn't queued like a new message): the text
@@ -337,13 +353,13 @@ function edit(seq, text) {
 function keepPending() {
   const uid = state.me.id;
   for (const [nonce, text] of state.pending.texts) {
-    saved.save(uid, nonce, text, Date.now(), state.pending.replies.get(nonce) ?? null);
+    saved.save(uid, nonce, text, Date.now(), state.pending.extras.get(nonce) ?? null);
   }
   if (restored) return;
   restored = true;
-  for (const { nonce, text, replyTo } of saved.load(uid)) {
-    if (!state.pending.has(nonce) && state.submit(text, nonce, replyTo ?? null)) {
-      view.addPending(nonce, text, state.me);
+  for (const { nonce, text, extra } of saved.load(uid)) {
+    if (!state.pending.has(nonce) && state.submit(text, nonce, extra ?? null)) {
+      view.addPending(nonce, pendingText(text, extra), state.me);
     }
   }
 }

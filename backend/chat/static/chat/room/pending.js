@@ -6,7 +6,7 @@ export const Sending = Object.freeze({ ALL: "all", ONE_BY_ONE: "one-by-one" });
 export class PendingQueue {
   constructor() {
     this.texts = new Map(); // nonce -> text, in the order they were written
-    this.replies = new Map(); // nonce -> the seq it replies to, for replies
+    this.extras = new Map(); // nonce -> what else its frame carries: reply_to, attachments
     this.sending = Sending.ALL;
     this.retryAt = null;
   }
@@ -15,14 +15,15 @@ export class PendingQueue {
     return this.texts.has(nonce);
   }
 
-  add(nonce, text, replyTo = null) {
+  // `extra`: fields for its frame besides the text ({reply_to, attachments}), if any.
+  add(nonce, text, extra = null) {
     this.texts.set(nonce, text);
-    if (replyTo !== null) this.replies.set(nonce, replyTo);
+    if (extra && Object.keys(extra).length) this.extras.set(nonce, extra);
   }
 
   // Drops `nonce` (acknowledged, or refused for good); false if it wasn't pending.
   remove(nonce) {
-    this.replies.delete(nonce);
+    this.extras.delete(nonce);
     return this.texts.delete(nonce);
   }
 
@@ -33,9 +34,7 @@ export class PendingQueue {
   }
 
   frame(nonce) {
-    const frame = { message: this.texts.get(nonce), nonce: nonce };
-    if (this.replies.has(nonce)) frame.reply_to = this.replies.get(nonce);
-    return frame;
+    return { message: this.texts.get(nonce), nonce: nonce, ...this.extras.get(nonce) };
   }
 
   // The oldest message's frame; when none is left, sending all at once again.

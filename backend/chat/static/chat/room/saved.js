@@ -29,14 +29,14 @@ export class SavedPending {
     this.written = 0; // orders messages saved in the same millisecond
   }
 
-  // Keeps `text` (a reply to `replyTo`, or null) under `nonce` for person `uid`; a nonce
-  // already kept keeps its place.
-  save(uid, nonce, text, now, replyTo = null) {
+  // Keeps `text` (and `extra`, its frame's other fields, if any) under `nonce` for person
+  // `uid`; a nonce already kept keeps its place.
+  save(uid, nonce, text, now, extra = null) {
     const key = keyPrefix(uid, this.room) + nonce;
     if (this.get(key) !== null) return;
     this.written += 1;
     const entry = { text: text, at: now, n: this.written };
-    if (replyTo !== null) entry.reply_to = replyTo;
+    if (extra && Object.keys(extra).length) entry.extra = extra;
     this.set(key, JSON.stringify(entry));
   }
 
@@ -48,8 +48,8 @@ export class SavedPending {
     }
   }
 
-  // What `uid` left pending in this room, oldest first: [{nonce, text}], with `replyTo`
-  // for a reply.
+  // What `uid` left pending in this room, oldest first: [{nonce, text}], with `extra`
+  // for a message that has other fields.
   load(uid) {
     const prefix = keyPrefix(uid, this.room);
     const found = [];
@@ -63,8 +63,8 @@ export class SavedPending {
       found.push({ nonce: key.slice(prefix.length), ...entry });
     }
     found.sort((a, b) => a.at - b.at || a.n - b.n);
-    return found.map(({ nonce, text, replyTo }) =>
-      replyTo === null ? { nonce, text } : { nonce, text, replyTo },
+    return found.map(({ nonce, text, extra }) =>
+      extra === null ? { nonce, text } : { nonce, text, extra },
     );
   }
 
@@ -96,10 +96,22 @@ export class SavedPending {
 function parse(value) {
   try {
     const entry = JSON.parse(value);
-    if (typeof entry.text !== "string" || !entry.text) return null;
-    const replyTo = Number.isSafeInteger(entry.reply_to) && entry.reply_to > 0 ? entry.reply_to : null;
-    return { text: entry.text, at: Number(entry.at) || 0, n: Number(entry.n) || 0, replyTo };
+    if (typeof entry.text !== "string") return null;
+    const extra = frameExtra(entry.extra);
+    if (!entry.text && !extra) return null;
+    return { text: entry.text, at: Number(entry.at) || 0, n: Number(entry.n) || 0, extra };
   } catch {
     return null;
   }
+}
+
+// The kept fields a frame may carry besides its text, read back safely, or null.
+function frameExtra(value) {
+  if (value === null || typeof value !== "object") return null;
+  const extra = {};
+  if (Number.isSafeInteger(value.reply_to) && value.reply_to > 0) extra.reply_to = value.reply_to;
+  if (Array.isArray(value.attachments) && value.attachments.every(Number.isSafeInteger)) {
+    if (value.attachments.length) extra.attachments = value.attachments;
+  }
+  return Object.keys(extra).length ? extra : null;
 }

@@ -214,11 +214,11 @@ export class RoomState {
 
   // --- what the person does ---------------------------------------------------------
 
-  // Writes a message under `nonce` (a reply to message `replyTo`, if given); false if the
-  // room can't be joined.
-  submit(text, nonce, replyTo = null) {
+  // Writes a message under `nonce` (`extra`: its other fields, {reply_to, attachments});
+  // false if the room can't be joined.
+  submit(text, nonce, extra = null) {
     if (this.phase === Phase.FINAL) return false;
-    this.pending.add(nonce, text, replyTo);
+    this.pending.add(nonce, text, extra);
     if (this.pending.sending === Sending.ALL && this.ready) {
       this.outbox.push(this.pending.frame(nonce));
     }

@@ -48,6 +48,40 @@ export function namesText(names) {
   return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
 }
 
+function sizeText(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KiB";
+  return (bytes / (1024 * 1024)).toFixed(1) + " MiB";
+}
+
+// A message's files: an image as its thumbnail, opening full size in a new tab; any
+// other file as a download link with its size.
+function attachmentsBlock(attachments) {
+  const list = el("ul", "attachments");
+  for (const file of attachments) {
+    const item = el("li", "attachment");
+    const link = el("a");
+    link.href = file.url;
+    if (file.thumbnail_url) {
+      link.target = "_blank";
+      link.rel = "noopener";
+      const image = el("img");
+      image.src = file.thumbnail_url;
+      image.alt = file.name;
+      image.loading = "lazy";
+      link.appendChild(image);
+      link.setAttribute("aria-label", "Open " + file.name + " full size");
+    } else {
+      link.setAttribute("download", file.name);
+      link.append(el("span", "file-name", file.name), el("span", "file-size", sizeText(file.size)));
+      link.querySelector(".file-name").dir = "auto";
+    }
+    item.appendChild(link);
+    list.appendChild(item);
+  }
+  return list;
+}
+
 function editedMark(editedAt) {
   const mark = el("span", "message-edited", "(edited)");
   mark.title = "Edited " + new Date(editedAt).toLocaleString();
@@ -167,6 +201,9 @@ export class RoomView {
     item.appendChild(meta);
     if (frame.reply_to) item.appendChild(this.replyQuote(frame.reply_to));
     item.appendChild(messageBody(frame));
+    if (Array.isArray(frame.attachments) && frame.attachments.length) {
+      item.appendChild(attachmentsBlock(frame.attachments));
+    }
     if (frame.seq !== undefined) item.appendChild(this.reactionsRow(frame.seq, frame.reactions, me));
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {

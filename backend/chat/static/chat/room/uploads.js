@@ -1,0 +1,106 @@
+// Files to send with the next message: picked with the Attach button, dropped on the
+// conversation, or pasted into the composer. Each is uploaded at once (POST
+// /api/rooms/<room>/attachments/) and shown as a chip until the message goes.
+
+function sizeText(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KiB";
+  return (bytes / (1024 * 1024)).toFixed(1) + " MiB";
+}
+
+export class Uploads {
+  // `upload(file)`: a promise of the server's attachment ({id, name, ...}), or throws an
+  // ApiError; `onError(detail)`: an upload failed.
+  constructor(doc, { upload, onError, maxBytes }) {
+    this.doc = doc;
+    this.upload = upload;
+    this.onError = onError;
+    this.maxBytes = maxBytes;
+    this.list = doc.getElementById("chat-attachments");
+    this.input = doc.getElementById("chat-file-input");
+    this.files = new Map(); // chip -> {id} once uploaded, {id: null} while uploading
+
+    this.input.addEventListener("change", () => {
+      this.add(this.input.files);
+      this.input.value = "";
+    });
+    const zone = doc.getElementById("conversation");
+    zone.addEventListener("dragover", (event) => {
+      if (!event.dataTransfer || !event.dataTransfer.types.includes("Files")) return;
+      event.preventDefault();
+      zone.classList.add("dropping");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("dropping"));
+    zone.addEventListener("drop", (event) => {
+      zone.classList.remove("dropping");
+      if (!event.dataTransfer || !event.dataTransfer.files.length) return;
+      event.preventDefault();
+      this.add(event.dataTransfer.files);
+    });
+    doc.getElementById("chat-message-input").addEventListener("paste", (event) => {
+      const files = event.clipboardData ? event.clipboardData.files : [];
+      if (!files.length) return;
+      event.preventDefault();
+      this.add(files);
+    });
+  }
+
+  get uploading() {
+    return [...this.files.values()].some((entry) => entry.id === null);
+  }
+
+  ids() {
+    return [...this.files.values()].filter((entry) => entry.id !== null).map((e) => e.id);
+  }
+
+  add(fileList) {
+    for (const file of fileList) {
+      if (file.size > this.maxBytes) {
+        this.onError(
+          "“" + file.name + "” is " + sizeText(file.size) + "; a file may be at most " +
+            sizeText(this.maxBytes) + ".",
+        );
+        continue;
+      }
+      this.start(file);
+    }
+  }
+
+  async start(file) {
+    const chip = this.doc.createElement("li");
+    chip.className = "upload uploading";
+    const label = this.doc.createElement("span");
+    label.textContent = file.name + " (uploading…)";
+    label.dir = "auto";
+    const remove = this.doc.createElement("button");
+    remove.type = "button";
+    remove.className = "link-button";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.addEventListener("click", () => this.drop(chip));
+    chip.append(label, remove);
+    this.list.appendChild(chip);
+    this.list.hidden = false;
+    this.files.set(chip, { id: null });
+    try {
+      const attachment = await this.upload(file);
+      if (!this.files.has(chip)) return; // removed meanwhile
+      this.files.set(chip, { id: attachment.id });
+      chip.classList.remove("uploading");
+      label.textContent = attachment.name + " (" + sizeText(attachment.size) + ")";
+    } catch (error) {
+      this.drop(chip);
+      this.onError("“" + file.name + "” wasn't uploaded: " + (error.detail || error.message));
+    }
+  }
+
+  drop(chip) {
+    this.files.delete(chip);
+    chip.remove();
+    this.list.hidden = this.files.size === 0;
+  }
+
+  clear() {
+    for (const chip of [...this.files.keys()]) this.drop(chip);
+  }
+}
