@@ -71,10 +71,20 @@ class RoomPage(Screen):
         body = self.page.locator(".message-body", has_text=text)
         return self.page.locator("#chat-log li.message:not(.pending)").filter(has=body)
 
+    def actions(self, text: str):
+        """The message's menu items (opening its Actions menu)."""
+        message = self.message(text)
+        message.get_by_role("button", name="Actions for this message").click()
+        return message.get_by_role("menu")
+
+    def act(self, text: str, action: str) -> None:
+        """Choose ``action`` ("Edit this message", …) from the message's menu."""
+        self.actions(text).get_by_role("menuitem", name=action).click()
+
     def delete(self, text: str) -> None:
         """Delete the message, saying yes when the page asks to confirm."""
         self.page.once("dialog", lambda dialog: dialog.accept())
-        self.message(text).get_by_role("button", name="Delete this message").click()
+        self.act(text, "Delete this message")
 
     def type_without_sending(self, text: str) -> None:
         self.input.press_sequentially(text)

@@ -100,7 +100,7 @@ def test_delete_asks_first_and_keeps_the_message_when_told_no(context: BrowserCo
         dialog.dismiss()
 
     author.page.once("dialog", say_no)
-    author.message("second thoughts").get_by_role("button", name="Delete this message").click()
+    author.act("second thoughts", "Delete this message")
     expect(author.message("second thoughts")).to_be_visible()
     assert asked == ["Delete your message for everyone? This can't be undone."]
     author.send("and more")
@@ -112,8 +112,9 @@ def test_others_messages_have_no_delete_button(alice_and_bob):
     alice.send("mine")
     bob.expect_delivered("mine")
     # Others may reply and react to it; nothing else.
-    expect(bob.message("mine").get_by_role("button")).to_have_text(["Reply", "React"])
-    expect(alice.message("mine").get_by_role("button", name="Delete this message")).to_be_visible()
+    expect(bob.actions("mine").get_by_role("menuitem")).to_have_text(["Reply", "React…"])
+    delete = alice.actions("mine").get_by_role("menuitem", name="Delete this message")
+    expect(delete).to_be_visible()
 
 
 def test_flooding_shows_the_rate_limit_notice_and_loses_nothing(page):

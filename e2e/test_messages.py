@@ -79,7 +79,7 @@ def test_an_edit_shows_live_in_the_other_tab_with_edited(writer_and_reader):
     writer, reader = _both_in(writer_and_reader, "edits")
     writer.send("teh plan")
     reader.expect_delivered("teh plan")
-    writer.message("teh plan").get_by_role("button", name="Edit this message").click()
+    writer.act("teh plan", "Edit this message")
     expect(writer.input).to_have_value("teh plan")
     expect(writer.submit).to_have_text("Save")
     writer.input.fill("the plan")
@@ -97,7 +97,7 @@ def test_escape_leaves_an_edit_and_gives_back_the_draft(writer_and_reader):
     writer.send("sent")
     writer.expect_delivered("sent")
     writer.input.fill("half a draft")
-    writer.message("sent").get_by_role("button", name="Edit this message").click()
+    writer.act("sent", "Edit this message")
     expect(writer.input).to_have_value("sent")
     writer.input.press("Escape")
     expect(writer.input).to_have_value("half a draft")
@@ -108,8 +108,9 @@ def test_only_the_author_is_offered_to_edit(writer_and_reader):
     writer, reader = _both_in(writer_and_reader, "edit-own")
     writer.send("mine")
     reader.expect_delivered("mine")
-    expect(writer.message("mine").get_by_role("button", name="Edit this message")).to_be_visible()
-    expect(reader.message("mine").get_by_role("button", name="Edit this message")).to_have_count(0)
+    edit = "Edit this message"
+    expect(writer.actions("mine").get_by_role("menuitem", name=edit)).to_be_visible()
+    expect(reader.actions("mine").get_by_role("menuitem", name=edit)).to_have_count(0)
 
 
 def test_a_reaction_shows_live_with_who_gave_it(writer_and_reader):
@@ -117,7 +118,7 @@ def test_a_reaction_shows_live_with_who_gave_it(writer_and_reader):
     writer.send("ship it?")
     reader.expect_delivered("ship it?")
     message = reader.message("ship it?")
-    message.get_by_role("button", name="React to this message").click()
+    reader.act("ship it?", "React to this message")
     message.get_by_role("button", name="React with 🎉").click()
     mine = message.get_by_role("button", name="🎉 1, from Reader")
     expect(mine).to_have_attribute("aria-pressed", "true")
@@ -129,23 +130,31 @@ def test_a_reaction_shows_live_with_who_gave_it(writer_and_reader):
     expect(writer.message("ship it?").locator(".reaction")).to_have_text(["🎉 1"])
 
 
-def test_the_reaction_picker_works_from_the_keyboard(writer_and_reader):
+def test_the_message_menu_and_the_reaction_picker_work_from_the_keyboard(writer_and_reader):
     writer, reader = _both_in(writer_and_reader, "reactions-keys")
     writer.send("keyboard only")
     reader.expect_delivered("keyboard only")
-    react = reader.message("keyboard only").get_by_role("button", name="React to this message")
-    react.focus()
+    menu_button = reader.message("keyboard only").get_by_role(
+        "button", name="Actions for this message"
+    )
+    menu_button.focus()
     reader.page.keyboard.press("Enter")
-    expect(react).to_have_attribute("aria-expanded", "true")
+    expect(menu_button).to_have_attribute("aria-expanded", "true")
+    expect(reader.page.get_by_role("menuitem", name="Reply to this message")).to_be_focused()
+    reader.page.keyboard.press("ArrowDown")
+    expect(reader.page.get_by_role("menuitem", name="React to this message")).to_be_focused()
+    reader.page.keyboard.press("Enter")
     expect(reader.page.get_by_role("button", name="React with 👍")).to_be_focused()
     reader.page.keyboard.press("Tab")
     reader.page.keyboard.press("Enter")  # the second choice
     expect(writer.message("keyboard only").locator(".reaction")).to_have_text(["❤️ 1"])
-    expect(react).to_be_focused()
-    reader.page.keyboard.press("Enter")
+    expect(menu_button).to_be_focused()
+    expect(menu_button).to_have_attribute("aria-expanded", "false")
+    reader.page.keyboard.press("ArrowUp")  # opens the menu on its last item
+    expect(reader.page.get_by_role("menuitem", name="React to this message")).to_be_focused()
     reader.page.keyboard.press("Escape")
-    expect(react).to_have_attribute("aria-expanded", "false")
-    expect(react).to_be_focused()
+    expect(menu_button).to_have_attribute("aria-expanded", "false")
+    expect(menu_button).to_be_focused()
 
 
 def test_a_reply_quotes_its_original_and_jumps_to_it_loading_older_history(
@@ -155,8 +164,7 @@ def test_a_reply_quotes_its_original_and_jumps_to_it_loading_older_history(
     writer_page, reader_page = (context.new_page() for context in writer_and_reader)
     writer = RoomPage(writer_page).open("replies")
     writer.scroll_to_top()  # the original is older than what the page first shows
-    original = writer.message("where do we meet?")
-    original.get_by_role("button", name="Reply to this message").click()
+    writer.act("where do we meet?", "Reply to this message")
     expect(writer.page.locator("#chat-replying")).to_contain_text("Replying to seeder")
     writer.send("at the station")
     expect(writer.page.locator("#chat-replying")).to_be_hidden()
@@ -175,7 +183,7 @@ def test_a_reply_quotes_its_original_and_jumps_to_it_loading_older_history(
 def test_a_reply_to_a_deleted_message_says_so(writer_and_reader):
     writer, reader = _both_in(writer_and_reader, "reply-deleted")
     writer.send("regrettable")
-    writer.message("regrettable").get_by_role("button", name="Reply to this message").click()
+    writer.act("regrettable", "Reply to this message")
     writer.send("answering myself")
     reader.expect_delivered("regrettable", "answering myself")
     writer.delete("regrettable")

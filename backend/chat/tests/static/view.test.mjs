@@ -1,9 +1,9 @@
-// What the view says of reactions: who gave one, and the emoji it offers.
+// What the view says of reactions, the emoji it offers, and keys in a message's menu.
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { COMMON_REACTIONS, namesText } from "../../static/chat/room/view.js";
+import { COMMON_REACTIONS, menuMove, namesText } from "../../static/chat/room/view.js";
 
 describe("who reacted", () => {
   it("names one, two or more people as a sentence would", () => {
@@ -18,5 +18,24 @@ describe("the reaction picker", () => {
   it("offers a few distinct emoji", () => {
     assert.ok(COMMON_REACTIONS.length >= 6 && COMMON_REACTIONS.length <= 12);
     assert.equal(new Set(COMMON_REACTIONS).size, COMMON_REACTIONS.length);
+  });
+});
+
+describe("keys in a message's menu", () => {
+  it("move down and up, wrapping at the ends", () => {
+    assert.equal(menuMove("ArrowDown", 0, 3), 1);
+    assert.equal(menuMove("ArrowDown", 2, 3), 0);
+    assert.equal(menuMove("ArrowUp", 0, 3), 2);
+  });
+
+  it("jump to the first and last items", () => {
+    assert.equal(menuMove("Home", 2, 3), 0);
+    assert.equal(menuMove("End", 0, 3), 2);
+  });
+
+  it("close on Escape and Tab, and leave other keys alone", () => {
+    assert.equal(menuMove("Escape", 1, 3), "close");
+    assert.equal(menuMove("Tab", 1, 3), "close");
+    assert.equal(menuMove("a", 1, 3), null);
   });
 });

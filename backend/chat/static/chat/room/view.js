@@ -82,6 +82,26 @@ function attachmentsBlock(attachments) {
   return list;
 }
 
+// Where the focus goes in a menu of `count` items on `key` from item `index`: an index,
+// "close" (Escape, Tab), or null for a key the menu leaves alone.
+export function menuMove(key, index, count) {
+  switch (key) {
+    case "ArrowDown":
+      return (index + 1) % count;
+    case "ArrowUp":
+      return (index - 1 + count) % count;
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    case "Escape":
+    case "Tab":
+      return "close";
+    default:
+      return null;
+  }
+}
+
 function editedMark(editedAt) {
   const mark = el("span", "message-edited", "(edited)");
   mark.title = "Edited " + new Date(editedAt).toLocaleString();
@@ -260,12 +280,12 @@ export class RoomView {
     return row;
   }
 
-  // A small picker of common emoji after the message's "React" button; Escape closes it.
+  // A small picker of common emoji under the message's actions; Escape closes it, and the
+  // focus goes back to `opener`.
   togglePicker(item, seq, opener) {
     const open = item.querySelector(".reaction-picker");
     if (open) {
       open.remove();
-      opener.setAttribute("aria-expanded", "false");
       return;
     }
     const picker = el("div", "reaction-picker");
@@ -273,7 +293,6 @@ export class RoomView {
     picker.setAttribute("aria-label", "Pick a reaction");
     const close = () => {
       picker.remove();
-      opener.setAttribute("aria-expanded", "false");
       opener.focus();
     };
     for (const emoji of COMMON_REACTIONS) {
@@ -289,8 +308,7 @@ export class RoomView {
     picker.addEventListener("keydown", (event) => {
       if (event.key === "Escape") close();
     });
-    opener.after(picker);
-    opener.setAttribute("aria-expanded", "true");
+    opener.parentElement.after(picker);
     picker.firstChild.focus();
   }
 
@@ -301,43 +319,81 @@ export class RoomView {
     if (row) row.replaceWith(this.reactionsRow(frame.seq, frame.reactions, me));
   }
 
+  // One "Actions" button per message opens its menu (Reply, React, Edit, Delete, Mute),
+  // so the keyboard passes each message with one stop, not five.
   addActions(item, frame, me, mine) {
     if (!me) return;
-    const actions = el("div", "message-actions");
-    actions.appendChild(
-      actionButton("Reply", "Reply to this message", () =>
-        this.onReply(frame.seq, frame.user, this.texts.get(frame.seq) ?? frame.message),
-      ),
-    );
-    const react = actionButton("React", "React to this message", () =>
-      this.togglePicker(item, frame.seq, react),
-    );
-    react.setAttribute("aria-expanded", "false");
-    actions.appendChild(react);
+    const text = () => this.texts.get(frame.seq) ?? frame.message;
+    const entries = [
+      ["Reply", "Reply to this message", () => this.onReply(frame.seq, frame.user, text())],
+      ["React…", "React to this message", () => this.togglePicker(item, frame.seq, button)],
+    ];
     if (mayEdit(frame, me, this.editWindowMinutes, Date.now())) {
-      actions.appendChild(
-        actionButton("Edit", "Edit this message", () =>
-          this.onEdit(frame.seq, this.texts.get(frame.seq) ?? frame.message),
-        ),
-      );
+      entries.push(["Edit", "Edit this message", () => this.onEdit(frame.seq, text())]);
     }
     if (mine || me.staff) {
-      actions.appendChild(
-        actionButton("Delete", "Delete this message", () => {
-          const whose = mine ? "your message" : frame.user + "'s message";
-          if (window.confirm("Delete " + whose + " for everyone? This can't be undone.")) {
-            this.onDelete(frame.seq);
-          }
-        }),
-      );
+      entries.push(["Delete", "Delete this message", () => {
+        const whose = mine ? "your message" : frame.user + "'s message";
+        if (window.confirm("Delete " + whose + " for everyone? This can't be undone.")) {
+          this.onDelete(frame.seq);
+        }
+      }]);
     }
     if (me.staff && !mine) {
       const title = "Mute " + frame.user + " here for " + MUTE_MINUTES + " minutes";
-      actions.appendChild(
-        actionButton("Mute", title, () => this.onMute(frame.seq, MUTE_MINUTES)),
-      );
+      entries.push(["Mute", title, () => this.onMute(frame.seq, MUTE_MINUTES)]);
     }
-    if (actions.childElementCount) item.appendChild(actions);
+    const actions = el("div", "message-actions");
+    const button = el("button", "message-menu-button", "⋯");
+    button.type = "button";
+    button.setAttribute("aria-label", "Actions for this message");
+    button.setAttribute("aria-haspopup", "menu");
+    button.setAttribute("aria-expanded", "false");
+    const menu = el("div", "message-menu");
+    menu.setAttribute("role", "menu");
+    menu.setAttribute("aria-label", "Message actions");
+    menu.hidden = true;
+    const items = entries.map(([label, name, run]) => {
+      const entry = el("button", "message-menu-item", label);
+      entry.type = "button";
+      entry.setAttribute("role", "menuitem");
+      entry.setAttribute("aria-label", name);
+      entry.tabIndex = -1;
+      entry.addEventListener("click", () => {
+        close(false);
+        run();
+      });
+      return entry;
+    });
+    menu.append(...items);
+    const open = (index) => {
+      menu.hidden = false;
+      button.setAttribute("aria-expanded", "true");
+      items[index].focus();
+    };
+    const close = (refocus) => {
+      menu.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      if (refocus) button.focus();
+    };
+    button.addEventListener("click", () => (menu.hidden ? open(0) : close(true)));
+    button.addEventListener("keydown", (event) => {
+      if (event.key !== "ArrowDown" && event.key !== "ArrowUp") return;
+      event.preventDefault();
+      open(event.key === "ArrowDown" ? 0 : items.length - 1);
+    });
+    menu.addEventListener("keydown", (event) => {
+      const move = menuMove(event.key, items.indexOf(event.target), items.length);
+      if (move === null) return;
+      event.preventDefault();
+      if (move === "close") close(true);
+      else items[move].focus();
+    });
+    menu.addEventListener("focusout", (event) => {
+      if (!actions.contains(event.relatedTarget)) close(false);
+    });
+    actions.append(button, menu);
+    item.appendChild(actions);
   }
 
   // A message new to the log, placed before `nextSeq` (else before the pending ones).
