@@ -192,3 +192,20 @@ def test_a_reply_to_a_deleted_message_says_so(writer_and_reader):
     expect(reader.message("answering myself").locator(".reply-quote")).to_contain_text(
         "message deleted"
     )
+
+
+def test_one_authors_messages_in_a_row_are_grouped_under_a_day_line(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "grouping")
+    writer.send("first")
+    writer.send("second, a moment later")
+    reader.send("an answer")
+    reader.expect_delivered("first", "second, a moment later", "an answer")
+    expect(reader.page.locator("#chat-log li.day-line")).to_have_text(["Today"])
+    grouped = reader.page.locator("#chat-log li.message.grouped")
+    expect(grouped).to_have_count(1)
+    expect(grouped).to_contain_text("second, a moment later")
+    # The grouped message's name is still there for screen readers.
+    expect(grouped.locator(".message-author")).to_have_text("Writer")
+    assert not grouped.locator(".message-author").is_visible() or (
+        grouped.locator(".message-author").bounding_box()["width"] <= 1
+    )

@@ -3,6 +3,7 @@
 // and which is parsed here as an inert document, never run.
 
 import { mayEdit } from "./composer.js";
+import { dayLabel, layoutMarks } from "./layout.js";
 import { mentionsMe } from "./mentions.js";
 
 const MUTE_MINUTES = 10;
@@ -147,6 +148,8 @@ export class RoomView {
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
+    this.dayLines = new Map(); // day key -> its <li role="separator">
+    this.layoutDue = false;
     this.pendingItems = new Map(); // nonce -> <li>
 
     this.log.addEventListener("scroll", () => {
@@ -408,9 +411,53 @@ export class RoomView {
     const next = nextSeq === null ? null : this.items.get(nextSeq);
     this.log.insertBefore(item, next || this.log.querySelector("li.pending"));
     this.items.set(frame.seq, item);
+    item.dataset.uid = frame.uid;
+    item.dataset.sentAt = frame.sent_at;
+    this.scheduleLayout();
     if (!frame.deleted) this.texts.set(frame.seq, frame.message);
     if (stick) this.scrollToBottom();
     else if (live && !frame.deleted) this.newMessages.hidden = false;
+  }
+
+  // Lays the log out again once this frame's changes are in (see layout()).
+  scheduleLayout() {
+    if (this.layoutDue) return;
+    this.layoutDue = true;
+    window.requestAnimationFrame(() => this.layout());
+  }
+
+  // Day lines before each day's first message, and one author's messages in a row
+  // grouped (their name shown once; still there for screen readers).
+  layout() {
+    this.layoutDue = false;
+    const shown = [...this.log.querySelectorAll("li.message:not(.pending):not(.deleted)")];
+    const marks = layoutMarks(shown.map((item) => ({
+      uid: item.dataset.uid, sent_at: item.dataset.sentAt,
+    })));  // prettier-ignore
+    const days = new Set();
+    shown.forEach((item, index) => {
+      const { day, grouped } = marks[index];
+      item.classList.toggle("grouped", grouped);
+      if (day === null) return;
+      days.add(day);
+      let line = this.dayLines.get(day);
+      if (!line) {
+        line = el("li", "day-line"); // a plain item: a list may hold nothing else
+        line.appendChild(el("span", null, dayLabel(day)));
+        this.dayLines.set(day, line);
+      }
+      let before = item;
+      while (before.previousElementSibling && before.previousElementSibling.id === "new-since") {
+        before = before.previousElementSibling;
+      }
+      if (before.previousElementSibling !== line) this.log.insertBefore(line, before);
+    });
+    for (const [day, line] of this.dayLines) {
+      if (!days.has(day)) {
+        line.remove();
+        this.dayLines.delete(day);
+      }
+    }
   }
 
   // Runs `renderOlder` (which adds messages above) without moving what the reader sees.
@@ -418,6 +465,7 @@ export class RoomView {
     const previousHeight = this.log.scrollHeight;
     const previousTop = this.log.scrollTop;
     renderOlder();
+    this.layout(); // its day lines too, before measuring
     this.log.scrollTop = previousTop + (this.log.scrollHeight - previousHeight);
   }
 
@@ -426,10 +474,8 @@ export class RoomView {
     const item = this.items.get(seq);
     if (!item) return;
     if (this.newSince === null) {
-      this.newSince = el("li", "new-since");
+      this.newSince = el("li", "new-since"); // a plain item: a list may hold nothing else
       this.newSince.id = "new-since";
-      this.newSince.setAttribute("role", "separator");
-      this.newSince.setAttribute("aria-label", "New since you last read");
       this.newSince.appendChild(el("span", null, "New since you last read"));
     }
     this.log.insertBefore(this.newSince, item);
@@ -468,6 +514,7 @@ export class RoomView {
     const item = this.items.get(seq);
     this.texts.delete(seq);
     if (item) markDeleted(item);
+    this.scheduleLayout();
   }
 
   addPending(nonce, text, me) {
