@@ -84,3 +84,22 @@ def test_a_file_from_the_attach_button_is_a_download_link(people):
     with bob.page.expect_download() as downloaded:
         link.click()
     assert downloaded.value.suggested_filename == "notes.html"
+
+
+DROP = """([name, text]) => {
+  const data = new DataTransfer();
+  data.items.add(new File([text], name, { type: "text/plain" }));
+  const zone = document.getElementById("conversation");
+  for (const type of ["dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+  }
+}"""
+
+
+def test_a_file_dropped_on_the_conversation_is_sent_with_the_next_message(people):
+    alice, bob, _ = people
+    alice.page.evaluate(DROP, ["minutes.txt", "we agreed on everything"])
+    expect(alice.page.locator("#chat-attachments li")).to_contain_text("minutes.txt (23 B)")
+    alice.send("the minutes")
+    expect(bob.message("the minutes").locator(".attachment a")).to_contain_text("minutes.txt")
+    expect(alice.page.locator("#chat-attachments")).to_be_hidden()

@@ -9,6 +9,8 @@ rules are left as the text people typed ("# 1 priority", "---"). Each block
 takes its direction from its own text (``dir="auto"``).
 """
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -43,6 +45,13 @@ _cleaner = nh3.Cleaner(
 )
 
 
+# Longer texts (only staff can store them, through the admin: messages are limited to
+# CHAT_MESSAGE_MAX_LENGTH) are shown as plain text, so rendering stays bounded in time.
+RENDER_MAX_LENGTH = 20_000
+
+
 def message_html(text: str) -> str:
     """The HTML a message's text is shown as (safe to insert into a page as it is)."""
+    if len(text) > RENDER_MAX_LENGTH:
+        return '<p dir="auto">' + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
     return _cleaner.clean(_markdown.render(text)).strip()

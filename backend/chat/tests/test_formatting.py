@@ -135,3 +135,9 @@ def test_a_pathological_message_renders_as_bounded_markup(text):
 
 def test_a_right_to_left_message_takes_its_direction_from_its_text():
     assert message_html("שלום **עולם**") == '<p dir="auto">שלום <strong>עולם</strong></p>'
+
+
+def test_a_text_longer_than_any_message_is_shown_as_plain_text():
+    html = message_html("[" * 30_000 + "\n**not bold**")
+    assert html.startswith('<p dir="auto">[[[') and "<strong>" not in html
+    assert "<br>" in html
