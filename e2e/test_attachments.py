@@ -91,7 +91,8 @@ DROP = """([name, text]) => {
   data.items.add(new File([text], name, { type: "text/plain" }));
   const zone = document.getElementById("conversation");
   for (const type of ["dragover", "drop"]) {
-    zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+    const init = { dataTransfer: data, bubbles: true, cancelable: true };
+    zone.dispatchEvent(new DragEvent(type, init));
   }
 }"""
 
