@@ -1,9 +1,10 @@
 """Page objects: one class per screen, actions as methods."""
 
 import re
+from contextlib import contextmanager
 from urllib.parse import quote
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 
 class Screen:
@@ -132,6 +133,24 @@ class RoomPage(Screen):
 def tabs(context: BrowserContext, room: str, count: int = 2) -> list[RoomPage]:
     """``room`` open and connected in ``count`` new tabs of one browser."""
     return [RoomPage(context.new_page()).open(room) for _ in range(count)]
+
+
+@contextmanager
+def guest_browsers(browser: Browser, base_url: str, names: tuple[str, ...]):
+    """A browser (context) of its own for each name, a guest who chose that name; closed
+    afterwards. Use it once per module: a guest's name stays theirs."""
+    contexts = []
+    try:
+        for name in names:
+            context = browser.new_context(base_url=base_url)
+            contexts.append(context)
+            page = context.new_page()
+            GuestNamePage(page).choose(name)
+            page.close()
+        yield contexts
+    finally:
+        for context in contexts:
+            context.close()
 
 
 def sign_up(context: BrowserContext, username: str, password: str = "a-long-passphrase-1") -> Page:

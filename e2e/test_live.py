@@ -5,23 +5,15 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
-from e2e.pages import GuestNamePage, IndexPage, RoomPage, tabs
+from e2e.pages import IndexPage, RoomPage, guest_browsers, tabs
 
 
 @pytest.fixture(scope="module")
 def alice_and_bob(browser: Browser, base_url: str):
     """Two people, each in a browser of their own, as guests named Alice and Bob (once for
     the module: a guest's name stays theirs)."""
-    contexts = []
-    for name in ("Alice", "Bob"):
-        context = browser.new_context(base_url=base_url)
-        page = context.new_page()
-        GuestNamePage(page).choose(name)
-        page.close()
-        contexts.append(context)
-    yield contexts
-    for context in contexts:
-        context.close()
+    with guest_browsers(browser, base_url, ("Alice", "Bob")) as contexts:
+        yield contexts
 
 
 def _both_in(alice_and_bob, room: str) -> tuple[RoomPage, RoomPage]:

@@ -4,22 +4,14 @@ limit, and edits that show live in every tab."""
 import pytest
 from playwright.sync_api import Browser, expect
 
-from e2e.pages import GuestNamePage, RoomPage
+from e2e.pages import RoomPage, guest_browsers
 
 
 @pytest.fixture(scope="module")
 def writer_and_reader(browser: Browser, base_url: str):
     """Two guests in browsers of their own, named once for the module."""
-    contexts = []
-    for name in ("Writer", "Reader"):
-        context = browser.new_context(base_url=base_url)
-        page = context.new_page()
-        GuestNamePage(page).choose(name)
-        page.close()
-        contexts.append(context)
-    yield contexts
-    for context in contexts:
-        context.close()
+    with guest_browsers(browser, base_url, ("Writer", "Reader")) as contexts:
+        yield contexts
 
 
 def _both_in(writer_and_reader, room: str) -> tuple[RoomPage, RoomPage]:

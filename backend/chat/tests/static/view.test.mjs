@@ -39,3 +39,12 @@ describe("keys in a message's menu", () => {
     assert.equal(menuMove("a", 1, 3), null);
   });
 });
+
+describe("a file's size", () => {
+  it("is told in bytes, KiB or MiB", async () => {
+    const { sizeText } = await import("../../static/chat/room/uploads.js");
+    assert.equal(sizeText(512), "512 B");
+    assert.equal(sizeText(48 * 1024), "48 KiB");
+    assert.equal(sizeText(2.5 * 1024 * 1024), "2.5 MiB");
+  });
+});

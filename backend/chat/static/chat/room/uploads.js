@@ -2,7 +2,8 @@
 // conversation, or pasted into the composer. Each is uploaded at once (POST
 // /api/rooms/<room>/attachments/) and shown as a chip until the message goes.
 
-function sizeText(bytes) {
+// A file's size for people: 512 B, 48 KiB, 2.5 MiB.
+export function sizeText(bytes) {
   if (bytes < 1024) return bytes + " B";
   if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KiB";
   return (bytes / (1024 * 1024)).toFixed(1) + " MiB";

@@ -5,6 +5,7 @@
 import { mayEdit } from "./composer.js";
 import { dayLabel, layoutMarks } from "./layout.js";
 import { mentionsMe } from "./mentions.js";
+import { sizeText } from "./uploads.js";
 
 const MUTE_MINUTES = 10;
 const NEAR_BOTTOM_PX = 60;
@@ -47,12 +48,6 @@ export const COMMON_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢
 export function namesText(names) {
   if (names.length <= 1) return names.join("");
   return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
-}
-
-function sizeText(bytes) {
-  if (bytes < 1024) return bytes + " B";
-  if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KiB";
-  return (bytes / (1024 * 1024)).toFixed(1) + " MiB";
 }
 
 // A message's files: an image as its thumbnail, opening full size in a new tab; any
