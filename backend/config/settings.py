@@ -143,7 +143,7 @@ WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Uploaded attachments, through Django's storage API: a folder by default; with
-# CHAT_STORAGE=s3, an S3-compatible bucket (django-storages, installed separately).
+# CHAT_STORAGE=s3, an S3-compatible bucket (django-storages).
 MEDIA_ROOT = Path(env_str("CHAT_MEDIA_ROOT") or DATA_DIR / "media")
 MEDIA_URL = "/files/"  # never served from here: chat.views.attachment_file checks access
 CHAT_STORAGE = env_str("CHAT_STORAGE", "filesystem")
