@@ -54,15 +54,20 @@ def _production_env(**env: str) -> dict[str, str]:
     return environment
 
 
-def _check_deploy(**env: str) -> subprocess.CompletedProcess:
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """``manage.py <args>`` with the production settings and ``env``."""
     return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [sys.executable, "manage.py", *args],
         cwd=BACKEND_DIR,
         env=_production_env(**env),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def _check_deploy(**env: str) -> subprocess.CompletedProcess:
+    return manage("check", "--deploy", "--fail-level", "WARNING", **env)
 
 
 def test_check_deploy_is_clean_with_the_documented_production_settings():

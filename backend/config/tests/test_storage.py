@@ -1,9 +1,6 @@
 """Where attachments are kept: a folder, or an S3-compatible bucket chosen by settings."""
 
-import subprocess
-import sys
-
-from config.tests.test_security import BACKEND_DIR, _production_env
+from config.tests.test_security import manage
 
 SHOW_STORAGE = """
 from django.core.files.storage import storages
@@ -13,19 +10,8 @@ print(storage.bucket_name, storage.endpoint_url, storage.default_acl)
 """
 
 
-def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BACKEND_DIR,
-        env=_production_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_chat_storage_s3_keeps_attachments_in_a_private_bucket():
-    result = _manage(
+    result = manage(
         "shell",
         "--no-imports",
         "-c",
@@ -41,12 +27,12 @@ def test_chat_storage_s3_keeps_attachments_in_a_private_bucket():
 
 
 def test_chat_storage_s3_without_a_bucket_stops_start_up_saying_so():
-    result = _manage("check", CHAT_STORAGE="s3")
+    result = manage("check", CHAT_STORAGE="s3")
     assert result.returncode != 0
     assert "CHAT_STORAGE=s3 needs CHAT_S3_BUCKET" in result.stderr
 
 
 def test_an_unknown_storage_stops_start_up_saying_so():
-    result = _manage("check", CHAT_STORAGE="ftp")
+    result = manage("check", CHAT_STORAGE="ftp")
     assert result.returncode != 0
     assert "CHAT_STORAGE must be 'filesystem' or 's3', not 'ftp'" in result.stderr

@@ -169,11 +169,16 @@ def _upload_as(session_key: str, room: str, name: str, data: bytes) -> dict:
     return upload(client, room, name, data).json()
 
 
-async def test_a_message_carries_its_attachments_live_and_in_history(connect_room):
+async def _alice_uploaded_bob_present(connect_room, room: str):
+    """Alice and Bob in ``room``; Alice has uploaded cat.png there, not sent yet."""
     session = await guest_session("alice")
-    alice = await connect_room("at-live", session=session)
-    bob = await _connected(connect_room, "at-live", "bob")
-    uploaded = await _upload_as(session, "at-live", "cat.png", png())
+    alice = await connect_room(room, session=session)
+    bob = await _connected(connect_room, room, "bob")
+    return alice, bob, await _upload_as(session, room, "cat.png", png())
+
+
+async def test_a_message_carries_its_attachments_live_and_in_history(connect_room):
+    alice, bob, uploaded = await _alice_uploaded_bob_present(connect_room, "at-live")
     await alice.send({"message": "", "nonce": "a1", "attachments": [uploaded["id"]]})
     for tab in (alice, bob):
         frame = await tab.receive()
@@ -184,10 +189,7 @@ async def test_a_message_carries_its_attachments_live_and_in_history(connect_roo
 
 
 async def test_someone_elses_or_an_already_sent_upload_is_refused(connect_room):
-    session = await guest_session("alice")
-    alice = await connect_room("at-refused", session=session)
-    bob = await _connected(connect_room, "at-refused", "bob")
-    uploaded = await _upload_as(session, "at-refused", "cat.png", png())
+    alice, bob, uploaded = await _alice_uploaded_bob_present(connect_room, "at-refused")
     await bob.send({"message": "mine now", "nonce": "b1", "attachments": [uploaded["id"]]})
     refusal = await bob.receive()
     assert (refusal["code"], refusal["nonce"]) == ("invalid_attachment", "b1")
