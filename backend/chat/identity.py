@@ -35,6 +35,7 @@ class Identity:
     is_guest: bool
     user_id: int | None = None
     is_staff: bool = False
+    is_bot: bool = False  # a bot account (integrations.Bot) or a room's webhook
 
 
 class InvalidDisplayName(ValueError):

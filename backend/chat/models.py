@@ -94,6 +94,8 @@ class Message(models.Model):
     )
     author_name = models.CharField(max_length=150)
     author_is_guest = models.BooleanField(default=False)
+    # Posted by a bot account or through a webhook: shown with a badge.
+    author_is_bot = models.BooleanField(default=False)
     # Who sent it ("user:<id>" or "guest:<id>"): the scope of the client nonce.
     sender_key = models.CharField(max_length=64)
     body = models.TextField()

@@ -51,6 +51,7 @@ class MessageEvent(TypedDict):
     uid: str
     user: str
     guest: bool
+    bot: bool  # a bot account or a webhook posted it
     sent_at: str
     nonce: str | None
     deleted: NotRequired[bool]
@@ -256,6 +257,7 @@ def message_event(message: Message) -> MessageEvent:
         "uid": public_person_id(message.sender_key),
         "user": message.author_name,
         "guest": message.author_is_guest,
+        "bot": message.author_is_bot,
         "sent_at": iso_utc(message.created),
         "nonce": message.nonce,
     }

@@ -280,6 +280,7 @@ def _message_new(room_id: int, post: Post, reply_to: Message | None) -> Message:
         author_id=identity.user_id,
         author_name=identity.name,
         author_is_guest=identity.is_guest,
+        author_is_bot=identity.is_bot,
         sender_key=identity.key,
         body=post.text,
         nonce=post.nonce,

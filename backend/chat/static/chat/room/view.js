@@ -202,6 +202,7 @@ export class RoomView {
     author.dir = "auto"; // a name in any script doesn't reorder what is around it
     meta.appendChild(author);
     if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
+    if (frame.bot) meta.appendChild(el("span", "badge", "bot"));
     if (frame.seq !== undefined && this.canMessage(frame, me)) {
       meta.appendChild(this.messageButton(frame.user));
     }
