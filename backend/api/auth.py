@@ -1,16 +1,26 @@
-"""Who calls the API: the session cookie, as on the pages.
+"""Who calls the API: an API token (``Authorization: Bearer``), or the session cookie,
+as on the pages.
 
-Both classes are django-ninja cookie authentications, so ninja checks Django's
-CSRF token on every unsafe request they guard.
+integrations.middleware has already signed in a request that carries a token (or
+answered 401). The cookie authentications are django-ninja's, so ninja checks
+Django's CSRF token on every unsafe request they guard; a token needs none, as
+no browser sends it on its own.
 """
 
 from django.conf import settings
-from ninja.security import APIKeyCookie
+from ninja.security import APIKeyCookie, HttpBearer
 
 from api.errors import ApiError
 
 
-class SignedIn(APIKeyCookie):
+class Token(HttpBearer):
+    """An API token, checked by integrations.middleware before the endpoint runs."""
+
+    def authenticate(self, request, token):
+        return request.user if getattr(request, "api_token", False) else None
+
+
+class SignedInCookie(APIKeyCookie):
     """A signed-up person; visitors and guests are answered 401 ``sign_in_required``."""
 
     param_name = settings.SESSION_COOKIE_NAME
@@ -21,10 +31,7 @@ class SignedIn(APIKeyCookie):
         raise ApiError(401, "sign_in_required", "Sign in to do this.")
 
 
-signed_in = SignedIn()
-
-
-class AnySession(APIKeyCookie):
+class AnySessionCookie(APIKeyCookie):
     """Anyone, guests and visitors included (the endpoint tells them apart); still a
     cookie authentication, so unsafe requests need the CSRF token."""
 
@@ -34,4 +41,7 @@ class AnySession(APIKeyCookie):
         return request.user  # AnonymousUser for guests and visitors: still truthy
 
 
-any_session = AnySession()
+token = Token()
+# ninja tries each in turn: the token first, so a request with one needs no CSRF token.
+signed_in = [token, SignedInCookie()]
+any_session = [token, AnySessionCookie()]

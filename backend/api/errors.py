@@ -22,6 +22,9 @@ STATUS = {
     "unknown_room": 404,
     "unknown_member": 404,
     "unknown_invitation": 404,
+    "unknown_token": 404,
+    "unknown_webhook": 404,
+    "muted": 403,
     "room_taken": 409,
     "file_too_large": 413,
 }

@@ -139,7 +139,7 @@ def room_to_post_in(request, name: str) -> Room:
     return Room.objects.get_or_create(name=room_name_clean(name))[0]
 
 
-def _existing_room(request, name: str) -> Room:
+def existing_room(request, name: str) -> Room:
     return _existing_access(request, name).room
 
 
@@ -209,7 +209,7 @@ def room_detail(request, name: str):
 def members_list(request, name: str):
     """Who is in the room: for those who may read it; a public room's (the people who keep
     it in their sidebar) for signed-in people only."""
-    room = _existing_room(request, name)
+    room = existing_room(request, name)
     if not room.private and not request.user.is_authenticated:
         raise ApiError(401, "sign_in_required", "Sign in to see who keeps this room.")
     members = room.memberships.select_related("user").order_by("user__username")
@@ -233,7 +233,7 @@ def member_add(request, name: str, body: UsernameIn):
 @router.delete("/{name}/members/{username}/", response={204: None, **REFUSALS}, auth=signed_in)
 def member_remove(request, name: str, username: str):
     """Remove someone (owners), or leave (anyone)."""
-    room = _existing_room(request, name)
+    room = existing_room(request, name)
     rooms_service.member_remove(room=room, by=request.user, username=username)
     return Status(204, None)
 
@@ -243,7 +243,7 @@ def read_mark(request, name: str, body: SeqIn):
     """Move the requester's read mark forward."""
     if body.seq < 0:
         raise ApiError(400, "invalid_seq", "“seq” must be a whole number, 0 or more.")
-    room = _existing_room(request, name)
+    room = existing_room(request, name)
     rooms_service.read_mark(room=room, user=request.user, seq=body.seq)
     return _entry(request, room)
 

@@ -3,10 +3,13 @@
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-import api.attachments  # noqa: F401  (its endpoint joins the rooms router)
+import api.attachments  # noqa: F401  (these modules' endpoints join the rooms router)
+import api.messages  # noqa: F401
 from api.errors import ApiError, error_body, refusal_status
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
+from api.tokens import router as tokens_router
+from api.webhooks import hooks_router
 from chat.access import Forbidden
 from chat.services import ActionRefused
 from notifications.api import router as notifications_router
@@ -14,11 +17,14 @@ from notifications.api import router as notifications_router
 api = NinjaAPI(
     title="Chat API",
     version="1",
-    description="Rooms, members, direct messages, read marks and Web Push (docs/api.md).",
+    description="Rooms, members, messages, direct messages, read marks, Web Push, API tokens, "
+    "webhooks and search (docs/api.md).",
     urls_namespace="api",
 )
 api.add_router("/rooms/", rooms_router)
 api.add_router("/dms/", dms_router)
+api.add_router("/tokens/", tokens_router)
+api.add_router("/hooks/", hooks_router)
 
 
 @api.exception_handler(ApiError)

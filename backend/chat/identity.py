@@ -36,6 +36,8 @@ class Identity:
     user_id: int | None = None
     is_staff: bool = False
     is_bot: bool = False  # a bot account (integrations.Bot) or a room's webhook
+    # A room's webhook: may post in its room, private or not, while it lasts.
+    is_webhook: bool = False
 
 
 class InvalidDisplayName(ValueError):
@@ -50,7 +52,10 @@ def identity_of(user, session, *, create: bool = True) -> Identity | None:
     """The identity of a request or WebSocket scope; gives a new guest a name in ``session``
     (with ``create``), else None for a visitor who is not a guest yet."""
     if user is not None and user.is_authenticated:
-        return Identity(f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff)
+        return Identity(
+            f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff,
+            is_bot=getattr(user, "is_bot", False),  # set by integrations.tokens
+        )  # fmt: skip
     if GUEST_ID_SESSION_KEY not in session:
         if not create:
             return None

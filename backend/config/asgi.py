@@ -4,7 +4,9 @@ A WebSocket handshake is admitted only from the chat's own pages: its
 ``Origin`` (scheme, host and port) must be the origin the handshake was sent to
 (its ``Host``, which must be in ``ALLOWED_HOSTS``) or one of
 ``CSRF_TRUSTED_ORIGINS``. Any other handshake, or one without an ``Origin``, is
-refused with HTTP 403. The chat consumer reads the session and user from the
+refused with HTTP 403, unless it signs in with an API token (integrations.bearer):
+a token is no ambient credential a foreign page could borrow, so programs
+without an ``Origin`` can connect. The chat consumer reads the session and user from the
 handshake's cookie itself (chat.identity.identity_of_handshake).
 """
 
@@ -22,6 +24,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.http.request import split_domain_port, validate_host  # noqa: E402
+from integrations.bearer import handshake_has_token  # noqa: E402
 
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
@@ -81,13 +84,19 @@ def origin_allowed(scope) -> bool:
 
 
 class SameOriginValidator:
-    """Refuses (HTTP 403) a WebSocket handshake from another origin, port included."""
+    """Refuses (HTTP 403) a WebSocket handshake from another origin, port included,
+    unless it carries an API token (checked by the consumer, which ignores the
+    session's cookie then)."""
 
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "websocket" and not origin_allowed(scope):
+        if (
+            scope["type"] == "websocket"
+            and not origin_allowed(scope)
+            and not handshake_has_token(scope)
+        ):
             denier = WebsocketDenier()
             return await denier(scope, receive, send)
         return await self.application(scope, receive, send)

@@ -214,6 +214,12 @@ def _storable(text: str) -> bool:
     return "\x00" not in text
 
 
+def message_parse(data: dict, *, max_length: int) -> SendMessage:
+    """A message to post given as a JSON object outside a frame (the HTTP API's body),
+    checked as the WebSocket's ``message`` frame is; raises FrameError."""
+    return _parse_send_message(data, max_length=max_length)
+
+
 def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
     nonce = data.get("nonce")
     if nonce is not None and (

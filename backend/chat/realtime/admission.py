@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from integrations.bearer import handshake_token
+from integrations.tokens import InvalidToken, token_identity
 
 from chat import selectors
 from chat.access import Forbidden, room_access
@@ -28,7 +30,10 @@ from chat.rooms import InvalidRoomName, room_name_clean
 
 
 class Refused(Exception):
-    def __init__(self, code: str, detail: str, close_code: CloseCode) -> None:
+    """``close_code`` None: the handshake itself is refused (HTTP 403), not accepted
+    to say why."""
+
+    def __init__(self, code: str, detail: str, close_code: CloseCode | None) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -66,10 +71,12 @@ async def admit(scope: dict) -> Admission:
         raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
     try:
         identity, rooms, recheck = await database_sync_to_async(_person_in_room)(
-            scope["headers"], room_name
+            scope["headers"], scope.get("subprotocols", []), room_name
         )
     except Forbidden as exc:
         raise Refused(exc.code, exc.detail, CloseCode.FORBIDDEN) from None
+    except InvalidToken as exc:  # never a fallback to the session or a guest
+        raise Refused("invalid_token", str(exc), None) from None
     client = scope.get("client") or ("unknown", 0)
     counted = _take_places(
         (connections_per_person, identity.key, settings.CHAT_MAX_CONNECTIONS_PER_PERSON),
@@ -87,10 +94,14 @@ async def admit(scope: dict) -> Admission:
     return Admission(room_name, identity, rooms, recheck, person_bucket, counted)
 
 
-def _person_in_room(headers, room_name: str) -> tuple[Identity, frozenset[str], bool]:
-    """The person of the handshake, their sidebar's rooms, and whether to check again;
-    raises Forbidden when they may not read the room."""
-    identity = identity_of_handshake(headers)
+def _person_in_room(
+    headers, subprotocols: list[str], room_name: str
+) -> tuple[Identity, frozenset[str], bool]:
+    """The person of the handshake (its API token's, else its session's), their
+    sidebar's rooms, and whether to check again; raises Forbidden when they may not
+    read the room, InvalidToken for a token that signs no one in."""
+    token = handshake_token(headers, subprotocols)
+    identity = token_identity(token) if token is not None else identity_of_handshake(headers)
     room = room_access(room_name=room_name, user_id=identity.user_id).room
     recheck = room is None or room.private
     if identity.user_id is None:

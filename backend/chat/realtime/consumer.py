@@ -14,6 +14,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from integrations.bearer import CHAT_SUBPROTOCOL
 from observability import metrics
 
 from chat.protocol import CloseCode, events, frames
@@ -74,7 +75,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._release()
             await self._refuse(refusal)
             return
-        await self.accept()
+        await self.accept(self._subprotocol())
         # An idle connection keeps its scope for hours; the handshake's headers
         # have been read (the list is shared by the whole scope chain).
         self.scope["headers"].clear()
@@ -144,10 +145,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.session.send_error(refusal, nonce=nonce)
         return True
 
+    def _subprotocol(self) -> str | None:
+        """``chat`` if the client offered it (as one sending its token as a subprotocol
+        does), else none."""
+        return CHAT_SUBPROTOCOL if CHAT_SUBPROTOCOL in self.scope.get("subprotocols", ()) else None
+
     async def _refuse(self, refusal: Refused) -> None:
-        """Accept only to say why in an error frame, then close."""
-        await self.accept()
+        """Accept only to say why in an error frame, then close; or refuse the handshake."""
         metrics.ERRORS.labels(code=refusal.code).inc()
+        if refusal.close_code is None:
+            logger.info("refused a handshake: %s", refusal.detail)
+            await self.close()  # before accepting: the handshake is answered 403
+            return
+        await self.accept(self._subprotocol())
         event = events.error_event(refusal.code, refusal.detail)
         await self.send(text_data=events.event_encode(event))
         await self.close(code=refusal.close_code)

@@ -341,8 +341,9 @@ def mentions_set(
 
 def _outsiders(room: Room, posts: list[Post]) -> set[str]:
     """Senders who aren't members of a private room or DM (their access was checked when
-    they connected; this catches a post on its way as they were removed, or as the free
-    name they were in became a private room). Public rooms cost nothing here."""
+    they connected, a webhook's when it was made; this catches a post on its way as
+    they were removed, or as the free name they were in became a private room).
+    Public rooms cost nothing here."""
     if not room.private:
         return set()
     members = set(
@@ -350,7 +351,11 @@ def _outsiders(room: Room, posts: list[Post]) -> set[str]:
             room=room, user_id__in={post.identity.user_id for post in posts}
         ).values_list("user_id", flat=True)
     )
-    return {post.identity.key for post in posts if post.identity.user_id not in members}
+    return {
+        post.identity.key
+        for post in posts
+        if post.identity.user_id not in members and not post.identity.is_webhook
+    }
 
 
 def _mutes(room_id: int, sender_keys: set[str]) -> dict[str, Mute]:

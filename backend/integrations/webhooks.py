@@ -1,0 +1,82 @@
+"""Rooms' incoming webhooks: a secret URL that posts to one room as a bot.
+
+The URL's secret is shown once; only its SHA-256 is kept. Each webhook may post
+``RATE`` messages a second, in bursts of up to ``BURST`` (per server process).
+"""
+
+import secrets
+
+from django.utils import timezone
+
+from chat.identity import Identity, InvalidDisplayName, display_name_clean
+from chat.models import Room
+from chat.ratelimit import TokenBucket
+from chat.services import ActionRefused
+from integrations.models import Webhook
+from integrations.tokens import secret_hash
+
+DEFAULT_NAME = "webhook"
+RATE = 1.0  # messages a second
+BURST = 20
+
+
+class WebhookGone(Exception):
+    """No webhook has this URL (``status`` 404), or it was revoked (410)."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def webhook_create(*, room: Room, by, name: str = "") -> tuple[Webhook, str]:
+    """A webhook posting to ``room`` under ``name`` (a bot name, which may not look like a
+    signed-up person's username); returns it and its secret."""
+    try:
+        name = display_name_clean(name or DEFAULT_NAME)
+    except InvalidDisplayName as exc:
+        raise ActionRefused("invalid_name", str(exc)) from None
+    secret = secrets.token_urlsafe(32)
+    hook = Webhook.objects.create(room=room, name=name, token_hash=secret_hash(secret),
+                                  created_by=by)  # fmt: skip
+    return hook, secret
+
+
+def webhook_revoke(*, room: Room, webhook_id: int) -> None:
+    hook = Webhook.objects.filter(pk=webhook_id, room=room).first()
+    if hook is None:
+        raise ActionRefused("unknown_webhook", "This room has no webhook with this id.")
+    if hook.revoked_at is None:
+        hook.revoked_at = timezone.now()
+        hook.save(update_fields=["revoked_at"])
+
+
+def webhook_find(secret: str) -> Webhook:
+    """The active webhook of a URL's secret, with its room; raises WebhookGone."""
+    hook = Webhook.objects.select_related("room").filter(token_hash=secret_hash(secret)).first()
+    if hook is None:
+        raise WebhookGone(404, "unknown_webhook", "No webhook has this URL.")
+    if hook.revoked_at is not None:
+        raise WebhookGone(410, "webhook_revoked", "This webhook was revoked.")
+    return hook
+
+
+def webhook_identity(hook: Webhook) -> Identity:
+    """Who a webhook's messages are from: a bot of the webhook's name, allowed to post in
+    its room (private or not) for as long as the webhook lasts."""
+    return Identity(f"hook:{hook.pk}", hook.name, False, is_bot=True, is_webhook=True)
+
+
+# Each webhook's flood control in this process, by webhook id.
+_buckets: dict[int, TokenBucket] = {}
+
+
+def webhook_wait(hook: Webhook) -> float:
+    """Take a post from the webhook's allowance: 0.0, or the seconds until one is due."""
+    bucket = _buckets.get(hook.pk)
+    if bucket is None:
+        bucket = _buckets[hook.pk] = TokenBucket(RATE, BURST)
+    return bucket.take()
+
+
+def webhook_used(hook: Webhook) -> None:
+    Webhook.objects.filter(pk=hook.pk).update(last_used_at=timezone.now())
