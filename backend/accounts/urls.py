@@ -9,4 +9,5 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("name/", views.guest_name, name="guest-name"),
     path("guest/", views.guest, name="guest"),
+    path("tokens/", views.tokens, name="tokens"),
 ]

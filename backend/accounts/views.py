@@ -1,18 +1,21 @@
-"""Sign up, a guest's display name, and a page for a GET of log out (which only a POST does)."""
+"""Sign up, a guest's display name, API tokens, and a page for a GET of log out (which only a
+POST does)."""
 
 import math
 
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from integrations.tokens import token_create, token_revoke, tokens_active
 
 from accounts.forms import GuestNameForm, SignUpForm
 from chat.identity import identity_of
-from chat.services import people
+from chat.services import ActionRefused, people
 
 
 def _next_url(request, default: str = "/chat/") -> str:
@@ -83,3 +86,34 @@ def guest(request):
     page asks before it connects, so page views alone store no session."""
     identity = identity_of(request.user, request.session)
     return JsonResponse({"user": identity.name, "guest": identity.is_guest})
+
+
+NEW_TOKEN_KEY = "new_api_token"  # the session holds a new token until the page shows it
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    """The account's personal API tokens: make one (its secret shown once, on the page
+    the form leads to), revoke one."""
+    error = ""
+    if request.method == "POST":
+        try:
+            if "revoke" in request.POST:
+                token_revoke(user=request.user, token_id=_int(request.POST["revoke"]))
+            else:
+                _, secret = token_create(user=request.user, name=request.POST.get("name", ""))
+                request.session[NEW_TOKEN_KEY] = secret
+            return redirect("tokens")
+        except ActionRefused as exc:
+            error = exc.detail
+    context = {
+        "tokens": tokens_active(user=request.user),
+        "new_token": request.session.pop(NEW_TOKEN_KEY, ""),
+        "error": error,
+    }
+    return render(request, "accounts/tokens.html", context, status=400 if error else 200)
+
+
+def _int(text: str) -> int:
+    return int(text) if text.isdigit() else 0
