@@ -16,6 +16,7 @@ from chat.identity import Identity, identity_of
 from chat.models import Room
 from chat.protocol import events
 from chat.protocol.frames import FrameError, SendMessage, message_parse, seq_parse
+from chat.ratelimit import http_post_buckets
 from chat.services.messages import UNSTORABLE, Post, PostResult, messages_post
 
 PAGE_LIMIT_DEFAULT = 50
@@ -102,7 +103,7 @@ def messages_list(request, name: str, after: str = "0", limit: str = str(PAGE_LI
 
 @router.post(
     "/{name}/messages/",
-    response={200: dict, 201: dict, **REFUSALS, 413: ErrorOut, 503: ErrorOut},
+    response={200: dict, 201: dict, **REFUSALS, 413: ErrorOut, 429: ErrorOut, 503: ErrorOut},
     auth=signed_in,
     openapi_extra={
         "requestBody": {
@@ -116,5 +117,9 @@ def message_create(request, name: str):
     (once per sender, room and nonce, as on the WebSocket)."""
     message = message_of(json_object(request))
     room = room_to_post_in(request, name)
-    result = message_post_now(room, identity_of(request.user, request.session), message)
+    identity = identity_of(request.user, request.session)
+    wait = http_post_buckets.take(identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST)
+    if wait:
+        raise ApiError(429, "rate_limited", f"Too many messages; try again in {wait:.1f} s.")
+    result = message_post_now(room, identity, message)
     return Status(201 if result.created else 200, events.message_event(result.message))

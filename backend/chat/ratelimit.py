@@ -31,6 +31,12 @@ class TokenBucket:
         tokens = min(self.burst, self.tokens + (self.clock() - self.updated) * self.rate)
         return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
+    def full(self) -> bool:
+        """Whether the bucket has refilled to its burst (so forgetting it changes nothing)."""
+        return (
+            self.rate <= 0 or self.tokens + (self.clock() - self.updated) * self.rate >= self.burst
+        )
+
     def take(self) -> float:
         """Take one token: 0.0 when allowed, else the seconds until one is available."""
         if self.rate <= 0:
@@ -86,6 +92,36 @@ class SharedBuckets:
             self._buckets.pop(key, None)
 
 
+class RequestBuckets:
+    """One bucket per key (a person, a webhook) for requests that come and go, such as
+    posts over HTTP. Buckets back at full hold nothing worth keeping: past ``keep``
+    buckets, those are forgotten, so memory stays bounded by the keys posting now."""
+
+    def __init__(self, keep: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+        self.keep = keep
+        self.clock = clock
+
+    def take(self, key: str, rate: float, burst: float) -> float:
+        """Take a token from ``key``'s bucket: 0.0 when allowed, else the wait."""
+        if rate <= 0:
+            return 0.0
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.keep:
+                self._forget_full()
+            bucket = self._buckets[key] = TokenBucket(rate, burst, self.clock)
+        return bucket.take()
+
+    def _forget_full(self) -> None:
+        for key, bucket in list(self._buckets.items()):
+            if bucket.full():
+                del self._buckets[key]
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+
 class ConnectionCounter:
     """Open connections per key (a person, an IP address) in this process."""
 
@@ -105,5 +141,6 @@ class ConnectionCounter:
 
 
 person_buckets = SharedBuckets()
+http_post_buckets = RequestBuckets()  # people posting over HTTP, and webhooks
 connections_per_person = ConnectionCounter()
 connections_per_ip = ConnectionCounter()

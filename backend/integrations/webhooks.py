@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from chat.identity import Identity, InvalidDisplayName, display_name_clean
 from chat.models import Room
-from chat.ratelimit import TokenBucket
+from chat.ratelimit import http_post_buckets
 from chat.services import ActionRefused
 from integrations.models import Webhook
 from integrations.tokens import secret_hash
@@ -66,16 +66,9 @@ def webhook_identity(hook: Webhook) -> Identity:
     return Identity(f"hook:{hook.pk}", hook.name, False, is_bot=True, is_webhook=True)
 
 
-# Each webhook's flood control in this process, by webhook id.
-_buckets: dict[int, TokenBucket] = {}
-
-
 def webhook_wait(hook: Webhook) -> float:
     """Take a post from the webhook's allowance: 0.0, or the seconds until one is due."""
-    bucket = _buckets.get(hook.pk)
-    if bucket is None:
-        bucket = _buckets[hook.pk] = TokenBucket(RATE, BURST)
-    return bucket.take()
+    return http_post_buckets.take(f"hook:{hook.pk}", RATE, BURST)
 
 
 def webhook_used(hook: Webhook) -> None:

@@ -4,7 +4,14 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Message
-from chat.ratelimit import UNLIMITED, SharedBuckets, TokenBucket, bucket_new, take_from_all
+from chat.ratelimit import (
+    UNLIMITED,
+    RequestBuckets,
+    SharedBuckets,
+    TokenBucket,
+    bucket_new,
+    take_from_all,
+)
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, guest_session, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,6 +49,28 @@ def test_a_refusal_takes_nothing_from_either_bucket():
     assert take_from_all(roomy, empty) == 0.0
     assert take_from_all(roomy, empty) == pytest.approx(1.0)
     assert roomy.take_time() == 0.0 and roomy.tokens == 4
+
+
+def test_request_buckets_limit_each_key_apart():
+    buckets = RequestBuckets(clock=FakeClock())
+    assert [buckets.take("a", 1, 2) for _ in range(3)] == [0.0, 0.0, pytest.approx(1.0)]
+    assert buckets.take("b", 1, 2) == 0.0
+
+
+def test_request_buckets_forget_the_full_ones_past_their_size():
+    clock = FakeClock()
+    buckets = RequestBuckets(keep=3, clock=clock)
+    for key in "abc":
+        buckets.take(key, 1, 2)
+    clock.now += 1  # a, b and c are full again
+    buckets.take("d", 1, 2)
+    assert len(buckets) == 1
+    for _ in range(2):
+        buckets.take("d", 1, 2)
+    for key in "ef":
+        buckets.take(key, 1, 2)
+    buckets.take("g", 1, 2)  # d is still emptied: it is kept, and its wait with it
+    assert buckets.take("d", 1, 2) > 0
 
 
 def test_a_rate_of_zero_never_limits():

@@ -7,7 +7,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from api import messages as http_messages
 from chat.models import Message
+from chat.ratelimit import RequestBuckets
 from chat.tests.membership import api, client_of, error_code, person_new, post, private_room
 from integrations.bots import bot_create
 from integrations.tokens import token_create
@@ -107,3 +109,15 @@ def test_a_bots_messages_carry_the_bot_flag_and_a_persons_dont(alice):
         ("deploy-bot", True),
         ("alice", False),
     ]
+
+
+def test_posting_too_fast_is_told_to_wait(alice, settings, monkeypatch):
+    monkeypatch.setattr(http_messages, "http_post_buckets", RequestBuckets())
+    settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST = 0.001, 2
+    headers = bearer(alice)
+    answers = [
+        api(Client(), "post", "/api/rooms/lobby/messages/", {"message": f"m{n}"}, **headers)
+        for n in range(3)
+    ]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert error_code(answers[2]) == "rate_limited" and Message.objects.count() == 2

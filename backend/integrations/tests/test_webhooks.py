@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from chat.models import Message
+from chat.ratelimit import RequestBuckets
 from chat.tests.membership import api, client_of, error_code, person_new
 from integrations import webhooks
 from integrations.models import Webhook
@@ -97,7 +98,7 @@ def test_an_unknown_webhook_is_404():
 def test_a_webhook_that_posts_too_fast_is_told_to_wait(alice, secret, monkeypatch):
     monkeypatch.setattr(webhooks, "BURST", 2)
     monkeypatch.setattr(webhooks, "RATE", 0.001)
-    webhooks._buckets.clear()
+    monkeypatch.setattr(webhooks, "http_post_buckets", RequestBuckets())
     path = hook_url(client_of(alice), "secret")
     answers = [api(Client(), "post", path, {"text": f"m{n}"}).status_code for n in range(3)]
     assert answers == [201, 201, 429]
