@@ -8,6 +8,7 @@ import api.messages  # noqa: F401
 from api.errors import ApiError, error_body, refusal_status
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
+from api.search import router as search_router
 from api.tokens import router as tokens_router
 from api.webhooks import hooks_router
 from chat.access import Forbidden
@@ -23,6 +24,7 @@ api = NinjaAPI(
 )
 api.add_router("/rooms/", rooms_router)
 api.add_router("/dms/", dms_router)
+api.add_router("/search/", search_router)
 api.add_router("/tokens/", tokens_router)
 api.add_router("/hooks/", hooks_router)
 

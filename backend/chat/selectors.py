@@ -53,6 +53,17 @@ def room_messages_before(
     return page, has_more
 
 
+def room_messages_around(
+    *, room_name: str, seq: int, limit: int
+) -> tuple[list[Message], bool, bool]:
+    """About ``limit`` messages centred on ``seq`` (it included when it exists): half
+    older, the rest from ``seq`` on; and whether older and newer ones exist."""
+    older, has_older = room_messages_before(room_name=room_name, before=seq, limit=limit // 2)
+    newer, has_newer = room_messages_after(room_name=room_name, after=seq - 1,
+                                           limit=limit - len(older))  # fmt: skip
+    return older + newer, has_older, has_newer
+
+
 def rooms_recently_active(*, limit: int) -> list[Room]:
     """Public rooms with messages, the most recently active first."""
     return list(

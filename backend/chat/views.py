@@ -102,10 +102,12 @@ def _json_error(code: str, detail: str, status: int = 400) -> JsonResponse:
 
 @require_GET
 def room_messages(request, room_name):
-    """Older messages, for scrolling back: ``?before=<seq>&limit=<n>`` (newest page by default).
+    """Older messages, for scrolling back: ``?before=<seq>&limit=<n>`` (newest page by default);
+    or the messages around one, for opening a search result: ``?around=<seq>``.
 
     Answers ``{"messages": [...], "has_more": bool}`` with messages oldest first,
-    each shaped like a WebSocket ``message`` frame.
+    each shaped like a WebSocket ``message`` frame (``has_more``: older ones exist);
+    with ``around``, also ``has_newer``.
     """
     try:
         room_name = room_name_clean(room_name)
@@ -116,6 +118,9 @@ def room_messages(request, room_name):
             seq_parse(request.GET["before"], field="before") if "before" in request.GET else None
         )
         limit = seq_parse(request.GET.get("limit", PAGE_LIMIT_DEFAULT), field="limit")
+        around = (
+            seq_parse(request.GET["around"], field="around") if "around" in request.GET else None
+        )
     except FrameError as exc:
         return _json_error(exc.code, exc.detail)
     if not 1 <= limit <= PAGE_LIMIT_MAX:
@@ -124,11 +129,17 @@ def room_messages(request, room_name):
         room_access(room_name=room_name, user_id=_user_id(request))
     except Forbidden as exc:
         return _json_error(exc.code, exc.detail, status=403)
-    messages, has_more = selectors.room_messages_before(
-        room_name=room_name, before=before, limit=limit
-    )
+    extra = {}
+    if around is not None:
+        messages, has_more, extra["has_newer"] = selectors.room_messages_around(
+            room_name=room_name, seq=around, limit=limit
+        )
+    else:
+        messages, has_more = selectors.room_messages_before(
+            room_name=room_name, before=before, limit=limit
+        )
     return JsonResponse(
-        {"messages": [events.message_event(m) for m in messages], "has_more": has_more}
+        {"messages": [events.message_event(m) for m in messages], "has_more": has_more, **extra}
     )
 
 

@@ -101,6 +101,20 @@ def test_messages_endpoint_says_when_the_start_is_reached(client):
     assert body["has_more"] is False
 
 
+def test_messages_endpoint_around_a_seq_gives_it_in_context(client):
+    _seed("context", 30)
+    body = client.get("/chat/context/messages/", {"around": 12, "limit": 6}).json()
+    assert [m["seq"] for m in body["messages"]] == [9, 10, 11, 12, 13, 14]
+    assert body["has_more"] is True and body["has_newer"] is True
+
+
+def test_messages_endpoint_around_the_last_seq_has_nothing_newer(client):
+    _seed("ending", 5)
+    body = client.get("/chat/ending/messages/", {"around": 5, "limit": 4}).json()
+    assert [m["seq"] for m in body["messages"]] == [3, 4, 5]
+    assert body["has_more"] is True and body["has_newer"] is False
+
+
 def test_messages_endpoint_without_before_gives_the_latest(client):
     _seed("latest", 60)
     body = client.get("/chat/latest/messages/").json()
@@ -123,6 +137,7 @@ def test_messages_endpoint_of_an_unknown_room_is_empty(client):
         ({"before": "9" * 5000}, "invalid_before"),
         ({"limit": "9" * 5000}, "invalid_limit"),
         ({"before": str(2**63)}, "invalid_before"),
+        ({"around": "x"}, "invalid_around"),
     ],
 )
 def test_messages_endpoint_explains_bad_parameters(client, params, code, caplog):
