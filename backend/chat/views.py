@@ -16,6 +16,7 @@ from chat.models import Attachment
 from chat.protocol import FINAL, CloseCode, events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
+from chat.search import SearchError, message_search
 from chat.services.rooms import InvitationRefused, invitation_accept, invitation_find
 
 PAGE_LIMIT_DEFAULT = 50
@@ -34,6 +35,22 @@ def index(request):
         context = {"max_length": ROOM_NAME_MAX_LENGTH, "error": str(exc), "value": raw}
         return render(request, "chat/index.html", context, status=400)
     return redirect(reverse("chat:room", args=[room_name]))
+
+
+@require_GET
+def search(request):
+    """The search page: results from the rooms the searcher may read, each a link that
+    opens its room at that message (``?around=<seq>``)."""
+    query = request.GET.get("q", "")
+    context = {"query": query, "room": request.GET.get("room", ""), "results": None}
+    if query.strip():
+        try:
+            context["results"] = message_search(
+                user_id=_user_id(request), query=query, room=context["room"] or None
+            )
+        except SearchError as exc:
+            context["error"] = exc.detail
+    return render(request, "chat/search.html", context, status=400 if "error" in context else 200)
 
 
 def _user_id(request) -> int | None:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/", api.urls),
     path("invite/<str:token>/", chat_views.invitation, name="invitation"),
+    path("search/", chat_views.search, name="search"),
     path(
         "files/<str:key>/thumbnail/", chat_views.attachment_thumbnail, name="attachment_thumbnail"
     ),

@@ -4,6 +4,7 @@ import pytest
 
 from chat.identity import Identity
 from chat.services.messages import message_store
+from chat.tests.membership import client_of, post
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +161,15 @@ def test_a_visitor_gets_a_guest_name_that_survives_reloads(client):
     again = client.get("/chat/lobby/").context["identity"]
     assert first.is_guest and first.name.startswith("guest-")
     assert again == first
+
+
+def test_the_search_page_lists_results_linking_to_the_message(alice):
+    post("lobby", alice, "the <i>release</i> is out")
+    page = client_of(alice).get("/search/", {"q": "release"}).content.decode()
+    assert 'href="/chat/lobby/?around=1"' in page
+    assert "<mark>release</mark>" in page and "<i>" not in page
+
+
+def test_the_search_page_says_why_a_query_cant_be_searched(alice):
+    response = client_of(alice).get("/search/", {"q": "-"})
+    assert response.status_code == 400 and "at least one word" in response.content.decode()

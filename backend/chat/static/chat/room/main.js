@@ -20,6 +20,8 @@ import { Throttle } from "./throttle.js";
 import { RoomView } from "./view.js";
 
 const OLDER_PAGE_SIZE = 50;
+// A search result opens the room at its message: /chat/<room>/?around=<seq>.
+let openAt = Number.parseInt(new URLSearchParams(window.location.search).get("around"), 10) || null;
 const ROOMS_REFRESH_EVERY_MS = 1000;
 const INVITATION_HOURS = 72;
 const FORBIDDEN_CLOSE = 4403;
@@ -386,6 +388,8 @@ const handlers = {
       view.scrollToBottom();
       // The first message not read yet shows, even if it is far up.
       if (view.newSince) view.newSince.scrollIntoView({ block: "nearest" });
+      if (openAt !== null) showOriginal(openAt);
+      openAt = null;
     }
     markRead();
   },
