@@ -12,6 +12,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -20,8 +21,8 @@ from chat.models import Room
 
 QUERY_MAX_LENGTH = 200
 RESULTS_MAX = 50
-# Highlight marks inside a snippet, private-use characters a stored text can't hold
-# for long: ``_snippet`` strips any from the text before it turns these into <mark>.
+# Highlight marks inside a snippet: private-use characters, turned into <mark> by
+# ``_snippet``. A message holding them itself only gets stray (escaped-text) marks.
 _START, _STOP = "\ue000", "\ue001"
 _WORDS = re.compile(r'"([^"]*)"?|(\S+)')
 
@@ -67,7 +68,7 @@ def message_search(
     if len(query) > QUERY_MAX_LENGTH:
         raise SearchError("query_too_long", f"A search has at most {QUERY_MAX_LENGTH} characters.")
     terms = _terms(query)
-    if not any(not negated for _, negated in terms):
+    if not any(not term.negated for term in terms):
         raise SearchError("empty_query", "Search for at least one word.")
     room_ids = readable_room_ids(user_id=user_id)
     if room is not None:
@@ -94,18 +95,26 @@ def message_search(
     ]
 
 
-def _terms(query: str) -> list[tuple[str, bool]]:
-    """The words and "phrases" of a query, each with whether it is negated (-word)."""
-    terms = []
+class Term(NamedTuple):
+    text: str  # words, separated by one space
+    negated: bool  # -word: must not match
+    either: bool  # after OR: this or the term before it
+
+
+def _terms(query: str) -> list[Term]:
+    """The words and "phrases" of a query, in order."""
+    terms: list[Term] = []
+    after_or = False
     for match in _WORDS.finditer(query):
         phrase, word = match.groups()
-        negated = False
-        if word is not None:
-            negated = word.startswith("-")
-            phrase = word.lstrip("-")
-        phrase = " ".join(re.findall(r"\w+", phrase or ""))
-        if phrase and phrase != "OR":
-            terms.append((phrase, negated))
+        if word == "OR":
+            after_or = bool(terms)
+            continue
+        negated = word is not None and word.startswith("-")
+        phrase = " ".join(re.findall(r"\w+", word.lstrip("-") if word is not None else phrase))
+        if phrase:
+            terms.append(Term(phrase, negated, after_or and not negated))
+        after_or = False
     return terms
 
 
@@ -151,11 +160,19 @@ def _sqlite(query: str, terms, where: list[str], params: list, limit: int):
     return [(*row[:4], _datetime(row[4])) for row in rows]
 
 
-def _fts5_query(terms: list[tuple[str, bool]]) -> str:
+def _fts5_query(terms: list[Term]) -> str:
     """FTS5 syntax for the terms: each quoted (so nothing in them is an operator),
-    wanted ones ANDed, negated ones after NOT."""
-    wanted = " AND ".join(f'"{text}"' for text, negated in terms if not negated)
-    unwanted = [f'"{text}"' for text, negated in terms if negated]
+    wanted ones ANDed (those joined by OR grouped), negated ones after NOT."""
+    groups: list[list[str]] = []
+    for term in terms:
+        if term.negated:
+            continue
+        if term.either and groups:
+            groups[-1].append(f'"{term.text}"')
+        else:
+            groups.append([f'"{term.text}"'])
+    wanted = " AND ".join(f"({' OR '.join(group)})" for group in groups)
+    unwanted = [f'"{term.text}"' for term in terms if term.negated]
     return " NOT ".join([f"({wanted})", *unwanted])
 
 

@@ -11,7 +11,7 @@ POSTGRES_BACK = ["DROP INDEX IF EXISTS chat_message_search"]
 
 SQLITE = [
     "CREATE VIRTUAL TABLE chat_message_fts USING fts5(body, content='chat_message', "
-    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
     "CREATE TRIGGER chat_message_fts_insert AFTER INSERT ON chat_message BEGIN "
     "INSERT INTO chat_message_fts(rowid, body) VALUES (new.id, new.body); END",
     "CREATE TRIGGER chat_message_fts_delete AFTER DELETE ON chat_message BEGIN "

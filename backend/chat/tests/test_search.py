@@ -78,6 +78,19 @@ def test_phrases_and_negation(alice):
     assert found(alice, "red -blue") == [("lobby", 2)]
 
 
+def test_accents_count_on_both_databases(alice):
+    post("lobby", alice, "naïve café")
+    assert found(alice, "cafe") == []
+    assert found(alice, "café") == [("lobby", 1)]
+
+
+def test_either_word_with_or(alice):
+    post("lobby", alice, "apples today")
+    post("lobby", alice, "pears today")
+    post("lobby", alice, "plums today")
+    assert sorted(found(alice, "apples OR pears today")) == [("lobby", 1), ("lobby", 2)]
+
+
 def test_the_snippet_marks_the_words_and_escapes_the_rest(alice):
     post("lobby", alice, "<b>bold</b> claim about rockets")
     [hit] = message_search(user_id=alice.pk, query="rockets")
