@@ -11,7 +11,8 @@ from .common import BACKEND, PYTHON, data_dir
         "websockets broadcaster (ceiling)",
         "quick": "small sizes: a smoke run that checks nothing is lost",
         "workers": "the chat's worker processes (default 1)",
-        "only": "comma-separated scenarios to run: burst, steady, idle (default all)",
+        "only": "comma-separated scenarios to run: burst, steady, idle (the default: all three), "
+        "search (on PostgreSQL: DATABASE_URL, or the local socket's chat_bench_search database)",
         "json": "where to write the results (default: bench/results.json in the data folder)",
     }
 )

@@ -73,7 +73,8 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-SCENARIOS = ("burst", "steady", "idle")
+SCENARIOS = ("burst", "steady", "idle", "search")
+DEFAULT_SCENARIOS = ("burst", "steady", "idle")  # search runs when asked for: it needs PostgreSQL
 
 
 async def _scenarios(
@@ -137,8 +138,16 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
     args = parser.parse_args()
-    only = args.only or list(SCENARIOS)
+    only = args.only or list(DEFAULT_SCENARIOS)
     sizes = QUICK if args.quick else Sizes()
+    if "search" in only:
+        # In-process against PostgreSQL (bench/search.py), apart from the servers.
+        messages = ["--messages", "20000"] if args.quick else []
+        subprocess.run([sys.executable, "-m", "bench.search", *messages], cwd=BACKEND_DIR,
+                       check=True)  # fmt: skip
+        only = [name for name in only if name != "search"]
+        if not only:
+            return 0
 
     results: list[loadgen.Result] = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as work:
