@@ -76,6 +76,11 @@ def migrate(c):
 
 @task(help={"args": 'arguments for manage.py, e.g. "createsuperuser"'})
 def manage(c, args):
-    """Run a Django management command (createsuperuser, makemigrations, shell…)."""
+    """Run a Django management command (createsuperuser, makemigrations, shell…).
+
+    manage.py runs in backend/; the chat's own commands (export_chat, restore_chat)
+    read relative paths from the folder invoke was run from (``CHAT_WORKING_DIR``).
+    """
+    env = {**dev_env(), "CHAT_WORKING_DIR": os.getcwd()}
     with c.cd(str(BACKEND)):
-        c.run(f"{PYTHON} manage.py {args}", env=dev_env(), pty=sys.stdin.isatty())
+        c.run(f"{PYTHON} manage.py {args}", env=env, pty=sys.stdin.isatty())

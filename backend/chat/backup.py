@@ -13,6 +13,7 @@ import io
 import json
 import tarfile
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from django.apps import apps
@@ -22,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 FORMAT, VERSION = "chat-export", 1
@@ -32,6 +34,15 @@ MODELS = [
     "integrations.Bot",
 ]  # fmt: skip
 _USER_LEFT_OUT = ("groups", "user_permissions")
+
+
+class _Encoder(DjangoJSONEncoder):
+    """Django's encoder, but times to the microsecond (it keeps milliseconds)."""
+
+    def default(self, o):
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
 
 
 class BackupError(Exception):
@@ -59,12 +70,11 @@ def chat_export(path: str | Path) -> dict[str, int]:
             part = Path(work) / f"{label}.jsonl"
             with part.open("w", encoding="utf-8") as out:
                 serializers.serialize("jsonl", rows.iterator(chunk_size=2000), stream=out,
-                                      fields=_fields(label))  # fmt: skip
+                                      fields=_fields(label), cls=_Encoder)  # fmt: skip
             archive.add(part, arcname=f"{label}.jsonl")
         files = _attachment_files()
         for name in files:
-            with default_storage.open(name, "rb") as stored:
-                data = stored.read()
+            data = _stored_bytes(name)
             info = tarfile.TarInfo(f"files/{name}")
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
@@ -189,9 +199,18 @@ def _files_restore(archive: tarfile.TarFile, written: list[str]) -> int:
         name = member.name.removeprefix("files/")
         if ".." in Path(name).parts or Path(name).is_absolute():
             raise BackupError(f"The archive holds a file outside the media folder: {name}")
-        saved = default_storage.save(name, ContentFile(archive.extractfile(member).read()))
+        data = archive.extractfile(member).read()
+        if default_storage.exists(name) and _stored_bytes(name) == data:
+            count += 1  # the storage outlived the database: its file is this one
+            continue
+        saved = default_storage.save(name, ContentFile(data))
         written.append(saved)
         if saved != name:
             raise BackupError(f"The storage already holds a file named {name}.")
         count += 1
     return count
+
+
+def _stored_bytes(name: str) -> bytes:
+    with default_storage.open(name, "rb") as stored:
+        return stored.read()

@@ -71,6 +71,11 @@ def empty_database() -> None:
         for field in (attachment.file, attachment.thumbnail):
             if field:
                 default_storage.delete(field.name)
+    rows_delete()
+
+
+def rows_delete() -> None:
+    """Every exported row gone, as from a lost database (the storage is left as it is)."""
     with connection.cursor() as cursor:
         for label in reversed(MODELS):
             cursor.execute(f"DELETE FROM {_objects(label).model._meta.db_table}")
@@ -91,6 +96,22 @@ def test_a_round_trip_gives_back_everything(archive):
     assert not Message.objects.exists()
     counts = chat_restore(path)
     assert counts["chat.Message"] == 5 and counts["files"] == 2
+    assert snapshot() == before
+
+
+def test_times_come_back_to_the_microsecond(archive):
+    path, _ = archive
+    before = list(Message.objects.order_by("pk").values_list("created", "edited_at"))
+    assert any(created.microsecond % 1000 for created, _ in before)
+    empty_database()
+    chat_restore(path)
+    assert list(Message.objects.order_by("pk").values_list("created", "edited_at")) == before
+
+
+def test_a_restore_beside_the_storage_that_outlived_the_database(archive):
+    path, before = archive
+    rows_delete()
+    assert chat_restore(path)["files"] == 2
     assert snapshot() == before
 
 
@@ -185,3 +206,10 @@ def test_the_commands_export_and_restore(archive, tmp_path, capsys):
     assert "5 chat.Message" in capsys.readouterr().out
     with pytest.raises(CommandError, match="isn't empty"):
         call_command("restore_chat", str(out))
+
+
+def test_a_relative_path_is_taken_from_where_invoke_ran(archive, tmp_path, monkeypatch):
+    monkeypatch.setenv("CHAT_WORKING_DIR", str(tmp_path / "here"))
+    (tmp_path / "here").mkdir()
+    call_command("export_chat", "relative.tar.gz")
+    assert tarfile.is_tarfile(tmp_path / "here" / "relative.tar.gz")

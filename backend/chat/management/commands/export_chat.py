@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from chat.backup import BackupError, chat_export
+from chat.management.paths import path_given
 
 
 class Command(BaseCommand):
@@ -11,7 +12,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            counts = chat_export(path)
+            counts = chat_export(path_given(path))
         except (BackupError, OSError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Exported to {path}: " + counts_summary(counts))

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from chat.backup import BackupError, chat_restore
 from chat.management.commands.export_chat import counts_summary
+from chat.management.paths import path_given
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            counts = chat_restore(path)
+            counts = chat_restore(path_given(path))
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Restored from {path}: " + counts_summary(counts))
