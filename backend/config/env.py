@@ -56,3 +56,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hosts(name: str) -> list[tuple[str, int]]:
+    """``host:port,host:port`` as pairs; empty when the variable is unset or blank."""
+    hosts = []
+    for item in env_list(name, []):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not host:port (say 10.0.0.5:26379); "
+                "separate several with commas."
+            )
+        hosts.append((host.strip("[]"), int(port)))
+    return hosts

@@ -12,7 +12,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_hosts, env_int, env_list, env_str
 from notifications.keys import vapid_keys_read
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -114,12 +114,30 @@ REDIS_URLS = env_list("REDIS_URL", ["redis://127.0.0.1:6379/0"]) or ["redis://12
 REDIS_URL = REDIS_URLS[0]
 # Starts every Redis key and channel name of this deployment (several may share a Redis).
 CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX") or "chat"
+# Redis Sentinel instead of one address: REDIS_SENTINELS=host:port,host:port,...
+# names the sentinels, which tell where the primary called REDIS_SENTINEL_MASTER
+# is; after a failover every client follows the promoted replica. REDIS_URL is
+# then not used.
+REDIS_SENTINELS = env_hosts("REDIS_SENTINELS")
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER") or "chat"
+REDIS_SENTINEL_DB = env_int("REDIS_SENTINEL_DB", 0)
+if REDIS_SENTINELS:
+    LAYER_HOSTS = [
+        {
+            "sentinels": REDIS_SENTINELS,
+            "master_name": REDIS_SENTINEL_MASTER,
+            "db": REDIS_SENTINEL_DB,
+            "sentinel_kwargs": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    ]
+else:
+    LAYER_HOSTS = REDIS_URLS
 CHANNEL_LAYERS = {
     "default": {
         # The pub/sub layer subscribes once per group per process and fans out
         # in-process, so no member's queue overflows and drops messages.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": REDIS_URLS, "prefix": CHAT_REDIS_PREFIX},
+        "CONFIG": {"hosts": LAYER_HOSTS, "prefix": CHAT_REDIS_PREFIX},
     },
 }
 

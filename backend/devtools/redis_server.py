@@ -68,6 +68,7 @@ class RedisServer:
     data_dir: Path
     persist: bool = False
     own_process_group: bool = False
+    extra_args: tuple[str, ...] = ()  # more of redis-server's options, say --replicaof
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -81,7 +82,7 @@ class RedisServer:
             argv += ["--save", "60 1"]
         else:
             argv += ["--save", "", "--dbfilename", SCRATCH_SNAPSHOT]
-        return argv + list(extra)
+        return argv + list(self.extra_args) + list(extra)
 
     def _prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from chat.redis_client import redis_client
+from chat.redis_client import failing_over, redis_client
 from chat.services.messages import storage_failing
 from observability.access import refusal
 from observability.metrics import REDIS_ROUNDTRIP
@@ -35,7 +35,9 @@ def _database_roundtrip() -> None:
 async def readyz(request):
     """The database and Redis both answer, and messages can be stored: 200, or 503
     naming the part that doesn't (``storage``: storing a message failed in the last
-    minute, say on a full disk).
+    minute, say on a full disk). With Redis Sentinel, ``"redis": "failing_over"``
+    marks the window between the primary's loss and the promoted replica's first
+    answer: the sentinels answer, the primary doesn't.
 
     Why a part is unavailable (which often names hosts and ports) goes to the log,
     not to the response.
@@ -56,7 +58,7 @@ async def readyz(request):
         checks["redis"] = "ok"
     except Exception as exc:
         logger.warning("readyz: Redis is unavailable: %s", exc)
-        checks["redis"] = "unavailable"
+        checks["redis"] = "failing_over" if await failing_over() else "unavailable"
     checks["storage"] = "unavailable" if storage_failing() else "ok"
     ready = all(value == "ok" for value in checks.values())
     return JsonResponse(

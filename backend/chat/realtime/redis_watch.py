@@ -4,6 +4,7 @@ While Redis is away, messages are still stored but can't be fanned out. One
 watcher per event loop (that is, per server process) asks Redis for its run id
 every second; when a call fails, or the run id changes, the next good answer
 tells every registered connection to replay what it missed from the database.
+A Sentinel failover is such a change: the promoted replica has its own run id.
 """
 
 import asyncio
@@ -12,13 +13,12 @@ import time
 import weakref
 from typing import Protocol
 
-import redis.asyncio as aioredis
-from django.conf import settings
 from observability import metrics
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from chat.loops import per_event_loop
+from chat.redis_client import connect
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ class Listener(Protocol):
 
 
 class RedisWatch:
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self) -> None:
         self.listeners: weakref.WeakSet[Listener] = weakref.WeakSet()
         self._task: asyncio.Task | None = None
 
@@ -53,9 +52,7 @@ class RedisWatch:
         return info.get("run_id")
 
     async def _run(self) -> None:
-        client = aioredis.Redis.from_url(
-            self.url, socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
-        )
+        client = connect(socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
         try:
             known = await self._run_id(client)  # None while Redis is unreachable
             while self.listeners:
@@ -73,4 +70,4 @@ class RedisWatch:
 @per_event_loop
 def redis_watch() -> RedisWatch:
     """The watcher of the running event loop."""
-    return RedisWatch(settings.REDIS_URL)
+    return RedisWatch()

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list
+from config.env import env_bool, env_float, env_hosts, env_int, env_list
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,15 @@ def test_a_list_is_split_on_commas_and_trimmed(monkeypatch):
     assert env_list("CHAT_X", []) == ["a", "b", "c"]
     monkeypatch.delenv("CHAT_X")
     assert env_list("CHAT_X", ["d"]) == ["d"]
+
+
+def test_sentinel_hosts_are_read_as_pairs(monkeypatch):
+    monkeypatch.setenv("CHAT_X", "10.0.0.5:26379, sentinel-b:26380,[::1]:26381")
+    assert env_hosts("CHAT_X") == [("10.0.0.5", 26379), ("sentinel-b", 26380), ("::1", 26381)]
+
+
+@pytest.mark.parametrize("raw", ["sentinel-a", "sentinel-a:", ":26379", "a:port", "a:70000"])
+def test_a_host_without_a_port_is_refused_with_an_example(monkeypatch, raw):
+    monkeypatch.setenv("CHAT_X", f"10.0.0.5:26379,{raw}")
+    with pytest.raises(ImproperlyConfigured, match=rf"CHAT_X: '{raw}' is not host:port \(say"):
+        env_hosts("CHAT_X")
