@@ -12,74 +12,22 @@ import os
 import re
 import signal
 import socket
-import subprocess
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from devtools.processes import alive, descendants
-from devtools.waiting import answers, free_port, port_free, wait_until
+from devtools.processes import alive
+from devtools.waiting import free_port, port_free, wait_until
+from e2e.invoke_runs import GONE_TIMEOUT, READY_LINE, STOP_TIMEOUT, TaskRun, start_task
 
-REPO = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 90  # fresh SQLite migrations, collectstatic for serve, a slow shared machine
-STOP_TIMEOUT = 45
-GONE_TIMEOUT = 5
-# The end of what `invoke dev` and `invoke serve` print once the chat serves.
-READY_LINE = "(Ctrl-C stops it)"
 # A log record of the chat server at INFO level, in its plain format (with or without time).
 INFO_RECORD = re.compile(r"^(?:[\d-]+ [\d:,.]+ )?INFO [\w.]+ ")
-# Variables of the caller's shell that would point a run at their own services.
-FOREIGN_PREFIXES = ("REDIS_URL", "DATABASE_URL", "DJANGO_", "CHAT_", "INVOKE_", "PROMETHEUS_")
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc"
 )
-
-
-@dataclass
-class TaskRun:
-    """`python -m invoke <task> --port PORT`, in its own process group as a shell job is."""
-
-    process: subprocess.Popen
-    port: int
-    redis_port: int
-    output_path: Path
-    started: set[int] = field(default_factory=set)
-
-    @property
-    def output(self) -> str:
-        return self.output_path.read_text(errors="replace")
-
-    def wait_serving(self) -> set[int]:
-        """Wait until the chat answers; return the processes invoke started."""
-
-        def serving() -> bool:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                raise AssertionError(f"invoke exited with {code}:\n{self.output}")
-            return READY_LINE in self.output and answers(f"http://127.0.0.1:{self.port}/healthz")
-
-        wait_until(serving, timeout=START_TIMEOUT, what=f"the chat on port {self.port}")
-        self.started = descendants(self.process.pid)
-        return self.started
-
-    def wait_exit(self) -> int:
-        try:
-            return self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"invoke still running:\n{self.output}") from None
-
-    def kill_everything(self) -> None:
-        """Whatever is still running (say, orphans of a failed stop) is killed."""
-        pids = self.started | descendants(self.process.pid) | {self.process.pid}
-        for pid in pids:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        self.process.wait()
 
 
 @pytest.fixture
@@ -95,20 +43,11 @@ def run_task(tmp_path):
         (data / "redis" / "dump.rdb").write_bytes(b"REDIS0012 written by another server")
         port = port or free_port()
         redis_port = redis_port or free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
-        env.update(CHAT_DATA_DIR=str(data), INVOKE_REDIS_PORT=str(redis_port), PYTHONUNBUFFERED="1")
+        env = {"CHAT_DATA_DIR": str(data), "INVOKE_REDIS_PORT": str(redis_port)}
         output_path = tmp_path / f"output-{number}.txt"
-        with output_path.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "invoke", *task, "--port", str(port)],
-                cwd=REPO,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        runs.append(TaskRun(process, port, redis_port, output_path))
+        runs.append(
+            start_task(*task, port=port, output_path=output_path, env=env, redis_port=redis_port)
+        )
         return runs[-1]
 
     yield run

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import signal
-import threading
 import time
 import urllib.request
 
@@ -18,6 +17,7 @@ from devtools.processes import alive, descendants
 from devtools.redis_server import RedisServer, server_binary
 from devtools.waiting import free_port
 from e2e.pages import RoomPage
+from e2e.ws_client import BackgroundLoop
 
 JOINERS = 8
 CONVERGED_MS = 3000  # "within a couple of seconds", with some room for a loaded machine
@@ -28,13 +28,9 @@ class Clients:
     browser (on the main thread) is checked."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        self.background = BackgroundLoop()
+        self.run = self.background.run
         self.open: list[ChatClient] = []
-
-    def run(self, coroutine, timeout: float = 30):
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def connect(self, base_url: str, room: str, count: int) -> list[str]:
         """``count`` guests, each with a session of their own, connecting at the same
@@ -53,8 +49,7 @@ class Clients:
                 await client.close()
 
         self.run(close_all())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
+        self.background.stop()
 
 
 def identity_name(client: ChatClient) -> str:
