@@ -10,6 +10,7 @@ import errno
 import logging
 import sys
 
+from server.limits import raise_open_file_limit
 from server.supervisor import Supervisor, listening_socket
 
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_worker(args.fd, supervisor_pid=args.supervisor)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    raise_open_file_limit()  # before the workers start: they inherit it
     try:
         sock = listening_socket(args.host, args.port)
     except OSError as error:
