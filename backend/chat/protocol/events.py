@@ -295,6 +295,12 @@ def leave_event(user: PersonJSON, version: int) -> LeaveEvent:
     return {"type": "leave", "user": user, "v": version}
 
 
+def presence_changes_text(frames: list[str], version: int) -> str:
+    """Consecutive ``join``/``leave`` frames (already encoded) as one
+    ``presence_changes`` frame; ``version`` is the last one's."""
+    return f'{{"type":"presence_changes","v":{version},"changes":[{",".join(frames)}]}}'
+
+
 def typing_event(user: PersonJSON) -> TypingEvent:
     return {"type": "typing", "user": user}
 

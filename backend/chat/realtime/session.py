@@ -241,7 +241,10 @@ class Session:
             case events.GROUP_EVENT_TYPE:
                 await self.send(message["text"])
             case events.PRESENCE_TYPE:
-                await self.presence_feed.offer(message["v"], message.get("text"))
+                if "changes" in message:
+                    await self.presence_feed.offer_many(message["v"], message["changes"])
+                else:
+                    await self.presence_feed.offer(message["v"], message.get("text"))
             case events.TYPING_TYPE:
                 # Never shown to the typist's own tabs.
                 if message["from"] != self.person_id:

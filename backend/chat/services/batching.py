@@ -4,7 +4,9 @@ When several connections of a process post to one room at once, storing and
 broadcasting each message alone costs a transaction and a broadcast apiece.
 A Batcher runs one batch at a time: while one is being handled, new items
 queue up, and the next batch takes all of them. A lone item goes at once, so
-nothing waits for a batch to fill.
+nothing waits for a batch to fill. With ``spacing``, batches start at least that
+far apart: what comes in meanwhile waits for the next one (presence uses this
+to announce people joining together in one go).
 """
 
 import asyncio
@@ -20,6 +22,7 @@ class Batcher:
         handle: Callable[[list[Any]], Awaitable[list[Any]]],
         on_idle: Callable[[], None] = lambda: None,
         max_batch: int = MAX_BATCH,
+        spacing: float = 0.0,
     ) -> None:
         """``handle`` takes a list of items and returns one result per item (an
         exception instance fails its item alone); ``on_idle`` is called when the
@@ -27,6 +30,7 @@ class Batcher:
         self.handle = handle
         self.on_idle = on_idle
         self.max_batch = max_batch
+        self.spacing = spacing
         self.pending: list[tuple[Any, asyncio.Future]] = []
         self.running: asyncio.Task | None = None
 
@@ -66,7 +70,7 @@ class Batcher:
                 batch = []
                 # Let the submitters see their results (and withdraw items that
                 # should no longer go) before the next batch is taken.
-                await asyncio.sleep(0)
+                await asyncio.sleep(self.spacing)
         finally:
             # Stopped (the event loop is closing): nobody is left waiting forever.
             for _, done in batch + self.pending:

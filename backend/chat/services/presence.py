@@ -35,6 +35,7 @@ from chat.protocol import events
 from chat.realtime.redis_watch import redis_watch
 from chat.redis_client import redis_client
 from chat.rooms import public_person_id, room_group_name
+from chat.services.batching import Batcher
 from chat.services.broadcast import room_address, send_to
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ logger = logging.getLogger(__name__)
 TTL = 30.0  # seconds an entry lives without a heartbeat, unless CHAT_PRESENCE_TTL says
 GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
 PENDING_MAX = 256  # changes a connection holds back while it waits
+# A room's joins and leaves in one process go to Redis (and out) at most this often:
+# people arriving together are announced together. A lone change goes at once.
+UPDATE_SPACING = 0.2
 # After Redis came back, waits before each round of new snapshots: processes notice at
 # different moments, and their channel layers resubscribe at different moments.
 RESYNC_DELAYS = (0.0, 1.0, 1.0, 2.0, 4.0)
@@ -108,19 +112,42 @@ return changes
 """
 )
 
-# ARGV: now, entry, person
-_REMOVE = (
+# Joins and leaves of one room, in the order they happened: one script for all.
+# ARGV: now, expiry, key lifetime (s), "1" to return who is here, then four per change:
+# "join" or "leave", entry, person, who-json ("" for a leave).
+# Returns the room's version, who is here (JSON, or ""), then kind, version, who-json
+# of each join or leave it made (expired entries purged first).
+_APPLY = (
     _PURGE
     + """
-if redis.call('ZREM', KEYS[1], ARGV[2]) == 1 then
-  if redis.call('HINCRBY', KEYS[2], ARGV[3], -1) <= 0 then
-    redis.call('HDEL', KEYS[2], ARGV[3])
-    local who = redis.call('HGET', KEYS[3], ARGV[3])
-    redis.call('HDEL', KEYS[3], ARGV[3])
-    if who then changed('leave', who) end
+for i = 5, #ARGV, 4 do
+  local kind, entry, person, who = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  if kind == 'join' then
+    local joined = false
+    if redis.call('ZADD', KEYS[1], ARGV[2], entry) == 1 then
+      if redis.call('HINCRBY', KEYS[2], person, 1) == 1 then joined = true end
+    end
+    local previous = redis.call('HGET', KEYS[3], person)
+    redis.call('HSET', KEYS[3], person, who)
+    if previous and previous ~= who then joined = true end
+    if joined then changed('join', who) end
+  elseif redis.call('ZREM', KEYS[1], entry) == 1 then
+    if redis.call('HINCRBY', KEYS[2], person, -1) <= 0 then
+      redis.call('HDEL', KEYS[2], person)
+      local gone = redis.call('HGET', KEYS[3], person)
+      redis.call('HDEL', KEYS[3], person)
+      if gone then changed('leave', gone) end
+    end
   end
 end
-table.insert(changes, 1, current_version())
+local version = current_version()
+for k = 1, 4 do redis.call('EXPIRE', KEYS[k], ARGV[3]) end
+local people = ''
+if ARGV[4] == '1' then
+  people = '[' .. table.concat(redis.call('HVALS', KEYS[3]), ',') .. ']'
+end
+table.insert(changes, 1, people)
+table.insert(changes, 1, version)
 return changes
 """
 )
@@ -222,28 +249,56 @@ class PresenceTracker:
         return Change(version=int(version), events=_events(flat))
 
     async def join(self, room_name: str, identity: Identity) -> Change | None:
-        """A connection of ``identity`` opened here; a Change when Redis had to be told."""
-        count, _ = self.local.get((room_name, identity.key), (0, identity))
-        self.local[(room_name, identity.key)] = (count + 1, identity)
-        self._ensure_heartbeat()
-        if count == 0:
-            try:
-                return await self._add(room_name, identity)
-            except Exception:
+        """A connection of ``identity`` opened here."""
+        change, _ = await self.apply(room_name, [("join", identity)])
+        return change
+
+    async def apply(
+        self, room_name: str, updates: list[tuple[str, Identity]]
+    ) -> tuple[Change | None, Snapshot | None]:
+        """Connections opened ("join") and closed ("leave") here, in order, told to Redis in
+        one go. Returns the change, None when Redis needn't be told (another tab of each
+        person is still here); and, when someone joined, who is in the room after it."""
+        now = self.clock()
+        joining = any(kind == "join" for kind, _ in updates)
+        told: list = []
+        for kind, identity in updates:
+            key = (room_name, identity.key)
+            count, _ = self.local.get(key, (0, identity))
+            if kind == "join":
+                self.local[key] = (count + 1, identity)
+                if count == 0:
+                    who = json.dumps(person_public(identity), ensure_ascii=False,
+                                     separators=(",", ":"))  # fmt: skip
+                    told += ["join", self._entry(identity), identity.key, who]
+            elif count > 1:
+                self.local[key] = (count - 1, identity)
+            else:
+                self.local.pop(key, None)
+                told += ["leave", self._entry(identity), identity.key, ""]
+        if joining:
+            self._ensure_heartbeat()
+        if not told and not joining:
+            return None, None
+        try:
+            version, users, *flat = await _eval(
+                _APPLY, 4, *_keys(room_name), now, now + self.ttl, int(self.ttl * 4),
+                "1" if joining else "0", *told,
+            )  # fmt: skip
+        except Exception:
+            if joining:
                 self.redis_recovered()  # Redis is restarting, say: register soon
-                raise
-        return None
+            raise
+        change = Change(version=int(version), events=_events(flat))
+        if not joining:
+            return change, None
+        people = sorted(json.loads(users), key=lambda u: (u["user"].casefold(), u["id"]))
+        return change, Snapshot(version=change.version, users=people, events=[])
 
     async def leave(self, room_name: str, identity: Identity) -> Change | None:
-        count, _ = self.local.get((room_name, identity.key), (1, identity))
-        if count > 1:
-            self.local[(room_name, identity.key)] = (count - 1, identity)
-            return None
-        self.local.pop((room_name, identity.key), None)
-        version, *flat = await _eval(
-            _REMOVE, 4, *_keys(room_name), self.clock(), self._entry(identity), identity.key
-        )
-        return Change(version=int(version), events=_events(flat))
+        """A connection of ``identity`` closed here; a Change when Redis had to be told."""
+        change, _ = await self.apply(room_name, [("leave", identity)])
+        return change
 
     async def rename(self, room_name: str, identity: Identity) -> Change:
         """The person took a new name: store it, and announce it as a join."""
@@ -347,16 +402,20 @@ class PresenceTracker:
 
 async def announce(room_name: str, change: Change | Snapshot | None) -> None:
     """Tell the room who joined and who left."""
-    if change is None:
+    if change is None or not change.events:
         return
-    for kind, version, who in change.events:
-        if kind == "join":
-            frame = events.join_event(who, version)
-        else:
-            frame = events.leave_event(who, version)
+    frames = [
+        [version, events.event_encode(
+            events.join_event(who, version) if kind == "join" else events.leave_event(who, version)
+        )]
+        for kind, version, who in change.events
+    ]  # fmt: skip
+    if len(frames) == 1:
+        [[version, text]] = frames
+        await _publish(room_name, {"type": events.PRESENCE_TYPE, "v": version, "text": text})
+    else:  # several people at once: one broadcast, and one frame to each connection
         await _publish(
-            room_name,
-            {"type": events.PRESENCE_TYPE, "v": version, "text": events.event_encode(frame)},
+            room_name, {"type": events.PRESENCE_TYPE, "v": frames[-1][0], "changes": frames}
         )
 
 
@@ -409,13 +468,17 @@ class PresenceFeed:
 
     async def offer(self, version: int, text: str | None) -> None:
         """A change broadcast to the room, or (``text`` None) the room's version."""
+        await self.offer_many(version, [] if text is None else [(version, text)])
+
+    async def offer_many(self, version: int, changes: list[tuple[int, str]]) -> None:
+        """Changes broadcast together (their versions in order), the last at ``version``."""
         self.known = max(self.known, version)
         if self.version is not None and version <= self.version:
             return
-        if text is not None:
-            self.pending[version] = text
-            if len(self.pending) > PENDING_MAX:
-                self.pending.clear()  # a snapshot will do instead
+        for change_version, text in changes:
+            self.pending[change_version] = text
+        if len(self.pending) > PENDING_MAX:
+            self.pending.clear()  # a snapshot will do instead
         async with self.lock:
             await self._flush()
 
@@ -434,9 +497,14 @@ class PresenceFeed:
             return
         for version in [v for v in self.pending if v <= self.version]:
             del self.pending[version]
+        ready = []
         while (text := self.pending.pop(self.version + 1, None)) is not None:
             self.version += 1
-            await self.send(text)
+            ready.append(text)
+        if len(ready) == 1:
+            await self.send(ready[0])
+        elif ready:  # one frame for the lot: people joining together cost one frame each
+            await self.send(events.presence_changes_text(ready, self.version))
         if self.known > self.version and (self._gap is None or self._gap.done()):
             self._gap = asyncio.get_running_loop().create_task(self._fill_gap())
 
@@ -479,16 +547,44 @@ async def _announce_or_resync(room_name: str, change: Change | Snapshot | None) 
         presence().redis_recovered()
 
 
+@per_event_loop
+def _room_updates() -> dict[str, Batcher]:
+    """Each room's joins and leaves not yet told to Redis, in this process."""
+    return {}
+
+
+def _updates_of(room_name: str) -> Batcher:
+    batchers = _room_updates()
+    if room_name not in batchers:
+
+        async def handle(updates: list[tuple[str, Identity]]) -> list:
+            change, snapshot = await presence().apply(room_name, updates)
+            await _announce_or_resync(room_name, change)
+            if snapshot is None:
+                return [None] * len(updates)
+            event = events.presence_event(snapshot.users, snapshot.version)
+            return [event if kind == "join" else None for kind, _ in updates]
+
+        batchers[room_name] = Batcher(
+            handle, on_idle=lambda: batchers.pop(room_name, None), spacing=UPDATE_SPACING
+        )
+    return batchers[room_name]
+
+
 async def presence_join(room_name: str, identity: Identity) -> events.PresenceEvent:
     """A connection of ``identity`` opened in the room: announce the person if they are
-    new here; returns who is in the room, for that connection."""
-    await _announce_or_resync(room_name, await presence().join(room_name, identity))
-    return await presence_snapshot(room_name)
+    new here; returns who is in the room, for that connection.
+
+    People who join a room of this process within ``UPDATE_SPACING`` of its previous
+    update go to Redis together, and are announced in one broadcast (and one frame to
+    each connection): a room filling up with n people costs O(n) frames, not O(n²)."""
+    return await _updates_of(room_name).submit(("join", identity))
 
 
 async def presence_leave(room_name: str, identity: Identity) -> None:
-    """A connection closed: announce the person's leave if it was their last one."""
-    await announce(room_name, await presence().leave(room_name, identity))
+    """A connection closed: announce the person's leave if it was their last one (with
+    the other leaves and joins of the room in this process at that moment)."""
+    await _updates_of(room_name).submit(("leave", identity))
 
 
 async def presence_rename(room_name: str, identity: Identity) -> None:

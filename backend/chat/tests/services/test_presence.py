@@ -1,6 +1,7 @@
 """Who is online: one entry per person, right across processes, no ghosts."""
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -153,7 +154,10 @@ class PageList:
         self.snapshots = 0
 
     def apply(self, frame: dict) -> None:
-        if frame["type"] == "presence" and frame["v"] >= self.version:
+        if frame["type"] == "presence_changes":
+            for change in frame["changes"]:
+                self.apply(change)
+        elif frame["type"] == "presence" and frame["v"] >= self.version:
             self.version, self.snapshots = frame["v"], self.snapshots + 1
             self.people = {user["id"]: user["user"] for user in frame["users"]}
         elif frame["type"] in ("join", "leave") and frame["v"] > self.version:
@@ -300,16 +304,35 @@ def presence_frame(version: int) -> dict:
     return {"type": "presence", "v": version, "users": []}
 
 
+def join_text(version: int) -> str:
+    return json.dumps({"type": "join", "v": version, "user": {"id": f"p{version}"}})
+
+
 async def test_a_connection_is_sent_changes_in_version_order_after_its_snapshot():
     outbox = Outbox()
     feed = PresenceFeed("p-feed", outbox)
-    await feed.offer(12, "join-12")  # came before the connection's snapshot
-    await feed.offer(11, "join-11")
+    await feed.offer(12, join_text(12))  # came before the connection's snapshot
+    await feed.offer(11, join_text(11))
     assert outbox.texts == []
     await feed.snapshot(presence_frame(10))
-    await feed.offer(11, "join-11")  # a repeat
+    await feed.offer(11, join_text(11))  # a repeat
     await feed.offer(9, "leave-9")  # older than the snapshot
-    assert outbox.kinds() == ["presence", "join-11", "join-12"]
+    await feed.offer(13, "join-13")
+    # The two held back go out together, in order, as one frame; the next alone.
+    assert outbox.kinds() == ["presence", "presence_changes", "join-13"]
+    together = json.loads(outbox.texts[1])
+    assert together["v"] == 12
+    assert [change["v"] for change in together["changes"]] == [11, 12]
+    feed.close()
+
+
+async def test_changes_broadcast_together_are_sent_as_one_frame():
+    outbox = Outbox()
+    feed = PresenceFeed("p-feed-many", outbox)
+    await feed.snapshot(presence_frame(10))
+    await feed.offer_many(13, [(11, join_text(11)), (12, join_text(12)), (13, join_text(13))])
+    assert outbox.kinds() == ["presence", "presence_changes"]
+    assert [c["v"] for c in json.loads(outbox.texts[1])["changes"]] == [11, 12, 13]
     feed.close()
 
 
@@ -322,3 +345,15 @@ async def test_a_snapshot_older_than_what_was_sent_is_not_sent():
     await feed.snapshot(presence_frame(10))
     assert outbox.kinds() == ["presence", "join-11"]
     feed.close()
+
+
+async def test_people_joining_together_are_announced_in_a_few_frames(connect_room):
+    watcher = PageList(await connect_room("p-together", session=await guest_session("watcher")))
+    await watcher.shows(["watcher"])
+    names = [f"joiner-{index:02d}" for index in range(20)]
+    sessions = [await guest_session(name) for name in names]
+    await asyncio.gather(*(connect_room("p-together", session=key) for key in sessions))
+    await watcher.shows(["watcher", *names])
+    announced = [f for f in watcher.client.frames if f["type"] in ("join", "presence_changes")]
+    # One frame a joiner would be 20; joins close together share one.
+    assert len(announced) <= len(names) // 2, [f["type"] for f in announced]

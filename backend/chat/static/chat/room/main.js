@@ -435,6 +435,12 @@ const handlers = {
   leave(frame) {
     if (state.joinOrLeave(frame)) showPresence();
   },
+  // Several joins and leaves at once (people arriving together), in order.
+  presence_changes(frame) {
+    let changed = false;
+    for (const change of frame.changes) changed = state.joinOrLeave(change) || changed;
+    if (changed) showPresence();
+  },
   typing(frame) {
     state.typing(frame, now());
   },
