@@ -384,13 +384,44 @@ def message_store(*, room_name: str, identity: Identity, text: str, nonce: str |
     return outcome.message, outcome.created
 
 
+def rooms_store(batches: list[tuple[str, list[Post], list[dict]]]) -> list[list | Exception]:
+    """Store several rooms' batches (room name, posts, present) in one transaction: one
+    commit for all. Rooms are taken in order of name, so processes storing to the same
+    rooms lock their rows in the same order. A room whose batch fails (each is a
+    savepoint) fails alone; a failed commit fails them all."""
+    if len(batches) == 1:  # one room: its own transaction is the one
+        room_name, posts, present = batches[0]
+        try:
+            return [messages_store(room_name=room_name, posts=posts, present=present)]
+        except UNSTORABLE as exc:
+            return [exc]
+    outcomes: dict[int, list | Exception] = {}
+    with transaction.atomic():
+        for index in sorted(range(len(batches)), key=lambda i: batches[i][0]):
+            room_name, posts, present = batches[index]
+            try:
+                with transaction.atomic():
+                    outcomes[index] = messages_store(
+                        room_name=room_name, posts=posts, present=present
+                    )
+            except UNSTORABLE as exc:
+                outcomes[index] = exc
+    return [outcomes[index] for index in range(len(batches))]
+
+
+@per_event_loop
+def _storing() -> Batcher:
+    """This process's batches of different rooms waiting for the database, stored in one
+    transaction each time (the database thread takes one call at a time anyway)."""
+    return Batcher(database_sync_to_async(rooms_store))
+
+
 async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
-    """Store posts to one room, then broadcast the new ones to the room in one go."""
+    """Store posts to one room (with other rooms' batches of the moment, in one
+    transaction), then broadcast the new ones to the room in one go."""
     present = await present_if_mentioning(room_name, [post.text for post in posts])
     try:
-        outcomes = await database_sync_to_async(messages_store)(
-            room_name=room_name, posts=posts, present=present
-        )
+        outcomes = await _storing().submit((room_name, posts, present))
     except UNSTORABLE as exc:
         _storage_outcome(room_name, exc)
         raise

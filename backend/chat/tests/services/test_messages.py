@@ -17,6 +17,7 @@ from chat.services.messages import (
     StorageHealth,
     message_store,
     messages_store,
+    rooms_store,
 )
 from chat.tests.helpers import FakeClock
 
@@ -176,6 +177,19 @@ def test_a_post_the_database_refuses_fails_alone_and_its_senders_later_posts_wit
     assert [o.message.body for o in (outcomes[0], outcomes[2])] == ["before", "after"]
     assert isinstance(outcomes[1], ValueError) and outcomes[3] is outcomes[1]
     assert list(Message.objects.values_list("body", flat=True)) == ["before", "after"]
+
+
+def test_batches_of_several_rooms_are_stored_together_and_a_failing_room_fails_alone():
+    outcomes = rooms_store([
+        ("together-b", [Post(BOB, "b1"), Post(BOB, "b2")], []),
+        ("together-a", [Post(CAROL, "half a pair \ud800")], []),  # no database can store it
+        ("together-c", [Post(CAROL, "c1")], []),
+    ])  # fmt: skip
+    assert [(o.message.seq, o.message.body) for o in outcomes[0]] == [(1, "b1"), (2, "b2")]
+    assert isinstance(outcomes[1], ValueError)
+    assert [(o.message.seq, o.message.body) for o in outcomes[2]] == [(1, "c1")]
+    stored = Message.objects.order_by("body").values_list("room__name", "body")
+    assert list(stored) == [("together-b", "b1"), ("together-b", "b2"), ("together-c", "c1")]
 
 
 # --- storage trouble: logged once per incident, backed off, reported -------------------
