@@ -13,6 +13,9 @@ from redis.asyncio.sentinel import Sentinel
 from chat.loops import per_event_loop
 
 SENTINEL_TIMEOUT = 1.0
+# Connections one event loop may open to Redis at once (redis-py's default is 100, and
+# past it a call fails instead of waiting): thousands of sockets joining at once need more.
+POOL_SIZE = 1000
 
 
 def _where() -> tuple:
@@ -47,7 +50,9 @@ def redis_client() -> aioredis.Redis:
     per_loop = _clients()
     key = ("client", *_where())
     if key not in per_loop:
-        per_loop[key] = connect(socket_timeout=2, socket_connect_timeout=2)
+        per_loop[key] = connect(
+            socket_timeout=2, socket_connect_timeout=2, max_connections=POOL_SIZE
+        )
     return per_loop[key]
 
 
