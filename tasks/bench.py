@@ -10,18 +10,23 @@ from .common import BACKEND, PYTHON, data_dir
         "compare": "also run the references: the tutorial's design (floor) and a bare "
         "websockets broadcaster (ceiling)",
         "quick": "small sizes: a smoke run that checks nothing is lost",
-        "workers": "the chat's worker processes (default 1)",
-        "only": "comma-separated scenarios to run: burst, steady, idle (the default: all three), "
-        "search (on PostgreSQL: DATABASE_URL, or the local socket's chat_bench_search database)",
+        "workers": "the chat's worker processes (default 1; the sockets scenario uses 2)",
+        "processes": "the load generator's processes (default: one per core)",
+        "postgres": "a postgres:// URL: run the chat on a new database beside it (default: SQLite)",
+        "only": "comma-separated scenarios to run: burst, steady, rooms, connect, sockets, "
+        "storm (the default: all six), search (on PostgreSQL: DATABASE_URL, or the local "
+        "socket's chat_bench_search database)",
         "json": "where to write the results (default: bench/results.json in the data folder)",
     }
 )
-def bench(c, compare=False, quick=False, workers=1, only="", json=""):
+def bench(c, compare=False, quick=False, workers=1, processes=0, postgres="", only="", json=""):
     """Measure throughput, latency, loss and memory per connection (see docs/performance.md)."""
     flags = ["--compare"] if compare else []
     flags += ["--quick"] if quick else []
     flags += [f"--only={name}" for name in only.split(",") if name]
     results = json or str(data_dir() / "bench" / "results.json")
     flags += ["--workers", str(workers), "--json", results]
+    flags += ["--processes", str(processes)] if int(processes) > 0 else []
+    flags += ["--postgres", postgres] if postgres else []
     with c.cd(str(BACKEND)):
         c.run(f"{PYTHON} -m bench.run {' '.join(flags)}", pty=False)

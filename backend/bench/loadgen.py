@@ -1,24 +1,24 @@
-"""The load generator: asyncio WebSocket clients that post and time messages.
+"""The scenarios: clients (bench/swarm.py) against one running server, timed.
 
-Every message's text is ``b|<sender>|<n>|<send time>``, so each receiver can tell
-which messages it got (lost and duplicated deliveries) and how late. It speaks
-the tutorial's frames (``{"message": ...}`` in and out), which the chat and both
-references understand; the chat's other frames are ignored.
+Every scenario speaks the tutorial's frames (``{"message": ...}`` in and out),
+which the chat and both references understand; the chat's other frames are
+ignored, except ``ready`` (a connection counts as open once the chat sent it)
+and the presence frames (counted in ``connect``).
 """
 
-import asyncio
-import json
+import os
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
-import websockets
-
-from devtools.chat_client import ChatClient
+from bench.swarm import Swarm
 
 QUIET_SECONDS = 5.0  # a run ends when every client has everything, or nothing came for this long
 SETTLE_SECONDS = 0.5  # timing starts once the clients have heard nothing for this long
-SETTLE_LIMIT_SECONDS = 10.0
+SETTLE_LIMIT_SECONDS = 20.0
+FINISH_LIMIT_SECONDS = 120.0
+GENERATOR_BOUND = 0.9  # of its cores: past this, the figures say more about the generator
 
 
 @dataclass
@@ -32,151 +32,43 @@ class Result:
     duplicated: int = 0
     seconds: float = 0.0
     per_second: float = 0.0
+    stored_per_second: float = 0.0
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     max_ms: float = 0.0
     connects_per_second: float = 0.0
     memory_per_connection_kib: float | None = None
+    server_cpu_us_per_message: float | None = None  # per delivered message
+    server_cpu_us_per_post: float | None = None  # per stored message
+    server_cpu_ms_per_connection: float | None = None
+    presence_frames_per_client: float | None = None
+    catch_up_s: float | None = None  # storm: from /healthz to every client having everything
+    post_after_restart_ms: float | None = None  # storm: slowest post sent after /healthz
+    generator_cpu_pct: float = 0.0  # of the generator's cores, while timed
+    connect_retries: int = 0  # handshakes refused or dropped (and tried again)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def generator_bound(self) -> bool:
+        return self.generator_cpu_pct >= GENERATOR_BOUND * 100
 
-@dataclass
-class Receiver:
-    connection: object
-    seen: set = field(default_factory=set)
-    duplicated: int = 0
-    latencies: list = field(default_factory=list)
-    last: float = 0.0  # when the last test message came
-    heard: float = 0.0  # when any frame came
 
-    async def run(self) -> None:
+def server_cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of the processes ``pids`` (and their waited-for children)."""
+    ticks = 0
+    for pid in pids:
         try:
-            async for text in self.connection:
-                self.heard = time.perf_counter()
-                message = json.loads(text).get("message")
-                if not isinstance(message, str) or not message.startswith("b|"):
-                    continue
-                now = time.perf_counter()
-                _, sender, n, sent = message.split("|")
-                key = (sender, n)
-                if key in self.seen:
-                    self.duplicated += 1
-                    continue
-                self.seen.add(key)
-                self.latencies.append(now - float(sent))
-                self.last = now
-        except websockets.ConnectionClosed:
-            pass
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
-async def open_clients(base_url: str, room: str, count: int) -> tuple[list, float]:
-    """Open ``count`` connections (at most 20 handshakes at a time); returns them and the
-    connect rate."""
-    started = time.perf_counter()
-    limit = asyncio.Semaphore(20)
-
-    async def one():
-        async with limit:
-            client = await ChatClient.connect(
-                base_url, room, ready=False, max_queue=None, open_timeout=60
-            )
-            return client.connection  # read raw: the receivers only look for test messages
-
-    connections = await asyncio.gather(*(one() for _ in range(count)))
-    return connections, count / (time.perf_counter() - started)
-
-
-async def _send(connection, sender: int, n: int) -> None:
-    text = f"b|{sender}|{n}|{time.perf_counter()!r}"
-    await connection.send(json.dumps({"message": text, "nonce": f"{sender}-{n}"}))
-
-
-async def _settled(receivers: list[Receiver]) -> None:
-    """Wait until the server has finished greeting the clients (history, who is
-    online): no frame for SETTLE_SECONDS, or SETTLE_LIMIT_SECONDS at most."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < SETTLE_LIMIT_SECONDS:
-        await asyncio.sleep(0.1)
-        heard = max((r.heard for r in receivers), default=0.0)
-        if time.perf_counter() - max(heard, started) >= SETTLE_SECONDS:
-            return
-
-
-async def _finish(receivers: list[Receiver], expected_each: int) -> None:
-    while True:
-        await asyncio.sleep(0.1)
-        if all(len(r.seen) >= expected_each for r in receivers):
-            return
-        newest = max((r.last for r in receivers), default=0.0)
-        if newest and time.perf_counter() - newest > QUIET_SECONDS:
-            return
-
-
-async def broadcast_run(
-    server: str,
-    scenario: str,
-    base_url: str,
-    *,
-    clients: int,
-    senders: int,
-    messages: int,
-    rate: float | None,
-    rooms: int = 1,
-) -> Result:
-    """``senders`` of the ``clients`` (spread over ``rooms``) each post ``messages``,
-    ``rate`` per second each or as fast as possible; everyone in a room should get all."""
-    run_id = f"{scenario}-{time.time_ns()}"
-    per_room = clients // rooms
-    connections, connect_rate = [], 0.0
-    for index in range(rooms):
-        opened, connect_rate = await open_clients(base_url, f"{run_id}-{index}", per_room)
-        connections.extend(opened)
-    receivers = [Receiver(connection) for connection in connections]
-    tasks = [asyncio.create_task(receiver.run()) for receiver in receivers]
-    await _settled(receivers)
-
-    async def sender_loop(sender: int, connection) -> None:
-        for n in range(messages):
-            await _send(connection, sender, n)
-            if rate:
-                await asyncio.sleep(1 / rate)
-
-    # Senders are the first clients of each room.
-    sending = [connections[room * per_room + s] for room in range(rooms) for s in range(senders)]
-    started = time.perf_counter()
-    await asyncio.gather(*(sender_loop(i, c) for i, c in enumerate(sending)))
-    expected_each = senders * messages
-    await _finish(receivers, expected_each)
-    finished = max(r.last for r in receivers) if any(r.last for r in receivers) else started
-    for connection in connections:
-        await connection.close()
-    await asyncio.gather(*tasks)
-
-    latencies = sorted(lat for r in receivers for lat in r.latencies)
-    delivered = sum(len(r.seen) for r in receivers)
-    expected = expected_each * len(receivers)
-    seconds = max(finished - started, 1e-9)
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Result(
-        server=server,
-        scenario=scenario,
-        clients=clients,
-        expected=expected,
-        delivered=delivered,
-        lost=expected - delivered,
-        duplicated=sum(r.duplicated for r in receivers),
-        seconds=round(seconds, 3),
-        per_second=round(delivered / seconds, 1),
-        p50_ms=round(quantiles[49] * 1000, 2),
-        p99_ms=round(quantiles[98] * 1000, 2),
-        max_ms=round((latencies[-1] if latencies else 0.0) * 1000, 2),
-        connects_per_second=round(connect_rate, 1),
-    )
-
-
-def _rss_kib(pids: list[int]) -> int:
+def rss_kib(pids: list[int]) -> int:
     total = 0
     for pid in pids:
         with open(f"/proc/{pid}/status") as status:
@@ -186,28 +78,231 @@ def _rss_kib(pids: list[int]) -> int:
     return total
 
 
-IDLE_PER_ROOM = 50
+def _split(count: int, parts: int) -> list[int]:
+    return [count // parts + (1 if index < count % parts else 0) for index in range(parts)]
 
 
-async def idle_run(server: str, base_url: str, *, connections: int, pids: list[int]) -> Result:
-    """Hold ``connections`` idle connections (50 to a room); report the server's memory
-    per connection."""
-    before = _rss_kib(pids)
+def _rooms(run_id: str, rooms: int) -> list[str]:
+    return [f"{run_id}-{index}" for index in range(rooms)]
+
+
+def _open(
+    swarm: Swarm,
+    base_url: str,
+    per_room: dict[str, int],
+    *,
+    ready: bool,
+    reconnect: bool = False,
+    senders: dict[str, int] | None = None,
+) -> float:
+    """Open the clients, each room's spread over the children; returns the seconds taken.
+
+    A room's senders are its first clients in children taken in turn."""  # fmt: skip
+    split = {room: _split(count, swarm.processes) for room, count in per_room.items()}
+    cookies = [
+        tuple(room for room in (senders or {}) if reconnect and split[room][index] > 0)
+        for index in range(swarm.processes)
+    ]
+    answers = swarm.run_each("connect", [
+        {"base_url": base_url, "counts": {room: counts[index] for room, counts in split.items()},
+         "ready": ready, "reconnect": reconnect, "cookies_for": cookies[index]}
+        for index in range(swarm.processes)
+    ])  # fmt: skip
+    swarm.connect_errors = sum(answer["errors"] for answer in answers)  # retried, so far
+    return max(answer["seconds"] for answer in answers)
+
+
+def _sender_specs(swarm: Swarm, senders: dict[str, int]) -> list[list[tuple[str, int, int]]]:
+    """Which child posts as which sender: sender j of a room is child j's (mod the number
+    of children) next client in that room."""
+    specs: list[list[tuple[str, int, int]]] = [[] for _ in range(swarm.processes)]
+    number = 0
+    for room, count in senders.items():
+        for j in range(count):
+            child = (number + j) % swarm.processes
+            slot = sum(1 for spec in specs[child] if spec[0] == room)
+            specs[child].append((room, number + j, slot))
+        number += count
+    return specs
+
+
+def _quantiles(latencies: list[float]) -> dict:
+    latencies.sort()
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "max_ms": round((latencies[-1] if latencies else 0.0) * 1000, 2),
+    }
+
+
+def _gathered(answers: list[dict]) -> dict:
+    latencies = [lat for answer in answers for lat in answer["latencies"]]
+    delivered = sum(a["delivered"] for a in answers)
+    expected = sum(a["expected"] for a in answers)
+    return {
+        "expected": expected,
+        "delivered": delivered,
+        "lost": expected - delivered,
+        "duplicated": sum(a["duplicated"] for a in answers),
+        **_quantiles(latencies),
+    }
+
+
+def broadcast_run(
+    swarm: Swarm,
+    server: str,
+    scenario: str,
+    base_url: str,
+    pids: list[int],
+    *,
+    clients: int,
+    senders: int,
+    messages: int,
+    rate: float | None,
+    rooms: int = 1,
+    ready: bool = True,
+    close: bool = True,
+) -> Result:
+    """``senders`` of each room's clients (``clients`` spread over ``rooms``) post
+    ``messages`` each, ``rate`` a second or as fast as possible; everyone in a room
+    should get all of its room's."""
+    names = _rooms(f"{scenario.replace('+', '-')}-{time.time_ns()}", rooms)
+    per_room = {room: clients // rooms for room in names}
+    connect_seconds = _open(swarm, base_url, per_room, ready=ready)
+    swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
+    posting = {room: senders for room in names}
+    specs = _sender_specs(swarm, posting)
+    cpu_before, _ = server_cpu_seconds(pids), swarm.cpu_seconds()
     started = time.perf_counter()
-    opened = []
-    for index in range(0, connections, IDLE_PER_ROOM):
-        count = min(IDLE_PER_ROOM, connections - index)
-        room = f"idle-{time.time_ns()}-{index}"
-        opened.extend((await open_clients(base_url, room, count))[0])
-    connect_rate = connections / (time.perf_counter() - started)
-    await asyncio.sleep(2)  # let the server settle
-    after = _rss_kib(pids)
-    for connection in opened:
-        await connection.close()
+    sends = [{"senders": spec, "messages": messages, "rate": rate} for spec in specs]
+    swarm.run_each("send", sends)
+    expected = {room: senders * messages for room in names}
+    answers = swarm.run("finish", expected=expected, quiet=QUIET_SECONDS,
+                        limit=FINISH_LIMIT_SECONDS)  # fmt: skip
+    finished = max((a["last"] for a in answers), default=0.0) or started
+    seconds = max(finished - started, 1e-9)
+    server_cpu = server_cpu_seconds(pids) - cpu_before
+    generator_cpu = swarm.cpu_seconds()
+    if close:
+        swarm.run("close")
+    totals = _gathered(answers)
+    stored = rooms * senders * messages
     return Result(
         server=server,
-        scenario="idle",
+        scenario=scenario,
+        clients=clients,
+        **totals,
+        seconds=round(seconds, 3),
+        per_second=round(totals["delivered"] / seconds, 1),
+        stored_per_second=round(stored / seconds, 1),
+        connects_per_second=round(clients / connect_seconds, 1),
+        server_cpu_us_per_message=round(server_cpu / max(totals["delivered"], 1) * 1e6, 2),
+        server_cpu_us_per_post=round(server_cpu / stored * 1e6, 1),
+        generator_cpu_pct=round(generator_cpu / (seconds * swarm.processes) * 100, 1),
+        connect_retries=swarm.connect_errors,
+    )
+
+
+def connect_run(
+    swarm: Swarm, server: str, base_url: str, pids: list[int], *, rooms: int, per_room: int,
+    ready: bool = True,
+) -> Result:  # fmt: skip
+    """``rooms`` × ``per_room`` clients connect at once (``HANDSHAKES_IN_FLIGHT`` per
+    generator process); the rate to the ``ready`` frame, the server's CPU per
+    connection, and the presence frames each client got until all was quiet."""
+    names = _rooms(f"connect-{time.time_ns()}", rooms)
+    clients = rooms * per_room
+    cpu_before, _ = server_cpu_seconds(pids), swarm.cpu_seconds()
+    seconds = _open(swarm, base_url, dict.fromkeys(names, per_room), ready=ready)
+    generator_cpu = swarm.cpu_seconds()
+    swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
+    server_cpu = server_cpu_seconds(pids) - cpu_before
+    answers = swarm.run("finish", expected={}, quiet=0, limit=0)
+    swarm.run("close")
+    return Result(
+        server=server,
+        scenario="connect",
+        clients=clients,
+        seconds=round(seconds, 3),
+        connects_per_second=round(clients / seconds, 1),
+        server_cpu_ms_per_connection=round(server_cpu / clients * 1000, 3),
+        presence_frames_per_client=round(sum(a["presence_frames"] for a in answers) / clients, 1),
+        generator_cpu_pct=round(generator_cpu / (seconds * swarm.processes) * 100, 1),
+        connect_retries=swarm.connect_errors,
+    )
+
+
+def sockets_run(
+    swarm: Swarm, server: str, base_url: str, pids: list[int], *, connections: int,
+    per_room: int, steady: dict | None, ready: bool = True,
+) -> list[Result]:  # fmt: skip
+    """Hold ``connections`` open (``per_room`` to a room): the server's memory per
+    connection; then, with all of them still open, a ``steady`` broadcast elsewhere."""
+    rooms = max(connections // per_room, 1)
+    names = _rooms(f"sockets-{time.time_ns()}", rooms)
+    before = rss_kib(pids)
+    seconds = _open(swarm, base_url, dict.fromkeys(names, connections // rooms), ready=ready)
+    swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
+    after = rss_kib(pids)
+    held = Result(
+        server=server,
+        scenario="sockets",
         clients=connections,
-        connects_per_second=round(connect_rate, 1),
+        seconds=round(seconds, 3),
+        connects_per_second=round(connections / seconds, 1),
         memory_per_connection_kib=round((after - before) / connections, 1),
+        connect_retries=swarm.connect_errors,
+    )
+    results = [held]
+    if steady:
+        results.append(
+            broadcast_run(swarm, server, "sockets+steady", base_url, pids, ready=ready, **steady)
+        )
+    swarm.run("close")
+    return results
+
+
+def storm_run(
+    swarm: Swarm, base_url: str, *, rooms: int, per_room: int, rate: float,
+    before_s: float, after_s: float, restart: Callable[[], None],
+) -> Result:  # fmt: skip
+    """``rooms`` × ``per_room`` clients that come back like pages do, one sender per room
+    posting ``rate`` a second; ``restart()`` stops the server and starts it again
+    (returning once it answers /healthz) ``before_s`` into the posting, which goes on
+    until ``after_s`` past that. Every client should end with every message, once:
+    ``catch_up_s`` is how long after /healthz the last client had every message posted
+    before it, ``post_after_restart_ms`` the slowest delivery of one posted after it."""
+    names = _rooms(f"storm-{time.time_ns()}", rooms)
+    posting = dict.fromkeys(names, 1)
+    _open(swarm, base_url, dict.fromkeys(names, per_room), ready=True, reconnect=True,
+          senders=posting)  # fmt: skip
+    swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
+    specs = _sender_specs(swarm, posting)
+    swarm.run_each("send", [
+        {"senders": spec, "messages": None, "rate": rate, "background": True} for spec in specs
+    ])  # fmt: skip
+    time.sleep(before_s)  # posting goes on in the generator meanwhile
+    restart()
+    healthy = time.perf_counter()
+    swarm.run("set_cutoff", cutoff=healthy)
+    time.sleep(after_s)
+    expected: dict[str, int] = {}
+    for answer in swarm.run("wait_sending"):
+        for room, count in answer["sent"].items():
+            expected[room] = expected.get(room, 0) + count
+    answers = swarm.run("finish", expected=expected, quiet=QUIET_SECONDS * 3,
+                        limit=FINISH_LIMIT_SECONDS)  # fmt: skip
+    swarm.run("close")
+    totals = _gathered(answers)
+    caught_up = max(a["caught_up"] for a in answers)
+    return Result(
+        server="chat",
+        scenario="storm",
+        clients=rooms * per_room,
+        **totals,
+        seconds=round(max(a["last"] for a in answers) - healthy, 3),
+        catch_up_s=round(max(caught_up - healthy, 0.0), 2),
+        post_after_restart_ms=round(max(a["late_after"] for a in answers) * 1000, 1),
+        connect_retries=swarm.connect_errors,
     )

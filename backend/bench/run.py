@@ -1,12 +1,12 @@
 """Run the benchmark: start Redis and the servers, run the scenarios, print and save.
 
-    python -m bench.run [--compare] [--quick] [--workers N] [--only SCENARIO] [--json PATH]
+    python -m bench.run [--compare] [--quick] [--workers N] [--processes N]
+                        [--postgres URL] [--only SCENARIO] [--json PATH]
 
 Exits with status 1 when the chat loses or duplicates a delivery.
 """
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import os
@@ -15,10 +15,12 @@ import secrets
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from bench import loadgen
+from bench.swarm import Swarm, raise_open_file_limit
 from devtools.chat_server import BACKEND_DIR, ChatServer
 from devtools.redis_server import RedisServer, server_binary
 from devtools.waiting import free_port, port_open, stop_process, wait_until
@@ -32,19 +34,45 @@ class Load:
     senders: int
     messages: int
     rate: float | None = None  # messages/s per sender; None: as fast as possible
+    rooms: int = 1
+
+
+@dataclass(frozen=True)
+class Storm:
+    rooms: int
+    per_room: int
+    rate: float  # one sender per room
+    before_s: float  # posting before the restart
+    after_s: float  # and after the server answers /healthz again
+
+
+@dataclass(frozen=True)
+class Sockets:
+    connections: int
+    per_room: int
+    workers: int  # the chat's own worker count for this scenario
+    steady: Load | None  # broadcast in another room while all are held
 
 
 @dataclass(frozen=True)
 class Sizes:
     burst: Load = Load(clients=50, senders=5, messages=200)
     steady: Load = Load(clients=100, senders=2, messages=200, rate=20.0)  # 10 s at 20 msg/s
-    idle_connections: int = 5000
+    rooms: Load = Load(clients=1000, senders=1, messages=50, rooms=200)  # 10,000 posts
+    connect: tuple[int, int] = (20, 100)  # rooms, clients per room
+    sockets: Sockets = field(
+        default_factory=lambda: Sockets(20000, 1000, 2, Load(100, 2, 200, 20.0))
+    )
+    storm: Storm = Storm(rooms=5, per_room=1000, rate=20.0, before_s=2.0, after_s=5.0)
 
 
 QUICK = Sizes(
     burst=Load(clients=20, senders=2, messages=50),
     steady=Load(clients=20, senders=2, messages=40, rate=20.0),
-    idle_connections=200,
+    rooms=Load(clients=100, senders=1, messages=20, rooms=20),
+    connect=(4, 25),
+    sockets=Sockets(200, 50, 1, Load(20, 2, 20, 20.0)),
+    storm=Storm(rooms=2, per_room=25, rate=10.0, before_s=1.0, after_s=2.0),
 )
 
 
@@ -73,39 +101,88 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
-SCENARIOS = ("burst", "steady", "idle", "search")
-DEFAULT_SCENARIOS = ("burst", "steady", "idle")  # search runs when asked for: it needs PostgreSQL
+SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets", "storm", "search")
+# search runs when asked for: it needs PostgreSQL.
+DEFAULT_SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets", "storm")
+REFERENCE_SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets")  # storm: the chat's
 
 
-async def _scenarios(
-    name: str, base_url: str, pids: list[int], sizes: Sizes, only: list[str]
-) -> list:
+def _scenarios(swarm: Swarm, name: str, base_url: str, pids: list[int], sizes: Sizes,
+               only: list[str]) -> list[loadgen.Result]:  # fmt: skip
+    """Every scenario but the storm and sockets (which need servers of their own)."""
+    ready = name == "chat"  # the references send no ``ready`` frame
     results = []
-    for scenario, load in (("burst", sizes.burst), ("steady", sizes.steady)):
+    for scenario in ("burst", "steady", "rooms"):
         if scenario in only:
-            results.append(
-                await loadgen.broadcast_run(name, scenario, base_url, **dataclasses.asdict(load))
-            )
-    if "idle" in only:
-        results.append(
-            await loadgen.idle_run(name, base_url, connections=sizes.idle_connections, pids=pids)
-        )
+            load = dataclasses.asdict(getattr(sizes, scenario))
+            results.append(loadgen.broadcast_run(
+                swarm, name, scenario, base_url, pids, ready=ready, **load
+            ))  # fmt: skip
+    if "connect" in only:
+        rooms, per_room = sizes.connect
+        results.append(loadgen.connect_run(
+            swarm, name, base_url, pids, rooms=rooms, per_room=per_room, ready=ready
+        ))  # fmt: skip
     return results
 
 
+def _sockets(swarm: Swarm, name: str, base_url: str, pids: list[int], sizes: Sizes):
+    steady = sizes.sockets.steady
+    return loadgen.sockets_run(
+        swarm, name, base_url, pids, connections=sizes.sockets.connections,
+        per_room=sizes.sockets.per_room, ready=name == "chat",
+        steady=dataclasses.asdict(steady) if steady else None,
+    )  # fmt: skip
+
+
+COLUMNS = [
+    ("scenario", "scenario"), ("server", "server"), ("msg/s", "per_second"),
+    ("stored/s", "stored_per_second"), ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"),
+    ("max ms", "max_ms"), ("lost", "lost"), ("dup", "duplicated"),
+    ("conn/s", "connects_per_second"), ("KiB/conn", "memory_per_connection_kib"),
+    ("CPU us/msg", "server_cpu_us_per_message"), ("CPU ms/conn", "server_cpu_ms_per_connection"),
+    ("presence/client", "presence_frames_per_client"), ("catch-up s", "catch_up_s"),
+    ("post ms", "post_after_restart_ms"), ("gen CPU %", "generator_cpu_pct"),
+    ("retries", "connect_retries"),
+]  # fmt: skip
+# What each scenario reports (the other columns stay empty for it).
+SHOWN = {
+    "burst": {"per_second", "p50_ms", "p99_ms", "max_ms", "lost", "duplicated",
+              "server_cpu_us_per_message", "generator_cpu_pct"},
+    "steady": {"per_second", "p50_ms", "p99_ms", "max_ms", "lost", "duplicated",
+               "generator_cpu_pct"},
+    "rooms": {"per_second", "stored_per_second", "p50_ms", "p99_ms", "lost", "duplicated",
+              "generator_cpu_pct"},
+    "connect": {"connects_per_second", "server_cpu_ms_per_connection",
+                "presence_frames_per_client", "generator_cpu_pct"},
+    "sockets": {"connects_per_second", "memory_per_connection_kib"},
+    "sockets+steady": {"per_second", "p50_ms", "p99_ms", "max_ms", "lost", "duplicated"},
+    "storm": {"p50_ms", "p99_ms", "max_ms", "lost", "duplicated", "catch_up_s",
+              "post_after_restart_ms"},
+}  # fmt: skip
+
+
+def _cell(result: loadgen.Result, key: str) -> str:
+    if key in ("scenario", "server"):
+        return getattr(result, key)
+    value = getattr(result, key)
+    if key == "connect_retries":
+        return str(value) if value else ""
+    if key not in SHOWN.get(result.scenario, ()) or value is None:
+        return ""
+    if key == "generator_cpu_pct" and result.generator_bound:
+        return f"{value} (bound)"
+    return f"{value:,}" if isinstance(value, int | float) and abs(value) >= 1000 else str(value)
+
+
 def _table(results: list[loadgen.Result]) -> str:
-    columns = [
-        ("scenario", "scenario"), ("server", "server"), ("msg/s", "per_second"),
-        ("p50 ms", "p50_ms"), ("p99 ms", "p99_ms"), ("max ms", "max_ms"), ("lost", "lost"),
-        ("dup", "duplicated"), ("conn/s", "connects_per_second"),
-        ("KiB/conn", "memory_per_connection_kib"),
-    ]  # fmt: skip
+    columns = [(title, key) for title, key in COLUMNS
+               if any(_cell(r, key) for r in results)]  # fmt: skip
     ours = {r.scenario: r for r in results if r.server == "chat"}
     rows = [[title for title, _ in columns] + ["vs chat"]]
     for result in sorted(results, key=lambda r: (r.scenario, r.server != "chat", r.server)):
-        row = [str(getattr(result, key)) for _, key in columns]
-        mine = ours.get(result.scenario)
-        row.append(_ratio(mine, result))
+        row = [_cell(result, key) for _, key in columns]
+        row.append(_ratio(ours.get(result.scenario), result))
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
@@ -113,19 +190,125 @@ def _table(results: list[loadgen.Result]) -> str:
 
 
 def _ratio(ours, other) -> str:
-    """How the chat compares: throughput ×, latency and memory as multiples of the other."""
+    """How the chat compares: rates as ×, latency, CPU and memory as multiples of the other."""
     if ours is None or other is ours:
         return ""
-    if other.scenario == "idle":
-        if ours.memory_per_connection_kib and other.memory_per_connection_kib:
-            return f"{ours.memory_per_connection_kib / other.memory_per_connection_kib:.2f}x mem"
-        return ""
+    pairs = {
+        "per_second": "msg/s", "connects_per_second": "conn/s", "p99_ms": "p99",
+        "memory_per_connection_kib": "mem", "server_cpu_us_per_message": "CPU/msg",
+        "server_cpu_ms_per_connection": "CPU/conn",
+    }  # fmt: skip
     parts = []
-    if other.per_second:
-        parts.append(f"{ours.per_second / other.per_second:.2f}x msg/s")
-    if other.p99_ms:
-        parts.append(f"{ours.p99_ms / other.p99_ms:.2f}x p99")
+    for key, label in pairs.items():
+        if key not in SHOWN.get(other.scenario, ()):
+            continue
+        mine, theirs = getattr(ours, key), getattr(other, key)
+        if mine and theirs:
+            parts.append(f"{mine / theirs:.2f}x {label}")
     return ", ".join(parts)
+
+
+def _postgres_url(base: str) -> str:
+    """A new, empty database next to ``base`` (a postgres:// URL) for this run."""
+    import psycopg
+
+    name = f"chat_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(base, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def _drop_postgres(url: str) -> None:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url, dbname="postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Run:
+    """The servers of one benchmark run, on one Redis and one database."""
+
+    def __init__(self, args, work_dir: Path, redis: RedisServer, database_url: str) -> None:
+        self.args, self.work_dir = args, work_dir
+        self.log_dir = args.log_dir or work_dir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "REDIS_URL": redis.url,
+            "DATABASE_URL": database_url,
+            "CHAT_DATA_DIR": str(work_dir),
+            "CHAT_RATE_LIMIT": "0",
+            "CHAT_MAX_CONNECTIONS_PER_IP": "0",
+            "CHAT_MAX_CONNECTIONS_PER_PERSON": "0",
+            "DJANGO_LOG_LEVEL": "WARNING",
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=BACKEND_DIR, env={**os.environ, **self.env}, check=True,
+        )  # fmt: skip
+        self.redis = redis
+
+    def chat(self, workers: int) -> ChatServer:
+        print(f"chat ({workers} worker(s))…", flush=True)
+        return ChatServer(
+            "127.0.0.1", free_port(), self.env, log_path=self.log_dir / "chat.log",
+            workers=workers,
+        ).start()  # fmt: skip
+
+    def reference(self, name: str) -> "Reference":
+        argv = {
+            "floor": [sys.executable, "-m", "daphne", "-p", "{port}",
+                      "bench.floor.asgi:application"],
+            "ceiling": [sys.executable, "-m", "bench.ceiling", "--port", "{port}"],
+        }[name]  # fmt: skip
+        port = free_port()
+        print(f"{name}…", flush=True)
+        return Reference(
+            name, [part.replace("{port}", str(port)) for part in argv], port,
+            {"REDIS_URL": self.redis.url, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"},
+        )  # fmt: skip
+
+
+def _run_all(run: Run, swarm: Swarm, sizes: Sizes, only: list[str]) -> list[loadgen.Result]:
+    args, results = run.args, []
+    if set(only) - {"storm", "sockets"}:
+        chat = run.chat(args.workers)
+        try:
+            results += _scenarios(swarm, "chat", chat.base_url, _children(chat.process.pid),
+                                  sizes, only)  # fmt: skip
+        finally:
+            chat.stop()
+    if "sockets" in only:
+        chat = run.chat(sizes.sockets.workers)
+        try:
+            results += _sockets(swarm, "chat", chat.base_url, _children(chat.process.pid), sizes)
+        finally:
+            chat.stop()
+    if "storm" in only:
+        chat = run.chat(args.workers)
+
+        def restart() -> None:
+            chat.stop()
+            chat.start(timeout=60)
+
+        storm = dataclasses.asdict(sizes.storm)
+        try:
+            results.append(loadgen.storm_run(swarm, chat.base_url, restart=restart, **storm))
+        finally:
+            chat.stop()
+    if args.compare:
+        compared = [name for name in only if name in REFERENCE_SCENARIOS]
+        for name in ("floor", "ceiling") if compared else ():
+            ref = run.reference(name)
+            try:
+                results += _scenarios(swarm, name, ref.base_url, ref.pids, sizes, compared)
+                if "sockets" in compared:
+                    results += _sockets(swarm, name, ref.base_url, ref.pids, sizes)
+            finally:
+                ref.stop()
+    return results
 
 
 def main() -> int:
@@ -133,10 +316,16 @@ def main() -> int:
     parser.add_argument("--compare", action="store_true", help="also run the two references")
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     parser.add_argument("--workers", type=int, default=1, help="the chat's worker processes")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="the load generator's processes (default: one per core)")  # fmt: skip
+    parser.add_argument(
+        "--postgres", metavar="URL", help="run the chat on a new database beside URL's"
+    )
     parser.add_argument(
         "--only", action="append", choices=SCENARIOS, help="run this scenario (repeatable)"
     )
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
+    parser.add_argument("--log-dir", type=Path, help="keep the chat's log here (chat.log)")
     args = parser.parse_args()
     only = args.only or list(DEFAULT_SCENARIOS)
     sizes = QUICK if args.quick else Sizes()
@@ -149,65 +338,37 @@ def main() -> int:
         if not only:
             return 0
 
+    files = raise_open_file_limit()
     results: list[loadgen.Result] = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as work:
         work_dir = Path(work)
+        database = _postgres_url(args.postgres) if args.postgres else None
         redis = RedisServer(server_binary()[0], free_port(), work_dir / "redis").start()
-        env = {
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "REDIS_URL": redis.url,
-            "DATABASE_URL": f"sqlite:///{work_dir / 'db.sqlite3'}",
-            "CHAT_DATA_DIR": str(work_dir),
-            "CHAT_RATE_LIMIT": "0",
-            "CHAT_MAX_CONNECTIONS_PER_IP": "0",
-            "CHAT_MAX_CONNECTIONS_PER_PERSON": "0",
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
-            cwd=BACKEND_DIR, env={**os.environ, **env}, check=True,
-        )  # fmt: skip
+        swarm = Swarm(args.processes)
         try:
-            chat = ChatServer(
-                "127.0.0.1", free_port(), env, log_path=work_dir / "chat.log",
-                workers=args.workers,
-            ).start()  # fmt: skip
-            try:
-                print(f"chat ({args.workers} worker(s))…", flush=True)
-                pids = _children(chat.process.pid)
-                results += asyncio.run(_scenarios("chat", chat.base_url, pids, sizes, only))
-            finally:
-                chat.stop()
-            if args.compare:
-                references = [
-                    ("floor", [sys.executable, "-m", "daphne", "-p", "{port}",
-                               "bench.floor.asgi:application"]),
-                    ("ceiling", [sys.executable, "-m", "bench.ceiling", "--port", "{port}"]),
-                ]  # fmt: skip
-                for name, argv in references:
-                    port = free_port()
-                    print(f"{name}…", flush=True)
-                    ref = Reference(
-                        name, [part.replace("{port}", str(port)) for part in argv], port,
-                        {"REDIS_URL": redis.url, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"},
-                    )  # fmt: skip
-                    try:
-                        scenarios = _scenarios(name, ref.base_url, ref.pids, sizes, only)
-                        results += asyncio.run(scenarios)
-                    finally:
-                        ref.stop()
+            run = Run(args, work_dir, redis, database or f"sqlite:///{work_dir / 'db.sqlite3'}")
+            results = _run_all(run, swarm, sizes, only)
         finally:
+            swarm.stop()
             redis.stop()
+            if database:
+                _drop_postgres(database)
 
     print()
     print(_table(results))
+    engine = "PostgreSQL" if args.postgres else "SQLite"
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    print(f"\nMachine: {machine}; the load generator runs on the same machine.")
+    print(f"\nMachine: {machine}; {engine}; the load generator ({swarm.processes} processes, "
+          f"{files} files each) runs on the same machine.")  # fmt: skip
+    bound = [r for r in results if r.generator_bound]
+    for r in bound:
+        print(f"Note: {r.server} {r.scenario} was limited by the load generator "
+              f"({r.generator_cpu_pct} % of its cores).")  # fmt: skip
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "machine": machine,
+            "database": engine,
             "sizes": dataclasses.asdict(sizes),
             "results": [r.as_dict() for r in results],
         }

@@ -1,0 +1,384 @@
+"""The load generator's clients: picows WebSockets on uvloop, in several processes.
+
+A ``Swarm`` starts ``processes`` children; each holds its share of every room's
+clients and answers the parent's commands (connect, settle, send, finish, close)
+over a pipe. Rooms are split over the children, so a room's messages are
+received by several processes at once, and the senders of different rooms post
+from different processes. Every child reports the CPU time it used, so a run
+whose generator was the limit can say so.
+
+Every message's text is ``b|<sender>|<n>|<send time>``: receivers tell which
+messages they got (lost and duplicated deliveries) and how late. ``perf_counter``
+is the system's monotonic clock, the same in every process.
+
+A client may reconnect when its socket closes (the storm): it waits as a page
+does (full jitter, doubling from 0.5 s), then asks for what came after the last
+``seq`` it saw. A sender keeps what it posted until its own copy comes back,
+and posts it again, with the same nonce, after reconnecting.
+"""
+
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import resource
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import uvloop
+from picows import WSListener, WSMsgType, WSTransport, ws_connect
+
+HANDSHAKES_IN_FLIGHT = 25  # per process
+CONNECT_ATTEMPTS = 4  # a refused or dropped handshake is tried again, as a page would
+HANDSHAKE_TIMEOUT = 30.0  # seconds to the 101 answer, and again to ``ready``
+BACKOFF_BASE = 0.5
+BACKOFF_MAX = 15.0
+PRESENCE_TYPES = frozenset({"presence", "join", "leave"})
+
+
+def room_url(base_url: str, room: str, after: int | None = None) -> str:
+    url = base_url.replace("http://", "ws://", 1) + f"/ws/chat/{quote(room)}/"
+    return url if after is None else f"{url}?after={after}"
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's open-file limit to its hard limit; returns the limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class Client(WSListener):
+    """One socket's frames: what it saw, how late, and whether it should come back."""
+
+    def __init__(self, swarm: "Child", room: str) -> None:
+        self.swarm, self.room = swarm, room
+        self.transport: WSTransport | None = None
+        self.seen: set[tuple[str, str]] = set()
+        self.duplicated = 0
+        self.max_seq = 0
+        self.last = 0.0  # when the last test message came
+        self.heard = 0.0  # when any frame came
+        self.presence_frames = 0
+        self.ready: asyncio.Future | None = None
+        self.closed = False
+        self.coming_back = False
+        self.cookie: str | None = None
+        self.unacked: dict[str, str] = {}  # nonce -> text, a sender's posts not yet seen back
+        self.caught_up = 0.0  # when it last got a message sent before the storm's cutoff
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame) -> None:
+        kind = frame.msg_type
+        if kind == WSMsgType.TEXT:
+            self._text(frame.get_payload_as_bytes())
+        elif kind == WSMsgType.PING:
+            transport.send_pong(frame.get_payload_as_bytes())
+        elif kind == WSMsgType.CLOSE:
+            self.close_code = frame.get_close_code()
+            transport.send_close()
+            transport.disconnect()
+
+    def _text(self, payload: bytes) -> None:
+        now = time.perf_counter()
+        self.heard = now
+        data = json.loads(payload)
+        message = data.get("message")
+        kind = data.get("type")
+        if isinstance(message, str) and message.startswith("b|"):
+            if (seq := data.get("seq")) is not None and seq > self.max_seq:
+                self.max_seq = seq
+            self.unacked.pop(data.get("nonce"), None)
+            _, sender, n, sent = message.split("|")
+            key = (sender, n)
+            if key in self.seen:
+                self.duplicated += 1
+                return
+            self.seen.add(key)
+            sent = float(sent)
+            self.swarm.latencies.append(now - sent)
+            self.last = now
+            if sent < self.swarm.cutoff:
+                self.caught_up = now
+            else:
+                self.swarm.late_after = max(self.swarm.late_after, now - sent)
+        elif kind == "ready":
+            if self.ready is not None and not self.ready.done():
+                self.ready.set_result(None)
+        elif kind in PRESENCE_TYPES:
+            self.presence_frames += 1
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        self.transport = None
+        if self.ready is not None and not self.ready.done():
+            code = getattr(self, "close_code", None)
+            self.ready.set_exception(ConnectionError(f"closed before ready (code {code})"))
+        if self.swarm.reconnect and not self.closed and not self.coming_back:
+            task = asyncio.get_running_loop().create_task(self.swarm.come_back(self))
+            self.swarm.returning.add(task)  # a task nothing refers to may be collected
+            task.add_done_callback(self.swarm.returning.discard)
+
+    def send(self, text: str, nonce: str) -> None:
+        if self.swarm.reconnect:
+            self.unacked[nonce] = text
+        if self.transport is not None:
+            payload = json.dumps({"message": text, "nonce": nonce}).encode()
+            self.transport.send(WSMsgType.TEXT, payload)
+
+
+def guest_cookie(base_url: str, room: str) -> str | None:
+    """A session cookie from the room's page, so a sender stays one guest across
+    reconnects (its nonces are recognised)."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/chat/{quote(room)}/", timeout=30) as response:
+            cookies = response.headers.get_all("Set-Cookie") or []
+    except OSError:
+        return None
+    return "; ".join(cookie.split(";", 1)[0] for cookie in cookies) or None
+
+
+@dataclass
+class Child:
+    """A child's clients and its side of the commands."""
+
+    base_url: str = ""
+    ready: bool = True
+    reconnect: bool = False
+    cutoff: float = float("inf")
+    late_after: float = 0.0  # the latest delivery of a message sent after the cutoff
+    clients: list[Client] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    connect_errors: int = 0
+    sending: asyncio.Task | None = None
+    returning: set[asyncio.Task] = field(default_factory=set)
+
+    async def open(self, client: Client, after: int | None = None) -> None:
+        headers = {"Origin": self.base_url}
+        if client.cookie:
+            headers["Cookie"] = client.cookie
+        client.ready = asyncio.get_running_loop().create_future() if self.ready else None
+        url = room_url(self.base_url, client.room, after)
+        transport, _ = await ws_connect(lambda: client, url, extra_headers=headers,
+                                        websocket_handshake_timeout=HANDSHAKE_TIMEOUT)  # fmt: skip
+        # A server going away while it handshakes can leave a transport already gone.
+        if transport.is_disconnected:
+            raise ConnectionError("closed during the handshake")
+        if client.ready is not None:
+            try:
+                await asyncio.wait_for(client.ready, HANDSHAKE_TIMEOUT)
+            except BaseException:
+                transport.disconnect()
+                raise
+
+    async def come_back(self, client: Client) -> None:
+        """Reconnect as a page does, then post again what wasn't seen back."""
+        client.coming_back = True
+        attempt = 0
+        try:
+            while not client.closed:
+                ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt)
+                await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
+                try:
+                    await self.open(client, after=client.max_seq)
+                except Exception:
+                    attempt += 1
+                    continue
+                for nonce, text in list(client.unacked.items()):
+                    client.send(text, nonce)
+                return
+        finally:
+            client.coming_back = False
+
+    # --- commands ---------------------------------------------------------------------
+
+    async def connect(
+        self,
+        base_url: str,
+        counts: dict[str, int],
+        ready: bool,
+        reconnect: bool = False,
+        cookies_for: tuple[str, ...] = (),
+    ) -> dict:
+        """Open ``counts[room]`` clients in each room; the first new client of each room
+        in ``cookies_for`` gets a session cookie first."""  # fmt: skip
+        self.base_url, self.ready, self.reconnect = base_url, ready, reconnect
+        self.connect_errors = 0
+        limit = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
+        new = [Client(self, room) for room, count in counts.items() for _ in range(count)]
+        for room in cookies_for:
+            first = next(c for c in new if c.room == room)
+            first.cookie = await asyncio.to_thread(guest_cookie, base_url, room)
+
+        async def one(client: Client) -> None:
+            for attempt in range(CONNECT_ATTEMPTS):
+                async with limit:
+                    try:
+                        await self.open(client)
+                        return
+                    except Exception:
+                        self.connect_errors += 1
+                        if attempt == CONNECT_ATTEMPTS - 1:
+                            raise
+                await asyncio.sleep(BACKOFF_BASE * 2**attempt * (0.5 + random.random() / 2))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(client) for client in new))
+        self.clients.extend(new)
+        return {"seconds": time.perf_counter() - started, "errors": self.connect_errors}
+
+    async def settle(self, quiet: float, limit: float) -> dict:
+        """Until no client heard anything for ``quiet`` seconds (or ``limit``)."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < limit:
+            await asyncio.sleep(0.1)
+            heard = max((c.heard for c in self.clients), default=0.0)
+            if time.perf_counter() - max(heard, started) >= quiet:
+                break
+        return {}
+
+    async def send(
+        self,
+        senders: list[tuple[str, int, int]],
+        messages: int | None,
+        rate,
+        background: bool = False,
+    ) -> dict:
+        """Each ``(room, sender id, slot)``: this child's ``slot``-th client of the room
+        posts ``messages`` (None: until ``wait_sending``), ``rate`` a second or as fast
+        as it can. In the ``background``, the command returns at once."""  # fmt: skip
+        self.sent: dict[str, int] = {}
+        self.stop_sending = False
+
+        async def loop(room: str, sender: int, slot: int) -> None:
+            client = [c for c in self.clients if c.room == room][slot]
+            n = 0
+            while (n < messages) if messages is not None else not self.stop_sending:
+                client.send(f"b|{sender}|{n}|{time.perf_counter()!r}", f"{sender}-{n}")
+                n += 1
+                self.sent[room] = self.sent.get(room, 0) + 1
+                await asyncio.sleep(1 / rate if rate else 0)
+
+        sending = asyncio.gather(*(loop(*spec) for spec in senders))
+        if background:
+            self.sending = asyncio.ensure_future(sending)
+        else:
+            await sending
+        return {}
+
+    async def wait_sending(self) -> dict:
+        """Stop posting (if it goes on until told) and say how many went to each room."""
+        self.stop_sending = True
+        if self.sending is not None:
+            await self.sending
+        return {"sent": self.sent}
+
+    def set_cutoff(self, cutoff: float) -> dict:
+        self.cutoff = cutoff
+        return {}
+
+    async def finish(self, expected: dict[str, int], quiet: float, limit: float) -> dict:
+        """Until every client has ``expected[room]`` messages, or nothing new came for
+        ``quiet`` seconds; then what each saw."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < limit:
+            await asyncio.sleep(0.05)
+            if all(len(c.seen) >= expected.get(c.room, 0) for c in self.clients):
+                break
+            newest = max((c.last for c in self.clients), default=0.0)
+            if time.perf_counter() - max(newest, started) > quiet:
+                break
+        return {
+            "delivered": sum(len(c.seen) for c in self.clients),
+            "expected": sum(expected.get(c.room, 0) for c in self.clients),
+            "duplicated": sum(c.duplicated for c in self.clients),
+            "last": max((c.last for c in self.clients), default=0.0),
+            "caught_up": max((c.caught_up for c in self.clients), default=0.0),
+            "late_after": self.late_after,
+            "presence_frames": sum(c.presence_frames for c in self.clients),
+            "latencies": self.latencies,
+        }
+
+    async def close(self) -> dict:
+        self.cutoff, self.late_after = float("inf"), 0.0
+        for client in self.clients:
+            client.closed = True
+            if client.transport is not None:
+                client.transport.send_close()
+                client.transport.disconnect()
+        self.clients, self.latencies = [], []
+        return {}
+
+
+def _child_main(pipe) -> None:
+    raise_open_file_limit()
+
+    async def serve() -> None:
+        child = Child()
+        while True:
+            command, kwargs = await asyncio.to_thread(pipe.recv)
+            if command == "exit":
+                return
+            try:
+                result = getattr(child, command)(**kwargs)
+                if asyncio.iscoroutine(result):
+                    result = await result
+            except Exception as error:  # told to the parent, which raises it
+                result = {"error": f"{type(error).__name__}: {error}"}
+            result["cpu"] = time.process_time()
+            pipe.send(result)
+
+    uvloop.run(serve())
+
+
+class Swarm:
+    """The parent's handle on the children; each call runs a command on all of them and
+    returns their answers."""
+
+    def __init__(self, processes: int | None = None) -> None:
+        self.processes = processes or os.cpu_count() or 1
+        context = multiprocessing.get_context("spawn")
+        self.pipes, self.children = [], []
+        for _ in range(self.processes):
+            mine, theirs = context.Pipe()
+            child = context.Process(target=_child_main, args=(theirs,), daemon=True)
+            child.start()
+            self.pipes.append(mine)
+            self.children.append(child)
+        self.cpu = [0.0] * self.processes
+        self.connect_errors = 0  # of the last connect, over all children
+
+    def _all(self, command: str, per_child: list[dict]) -> list[dict]:
+        for pipe, kwargs in zip(self.pipes, per_child, strict=True):
+            pipe.send((command, kwargs))
+        answers = [pipe.recv() for pipe in self.pipes]
+        for answer in answers:
+            if "error" in answer:
+                raise RuntimeError(f"load generator: {command}: {answer['error']}")
+        return answers
+
+    def run(self, command: str, **kwargs) -> list[dict]:
+        return self._all(command, [kwargs] * self.processes)
+
+    def run_each(self, command: str, per_child: list[dict]) -> list[dict]:
+        return self._all(command, per_child)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the children used since the last call."""
+        answers = self.run("settle", quiet=0, limit=0)
+        total = sum(a["cpu"] for a in answers) - sum(self.cpu)
+        self.cpu = [a["cpu"] for a in answers]
+        return total
+
+    def stop(self) -> None:
+        for pipe in self.pipes:
+            pipe.send(("exit", {}))
+        for child in self.children:
+            child.join(5)
+            if child.is_alive():
+                child.kill()
