@@ -58,7 +58,7 @@ class Sockets:
 class Sizes:
     burst: Load = Load(clients=50, senders=5, messages=200)
     steady: Load = Load(clients=100, senders=2, messages=200, rate=20.0)  # 10 s at 20 msg/s
-    rooms: Load = Load(clients=1000, senders=1, messages=50, rooms=200)  # 10,000 posts
+    rooms: Load = Load(clients=200, senders=1, messages=50, rooms=200)  # 10,000 posts
     connect: tuple[int, int] = (20, 100)  # rooms, clients per room
     sockets: Sockets = field(
         default_factory=lambda: Sockets(20000, 1000, 2, Load(100, 2, 200, 20.0))
@@ -69,7 +69,7 @@ class Sizes:
 QUICK = Sizes(
     burst=Load(clients=20, senders=2, messages=50),
     steady=Load(clients=20, senders=2, messages=40, rate=20.0),
-    rooms=Load(clients=100, senders=1, messages=20, rooms=20),
+    rooms=Load(clients=20, senders=1, messages=20, rooms=20),
     connect=(4, 25),
     sockets=Sockets(200, 50, 1, Load(20, 2, 20, 20.0)),
     storm=Storm(rooms=2, per_room=25, rate=10.0, before_s=1.0, after_s=2.0),
@@ -104,6 +104,8 @@ def _children(pid: int) -> list[int]:
 SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets", "storm", "search")
 # search runs when asked for: it needs PostgreSQL.
 DEFAULT_SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets", "storm")
+# A server restarted under thousands of reconnecting clients may answer /healthz late.
+STORM_START_TIMEOUT = 180
 REFERENCE_SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets")  # storm: the chat's
 
 
@@ -271,43 +273,62 @@ class Run:
         )  # fmt: skip
 
 
-def _run_all(run: Run, swarm: Swarm, sizes: Sizes, only: list[str]) -> list[loadgen.Result]:
+def _run_all(
+    run: Run, swarm: Swarm, sizes: Sizes, only: list[str], failures: list[str]
+) -> list[loadgen.Result]:
+    """Every scenario asked for; one that can't finish is told in ``failures`` and the
+    others still run."""
     args, results = run.args, []
+
+    def attempt(what: str, scenarios) -> None:
+        try:
+            results.extend(scenarios())
+        except Exception as error:  # noqa: BLE001 - reported, and the run fails
+            failures.append(f"{what}: {type(error).__name__}: {error}")
+            print(f"FAILED {what}: {error}", file=sys.stderr, flush=True)
+
+    def on_chat(workers: int, scenarios) -> list[loadgen.Result]:
+        chat = run.chat(workers)
+        try:
+            return scenarios(chat)
+        finally:
+            chat.stop()
+
+    def pids(server: ChatServer) -> list[int]:
+        return _children(server.process.pid)
+
     if set(only) - {"storm", "sockets"}:
-        chat = run.chat(args.workers)
-        try:
-            results += _scenarios(swarm, "chat", chat.base_url, _children(chat.process.pid),
-                                  sizes, only)  # fmt: skip
-        finally:
-            chat.stop()
+        attempt("chat", lambda: on_chat(args.workers, lambda chat: _scenarios(
+            swarm, "chat", chat.base_url, pids(chat), sizes, only)))  # fmt: skip
     if "sockets" in only:
-        chat = run.chat(sizes.sockets.workers)
-        try:
-            results += _sockets(swarm, "chat", chat.base_url, _children(chat.process.pid), sizes)
-        finally:
-            chat.stop()
+        attempt("chat sockets", lambda: on_chat(sizes.sockets.workers, lambda chat: _sockets(
+            swarm, "chat", chat.base_url, pids(chat), sizes)))  # fmt: skip
     if "storm" in only:
-        chat = run.chat(args.workers)
 
-        def restart() -> None:
-            chat.stop()
-            chat.start(timeout=60)
+        def storm(chat: ChatServer) -> list[loadgen.Result]:
+            def restart() -> None:
+                chat.stop()
+                chat.start(timeout=STORM_START_TIMEOUT)
 
-        storm = dataclasses.asdict(sizes.storm)
-        try:
-            results.append(loadgen.storm_run(swarm, chat.base_url, restart=restart, **storm))
-        finally:
-            chat.stop()
+            return [loadgen.storm_run(swarm, chat.base_url, restart=restart,
+                                      **dataclasses.asdict(sizes.storm))]  # fmt: skip
+
+        attempt("chat storm", lambda: on_chat(args.workers, storm))
     if args.compare:
         compared = [name for name in only if name in REFERENCE_SCENARIOS]
         for name in ("floor", "ceiling") if compared else ():
-            ref = run.reference(name)
-            try:
-                results += _scenarios(swarm, name, ref.base_url, ref.pids, sizes, compared)
-                if "sockets" in compared:
-                    results += _sockets(swarm, name, ref.base_url, ref.pids, sizes)
-            finally:
-                ref.stop()
+
+            def reference(name=name) -> list[loadgen.Result]:
+                ref = run.reference(name)
+                try:
+                    found = _scenarios(swarm, name, ref.base_url, ref.pids, sizes, compared)
+                    if "sockets" in compared:
+                        found += _sockets(swarm, name, ref.base_url, ref.pids, sizes)
+                    return found
+                finally:
+                    ref.stop()
+
+            attempt(name, reference)
     return results
 
 
@@ -340,6 +361,7 @@ def main() -> int:
 
     files = raise_open_file_limit()
     results: list[loadgen.Result] = []
+    failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as work:
         work_dir = Path(work)
         database = _postgres_url(args.postgres) if args.postgres else None
@@ -347,7 +369,7 @@ def main() -> int:
         swarm = Swarm(args.processes)
         try:
             run = Run(args, work_dir, redis, database or f"sqlite:///{work_dir / 'db.sqlite3'}")
-            results = _run_all(run, swarm, sizes, only)
+            results = _run_all(run, swarm, sizes, only, failures)
         finally:
             swarm.stop()
             redis.stop()
@@ -378,7 +400,9 @@ def main() -> int:
     failed = [r for r in ours if r.lost or r.duplicated]
     for r in failed:
         print(f"FAIL: chat {r.scenario}: {r.lost} lost, {r.duplicated} duplicated", file=sys.stderr)
-    return 1 if failed else 0
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failed or failures else 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from a frame the client sends.
 import functools
 import re
 import secrets
+import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
@@ -170,6 +171,21 @@ class GuestNameTaken(InvalidDisplayName):
     """Another active guest uses a name that looks the same."""
 
 
+# Claims older than a session are deleted at most this often per process (they no
+# longer count either way): a burst of new guests doesn't rescan the table each time.
+EXPIRED_CLAIMS_DELETED_EVERY = 60.0
+_expired_deleted_at = [float("-inf")]
+
+
+def _expired_claims_delete(expired) -> None:
+    from chat.models import GuestName
+
+    now = time.monotonic()
+    if now - _expired_deleted_at[0] >= EXPIRED_CLAIMS_DELETED_EVERY:
+        _expired_deleted_at[0] = now
+        GuestName.objects.filter(claimed__lt=expired).delete()
+
+
 def guest_name_claim(guest_key: str, name: str) -> None:
     """Record that guest ``guest_key`` goes by ``name``, or raise GuestNameTaken if another
     guest claimed a name that looks the same less than a session's lifetime ago."""
@@ -184,13 +200,14 @@ def guest_name_claim(guest_key: str, name: str) -> None:
     taken = GuestNameTaken(
         f"Another guest is using “{name}” or a name that looks the same; pick another."
     )
-    others = GuestName.objects.exclude(guest_key=guest_key).filter(
+    alike = GuestName.objects.exclude(guest_key=guest_key).filter(
         Q(skeleton__in=keys) | Q(skeleton_cased__in=keys)
     )
     try:
         with transaction.atomic():
-            GuestName.objects.filter(claimed__lt=expired).delete()
-            if others.exists():
+            _expired_claims_delete(expired)
+            alike.filter(claimed__lt=expired).delete()  # they'd stand in the way
+            if alike.exists():
                 raise taken
             GuestName.objects.update_or_create(
                 guest_key=guest_key,
