@@ -78,8 +78,13 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
-def _split(count: int, parts: int) -> list[int]:
-    return [count // parts + (1 if index < count % parts else 0) for index in range(parts)]
+def _split(count: int, parts: int, first: int = 0) -> list[int]:
+    """``count`` clients over ``parts`` children; the odd ones go to the children from
+    ``first`` on (so rooms of one client each are spread over all the children)."""
+    return [
+        count // parts + (1 if (index - first) % parts < count % parts else 0)
+        for index in range(parts)
+    ]
 
 
 def _rooms(run_id: str, rooms: int) -> list[str]:
@@ -98,7 +103,11 @@ def _open(
     """Open the clients, each room's spread over the children; returns the seconds taken.
 
     A room's senders are its first clients in children taken in turn."""  # fmt: skip
-    split = {room: _split(count, swarm.processes) for room, count in per_room.items()}
+    split = {
+        room: _split(count, swarm.processes, first=index % swarm.processes)
+        for index, (room, count) in enumerate(per_room.items())
+    }
+    swarm.layout.update(split)
     cookies = [
         tuple(room for room in (senders or {}) if reconnect and split[room][index] > 0)
         for index in range(swarm.processes)
@@ -113,16 +122,17 @@ def _open(
 
 
 def _sender_specs(swarm: Swarm, senders: dict[str, int]) -> list[list[tuple[str, int, int]]]:
-    """Which child posts as which sender: sender j of a room is child j's (mod the number
-    of children) next client in that room."""
+    """Which child posts as which sender: a room's senders are its clients in the
+    children that hold some, taken in turn (each child's next client of the room)."""
     specs: list[list[tuple[str, int, int]]] = [[] for _ in range(swarm.processes)]
     number = 0
     for room, count in senders.items():
+        holding = [child for child, held in enumerate(swarm.layout[room]) if held]
         for j in range(count):
-            child = (number + j) % swarm.processes
+            child = holding[j % len(holding)]
             slot = sum(1 for spec in specs[child] if spec[0] == room)
-            specs[child].append((room, number + j, slot))
-        number += count
+            specs[child].append((room, number, slot))
+            number += 1
     return specs
 
 

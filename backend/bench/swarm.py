@@ -352,6 +352,7 @@ class Swarm:
             self.children.append(child)
         self.cpu = [0.0] * self.processes
         self.connect_errors = 0  # of the last connect, over all children
+        self.layout: dict[str, list[int]] = {}  # room -> its clients in each child
 
     def _all(self, command: str, per_child: list[dict]) -> list[dict]:
         for pipe, kwargs in zip(self.pipes, per_child, strict=True):
