@@ -98,26 +98,28 @@ def _open(
     *,
     ready: bool,
     reconnect: bool = False,
-    senders: dict[str, int] | None = None,
+    sessions: bool = False,
+    pids: list[int] = (),
 ) -> float:
-    """Open the clients, each room's spread over the children; returns the seconds taken.
-
-    A room's senders are its first clients in children taken in turn."""  # fmt: skip
+    """Open the clients, each room's spread over the children; returns the seconds taken
+    to connect (with ``sessions``, the page load before it is not counted). The server's
+    CPU time (``pids``) when the connecting began is left in ``swarm.connect_cpu_start``."""
     split = {
         room: _split(count, swarm.processes, first=index % swarm.processes)
         for index, (room, count) in enumerate(per_room.items())
     }
     swarm.layout.update(split)
-    cookies = [
-        tuple(room for room in (senders or {}) if reconnect and split[room][index] > 0)
-        for index in range(swarm.processes)
-    ]
+    counts = [{room: counts[index] for room, counts in split.items()}
+              for index in range(swarm.processes)]  # fmt: skip
+    if sessions:
+        swarm.run_each("prepare", [{"base_url": base_url, "counts": c} for c in counts])
+    cpu_before = server_cpu_seconds(pids)
     answers = swarm.run_each("connect", [
-        {"base_url": base_url, "counts": {room: counts[index] for room, counts in split.items()},
-         "ready": ready, "reconnect": reconnect, "cookies_for": cookies[index]}
-        for index in range(swarm.processes)
+        {"base_url": base_url, "counts": c, "ready": ready, "reconnect": reconnect}
+        for c in counts
     ])  # fmt: skip
     swarm.connect_errors = sum(answer["errors"] for answer in answers)  # retried, so far
+    swarm.connect_cpu_start = cpu_before
     return max(answer["seconds"] for answer in answers)
 
 
@@ -223,11 +225,14 @@ def connect_run(
     connection, and the presence frames each client got until all was quiet."""
     names = _rooms(f"connect-{time.time_ns()}", rooms)
     clients = rooms * per_room
-    cpu_before, _ = server_cpu_seconds(pids), swarm.cpu_seconds()
-    seconds = _open(swarm, base_url, dict.fromkeys(names, per_room), ready=ready)
+    # The chat's clients are returning guests (a session from the page, as browsers
+    # have); the references have no pages.
+    per_room_counts = dict.fromkeys(names, per_room)
+    swarm.cpu_seconds()
+    seconds = _open(swarm, base_url, per_room_counts, ready=ready, sessions=ready, pids=pids)
     generator_cpu = swarm.cpu_seconds()
     swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
-    server_cpu = server_cpu_seconds(pids) - cpu_before
+    server_cpu = server_cpu_seconds(pids) - swarm.connect_cpu_start  # presence fan-out too
     answers = swarm.run("finish", expected={}, quiet=0, limit=0)
     swarm.run("close")
     return Result(
@@ -286,7 +291,7 @@ def storm_run(
     names = _rooms(f"storm-{time.time_ns()}", rooms)
     posting = dict.fromkeys(names, 1)
     _open(swarm, base_url, dict.fromkeys(names, per_room), ready=True, reconnect=True,
-          senders=posting)  # fmt: skip
+          sessions=True)  # fmt: skip
     swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
     specs = _sender_specs(swarm, posting)
     swarm.run_each("send", [

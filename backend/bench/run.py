@@ -244,7 +244,7 @@ class Run:
             "CHAT_RATE_LIMIT": "0",
             "CHAT_MAX_CONNECTIONS_PER_IP": "0",
             "CHAT_MAX_CONNECTIONS_PER_PERSON": "0",
-            "DJANGO_LOG_LEVEL": "WARNING",
+            "DJANGO_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -347,9 +347,16 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
     parser.add_argument("--log-dir", type=Path, help="keep the chat's log here (chat.log)")
+    parser.add_argument("--storm-clients", type=int, metavar="N",
+                        help="the storm's clients (default 5,000 in 5 rooms)")  # fmt: skip
     args = parser.parse_args()
     only = args.only or list(DEFAULT_SCENARIOS)
     sizes = QUICK if args.quick else Sizes()
+    if args.storm_clients:
+        per_room = max(args.storm_clients // sizes.storm.rooms, 1)
+        sizes = dataclasses.replace(
+            sizes, storm=dataclasses.replace(sizes.storm, per_room=per_room)
+        )
     if "search" in only:
         # In-process against PostgreSQL (bench/search.py), apart from the servers.
         messages = ["--messages", "20000"] if args.quick else []

@@ -24,10 +24,10 @@ import os
 import random
 import resource
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import aiohttp
 import uvloop
 from picows import WSListener, WSMsgType, WSTransport, ws_connect
 
@@ -132,15 +132,19 @@ class Client(WSListener):
             self.transport.send(WSMsgType.TEXT, payload)
 
 
-def guest_cookie(base_url: str, room: str) -> str | None:
-    """A session cookie from the room's page, so a sender stays one guest across
-    reconnects (its nonces are recognised)."""
-    try:
-        with urllib.request.urlopen(f"{base_url}/chat/{quote(room)}/", timeout=30) as response:
-            cookies = response.headers.get_all("Set-Cookie") or []
-    except OSError:
-        return None
-    return "; ".join(cookie.split(";", 1)[0] for cookie in cookies) or None
+async def _sessions(base_url: str, clients: list[Client]) -> None:
+    """Each client loads its room's page and keeps the session cookie it is given (a
+    guest's), so it stays one person across reconnects and its nonces are recognised."""
+    limit = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+
+        async def one(client: Client) -> None:
+            async with limit, http.get(f"{base_url}/chat/{quote(client.room)}/") as page:
+                page.raise_for_status()
+                cookies = page.headers.getall("Set-Cookie", [])
+            client.cookie = "; ".join(cookie.split(";", 1)[0] for cookie in cookies) or None
+
+        await asyncio.gather(*(one(client) for client in clients))
 
 
 @dataclass
@@ -156,6 +160,7 @@ class Child:
     latencies: list[float] = field(default_factory=list)
     connect_errors: int = 0
     sending: asyncio.Task | None = None
+    prepared: list[Client] = field(default_factory=list)
     returning: set[asyncio.Task] = field(default_factory=set)
 
     async def open(self, client: Client, after: int | None = None) -> None:
@@ -197,23 +202,27 @@ class Child:
 
     # --- commands ---------------------------------------------------------------------
 
+    async def prepare(self, base_url: str, counts: dict[str, int]) -> dict:
+        """Make the next ``connect``'s clients: each loads its room's page, as a browser
+        does, and will connect with the session cookie it got (a returning guest)."""
+        self.prepared = [Client(self, room) for room, count in counts.items() for _ in range(count)]
+        await _sessions(base_url, self.prepared)
+        return {}
+
     async def connect(
         self,
         base_url: str,
         counts: dict[str, int],
         ready: bool,
         reconnect: bool = False,
-        cookies_for: tuple[str, ...] = (),
     ) -> dict:
-        """Open ``counts[room]`` clients in each room; the first new client of each room
-        in ``cookies_for`` gets a session cookie first."""  # fmt: skip
+        """Open ``counts[room]`` clients in each room (those ``prepare`` made, if any)."""
         self.base_url, self.ready, self.reconnect = base_url, ready, reconnect
         self.connect_errors = 0
         limit = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
-        new = [Client(self, room) for room, count in counts.items() for _ in range(count)]
-        for room in cookies_for:
-            first = next(c for c in new if c.room == room)
-            first.cookie = await asyncio.to_thread(guest_cookie, base_url, room)
+        new, self.prepared = self.prepared, []
+        if not new:
+            new = [Client(self, room) for room, count in counts.items() for _ in range(count)]
 
         async def one(client: Client) -> None:
             for attempt in range(CONNECT_ATTEMPTS):
