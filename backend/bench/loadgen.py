@@ -18,6 +18,8 @@ QUIET_SECONDS = 5.0  # a run ends when every client has everything, or nothing c
 SETTLE_SECONDS = 0.5  # timing starts once the clients have heard nothing for this long
 SETTLE_LIMIT_SECONDS = 20.0
 FINISH_LIMIT_SECONDS = 120.0
+# After a restart nothing arrives until clients are back: the storm waits longer.
+STORM_QUIET_SECONDS = 60.0
 GENERATOR_BOUND = 0.9  # of its cores: past this, the figures say more about the generator
 
 
@@ -306,7 +308,7 @@ def storm_run(
     for answer in swarm.run("wait_sending"):
         for room, count in answer["sent"].items():
             expected[room] = expected.get(room, 0) + count
-    answers = swarm.run("finish", expected=expected, quiet=QUIET_SECONDS * 3,
+    answers = swarm.run("finish", expected=expected, quiet=STORM_QUIET_SECONDS,
                         limit=FINISH_LIMIT_SECONDS)  # fmt: skip
     swarm.run("close")
     totals = _gathered(answers)

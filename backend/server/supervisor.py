@@ -4,8 +4,10 @@ Each worker inherits the listening socket (Daphne's ``fd:`` endpoint), so the
 kernel spreads connections over them. A worker that crashes is started again.
 SIGTERM, SIGINT and SIGHUP ask every worker to stop (each closes its WebSockets
 with 1012 first); the supervisor waits for them, kills any still running after
-``STOP_TIMEOUT_SECONDS``, closes the listening socket, and only then exits, so
-the port is free once it is gone. The same signal again kills the workers at once.
+``STOP_TIMEOUT_SECONDS``, and only then exits, so the port is free once it is
+gone. It closes its copy of the listening socket first: while the workers close
+their WebSockets, new connections are refused rather than left waiting. The
+same signal again kills the workers at once.
 """
 
 import logging
@@ -154,7 +156,12 @@ class Supervisor:
         return 0
 
     def _stop_children(self) -> None:
-        """Ask every worker to stop, wait for them, kill what is left after the timeout."""
+        """Stop listening, ask every worker to stop, wait for them, kill what is left
+        after the timeout."""
+        # The workers stop accepting at once; once this copy is closed too, the kernel
+        # refuses new connections instead of queueing them for nobody while the
+        # workers close their sockets: clients try elsewhere, or again, at once.
+        self.sock.close()
         for child in self.children:
             if child.poll() is None:
                 # Twisted stops gracefully on SIGTERM; a worker treats all three alike.

@@ -74,6 +74,24 @@ def test_a_stop_signal_stops_every_worker_and_frees_the_port(run_server, signum)
     assert port_is_free(port)
 
 
+def test_new_connections_are_refused_while_the_workers_close_their_websockets(run_server):
+    process, port, _ = run_server(workers=1)
+
+    async def scenario() -> None:
+        url = f"ws://127.0.0.1:{port}/ws/chat/stopping/"
+        async with websockets.connect(url, origin=f"http://127.0.0.1:{port}") as page:
+            await page.recv()  # open: the worker now has a WebSocket to close
+            process.send_signal(signal.SIGTERM)
+            await page.wait_closed()
+        assert page.close_code == CloseCode.SERVICE_RESTART
+
+    asyncio.run(scenario())
+    assert process.poll() is None, "still within the workers' grace period"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert process.wait(timeout=STOP_TIMEOUT) == 0
+
+
 def test_a_busy_port_is_named_in_one_line_and_exits_non_zero():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
