@@ -530,11 +530,29 @@ def presence() -> PresenceTracker:
     return PresenceTracker()
 
 
+@per_event_loop
+def _snapshots_in_flight() -> dict[str, asyncio.Future]:
+    return {}
+
+
 async def presence_snapshot(room_name: str) -> events.PresenceEvent:
-    """Who is in the room now, as a frame for one connection (purged leaves are announced)."""
-    snapshot = await presence().snapshot(room_name)
-    await _announce_or_resync(room_name, snapshot)
-    return events.presence_event(snapshot.users, snapshot.version)
+    """Who is in the room now, as a frame for one connection (purged leaves are announced).
+
+    Connections of one room asking at the same moment (a gap that reached them all)
+    share one read of Redis: a room of n people costs one snapshot, not n."""
+    in_flight = _snapshots_in_flight()
+    if room_name not in in_flight:
+
+        async def read() -> events.PresenceEvent:
+            try:
+                snapshot = await presence().snapshot(room_name)
+                await _announce_or_resync(room_name, snapshot)
+                return events.presence_event(snapshot.users, snapshot.version)
+            finally:
+                in_flight.pop(room_name, None)
+
+        in_flight[room_name] = asyncio.ensure_future(read())
+    return await asyncio.shield(in_flight[room_name])
 
 
 async def _announce_or_resync(room_name: str, change: Change | Snapshot | None) -> None:

@@ -11,7 +11,14 @@ import redis.exceptions
 from asgiref.sync import sync_to_async
 
 from chat.identity import Identity
-from chat.services.presence import TTL, PresenceFeed, PresenceTracker, _keys, announce
+from chat.services.presence import (
+    TTL,
+    PresenceFeed,
+    PresenceTracker,
+    _keys,
+    announce,
+    presence_snapshot,
+)
 from chat.tests.helpers import FakeClock, Outbox, eventually, guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -357,3 +364,19 @@ async def test_people_joining_together_are_announced_in_a_few_frames(connect_roo
     announced = [f for f in watcher.client.frames if f["type"] in ("join", "presence_changes")]
     # One frame a joiner would be 20; joins close together share one.
     assert len(announced) <= len(names) // 2, [f["type"] for f in announced]
+
+
+async def test_snapshots_asked_for_at_the_same_moment_share_one_read(connect_room, monkeypatch):
+    await connect_room("p-shared", session=await guest_session("alice"))
+    reads = []
+    real = PresenceTracker.snapshot
+
+    async def counted(self, room_name):
+        reads.append(room_name)
+        return await real(self, room_name)
+
+    monkeypatch.setattr(PresenceTracker, "snapshot", counted)
+    frames = await asyncio.gather(*(presence_snapshot("p-shared") for _ in range(20)))
+    assert reads == ["p-shared"]
+    assert all(frame == frames[0] for frame in frames)
+    assert [user["user"] for user in frames[0]["users"]] == ["alice"]
