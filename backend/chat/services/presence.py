@@ -92,26 +92,6 @@ end
 """
 )
 
-# ARGV: now, expiry, entry, person, who-json, key lifetime (s)
-# Returns the room's version, then kind, version, who-json of each change.
-_ADD = (
-    _PURGE
-    + """
-local joined = false
-if redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-  if redis.call('HINCRBY', KEYS[2], ARGV[4], 1) == 1 then joined = true end
-end
-local previous = redis.call('HGET', KEYS[3], ARGV[4])
-redis.call('HSET', KEYS[3], ARGV[4], ARGV[5])
-if previous and previous ~= ARGV[5] then joined = true end
-if joined then changed('join', ARGV[5]) end
-local version = current_version()
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
-table.insert(changes, 1, version)
-return changes
-"""
-)
-
 # Joins and leaves of one room, in the order they happened: one script for all.
 # ARGV: now, expiry, key lifetime (s), "1" to return who is here, then four per change:
 # "join" or "leave", entry, person, who-json ("" for a leave).
@@ -153,7 +133,7 @@ return changes
 )
 
 # ARGV: now
-# Returns the room's version, who is here, then the purged leaves as in _ADD.
+# Returns the room's version, who is here, then the purged leaves as in _APPLY.
 _SNAPSHOT = (
     _PURGE
     + """
@@ -175,6 +155,11 @@ def _keys(room_name: str) -> list[str]:
 def person_public(identity: Identity) -> dict:
     """How a person appears in presence, typing and join/leave frames."""
     return {"id": public_person_id(identity.key), "user": identity.name, "guest": identity.is_guest}
+
+
+def _who(identity: Identity) -> str:
+    """The person's public JSON, as stored in Redis."""
+    return json.dumps(person_public(identity), ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -232,21 +217,15 @@ class PresenceTracker:
     def _entry(self, identity: Identity) -> str:
         return f"{self.process_id}|{identity.key}"
 
-    async def _add(self, room_name: str, identity: Identity) -> Change:
+    async def _tell(self, room_name: str, told: list, *, people: bool) -> tuple[Change, str]:
+        """Run the room's script on ``told`` (four arguments per change); the change, and
+        who is in the room (JSON) when ``people``."""
         now = self.clock()
-        who = json.dumps(person_public(identity), ensure_ascii=False, separators=(",", ":"))
-        version, *flat = await _eval(
-            _ADD,
-            4,
-            *_keys(room_name),
-            now,
-            now + self.ttl,
-            self._entry(identity),
-            identity.key,
-            who,
-            int(self.ttl * 4),
-        )
-        return Change(version=int(version), events=_events(flat))
+        version, users, *flat = await _eval(
+            _APPLY, 4, *_keys(room_name), now, now + self.ttl, int(self.ttl * 4),
+            "1" if people else "0", *told,
+        )  # fmt: skip
+        return Change(version=int(version), events=_events(flat)), users
 
     async def join(self, room_name: str, identity: Identity) -> Change | None:
         """A connection of ``identity`` opened here."""
@@ -259,7 +238,6 @@ class PresenceTracker:
         """Connections opened ("join") and closed ("leave") here, in order, told to Redis in
         one go. Returns the change, None when Redis needn't be told (another tab of each
         person is still here); and, when someone joined, who is in the room after it."""
-        now = self.clock()
         joining = any(kind == "join" for kind, _ in updates)
         told: list = []
         for kind, identity in updates:
@@ -268,9 +246,7 @@ class PresenceTracker:
             if kind == "join":
                 self.local[key] = (count + 1, identity)
                 if count == 0:
-                    who = json.dumps(person_public(identity), ensure_ascii=False,
-                                     separators=(",", ":"))  # fmt: skip
-                    told += ["join", self._entry(identity), identity.key, who]
+                    told += ["join", self._entry(identity), identity.key, _who(identity)]
             elif count > 1:
                 self.local[key] = (count - 1, identity)
             else:
@@ -281,15 +257,11 @@ class PresenceTracker:
         if not told and not joining:
             return None, None
         try:
-            version, users, *flat = await _eval(
-                _APPLY, 4, *_keys(room_name), now, now + self.ttl, int(self.ttl * 4),
-                "1" if joining else "0", *told,
-            )  # fmt: skip
+            change, users = await self._tell(room_name, told, people=joining)
         except Exception:
             if joining:
                 self.redis_recovered()  # Redis is restarting, say: register soon
             raise
-        change = Change(version=int(version), events=_events(flat))
         if not joining:
             return change, None
         people = sorted(json.loads(users), key=lambda u: (u["user"].casefold(), u["id"]))
@@ -304,7 +276,8 @@ class PresenceTracker:
         """The person took a new name: store it, and announce it as a join."""
         count, _ = self.local.get((room_name, identity.key), (1, identity))
         self.local[(room_name, identity.key)] = (count, identity)
-        return await self._add(room_name, identity)
+        told = ["join", self._entry(identity), identity.key, _who(identity)]
+        return (await self._tell(room_name, told, people=False))[0]
 
     async def snapshot(self, room_name: str) -> Snapshot:
         version, users, *flat = await _eval(_SNAPSHOT, 4, *_keys(room_name), self.clock())
@@ -325,11 +298,17 @@ class PresenceTracker:
 
     async def refresh(self) -> tuple[list[tuple[str, Change]], dict[str, int]]:
         """Re-register every local entry (the heartbeat; also re-creates them after Redis
-        lost its data) and purge expired ones. Returns the changes to announce, and each
-        room's version."""
+        lost its data) and purge expired ones: one script per room, for all of its people
+        here. Returns the changes to announce, and each room's version."""
         changes, versions = [], {}
+        rooms: dict[str, list[Identity]] = {}
         for (room_name, _), (_, identity) in list(self.local.items()):
-            change = await self._add(room_name, identity)
+            rooms.setdefault(room_name, []).append(identity)
+        for room_name, identities in rooms.items():
+            told = []
+            for identity in identities:
+                told += ["join", self._entry(identity), identity.key, _who(identity)]
+            change, _ = await self._tell(room_name, told, people=False)
             versions[room_name] = change.version
             if change.events:
                 changes.append((room_name, change))
