@@ -36,8 +36,9 @@ async def test_rooms_with_messages_are_listed_with_their_details():
 async def test_rooms_with_people_online_come_first(connect_room):
     await post("busy")
     await post("recent")
-    await connect_room("busy", session=await guest_session("alice"))
-    await connect_room("busy", session=await guest_session("bob"))
+    for name in ("alice", "bob"):
+        client = await connect_room("busy", session=await guest_session(name))
+        await client.until(lambda frame: frame["type"] == "presence")  # registered
     rooms = await directory()
     assert [(r["name"], r["online"]) for r in rooms] == [("busy", 2), ("recent", 0)]
 
