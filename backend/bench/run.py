@@ -20,10 +20,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bench import loadgen
-from bench.swarm import Swarm, raise_open_file_limit
+from bench.swarm import Swarm
 from devtools.chat_server import BACKEND_DIR, ChatServer
 from devtools.redis_server import RedisServer, server_binary
 from devtools.waiting import free_port, port_open, stop_process, wait_until
+from server.limits import raise_open_file_limit
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import random
-import resource
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -30,6 +29,8 @@ from urllib.parse import quote
 import aiohttp
 import uvloop
 from picows import WSListener, WSMsgType, WSTransport, ws_connect
+
+from server.limits import raise_open_file_limit
 
 HANDSHAKES_IN_FLIGHT = 25  # per process
 CONNECT_ATTEMPTS = 4  # a refused or dropped handshake is tried again, as a page would
@@ -42,14 +43,6 @@ PRESENCE_TYPES = frozenset({"presence", "join", "leave"})
 def room_url(base_url: str, room: str, after: int | None = None) -> str:
     url = base_url.replace("http://", "ws://", 1) + f"/ws/chat/{quote(room)}/"
     return url if after is None else f"{url}?after={after}"
-
-
-def raise_open_file_limit() -> int:
-    """Raise this process's open-file limit to its hard limit; returns the limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard
 
 
 class Client(WSListener):
