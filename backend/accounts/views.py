@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from integrations.tokens import token_create, token_revoke, tokens_active
 
 from accounts.forms import GuestNameForm, SignUpForm
-from chat.identity import identity_of
+from chat.identity import guest_name_keep, identity_of
 from chat.services import ActionRefused, people
 
 
@@ -85,6 +85,8 @@ def guest(request):
     """Who the visitor is in chat, made a guest (with a session) if they weren't: the room
     page asks before it connects, so page views alone store no session."""
     identity = identity_of(request.user, request.session)
+    if identity.is_guest:
+        identity = guest_name_keep(identity, request.session)
     return JsonResponse({"user": identity.name, "guest": identity.is_guest})
 
 

@@ -26,6 +26,7 @@ from chat.rooms import is_default_ignorable, name_problem
 
 GUEST_ID_SESSION_KEY = "chat_guest_id"
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
+GUEST_CLAIMED_SESSION_KEY = "chat_guest_claimed"  # when the name was last claimed (a timestamp)
 DISPLAY_NAME_MAX_LENGTH = 32
 
 
@@ -65,25 +66,32 @@ def identity_of(user, session, *, create: bool = True) -> Identity | None:
     return Identity(f"guest:{session[GUEST_ID_SESSION_KEY]}", session[GUEST_NAME_SESSION_KEY], True)
 
 
-def _guest_name_held(identity: Identity, session) -> Identity:
+# A guest's claim on their name is renewed when they come back after this long (the page
+# asks for it, over HTTP, before it connects): a claim lasts as long as a session.
+GUEST_CLAIM_RENEWED_AFTER = timedelta(days=1)
+
+
+def guest_name_keep(identity: Identity, session) -> Identity:
     """``identity`` with a name claimed for it, as a guest who connects is seen by others.
 
-    A guest's given name is claimed when they first connect (not on page views, which
-    crawlers make too); if another guest took a name that looks the same meanwhile, the
+    Called over HTTP when the room page makes the visitor a guest, never in a WebSocket
+    handshake (which writes nothing): a guest's given name is claimed then, and renewed
+    at most once a day; if another guest took a name that looks the same meanwhile, the
     guest is given a new one. A name the guest chose was claimed when they chose it.
     """
     from chat.models import GuestName  # models import this module's helpers
 
-    def held() -> bool:
-        return GuestName.objects.filter(guest_key=identity.key, name=identity.name).exists()
-
-    if held():
+    now = timezone.now()
+    claimed = session.get(GUEST_CLAIMED_SESSION_KEY)
+    renew_after = GUEST_CLAIM_RENEWED_AFTER.total_seconds()
+    if claimed is not None and now.timestamp() - claimed < renew_after:
         return identity
+    session[GUEST_CLAIMED_SESSION_KEY] = now.timestamp()
     try:
         guest_name_claim(identity.key, identity.name)
     except GuestNameTaken:
-        if held():  # claimed by this guest's other tab, connecting at the same moment
-            return identity
+        if GuestName.objects.filter(guest_key=identity.key, name=identity.name).exists():
+            return identity  # claimed by this guest's other tab at the same moment
         name = _new_guest_name_claimed(identity.key)
         session[GUEST_NAME_SESSION_KEY] = name
         return Identity(identity.key, name, True)
@@ -223,12 +231,14 @@ def guest_name_claim(guest_key: str, name: str) -> None:
 
 
 def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
-    """The identity behind a WebSocket handshake, from its session cookie.
+    """The identity behind a WebSocket handshake, from its session cookie; writes nothing.
 
     Read once, when the connection opens, instead of through Channels' session
     and auth middleware, which keep the session, the user and copies of the
-    scope for the connection's whole life. A new guest's session is saved, so
-    their other tabs share the name.
+    scope for the connection's whole life. A browser's room page makes its visitor a
+    guest over HTTP before it connects (``guest_name_keep``); a handshake without such a
+    session (a script, or a page whose request failed) is a guest for this connection
+    alone, under a name no chosen or claimed name can be (``#`` is not allowed in them).
     """
     cookies = parse_cookie(
         b"; ".join(value for name, value in headers if name == b"cookie").decode("latin-1")
@@ -236,11 +246,10 @@ def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
     session = import_module(settings.SESSION_ENGINE).SessionStore(
         cookies.get(settings.SESSION_COOKIE_NAME)
     )
-    identity = identity_of(get_user(SimpleNamespace(session=session)), session)
-    if identity.is_guest:
-        identity = _guest_name_held(identity, session)
-    if session.modified and session.session_key:
-        session.save()
+    identity = identity_of(get_user(SimpleNamespace(session=session)), session, create=False)
+    if identity is None:
+        guest_id = secrets.token_hex(8)
+        identity = Identity(f"guest:{guest_id}", f"guest-#{guest_id[:6]}", True)
     return identity
 
 

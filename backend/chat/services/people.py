@@ -3,8 +3,14 @@
 import logging
 
 from asgiref.sync import async_to_sync
+from django.utils import timezone
 
-from chat.identity import GUEST_NAME_SESSION_KEY, Identity, display_name_clean
+from chat.identity import (
+    GUEST_CLAIMED_SESSION_KEY,
+    GUEST_NAME_SESSION_KEY,
+    Identity,
+    display_name_clean,
+)
 from chat.protocol import events
 from chat.services.broadcast import LAYER_ERRORS, person_address, send_to
 
@@ -15,6 +21,7 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
     """Give a guest a new display name, in every open tab; raises InvalidDisplayName."""
     name = display_name_clean(name)
     session[GUEST_NAME_SESSION_KEY] = name
+    session[GUEST_CLAIMED_SESSION_KEY] = timezone.now().timestamp()  # by the form's check
     try:
         async_to_sync(send_to)(
             person_address(identity.key), {"type": events.IDENTITY_CHANGED_TYPE, "name": name}

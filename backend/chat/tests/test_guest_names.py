@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chat.identity import (
+    GUEST_CLAIM_RENEWED_AFTER,
+    GUEST_CLAIMED_SESSION_KEY,
     InvalidDisplayName,
     display_name_clean,
     guest_name_claim,
@@ -107,25 +109,38 @@ def test_page_views_claim_no_names():
     assert not GuestName.objects.exists()
 
 
+def test_becoming_a_guest_claims_the_given_name():
+    client = Client()
+    name = client.post("/accounts/guest/").json()["user"]
+    assert list(GuestName.objects.values_list("name", flat=True)) == [name]
+
+
+def test_a_given_name_another_guest_took_meanwhile_is_replaced_when_the_claim_is_renewed():
+    client = Client()
+    name = client.post("/accounts/guest/").json()["user"]
+    GuestName.objects.all().delete()
+    guest_name_claim("guest:someone", name)
+    session = client.session
+    session[GUEST_CLAIMED_SESSION_KEY] -= GUEST_CLAIM_RENEWED_AFTER.total_seconds() + 1
+    session.save()
+    renamed = client.post("/accounts/guest/").json()["user"]
+    assert renamed.startswith("guest-") and renamed != name
+    assert sorted(GuestName.objects.values_list("name", flat=True)) == sorted([name, renamed])
+
+
+def test_a_claim_is_renewed_at_most_once_a_day():
+    client = Client()
+    client.post("/accounts/guest/")
+    GuestName.objects.all().delete()
+    client.post("/accounts/guest/")
+    assert not GuestName.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
-async def test_a_guest_connecting_claims_their_given_name(connect_room):
+async def test_a_handshake_claims_no_name(connect_room):
     client = await connect_room("claims", session=await guest_session("guest-1234"))
     assert client.identity["user"] == "guest-1234"
-    assert await _claimed_names() == ["guest-1234"]
-
-
-@pytest.mark.django_db(transaction=True)
-async def test_a_given_name_another_guest_took_meanwhile_is_replaced_in_every_tab(
-    connect_room,
-):
-    await database_sync_to_async(guest_name_claim)("guest:someone", "guest-1234")
-    session = await guest_session("guest-1234")
-    first_tab = await connect_room("claims", session=session)
-    second_tab = await connect_room("claims", session=session)
-    assert first_tab.identity["user"].startswith("guest-")
-    assert first_tab.identity["user"] != "guest-1234"
-    assert second_tab.identity["user"] == first_tab.identity["user"]
-    assert sorted(await _claimed_names()) == sorted(["guest-1234", first_tab.identity["user"]])
+    assert await _claimed_names() == []
 
 
 @database_sync_to_async

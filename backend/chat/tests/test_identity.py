@@ -104,3 +104,37 @@ async def test_renaming_reaches_open_tabs_and_later_messages(connect_room):
     assert (await tab.post("bonjour"))["user"] == "Marie"
     again = await connect_room("rename", session=session)
     assert again.identity["user"] == "Marie"
+
+
+async def test_a_visitor_without_a_session_is_a_guest_for_that_connection_alone(connect_room):
+    first, second = await connect_room("fresh"), await connect_room("fresh")
+    assert first.identity["id"] != second.identity["id"]
+    # "#" is in no name a guest can choose or be given, so it can't pose as one.
+    assert first.identity["user"].startswith("guest-#")
+
+
+@pytest.fixture
+def writes(monkeypatch):
+    """Every statement that changes the database, from any thread, while the test runs."""
+    from django.db.backends.utils import CursorWrapper
+
+    seen: list[str] = []
+    execute = CursorWrapper.execute
+
+    def recording(self, sql, params=None):
+        if sql.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE", "REPLACE"}:
+            seen.append(sql)
+        return execute(self, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", recording)
+    return seen
+
+
+async def test_a_handshake_writes_nothing_to_the_database(connect_room, writes):
+    user_key = await user_session(await make_user("alice"))
+    guest_key = await guest_session("guest-1234")
+    writes.clear()
+    for session in (None, guest_key, user_key):
+        client = await connect_room("quiet", session=session)
+        await client.close()
+    assert writes == []
