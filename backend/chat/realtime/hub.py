@@ -21,9 +21,15 @@ from channels.layers import get_channel_layer
 from observability import metrics
 
 from chat.loops import per_event_loop
+from chat.realtime.history_cache import HistoryCache
+from chat.realtime.redis_watch import redis_watch
+from chat.selectors import HISTORY_LENGTH
 from chat.services.broadcast import LAYER_ERRORS, Address
 
 logger = logging.getLogger(__name__)
+
+# Rooms whose latest history page a process keeps (about 25 KiB each).
+HISTORY_ROOMS = 1000
 
 
 class Member(Protocol):
@@ -42,6 +48,8 @@ class Hub:
         self._channel_lock = asyncio.Lock()
         self._reader: asyncio.Task | None = None
         self._unsubscribing: set[asyncio.Task] = set()
+        # The latest messages of the rooms followed here, kept right by their broadcasts.
+        self.history = HistoryCache(length=HISTORY_LENGTH, rooms=HISTORY_ROOMS)
 
     async def join(self, address: Address, member: Member) -> None:
         """Deliver broadcasts to ``address`` to ``member`` from now on.
@@ -51,6 +59,7 @@ class Hub:
         async with self._lock(address.group):
             if not self.users[address.group]:
                 await self.layer.group_add(address.group, await self._channel())
+                redis_watch().add(self)
             members = self.members.setdefault(address.key, set())
             if member not in members:
                 members.add(member)
@@ -69,6 +78,7 @@ class Hub:
         self.users[address.group] -= 1
         if self.users[address.group] <= 0:
             del self.users[address.group]
+            self.history.forget(address.group)  # its broadcasts no longer come here
             task = asyncio.get_running_loop().create_task(self._unsubscribe(address.group))
             self._unsubscribing.add(task)
             task.add_done_callback(self._unsubscribing.discard)
@@ -85,6 +95,7 @@ class Hub:
     async def deliver(self, message: dict) -> int:
         """Hand one broadcast to each local connection at its address, in turn;
         returns how many chat messages were delivered."""
+        self.history.take(message)
         delivered = 0
         for member in tuple(self.members.get(message.get("to"), ())):
             try:
@@ -92,6 +103,10 @@ class Hub:
             except Exception:
                 logger.exception("a connection failed to take a broadcast")
         return delivered
+
+    def redis_recovered(self) -> None:
+        """Redis came back: broadcasts may have been lost while it was away."""
+        self.history.clear()
 
     def _lock(self, group: str) -> asyncio.Lock:
         lock = self._locks.get(group)

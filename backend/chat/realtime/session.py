@@ -373,10 +373,29 @@ class Session:
         return sent
 
     async def _send_history(self) -> None:
-        messages = await database_sync_to_async(selectors.room_history)(room_name=self.room_name)
-        await self._send_messages(messages)
-        self.delivered.start_after(messages[-1].seq if messages else 0)
+        """The room's latest messages (from the process's cache, else read and kept)."""
+        group = room_address(self.room_name).group
+        history = hub().history
+        frames = history.latest(group)
+        if frames is None:
+            mark = history.read_begins(group)
+            messages = await database_sync_to_async(selectors.room_history)(
+                room_name=self.room_name
+            )
+            frames = [(m.seq, events.event_encode(events.message_event(m))) for m in messages]
+            history.read_done(group, mark, frames)
+        await self._send_frames(frames)
+        self.delivered.start_after(frames[-1][0] if frames else 0)
         await self.send_event(events.ready_event(self.delivered.highest))
+
+    async def _send_frames(self, frames) -> int:
+        sent = 0
+        for seq, text in frames:
+            self.delivered.add(seq)
+            await self.send(text)
+            sent += 1
+        metrics.MESSAGES_DELIVERED.inc(sent)
+        return sent
 
     async def replay_after(self, after: int, *, wait: float = 0.0) -> None:
         """After ``wait`` seconds, send the messages after seq ``after`` (up to
@@ -384,6 +403,12 @@ class Session:
         if wait:
             await asyncio.sleep(wait)
         metrics.RESUMES.inc()
+        frames = hub().history.after(room_address(self.room_name).group, after)
+        if frames is not None:  # all of it is in the process's cache
+            metrics.REPLAYED.inc(await self._send_frames(frames))
+            last_seq = frames[-1][0] if frames else after
+            await self.send_event(events.ready_event(max(last_seq, self.delivered.highest)))
+            return
         last_seq, left, more = after, settings.CHAT_REPLAY_MAX, True
         while more and left:
             messages, more = await database_sync_to_async(selectors.room_messages_after)(

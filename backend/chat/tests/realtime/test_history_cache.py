@@ -1,0 +1,175 @@
+"""The latest history page a process keeps per room: right after every broadcast, or gone."""
+
+import pytest
+
+from chat.protocol import events
+from chat.realtime.history_cache import HistoryCache
+from chat.realtime.hub import Hub
+
+ROOM = "room.abc"
+
+
+def frames(*seqs: int) -> list[tuple[int, str]]:
+    return [(seq, f"m{seq}") for seq in seqs]
+
+
+def messages(*seqs: int, to: str = ROOM) -> dict:
+    return {
+        "type": events.GROUP_MESSAGES_TYPE,
+        "to": to,
+        "frames": [list(f) for f in frames(*seqs)],
+    }
+
+
+def kept(*seqs: int, length: int = 3) -> HistoryCache:
+    cache = HistoryCache(length=length, rooms=10)
+    cache.read_done(ROOM, cache.read_begins(ROOM), frames(*seqs))
+    return cache
+
+
+def test_a_page_read_is_kept():
+    assert kept(1, 2).latest(ROOM) == frames(1, 2)
+
+
+def test_new_messages_are_appended_and_the_page_keeps_its_length():
+    cache = kept(1, 2, 3)
+    cache.take(messages(4, 5))
+    assert cache.latest(ROOM) == frames(3, 4, 5)
+
+
+def test_a_message_already_kept_is_not_kept_twice():
+    cache = kept(1, 2)
+    cache.take(messages(2, 3))
+    assert cache.latest(ROOM) == frames(1, 2, 3)
+
+
+def test_a_gap_drops_the_page():
+    cache = kept(1, 2)
+    cache.take(messages(4))
+    assert cache.latest(ROOM) is None
+
+
+def test_an_empty_room_takes_its_first_message_and_drops_on_a_later_one():
+    first, later = kept(), kept()
+    first.take(messages(1))
+    later.take(messages(2))
+    assert (first.latest(ROOM), later.latest(ROOM)) == (frames(1), None)
+
+
+def test_any_other_event_of_the_room_drops_the_page():
+    cache = kept(1, 2)
+    cache.take({"type": events.GROUP_EVENT_TYPE, "to": ROOM, "text": "{}"})
+    assert cache.latest(ROOM) is None
+
+
+def test_broadcasts_to_other_rooms_change_nothing():
+    cache = kept(1, 2)
+    cache.take(messages(7, to="room.other"))
+    cache.take({"type": events.GROUP_EVENT_TYPE, "to": "room.other", "text": "{}"})
+    assert cache.latest(ROOM) == frames(1, 2)
+
+
+def test_a_read_during_which_the_room_changed_is_not_kept():
+    cache = HistoryCache(length=3, rooms=10)
+    mark = cache.read_begins(ROOM)
+    cache.take({"type": events.GROUP_EVENT_TYPE, "to": ROOM, "text": "{}"})
+    cache.read_done(ROOM, mark, frames(1, 2))
+    assert cache.latest(ROOM) is None
+
+
+def test_a_read_from_before_redis_came_back_is_not_kept():
+    cache = HistoryCache(length=3, rooms=10)
+    mark = cache.read_begins(ROOM)
+    cache.clear()
+    cache.read_done(ROOM, mark, frames(1))
+    assert cache.latest(ROOM) is None
+
+
+def test_messages_after_a_seq_come_from_the_page_only_if_it_holds_all_of_them():
+    cache = kept(4, 5, 6)
+    assert cache.after(ROOM, 4) == frames(5, 6)
+    assert cache.after(ROOM, 3) == frames(4, 5, 6)
+    assert cache.after(ROOM, 2) is None
+    assert cache.after(ROOM, 6) == []
+
+
+def test_the_least_recently_used_page_goes_first():
+    cache = HistoryCache(length=3, rooms=2)
+    for group in ("a", "b"):
+        cache.read_done(group, cache.read_begins(group), frames(1))
+    cache.latest("a")
+    cache.read_done("c", cache.read_begins("c"), frames(1))
+    assert [g for g in "abc" if cache.latest(g) is not None] == ["a", "c"]
+
+
+def test_a_room_the_process_stops_following_is_forgotten():
+    cache = kept(1)
+    cache.forget(ROOM)
+    assert cache.latest(ROOM) is None
+
+
+async def test_the_hub_keeps_pages_right_with_what_it_delivers():
+    hub = Hub(layer=None)
+    hub.history.read_done(ROOM, hub.history.read_begins(ROOM), frames(1))
+    await hub.deliver(messages(2))
+    assert hub.history.latest(ROOM) == frames(1, 2)
+
+
+# --- through real connections: what changes shows in the next handshake -------------------
+
+through_connections = pytest.mark.django_db(transaction=True)
+
+
+async def _next_history(connect_room, room: str, **kwargs) -> list[dict]:
+    return (await connect_room(room, **kwargs)).history
+
+
+@through_connections
+async def test_a_new_message_shows_in_the_next_handshakes_history(connect_room):
+    alice = await connect_room("cached")  # keeps the process following the room
+    await _next_history(connect_room, "cached")  # the page is read and kept
+    await alice.post("one")
+    assert [m["message"] for m in await _next_history(connect_room, "cached")] == ["one"]
+
+
+@through_connections
+async def test_an_edit_shows_in_the_next_handshakes_history(connect_room):
+    alice = await connect_room("cached")
+    seq = (await alice.post("draft"))["seq"]
+    await _next_history(connect_room, "cached")
+    await alice.send({"type": "edit", "seq": seq, "message": "final"})
+    await alice.until(lambda frame: frame["type"] == "edit")
+    assert [m["message"] for m in await _next_history(connect_room, "cached")] == ["final"]
+
+
+@through_connections
+async def test_a_deletion_shows_in_the_next_handshakes_history(connect_room):
+    alice = await connect_room("cached")
+    seq = (await alice.post("oops"))["seq"]
+    await _next_history(connect_room, "cached")
+    await alice.send({"type": "delete", "seq": seq})
+    await alice.until(lambda frame: frame["type"] == "delete")
+    [message] = await _next_history(connect_room, "cached")
+    assert message.get("deleted") is True and message["message"] == ""
+
+
+@through_connections
+async def test_a_reaction_shows_in_the_next_handshakes_history(connect_room):
+    alice = await connect_room("cached")
+    seq = (await alice.post("nice"))["seq"]
+    await _next_history(connect_room, "cached")
+    await alice.send({"type": "react", "seq": seq, "emoji": "👍"})
+    await alice.until(lambda frame: frame["type"] == "reactions")
+    [message] = await _next_history(connect_room, "cached")
+    assert [r["emoji"] for r in message["reactions"]] == ["👍"]
+
+
+@through_connections
+async def test_a_returning_tab_is_replayed_what_it_missed_from_the_kept_page(connect_room):
+    alice = await connect_room("cached")
+    first = (await alice.post("one"))["seq"]
+    await _next_history(connect_room, "cached")
+    await alice.post("two")
+    await alice.post("three")
+    back = await connect_room("cached", query=f"after={first}")
+    assert [m["message"] for m in back.history] == ["two", "three"]
