@@ -110,7 +110,8 @@ RELIANCES = (
     Reliance(
         "daphne",
         "WebSocketProtocol.onConnect() calling Server.create_application()",
-        "the worker gives each connection its light input queue there",
+        "the worker gives each connection its light input queue there, and adds the "
+        "connection's hooks to the scope Daphne built",
         lambda: _assigns_or_reads(DaphneWebSocketProtocol, "onConnect", "create_application"),
     ),
     Reliance(

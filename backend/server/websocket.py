@@ -9,8 +9,9 @@ healthy one drains a burst, such as a replay, well within that), even if
 nothing more is sent to it, or one whose unsent frames reach eight times the
 bound, is closed with ``CloseCode.TOO_SLOW``. The page then reconnects and
 resumes from history, so the slow reader loses nothing. The application may
-also wait for the client to read (``connection_drained``): a replay is sent a
-page at a time, each once the transport takes more.
+also wait for the client to read, through the ASGI extension the protocol adds
+to its scope (``DRAIN_EXTENSION``): a replay is sent a page at a time, each once
+the transport takes more.
 
 Memory a slow reader's unsent frames took is handed back to the operating
 system soon after its connection ends (``MemoryRelease``): glibc's allocator
@@ -26,7 +27,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import dataclasses
-import functools
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -63,6 +63,12 @@ SERVER_CLOSE_CODES = frozenset(AutobahnProtocol.CLOSE_STATUS_CODES_ALLOWED) - {
     AutobahnProtocol.CLOSE_STATUS_CODE_MANDATORY_EXTENSION
 }
 NORMAL_CLOSURE = AutobahnProtocol.CLOSE_STATUS_CODE_NORMAL
+
+# The key of the extension in a connection's ASGI scope (``scope["extensions"]``) through
+# which the application waits for its client to read. Its value is a dict whose
+# "drained" is ``BoundedWebSocketProtocol.drained``. Other servers (plain Daphne, the
+# test client) add none.
+DRAIN_EXTENSION = "chat.drain"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -318,6 +324,10 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
             return future
         return self.guard.drained()
 
+    def add_extensions(self, scope: dict) -> None:
+        """Offer the application this connection's hooks in its ``scope``: ``DRAIN_EXTENSION``."""
+        scope.setdefault("extensions", {})[DRAIN_EXTENSION] = {"drained": self.drained}
+
     def serverClose(self, code=None, reason: bytes | None = None):
         """Close with ``code``, which may be any code RFC 6455 lets a server send.
 
@@ -340,20 +350,6 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         logger.warning("cutting off a WebSocket client that is not reading")
         self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS
         self.serverClose(code=CloseCode.TOO_SLOW)
-
-
-def connection_drained(send) -> Callable[[], Awaitable[bool]] | None:
-    """For an application's ASGI ``send``: a function whose result is awaited until the
-    client has read enough for more to be written (True), or is gone (False); None
-    when ``send`` is not to a ``BoundedWebSocketProtocol``.
-
-    Daphne's ``send`` is ``functools.partial(Server.handle_reply, protocol)``.
-    """
-    if isinstance(send, functools.partial) and send.args:
-        protocol = send.args[0]
-        if isinstance(protocol, BoundedWebSocketProtocol):
-            return protocol.drained
-    return None
 
 
 def fit_factory(factory, *, limits: SendLimits, open_websockets: set) -> None:

@@ -76,12 +76,15 @@ class WorkerServer(Server):
         """Start the application for a new connection; returns its input queue.
 
         As Daphne's own, but with an input queue that an idle WebSocket holds for
-        hours at a fraction of asyncio.Queue's memory.
+        hours at a fraction of asyncio.Queue's memory, and with a WebSocket's hooks
+        (waiting for its client to read) in the scope's extensions.
         """
         if protocol not in self.connections:
             return None
         input_queue = InputQueue()
         scope.setdefault("asgi", {"version": "3.0"})
+        if isinstance(protocol, BoundedWebSocketProtocol):
+            protocol.add_extensions(scope)
         instance = self.application(
             scope=scope,
             receive=input_queue.get,

@@ -63,8 +63,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.admission = admission = await admit(self.scope)
             send = self.base_send
             self.session = Session(
-                admission.room_name, admission.identity, text_sender(send), drain_waiter(send),
-                rooms=admission.rooms, forbid=closer(send, CloseCode.FORBIDDEN),
+                admission.room_name, admission.identity, text_sender(send),
+                drain_waiter(self.scope), rooms=admission.rooms,
+                forbid=closer(send, CloseCode.FORBIDDEN),
             )  # fmt: skip
             try:
                 await self.session.open()

@@ -1,15 +1,17 @@
 """The bounded WebSocket protocol, driven through Daphne's upgrade on an in-memory transport."""
 
-import functools
+import asyncio
 
 import pytest
 from twisted.internet.testing import StringTransport
 from twisted.web.http import HTTPChannel
 
 from chat.protocol import CloseCode
+from chat.realtime.asgi import drain_waiter
 from server.frames import text_frame
 from server.tests.helpers import BINARY, BOUND, TEXT, Frame, close_code, parse_frames
 from server.websocket import (
+    DRAIN_EXTENSION,
     FAR_PAST_FACTOR,
     MEMORY_RELEASE_DELAY_SECONDS,
     SLOW_CLOSE_TIMEOUT_SECONDS,
@@ -19,7 +21,6 @@ from server.websocket import (
     MemoryRelease,
     SendLimits,
     SlowReaderGuard,
-    connection_drained,
     register_streaming_producer,
 )
 
@@ -244,12 +245,26 @@ async def test_a_client_too_slow_to_finish_its_handshake_is_dropped(upgrade, clo
     assert upgraded.transport.disconnecting
 
 
-async def test_an_applications_send_finds_its_connections_drained(upgrade, worker_server):
+async def test_the_scope_offers_the_connections_drain_to_its_session(upgrade, worker_server):
+    scopes = []
+
+    def application(scope, receive, send):
+        scopes.append(scope)
+        return receive()
+
+    worker_server.application = application
     upgraded = upgrade()
-    send = functools.partial(worker_server.handle_reply, upgraded.protocol)
-    drained = connection_drained(send)
-    assert drained is not None and await drained()
-    assert connection_drained(lambda message: None) is None
+    upgraded.accept()
+    [scope] = scopes
+    assert scope["extensions"][DRAIN_EXTENSION] == {"drained": upgraded.protocol.drained}
+    drained = drain_waiter(scope)  # as the session gets it
+    upgraded.transport.producer.pauseProducing()  # the client stopped reading
+    waiting = drained()
+    assert not waiting.done()
+    upgraded.transport.producer.resumeProducing()  # and caught up
+    assert await asyncio.wait_for(waiting, timeout=5)
+    upgraded.transport.producer.stopProducing()  # the connection is gone
+    assert await drained() is False
 
 
 def test_memory_is_released_once_a_moment_after_slow_readers_end(clock):
