@@ -141,3 +141,32 @@ def test_a_text_longer_than_any_message_is_shown_as_plain_text():
     html = message_html("[" * 30_000 + "\n**not bold**")
     assert html.startswith('<p dir="auto">[[[') and "<strong>" not in html
     assert "<br>" in html
+
+
+def test_plain_text_skips_the_renderer_and_comes_out_the_same(monkeypatch):
+    """Texts the shortcut takes give exactly what the renderer and sanitizer give."""
+    import random
+
+    from chat import formatting
+
+    alphabet = list("aZé日ب1 ,?!'\".-*_#@>:/\n~`[]()&<") + ["  ", "1. ", "www.", ".me", "é"]
+    rng = random.Random(20261205)
+    texts = ["Hello world", "Hello. How are you?", 'it\'s "quoted", ok!', "مرحبا بالعالم"]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(1, 14))) for _ in range(60_000)]
+    shortcut = [text for text in texts if formatting._PLAIN.match(text)]
+    assert len(shortcut) > 1000  # the comparison is about something
+    for text in shortcut:
+        fast = formatting.message_html(text)
+        assert fast == formatting._cleaner.clean(formatting._markdown.render(text)).strip(), text
+
+
+def test_plain_text_does_not_call_the_renderer(monkeypatch):
+    from chat import formatting
+
+    def refuse(text):
+        raise AssertionError("rendered")
+
+    monkeypatch.setattr(formatting._markdown, "render", refuse)
+    assert (
+        formatting.message_html("See you at nine, ok?") == '<p dir="auto">See you at nine, ok?</p>'
+    )
