@@ -263,6 +263,9 @@ CHAT_RATE_LIMIT = env_float("CHAT_RATE_LIMIT", 5.0)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 10, minimum=1)
 CHAT_MAX_CONNECTIONS_PER_PERSON = env_int("CHAT_MAX_CONNECTIONS_PER_PERSON", 20)
 CHAT_MAX_CONNECTIONS_PER_IP = env_int("CHAT_MAX_CONNECTIONS_PER_IP", 200)
+# Handshakes a server process sets up at once; more are refused at once with
+# try_again_later and a time to come back (0: no limit).
+CHAT_HANDSHAKES_MAX = env_int("CHAT_HANDSHAKES_MAX", 200, minimum=0)
 
 # Behind a reverse proxy (nginx): take the client's address from X-Forwarded-For,
 # so per-IP connection caps see people, not the proxy. Never on without a proxy.

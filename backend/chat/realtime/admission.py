@@ -18,6 +18,7 @@ from integrations.tokens import InvalidToken, token_identity
 from chat import selectors
 from chat.access import Forbidden, room_access
 from chat.identity import Identity, identity_of_handshake
+from chat.loops import per_event_loop
 from chat.protocol import CloseCode
 from chat.ratelimit import (
     ConnectionCounter,
@@ -31,16 +32,55 @@ from chat.rooms import InvalidRoomName, room_name_clean
 
 class Refused(Exception):
     """``close_code`` None: the handshake itself is refused (HTTP 403), not accepted
-    to say why."""
+    to say why. ``retry_after``: seconds the client should wait before trying again."""
 
-    def __init__(self, code: str, detail: str, close_code: CloseCode | None) -> None:
+    def __init__(
+        self, code: str, detail: str, close_code: CloseCode | None,
+        retry_after: float | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.close_code = close_code
+        self.retry_after = retry_after
 
 
 UNAVAILABLE = ("unavailable", "The chat is briefly unavailable; retrying.")
+RETRY_AFTER_MIN, RETRY_AFTER_MAX = 1.0, 30.0
+
+
+class HandshakeSlots:
+    """The handshakes this process is setting up (from the first frame of the handshake
+    to the history sent). Past ``limit`` of them, a new one is refused at once with a
+    time to come back, instead of waiting behind work its client may give up on: a
+    restart's reconnecting pages are then spread over the next seconds."""
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.mean_seconds = 0.005  # of recent handshakes, to say how long to wait
+
+    def take(self, limit: int) -> Refused | None:
+        """A slot, or the refusal to send (None: taken; give it back with ``done``)."""
+        if limit and self.busy >= limit:
+            wait = min(max(self.busy * self.mean_seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
+            return Refused(
+                "try_again_later",
+                "The chat is busy setting up connections; this page reconnects shortly.",
+                CloseCode.TRY_AGAIN_LATER,
+                retry_after=round(wait, 1),
+            )
+        self.busy += 1
+        return None
+
+    def done(self, seconds: float) -> None:
+        self.busy -= 1
+        self.mean_seconds += (seconds - self.mean_seconds) * 0.05
+
+
+@per_event_loop
+def handshake_slots() -> HandshakeSlots:
+    """The running event loop's (the server process's) handshakes under way."""
+    return HandshakeSlots()
 
 
 @dataclass(slots=True, eq=False)

@@ -8,6 +8,7 @@ the process's hub, not through this consumer.
 """
 
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -21,7 +22,7 @@ from chat.protocol import CloseCode, events, frames
 from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse
 from chat.ratelimit import bucket_new
 from chat.realtime.actions import message_act
-from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit
+from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit, handshake_slots
 from chat.realtime.asgi import closer, drain_waiter, text_sender
 from chat.realtime.post_gate import PostGate
 from chat.realtime.posting import PostsInFlight
@@ -59,6 +60,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self._release()  # also when the work failed or was cancelled
 
     async def connect(self) -> None:
+        slots = handshake_slots()
+        refusal = slots.take(settings.CHAT_HANDSHAKES_MAX)
+        if refusal is not None:
+            await self._refuse(refusal)
+            return
+        started = time.perf_counter()
+        try:
+            opened = await self._open()
+        finally:
+            slots.done(time.perf_counter() - started)
+        if opened:
+            await self.session.join_presence()
+
+    async def _open(self) -> bool:
+        """Admit, accept and start the connection up to its history; False if refused."""
         try:
             self.admission = admission = await admit(self.scope)
             send = self.base_send
@@ -75,7 +91,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except Refused as refusal:
             self._release()
             await self._refuse(refusal)
-            return
+            return False
         await self.accept(self._subprotocol())
         # An idle connection keeps its scope for hours; the handshake's headers
         # have been read (the list is shared by the whole scope chain).
@@ -86,7 +102,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.gate = PostGate(bucket_new(rate, burst), admission.person_bucket,
                              abuse_limit=5 * burst)  # fmt: skip
         query = parse_qs(self.scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        await self.session.start(after=query.get("after", [None])[0], recheck=admission.recheck)
+        after = query.get("after", [None])[0]
+        return await self.session.start(after=after, recheck=admission.recheck, presence=False)
 
     async def disconnect(self, code: int) -> None:
         if self.session is not None:
@@ -159,6 +176,6 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accepting: the handshake is answered 403
             return
         await self.accept(self._subprotocol())
-        event = events.error_event(refusal.code, refusal.detail)
+        event = events.error_event(refusal.code, refusal.detail, refusal.retry_after)
         await self.send(text_data=events.event_encode(event))
         await self.close(code=refusal.close_code)

@@ -169,12 +169,16 @@ class Session:
             self.joined += (address,)
         redis_watch().add(self)
 
-    async def start(self, after: str | None, *, recheck: bool = False) -> None:
+    async def start(
+        self, after: str | None, *, recheck: bool = False, presence: bool = True
+    ) -> bool:
         """Send the identity, the history (or the messages after ``after``, the query's
-        text), the broadcasts held meanwhile, then who is here. With ``recheck``, first
-        check access again: it may have changed before the session was subscribed."""
+        text), the broadcasts held meanwhile, then (with ``presence``; else the caller
+        does, with ``join_presence``) who is here. With ``recheck``, first check access
+        again: it may have changed before the session was subscribed (False: it refused,
+        and the connection is being closed)."""
         if recheck and await self._access_check(own_room=True) is None:
-            return
+            return False
         await self.send_event(self._identity_event())
         replayed = False
         if after is not None:
@@ -189,6 +193,12 @@ class Session:
         if not replayed:
             await self._send_history()
         await self._release_held()
+        if presence:
+            await self.join_presence()
+        return True
+
+    async def join_presence(self) -> None:
+        """Register the person as present in the room, and send who is here."""
         self.present = True
         try:
             await self.presence_feed.join(self.identity)

@@ -4,8 +4,8 @@ import pytest
 
 from chat.protocol import CloseCode
 from chat.ratelimit import connections_per_ip, connections_per_person
-from chat.realtime.admission import Refused, admit
-from chat.tests.helpers import guest_session, session_cookie
+from chat.realtime.admission import HandshakeSlots, Refused, admit, handshake_slots
+from chat.tests.helpers import HOST, ORIGIN, ChatClient, guest_session, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,3 +52,40 @@ async def test_releasing_gives_the_places_back_once():
     admission.release()  # safe to repeat
     assert "10.0.0.1" not in connections_per_ip.counts
     assert admission.identity.key not in connections_per_person.counts
+
+
+def test_handshakes_past_the_limit_are_refused_with_a_time_to_come_back():
+    slots = HandshakeSlots()
+    assert slots.take(2) is None and slots.take(2) is None
+    refusal = slots.take(2)
+    assert (refusal.code, refusal.close_code) == ("try_again_later", CloseCode.TRY_AGAIN_LATER)
+    assert refusal.retry_after >= 1
+    slots.done(0.01)
+    assert slots.take(2) is None
+
+
+def test_the_time_to_come_back_grows_with_the_work_waiting():
+    slots = HandshakeSlots()
+    slots.mean_seconds = 0.05
+    slots.busy = 100
+    assert slots.take(100).retry_after == 5.0
+    slots.busy = 10_000
+    assert slots.take(100).retry_after == 30.0
+
+
+async def test_a_busy_process_answers_a_handshake_at_once_with_try_again_later(settings):
+    settings.CHAT_HANDSHAKES_MAX = 3
+    handshake_slots().busy = 3  # three handshakes under way in this process
+    client = ChatClient("/ws/chat/busy/", [ORIGIN, HOST])
+    connected, _ = await client.connect()
+    assert connected
+    frame = await client.next()
+    assert (frame["type"], frame["code"]) == ("error", "try_again_later")
+    assert frame["retry_after"] >= 1
+    output = await client.communicator.receive_output()
+    assert output == {"type": "websocket.close", "code": 1013}
+    handshake_slots().busy = 0
+    again = ChatClient("/ws/chat/busy/", [ORIGIN, HOST])
+    await again.connect()
+    assert (await again.read_until_ready())["type"] == "ready"
+    await again.close()

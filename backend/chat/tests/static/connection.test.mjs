@@ -38,6 +38,25 @@ describe("backoff", () => {
   });
 });
 
+describe("a busy server", () => {
+  it("is given the time it asked for, spread over up to twice that", () => {
+    const room = newRoom();
+    room.connecting();
+    room.error({ type: "error", code: "try_again_later", retry_after: 2 }, 0);
+    assert.equal(room.closed(1013, 0), 2000);
+    room.error({ type: "error", code: "try_again_later", retry_after: 2 }, 0);
+    assert.equal(room.closed(1013, 0.5), 3000);
+  });
+
+  it("is asked for nothing more once the wait was taken", () => {
+    const room = newRoom();
+    room.connecting();
+    room.error({ type: "error", code: "try_again_later", retry_after: 20 }, 0);
+    room.closed(1013, 0);
+    assert.ok(room.closed(1013, 0) < 20000);
+  });
+});
+
 describe("the phases", () => {
   it("go connecting, replaying, live", () => {
     const room = newRoom();

@@ -72,6 +72,7 @@ export class RoomState {
     this.me = null; // {id, user, guest, staff} from the identity frame
     this.attempt = 0; // reconnects since the last socket that opened
     this.reconnectDelay = null;
+    this.retryAfterMs = null; // the wait a busy server asked for (try_again_later)
     this.gapCheckAt = null;
     this.lastTypingSent = -Infinity;
     this.outbox = [];
@@ -143,7 +144,13 @@ export class RoomState {
       this.phase = Phase.FINAL;
       return null;
     }
-    this.reconnectDelay = backoffDelay(this.attempt, random);
+    if (this.retryAfterMs !== null) {
+      // As the server asked, spread over up to twice that so reconnects don't bunch.
+      this.reconnectDelay = this.retryAfterMs * (1 + random);
+      this.retryAfterMs = null;
+    } else {
+      this.reconnectDelay = backoffDelay(this.attempt, random);
+    }
     this.attempt += 1;
     this.phase = Phase.WAITING;
     return this.reconnectDelay;
@@ -184,6 +191,9 @@ export class RoomState {
 
   // An `error` frame: the nonce of a pending message it refuses for good, or null.
   error(frame, now) {
+    if (frame.code === "try_again_later" && frame.retry_after > 0) {
+      this.retryAfterMs = frame.retry_after * 1000;
+    }
     if (!frame.nonce || !this.pending.has(frame.nonce)) return null;
     if (frame.code === "rate_limited") {
       // Not lost: sent again, oldest first and with the same nonce, once allowed.
