@@ -13,9 +13,9 @@ from .common import BACKEND, PYTHON, data_dir
         "workers": "the chat's worker processes (default 1; the sockets scenario uses 2)",
         "processes": "the load generator's processes (default: one per core)",
         "postgres": "a postgres:// URL: run the chat on a new database beside it (default: SQLite)",
-        "only": "comma-separated scenarios to run: burst, steady, rooms, connect, sockets, "
-        "storm (the default: all six), search (on PostgreSQL: DATABASE_URL, or the local "
-        "socket's chat_bench_search database)",
+        "only": "comma-separated scenarios to run: burst, steady, rooms, connect (a row each "
+        "for visitors, guests and signed-in people), sockets, storm (the default: all six), "
+        "search (on PostgreSQL: DATABASE_URL, or the local socket's chat_bench_search database)",
         "json": "where to write the results (default: bench/results.json in the data folder)",
     }
 )

@@ -2,8 +2,9 @@
 
 Every scenario speaks the tutorial's frames (``{"message": ...}`` in and out),
 which the chat and both references understand; the chat's other frames are
-ignored, except ``ready`` (a connection counts as open once the chat sent it)
-and the presence frames (counted in ``connect``).
+ignored, except ``ready`` (a connection counts as open once the chat sent it),
+``identity`` (as whom the chat took a client) and the presence frames (counted in
+``connect``).
 """
 
 import os
@@ -21,6 +22,13 @@ FINISH_LIMIT_SECONDS = 120.0
 # After a restart nothing arrives until clients are back: the storm waits longer.
 STORM_QUIET_SECONDS = 60.0
 GENERATOR_BOUND = 0.9  # of its cores: past this, the figures say more about the generator
+# Who connects in the chat's ``connect`` scenario, each case a row of its own
+# (``connect-<case>``): a visitor with no cookie, a returning guest (the session its page
+# made), a signed-in person. The references have no pages or accounts: their ``connect``
+# is the visitor's.
+CONNECT_CASES = ("visitor", "guest", "user")
+SIDEBAR_ROOMS = 20  # a signed-in person's rooms (memberships), the scenario's among them
+IDLE_CPU = 0.05  # of one core: below this the server is idle again
 
 
 @dataclass
@@ -100,12 +108,19 @@ def _open(
     *,
     ready: bool,
     reconnect: bool = False,
-    sessions: bool = False,
+    guests: bool = False,
+    cookies: dict[str, list[str]] | None = None,
+    after: int | None = None,
     pids: list[int] = (),
 ) -> float:
-    """Open the clients, each room's spread over the children; returns the seconds taken
-    to connect (with ``sessions``, the page load before it is not counted). The server's
-    CPU time (``pids``) when the connecting began is left in ``swarm.connect_cpu_start``."""
+    """Open the clients, each room's spread over the children, asking for the messages
+    after ``after`` (None: the history); returns the seconds taken to connect. With
+    ``guests``, each client first becomes a guest as a page does; with ``cookies``
+    (``cookies[room]``: one for each of the room's clients), each connects with its own;
+    neither is counted in the time. The server's CPU time (``pids``) when the connecting
+    began is left in ``swarm.connect_cpu_start`` (the generator's is counted from then
+    on: ``swarm.cpu_seconds()``), and as whom the chat took the clients
+    (``Client.who``, counted) in ``swarm.connected_as``."""
     split = {
         room: _split(count, swarm.processes, first=index % swarm.processes)
         for index, (room, count) in enumerate(per_room.items())
@@ -113,16 +128,44 @@ def _open(
     swarm.layout.update(split)
     counts = [{room: counts[index] for room, counts in split.items()}
               for index in range(swarm.processes)]  # fmt: skip
-    if sessions:
+    if cookies is not None:
+        prepare = []
+        for index, child in enumerate(counts):
+            handed = {}
+            for room, count in child.items():
+                first = sum(split[room][:index])  # of the room's clients, in earlier children
+                handed[room] = cookies[room][first : first + count]
+            prepare.append({"base_url": base_url, "counts": child, "cookies": handed})
+        swarm.run_each("prepare", prepare)
+    elif guests:
         swarm.run_each("prepare", [{"base_url": base_url, "counts": c} for c in counts])
+    swarm.cpu_seconds()  # the generator's, from here
     cpu_before = server_cpu_seconds(pids)
     answers = swarm.run_each("connect", [
-        {"base_url": base_url, "counts": c, "ready": ready, "reconnect": reconnect}
+        {"base_url": base_url, "counts": c, "ready": ready, "reconnect": reconnect,
+         "after": after}
         for c in counts
     ])  # fmt: skip
     swarm.connect_errors = sum(answer["errors"] for answer in answers)  # retried, so far
     swarm.connect_cpu_start = cpu_before
+    swarm.connected_as = {}
+    for answer in answers:
+        for who, count in answer["who"].items():
+            swarm.connected_as[who] = swarm.connected_as.get(who, 0) + count
     return max(answer["seconds"] for answer in answers)
+
+
+def _idle(pids: list[int], limit: float = SETTLE_LIMIT_SECONDS) -> None:
+    """Until the server used less than ``IDLE_CPU`` of a core for half a second (or
+    ``limit``): what came before (connections closing) isn't counted in what comes next."""
+    started = time.perf_counter()
+    before = server_cpu_seconds(pids)
+    while time.perf_counter() - started < limit:
+        time.sleep(0.5)
+        now = server_cpu_seconds(pids)
+        if now - before < IDLE_CPU * 0.5:
+            return
+        before = now
 
 
 def _sender_specs(swarm: Swarm, senders: dict[str, int]) -> list[list[tuple[str, int, int]]]:
@@ -220,26 +263,43 @@ def broadcast_run(
 
 def connect_run(
     swarm: Swarm, server: str, base_url: str, pids: list[int], *, rooms: int, per_room: int,
-    ready: bool = True,
+    ready: bool = True, case: str | None = None,
+    people: Callable[[list[str], int], list[str]] | None = None,
 ) -> Result:  # fmt: skip
     """``rooms`` × ``per_room`` clients connect at once (``HANDSHAKES_IN_FLIGHT`` per
     generator process); the rate to the ``ready`` frame, the server's CPU per
-    connection, and the presence frames each client got until all was quiet."""
-    names = _rooms(f"connect-{time.time_ns()}", rooms)
+    connection, and the presence frames each client got until all was quiet.
+
+    Who connects is the chat's ``case`` (one of ``CONNECT_CASES``; None: a reference's
+    clients, cookie-less): ``visitor``, no cookie; ``guest``, each client first became a
+    guest as a page makes its visitor one, and connects with that session; ``user``,
+    people signed in beforehand by ``people(rooms, count)`` (which makes ``count``
+    people, each a member of every room of ``rooms``, and returns a session cookie for
+    each), each with ``SIDEBAR_ROOMS`` rooms, connecting with ``?after=0`` as a page
+    that comes back does. None of that is timed. The chat must take every client as
+    ``case`` says (its ``identity`` frame), or this raises RuntimeError."""
+    names = _rooms(f"connect-{case or 'ref'}-{time.time_ns()}", rooms)
     clients = rooms * per_room
-    # The chat's clients are returning guests (a session from the page, as browsers
-    # have); the references have no pages.
     per_room_counts = dict.fromkeys(names, per_room)
-    swarm.cpu_seconds()
-    seconds = _open(swarm, base_url, per_room_counts, ready=ready, sessions=ready, pids=pids)
+    cookies = None
+    if case == "user":
+        more = _rooms(f"{names[0]}-more", max(SIDEBAR_ROOMS - rooms, 0))
+        handed = iter(people(names + more, clients))
+        cookies = {room: [next(handed) for _ in range(per_room)] for room in names}
+    _idle(pids)
+    seconds = _open(swarm, base_url, per_room_counts, ready=ready, guests=case == "guest",
+                    cookies=cookies, after=0 if case == "user" else None, pids=pids)  # fmt: skip
     generator_cpu = swarm.cpu_seconds()
+    connected_as = swarm.connected_as
     swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
     server_cpu = server_cpu_seconds(pids) - swarm.connect_cpu_start  # presence fan-out too
     answers = swarm.run("finish", expected={}, quiet=0, limit=0)
     swarm.run("close")
+    if case is not None and connected_as != {case: clients}:
+        raise RuntimeError(f"connect-{case}: the chat took the {clients} clients as {connected_as}")
     return Result(
         server=server,
-        scenario="connect",
+        scenario=f"connect-{case}" if case else "connect",
         clients=clients,
         seconds=round(seconds, 3),
         connects_per_second=round(clients / seconds, 1),
@@ -293,7 +353,7 @@ def storm_run(
     names = _rooms(f"storm-{time.time_ns()}", rooms)
     posting = dict.fromkeys(names, 1)
     _open(swarm, base_url, dict.fromkeys(names, per_room), ready=True, reconnect=True,
-          sessions=True)  # fmt: skip
+          guests=True)  # fmt: skip
     swarm.run("settle", quiet=SETTLE_SECONDS, limit=SETTLE_LIMIT_SECONDS)
     specs = _sender_specs(swarm, posting)
     swarm.run_each("send", [

@@ -3,7 +3,8 @@
     python -m bench.run [--compare] [--quick] [--workers N] [--processes N]
                         [--postgres URL] [--only SCENARIO] [--json PATH]
 
-Exits with status 1 when the chat loses or duplicates a delivery.
+Exits with status 1 when the chat loses or duplicates a delivery, or when a scenario
+can't finish.
 """
 
 import argparse
@@ -15,6 +16,7 @@ import secrets
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -111,8 +113,11 @@ REFERENCE_SCENARIOS = ("burst", "steady", "rooms", "connect", "sockets")  # stor
 
 
 def _scenarios(swarm: Swarm, name: str, base_url: str, pids: list[int], sizes: Sizes,
-               only: list[str]) -> list[loadgen.Result]:  # fmt: skip
-    """Every scenario but the storm and sockets (which need servers of their own)."""
+               only: list[str], people: Callable[[list[str], int], list[str]] | None = None,
+               ) -> list[loadgen.Result]:  # fmt: skip
+    """Every scenario but the storm and sockets (which need servers of their own). The
+    chat's ``connect`` is a row for each of ``loadgen.CONNECT_CASES`` (``people`` signs
+    the people of the ``user`` case in); a reference's, one row of cookie-less clients."""
     ready = name == "chat"  # the references send no ``ready`` frame
     results = []
     for scenario in ("burst", "steady", "rooms"):
@@ -123,9 +128,11 @@ def _scenarios(swarm: Swarm, name: str, base_url: str, pids: list[int], sizes: S
             ))  # fmt: skip
     if "connect" in only:
         rooms, per_room = sizes.connect
-        results.append(loadgen.connect_run(
-            swarm, name, base_url, pids, rooms=rooms, per_room=per_room, ready=ready
-        ))  # fmt: skip
+        for case in loadgen.CONNECT_CASES if name == "chat" else (None,):
+            results.append(loadgen.connect_run(
+                swarm, name, base_url, pids, rooms=rooms, per_room=per_room, ready=ready,
+                case=case, people=people,
+            ))  # fmt: skip
     return results
 
 
@@ -163,6 +170,14 @@ SHOWN = {
     "storm": {"p50_ms", "p99_ms", "max_ms", "lost", "duplicated", "catch_up_s",
               "post_after_restart_ms"},
 }  # fmt: skip
+SHOWN |= {f"connect-{case}": SHOWN["connect"] for case in loadgen.CONNECT_CASES}
+CASE_ORDER = {f"connect-{case}": index for index, case in enumerate(loadgen.CONNECT_CASES)}
+
+
+def _compared_as(scenario: str) -> str:
+    """The references' scenario a chat scenario is compared with: their one ``connect``
+    for each of the chat's ``connect-<case>``."""
+    return "connect" if scenario in CASE_ORDER else scenario
 
 
 def _cell(result: loadgen.Result, key: str) -> str:
@@ -181,34 +196,47 @@ def _cell(result: loadgen.Result, key: str) -> str:
 def _table(results: list[loadgen.Result]) -> str:
     columns = [(title, key) for title, key in COLUMNS
                if any(_cell(r, key) for r in results)]  # fmt: skip
-    ours = {r.scenario: r for r in results if r.server == "chat"}
+    ours: dict[str, list[loadgen.Result]] = {}
+    for result in results:
+        if result.server == "chat":
+            ours.setdefault(_compared_as(result.scenario), []).append(result)
     rows = [[title for title, _ in columns] + ["vs chat"]]
-    for result in sorted(results, key=lambda r: (r.scenario, r.server != "chat", r.server)):
+    order = sorted(results, key=lambda r: (
+        _compared_as(r.scenario), r.server != "chat", CASE_ORDER.get(r.scenario, 0), r.server,
+    ))  # fmt: skip
+    for result in order:
         row = [_cell(result, key) for _, key in columns]
-        row.append(_ratio(ours.get(result.scenario), result))
+        row.append(_ratio(ours.get(_compared_as(result.scenario), []), result))
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
     return "\n".join(lines)
 
 
-def _ratio(ours, other) -> str:
-    """How the chat compares: rates as ×, latency, CPU and memory as multiples of the other."""
-    if ours is None or other is ours:
+def _ratio(ours: list[loadgen.Result], other: loadgen.Result) -> str:
+    """How the chat compares: rates as ×, latency, CPU and memory as multiples of the other;
+    for each of ``ours`` (the chat's rows of the scenario), named when there are several
+    (the connect cases, against the reference's one connect row)."""
+    if other.server == "chat":
         return ""
     pairs = {
         "per_second": "msg/s", "connects_per_second": "conn/s", "p99_ms": "p99",
         "memory_per_connection_kib": "mem", "server_cpu_us_per_message": "CPU/msg",
         "server_cpu_ms_per_connection": "CPU/conn",
     }  # fmt: skip
-    parts = []
-    for key, label in pairs.items():
-        if key not in SHOWN.get(other.scenario, ()):
-            continue
-        mine, theirs = getattr(ours, key), getattr(other, key)
-        if mine and theirs:
-            parts.append(f"{mine / theirs:.2f}x {label}")
-    return ", ".join(parts)
+    compared = []
+    for mine in ours:
+        parts = []
+        for key, label in pairs.items():
+            if key not in SHOWN.get(other.scenario, ()):
+                continue
+            chat, theirs = getattr(mine, key), getattr(other, key)
+            if chat and theirs:
+                parts.append(f"{chat / theirs:.2f}x {label}")
+        if parts and len(ours) > 1:
+            parts[0] = f"{mine.scenario.removeprefix('connect-')}: {parts[0]}"
+        compared.append(", ".join(parts))
+    return "; ".join(part for part in compared if part)
 
 
 def _postgres_url(base: str) -> str:
@@ -252,6 +280,20 @@ class Run:
             cwd=BACKEND_DIR, env={**os.environ, **self.env}, check=True,
         )  # fmt: skip
         self.redis = redis
+
+    def people(self, rooms: list[str], count: int) -> list[str]:
+        """``count`` people signed in, each a member of every room of ``rooms`` (made
+        public if new), straight in the chat's database (bench/people.py): the session
+        cookie of each."""
+        made = subprocess.run(
+            [sys.executable, "-m", "bench.people", "--count", str(count), *rooms],
+            cwd=BACKEND_DIR, capture_output=True, text=True,
+            env={**os.environ, **self.env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        )  # fmt: skip
+        if made.returncode:
+            raise RuntimeError(f"bench.people: {(made.stderr.strip().splitlines() or ['?'])[-1]}")
+        answer = json.loads(made.stdout)
+        return [f"{answer['cookie']}={key}" for key in answer["sessions"]]
 
     def chat(self, workers: int) -> ChatServer:
         print(f"chat ({workers} worker(s))…", flush=True)
@@ -300,7 +342,7 @@ def _run_all(
 
     if set(only) - {"storm", "sockets"}:
         attempt("chat", lambda: on_chat(args.workers, lambda chat: _scenarios(
-            swarm, "chat", chat.base_url, pids(chat), sizes, only)))  # fmt: skip
+            swarm, "chat", chat.base_url, pids(chat), sizes, only, run.people)))  # fmt: skip
     if "sockets" in only:
         attempt("chat sockets", lambda: on_chat(sizes.sockets.workers, lambda chat: _sockets(
             swarm, "chat", chat.base_url, pids(chat), sizes)))  # fmt: skip

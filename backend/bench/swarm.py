@@ -11,6 +11,10 @@ Every message's text is ``b|<sender>|<n>|<send time>``: receivers tell which
 messages they got (lost and duplicated deliveries) and how late. ``perf_counter``
 is the system's monotonic clock, the same in every process.
 
+Clients may come as a page does: its visitor made a guest (the page, then the POST to
+``/accounts/guest/`` that gives the session cookie) before connecting; or with a
+cookie they are handed (people signed in beforehand).
+
 A client may reconnect when its socket closes (the storm): it waits as a page
 does (full jitter, doubling from 0.5 s), then asks for what came after the last
 ``seq`` it saw. A sender keeps what it posted until its own copy comes back,
@@ -22,6 +26,7 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -33,11 +38,17 @@ from picows import WSListener, WSMsgType, WSTransport, ws_connect
 from server.limits import raise_open_file_limit
 
 HANDSHAKES_IN_FLIGHT = 25  # per process
+# The untimed preparation's requests (a page, then /accounts/guest/), per process: at
+# 25, the chat on PostgreSQL opened more database connections than PostgreSQL's default
+# 100 and answered 500.
+REQUESTS_IN_FLIGHT = 10
 CONNECT_ATTEMPTS = 4  # a refused or dropped handshake is tried again, as a page would
 HANDSHAKE_TIMEOUT = 30.0  # seconds to the 101 answer, and again to ``ready``
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 15.0
-PRESENCE_TYPES = frozenset({"presence", "join", "leave"})
+PRESENCE_TYPES = frozenset({"presence", "join", "leave", "presence_changes"})
+# The room page's CSRF token, as ``json_script`` embeds it (main.js: ``embedded``).
+CSRF_TOKEN = re.compile(r'<script id="csrf-token"[^>]*>(.*?)</script>', re.S)
 
 
 def room_url(base_url: str, room: str, after: int | None = None) -> str:
@@ -61,6 +72,8 @@ class Client(WSListener):
         self.closed = False
         self.coming_back = False
         self.cookie: str | None = None
+        self.guest_name: str | None = None  # the name /accounts/guest/ gave it
+        self.identity: dict | None = None  # the chat's first ``identity`` frame
         self.unacked: dict[str, str] = {}  # nonce -> text, a sender's posts not yet seen back
         self.caught_up = 0.0  # when it last got a message sent before the storm's cutoff
 
@@ -101,6 +114,9 @@ class Client(WSListener):
                 self.caught_up = now
             else:
                 self.swarm.late_after = max(self.swarm.late_after, now - sent)
+        elif kind == "identity":
+            if self.identity is None:
+                self.identity = data
         elif kind == "ready":
             if self.ready is not None and not self.ready.done():
                 self.ready.set_result(None)
@@ -117,6 +133,16 @@ class Client(WSListener):
             self.swarm.returning.add(task)  # a task nothing refers to may be collected
             task.add_done_callback(self.swarm.returning.discard)
 
+    @property
+    def who(self) -> str:
+        """As whom the chat took it: ``user`` (signed in), ``guest`` (the guest its
+        session made), ``visitor`` (a guest for this connection alone), or ``none``."""
+        if self.identity is None:
+            return "none"
+        if not self.identity.get("guest"):
+            return "user"
+        return "guest" if self.identity.get("user") == self.guest_name else "visitor"
+
     def send(self, text: str, nonce: str) -> None:
         if self.swarm.reconnect:
             self.unacked[nonce] = text
@@ -125,17 +151,34 @@ class Client(WSListener):
             self.transport.send(WSMsgType.TEXT, payload)
 
 
-async def _sessions(base_url: str, clients: list[Client]) -> None:
-    """Each client loads its room's page and keeps the session cookie it is given (a
-    guest's), so it stays one person across reconnects and its nonces are recognised."""
-    limit = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
+async def _guests(base_url: str, clients: list[Client]) -> None:
+    """Each client becomes a guest as the room page makes its visitor one: it loads its
+    room's page, then POSTs ``/accounts/guest/`` with the page's CSRF token and cookie,
+    and keeps the cookies it was given (the session's among them), so it stays one
+    person across reconnects and its nonces are recognised."""
+    limit = asyncio.Semaphore(REQUESTS_IN_FLIGHT)
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
 
         async def one(client: Client) -> None:
-            async with limit, http.get(f"{base_url}/chat/{quote(client.room)}/") as page:
-                page.raise_for_status()
-                cookies = page.headers.getall("Set-Cookie", [])
-            client.cookie = "; ".join(cookie.split(";", 1)[0] for cookie in cookies) or None
+            async with limit:
+                async with http.get(f"{base_url}/chat/{quote(client.room)}/") as page:
+                    page.raise_for_status()
+                    cookies = {name: morsel.value for name, morsel in page.cookies.items()}
+                    found = CSRF_TOKEN.search(await page.text())
+                token = json.loads(found.group(1)) if found else cookies.get("csrftoken", "")
+                headers = {
+                    "Origin": base_url,
+                    "X-CSRFToken": token,
+                    "Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items()),
+                }
+                async with http.post(f"{base_url}/accounts/guest/", headers=headers) as made:
+                    made.raise_for_status()
+                    cookies |= {name: morsel.value for name, morsel in made.cookies.items()}
+                    answer = await made.json()
+            if not answer.get("guest"):
+                raise RuntimeError(f"/accounts/guest/ made no guest: {answer}")
+            client.guest_name = answer.get("user")
+            client.cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
 
         await asyncio.gather(*(one(client) for client in clients))
 
@@ -195,11 +238,20 @@ class Child:
 
     # --- commands ---------------------------------------------------------------------
 
-    async def prepare(self, base_url: str, counts: dict[str, int]) -> dict:
-        """Make the next ``connect``'s clients: each loads its room's page, as a browser
-        does, and will connect with the session cookie it got (a returning guest)."""
+    async def prepare(
+        self, base_url: str, counts: dict[str, int], cookies: dict[str, list[str]] | None = None
+    ) -> dict:
+        """Make the next ``connect``'s clients, ``counts[room]`` in each room: with
+        ``cookies``, each connects with its own (``cookies[room]``, one a client); else
+        each becomes a guest as a browser's page does (``_guests``) and connects with
+        that session (a returning guest)."""
         self.prepared = [Client(self, room) for room, count in counts.items() for _ in range(count)]
-        await _sessions(base_url, self.prepared)
+        if cookies is None:
+            await _guests(base_url, self.prepared)
+        else:
+            handed = [cookie for room in counts for cookie in cookies[room]]
+            for client, cookie in zip(self.prepared, handed, strict=True):
+                client.cookie = cookie
         return {}
 
     async def connect(
@@ -208,8 +260,11 @@ class Child:
         counts: dict[str, int],
         ready: bool,
         reconnect: bool = False,
+        after: int | None = None,
     ) -> dict:
-        """Open ``counts[room]`` clients in each room (those ``prepare`` made, if any)."""
+        """Open ``counts[room]`` clients in each room (those ``prepare`` made, if any),
+        asking for the messages after ``after`` (None: the history); also says as whom
+        the chat took them (``Client.who``), counted."""
         self.base_url, self.ready, self.reconnect = base_url, ready, reconnect
         self.connect_errors = 0
         limit = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
@@ -221,7 +276,7 @@ class Child:
             for attempt in range(CONNECT_ATTEMPTS):
                 async with limit:
                     try:
-                        await self.open(client)
+                        await self.open(client, after=after)
                         return
                     except Exception:
                         self.connect_errors += 1
@@ -231,8 +286,12 @@ class Child:
 
         started = time.perf_counter()
         await asyncio.gather(*(one(client) for client in new))
+        seconds = time.perf_counter() - started
         self.clients.extend(new)
-        return {"seconds": time.perf_counter() - started, "errors": self.connect_errors}
+        who: dict[str, int] = {}
+        for client in new:
+            who[client.who] = who.get(client.who, 0) + 1
+        return {"seconds": seconds, "errors": self.connect_errors, "who": who}
 
     async def settle(self, quiet: float, limit: float) -> dict:
         """Until no client heard anything for ``quiet`` seconds (or ``limit``)."""
@@ -354,6 +413,7 @@ class Swarm:
             self.children.append(child)
         self.cpu = [0.0] * self.processes
         self.connect_errors = 0  # of the last connect, over all children
+        self.connected_as: dict[str, int] = {}  # and as whom the server took its clients
         self.layout: dict[str, list[int]] = {}  # room -> its clients in each child
 
     def _all(self, command: str, per_child: list[dict]) -> list[dict]:
