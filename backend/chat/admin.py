@@ -46,7 +46,7 @@ class RoomAdmin(admin.ModelAdmin):
     instead (they keep their seqs).
 
     Members changed here (or the kind) are checked again by the open connections, as
-    when they change on the page."""
+    when they change on the page, once the save commits."""
 
     list_display = ["name", "kind", "created", "last_seq"]
     list_filter = ["kind"]

@@ -8,7 +8,6 @@ it is now, so they carry the latest text.
 
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +18,7 @@ from chat.identity import Identity
 from chat.models import Mention, Message, MessageEdit
 from chat.protocol import events
 from chat.services import ActionRefused
-from chat.services.broadcast import event_broadcast
+from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
 from chat.services.messages import mentions_set, present_if_mentioning
 
 
@@ -83,9 +82,10 @@ async def message_edit(*, room_name: str, seq: int, identity: Identity, text: st
 
 
 def message_edit_by_staff(message: Message, *, text: str, by) -> None:
-    """A body changed in the admin: kept as an edit, rendered again and sent to the room."""
+    """A body changed in the admin: kept as an edit, rendered again and sent to the room
+    once committed (the admin's save commits it)."""
     stored = Message.objects.select_related("room").get(pk=message.pk)
     if stored.deleted_at is not None or stored.body == text:
         return
     _edit(stored, text, by_user_id=by.pk, by_name=by.get_username(), present=[])
-    async_to_sync(event_broadcast)(stored.room.name, events.edit_event(stored))
+    on_commit_send(room_address(stored.room.name), event_message(events.edit_event(stored)))

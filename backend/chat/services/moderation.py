@@ -2,7 +2,6 @@
 
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
@@ -11,7 +10,7 @@ from chat.models import Message, MessageEdit, Mute
 from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.attachments import attachments_delete
-from chat.services.broadcast import event_broadcast
+from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
 
 MUTE_MINUTES_MAX = 7 * 24 * 60
 
@@ -55,12 +54,13 @@ async def message_delete(*, room_name: str, seq: int, identity: Identity) -> boo
 
 
 def messages_delete_by_staff(messages, *, by) -> int:
-    """Delete messages from the admin, announcing each deletion in its room; returns how
-    many were deleted now (those deleted before are left as they are)."""
+    """Delete messages from the admin, announcing each deletion in its room once committed;
+    returns how many were deleted now (those deleted before are left as they are)."""
     deleted = 0
     for message in messages.select_related("room").filter(deleted_at__isnull=True):
         _mark_deleted(message, by_user_id=by.pk)
-        async_to_sync(event_broadcast)(message.room.name, events.delete_event(message.seq))
+        event = events.delete_event(message.seq)
+        on_commit_send(room_address(message.room.name), event_message(event))
         deleted += 1
     return deleted
 

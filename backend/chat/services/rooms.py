@@ -2,17 +2,17 @@
 messages, invitations and read marks.
 
 Each function checks what the rules require of the person acting (the caller
-has checked they may read the room, chat.access), commits, then tells the open
-connections concerned: the people whose rooms changed get a ``chat.access``
-broadcast, after which their connections check again whether they may stay.
+has checked they may read the room, chat.access), writes, and tells the open
+connections concerned once that is committed (also when the caller's own
+transaction, such as the admin's, is what commits it): the people whose rooms
+changed get a ``chat.access`` broadcast, after which their connections check
+again whether they may stay.
 """
 
 import hashlib
-import logging
 import secrets
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,9 +22,7 @@ from chat.models import Invitation, Membership, Room
 from chat.protocol import events
 from chat.rooms import InvalidRoomName, room_name_clean
 from chat.services import ActionRefused
-from chat.services.broadcast import LAYER_ERRORS, person_address, room_address, send_to
-
-logger = logging.getLogger(__name__)
+from chat.services.broadcast import event_message, on_commit_send, person_address, room_address
 
 INVITATION_HOURS_DEFAULT = 72
 INVITATION_HOURS_MAX = 720
@@ -34,22 +32,14 @@ def _user_key(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def _tell(addresses, message: dict) -> None:
-    """Broadcast ``message`` to each address; a Redis outage only costs the live update."""
-    try:
-        for address in addresses:
-            async_to_sync(send_to)(address, message)
-    except LAYER_ERRORS:
-        logger.warning("could not tell open connections about a change of members")
-
-
 def access_changed(room: Room, *user_ids: int, whole_room: bool = False) -> None:
     """Tell the connections of these people (and with ``whole_room``, every connection in
-    the room) that who may read ``room`` changed."""
+    the room) that who may read ``room`` changed, once the change is committed."""
     addresses = [person_address(_user_key(user_id)) for user_id in user_ids]
     if whole_room:
         addresses.append(room_address(room.name))
-    _tell(addresses, {"type": events.ACCESS_TYPE, "room": room.name})
+    for address in addresses:
+        on_commit_send(address, {"type": events.ACCESS_TYPE, "room": room.name})
 
 
 def room_create(*, user, name: str, private: bool) -> Room:
@@ -174,8 +164,8 @@ def read_mark(*, room: Room, user, seq: int) -> Membership:
     if seq > membership.last_read_seq:
         Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
         membership.refresh_from_db(fields=["last_read_seq"])
-        text = events.event_encode(events.read_event(room.name, membership.last_read_seq))
-        _tell([person_address(_user_key(user.pk))], {"type": events.GROUP_EVENT_TYPE, "text": text})
+        event = events.read_event(room.name, membership.last_read_seq)
+        on_commit_send(person_address(_user_key(user.pk)), event_message(event))
     if joined:
         access_changed(room, user.pk)
     return membership
