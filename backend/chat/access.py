@@ -58,15 +58,27 @@ def room_access(*, room_name: str, user_id: int | None) -> RoomAccess:
     """The access of the person (``user_id``; None for guests and visitors) to a room;
     raises Forbidden when they may not read it."""
     room = Room.objects.filter(name=room_name).first()
-    if room is None:
+    membership = None
+    if room is not None and user_id:
+        membership = Membership.objects.filter(room=room, user_id=user_id).first()
+    access_decide(
+        room_name=room_name, kind=room.kind if room else None,
+        member=membership is not None, signed_in=user_id is not None,
+    )  # fmt: skip
+    return RoomAccess(room, membership)
+
+
+def access_decide(*, room_name: str, kind: str | None, member: bool, signed_in: bool) -> None:
+    """Raise Forbidden unless a person may read the room named ``room_name``, of ``kind``
+    (None: no such room yet) as a member or not: the rule itself, for callers that know
+    the facts already (a handshake whose process keeps them)."""
+    if kind is None:
         if name_reserved(room_name):
             raise Forbidden(_DM_REFUSAL)
-        return RoomAccess(None, None)
-    membership = Membership.objects.filter(room=room, user_id=user_id).first() if user_id else None
-    if room.private and membership is None:
-        if room.kind == Room.Kind.DM:
+        return
+    if kind != Room.Kind.PUBLIC and not member:
+        if kind == Room.Kind.DM:
             raise Forbidden(_DM_REFUSAL)
-        if user_id is None:
+        if not signed_in:
             raise Forbidden("This room is private: sign in as one of its members to read it.")
         raise Forbidden("This room is private: only its members can read it.")
-    return RoomAccess(room, membership)

@@ -56,8 +56,10 @@ class RoomAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if change and "kind" in form.changed_data:
-            access_changed(obj, whole_room=True)
+        if not change or {"kind", "name"} & set(form.changed_data):
+            access_changed(obj, whole_room=True)  # made, private, or named anew
+        if change and "name" in form.changed_data:
+            access_changed(Room(name=form.initial["name"], kind=obj.kind), whole_room=True)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save()

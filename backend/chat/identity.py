@@ -230,27 +230,34 @@ def guest_name_claim(guest_key: str, name: str) -> None:
         raise taken from None
 
 
-def identity_of_handshake(headers: list[tuple[bytes, bytes]]) -> Identity:
-    """The identity behind a WebSocket handshake, from its session cookie; writes nothing.
-
-    Read once, when the connection opens, instead of through Channels' session
-    and auth middleware, which keep the session, the user and copies of the
-    scope for the connection's whole life. A browser's room page makes its visitor a
-    guest over HTTP before it connects (``guest_name_keep``); a handshake without such a
-    session (a script, or a page whose request failed) is a guest for this connection
-    alone, under a name no chosen or claimed name can be (``#`` is not allowed in them).
-    """
+def handshake_session_key(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The session key in a WebSocket handshake's cookie, if any."""
     cookies = parse_cookie(
         b"; ".join(value for name, value in headers if name == b"cookie").decode("latin-1")
     )
-    session = import_module(settings.SESSION_ENGINE).SessionStore(
-        cookies.get(settings.SESSION_COOKIE_NAME)
-    )
-    identity = identity_of(get_user(SimpleNamespace(session=session)), session, create=False)
-    if identity is None:
-        guest_id = secrets.token_hex(8)
-        identity = Identity(f"guest:{guest_id}", f"guest-#{guest_id[:6]}", True)
-    return identity
+    return cookies.get(settings.SESSION_COOKIE_NAME) or None
+
+
+def identity_of_session(session_key: str | None) -> Identity | None:
+    """The person of a session (a user, or a guest the room page made); None for none.
+
+    Read once, when a connection opens, instead of through Channels' session and auth
+    middleware, which keep the session, the user and copies of the scope for the
+    connection's whole life. Writes nothing.
+    """
+    if session_key is None:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return identity_of(get_user(SimpleNamespace(session=session)), session, create=False)
+
+
+def visitor_identity() -> Identity:
+    """A handshake without a session of a person (a script, or a page whose request to
+    become a guest failed): a guest for this connection alone, under a name no chosen or
+    claimed name can be (``#`` is not allowed in them). A browser's room page makes its
+    visitor a guest over HTTP before it connects (``guest_name_keep``)."""
+    guest_id = secrets.token_hex(8)
+    return Identity(f"guest:{guest_id}", f"guest-#{guest_id[:6]}", True)
 
 
 _NAME_PUNCTUATION = frozenset("-_. ")

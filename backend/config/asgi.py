@@ -7,7 +7,7 @@ A WebSocket handshake is admitted only from the chat's own pages: its
 refused with HTTP 403, unless it signs in with an API token (integrations.bearer):
 a token is no ambient credential a foreign page could borrow, so programs
 without an ``Origin`` can connect. The chat consumer reads the session and user from the
-handshake's cookie itself (chat.identity.identity_of_handshake).
+handshake's cookie itself (chat.identity.identity_of_session).
 """
 
 import os

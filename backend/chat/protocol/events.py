@@ -194,6 +194,9 @@ ACTIVITY_TYPE = "chat.activity"
 READ_TYPE = "chat.read"  # to a person: {"room", "seq"}
 # To a person: their membership of "room" changed; to a room: who may read it changed.
 ACCESS_TYPE = "chat.access"  # {"room": str}
+# To a person: they logged out somewhere, or their account changed (password, staff,
+# name, active); what a process kept of them is read again.
+CREDENTIALS_TYPE = "chat.credentials"  # {}
 
 
 def event_encode(event: ServerEvent) -> str:

@@ -16,9 +16,15 @@ from integrations.bearer import handshake_token
 from integrations.tokens import InvalidToken, token_identity
 
 from chat import selectors
-from chat.access import Forbidden, room_access
-from chat.identity import Identity, identity_of_handshake
+from chat.access import Forbidden, access_decide, name_reserved
+from chat.identity import (
+    Identity,
+    handshake_session_key,
+    identity_of_session,
+    visitor_identity,
+)
 from chat.loops import per_event_loop
+from chat.models import Room
 from chat.protocol import CloseCode
 from chat.ratelimit import (
     ConnectionCounter,
@@ -27,7 +33,10 @@ from chat.ratelimit import (
     connections_per_person,
     person_buckets,
 )
-from chat.rooms import InvalidRoomName, room_name_clean
+from chat.realtime.hub import hub
+from chat.realtime.known import FREE, KnownPerson
+from chat.rooms import InvalidRoomName, room_group_name, room_name_clean
+from chat.services.broadcast import person_address
 
 
 class Refused(Exception):
@@ -110,7 +119,7 @@ async def admit(scope: dict) -> Admission:
     except InvalidRoomName as exc:
         raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
     try:
-        identity, rooms, recheck = await database_sync_to_async(_person_in_room)(
+        identity, rooms, recheck = await _person_in_room(
             scope["headers"], scope.get("subprotocols", []), room_name
         )
     except Forbidden as exc:
@@ -134,19 +143,55 @@ async def admit(scope: dict) -> Admission:
     return Admission(room_name, identity, rooms, recheck, person_bucket, counted)
 
 
-def _person_in_room(
+async def _person_in_room(
     headers, subprotocols: list[str], room_name: str
 ) -> tuple[Identity, frozenset[str], bool]:
     """The person of the handshake (its API token's, else its session's), their
-    sidebar's rooms, and whether to check again; raises Forbidden when they may not
-    read the room, InvalidToken for a token that signs no one in."""
+    sidebar's rooms, and whether to check access again once subscribed; raises Forbidden
+    when they may not read the room, InvalidToken for a token that signs no one in.
+
+    What the process keeps (chat.realtime.known) answers without the database; what it
+    doesn't is read in one trip, and kept for the next handshakes."""
+    known = hub().known
+    group = room_group_name(room_name)
     token = handshake_token(headers, subprotocols)
-    identity = token_identity(token) if token is not None else identity_of_handshake(headers)
-    room = room_access(room_name=room_name, user_id=identity.user_id).room
-    recheck = room is None or room.private
-    if identity.user_id is None:
-        return identity, frozenset(), recheck
-    return identity, selectors.person_room_names(user_id=identity.user_id), recheck
+    session_key = handshake_session_key(headers) if token is None else None
+    person = known.person(session_key) if session_key is not None else None
+    kind = known.room_kind(group)
+    if token is None and kind is not None and (person is not None or session_key is None):
+        identity = person.identity if person is not None else visitor_identity()
+        rooms = person.rooms if person is not None else frozenset()
+        signed_in = identity.user_id is not None
+        access_decide(room_name=room_name, kind=None if kind == FREE else kind,
+                      member=room_name in rooms, signed_in=signed_in)  # fmt: skip
+        return identity, rooms, kind != Room.Kind.PUBLIC
+    mark = known.mark()
+    identity, rooms, kind = await database_sync_to_async(_read_person_in_room)(
+        token, session_key, room_name
+    )
+    if session_key is not None and identity is not None:
+        address = person_address(identity.key).key
+        known.keep_person(mark, session_key,
+                          KnownPerson(identity, rooms, address, known.person_until()))  # fmt: skip
+    if kind is not None or not name_reserved(room_name):  # a DM is made without a notice
+        known.keep_room(mark, group, kind or FREE)
+    if identity is None:
+        identity = visitor_identity()
+    return identity, rooms, kind != Room.Kind.PUBLIC
+
+
+def _read_person_in_room(
+    token: str | None, session_key: str | None, room_name: str
+) -> tuple[Identity | None, frozenset[str], str | None]:
+    """From the database: the person (None: no one), their sidebar's rooms and the kind
+    of the room (None: no such room yet); raises Forbidden when they may not read it."""
+    identity = token_identity(token) if token is not None else identity_of_session(session_key)
+    user_id = identity.user_id if identity is not None else None
+    rooms = selectors.person_room_names(user_id=user_id) if user_id is not None else frozenset()
+    kind = Room.objects.filter(name=room_name).values_list("kind", flat=True).first()
+    access_decide(room_name=room_name, kind=kind, member=room_name in rooms,
+                  signed_in=user_id is not None)  # fmt: skip
+    return identity, rooms, kind
 
 
 def _take_places(*limits: tuple[ConnectionCounter, str, int]):

@@ -22,14 +22,17 @@ from observability import metrics
 
 from chat.loops import per_event_loop
 from chat.realtime.history_cache import HistoryCache
+from chat.realtime.known import Known
 from chat.realtime.redis_watch import redis_watch
 from chat.selectors import HISTORY_LENGTH
-from chat.services.broadcast import LAYER_ERRORS, Address
+from chat.services.broadcast import LAYER_ERRORS, PEOPLE_GROUP, Address
 
 logger = logging.getLogger(__name__)
 
 # Rooms whose latest history page a process keeps (about 25 KiB each).
 HISTORY_ROOMS = 1000
+# Sessions and rooms whose handshake facts a process keeps, and for how long at most.
+KNOWN_SESSIONS, KNOWN_ROOMS, KNOWN_MAX_AGE = 20_000, 10_000, 60.0
 
 
 class Member(Protocol):
@@ -50,6 +53,11 @@ class Hub:
         self._unsubscribing: set[asyncio.Task] = set()
         # The latest messages of the rooms followed here, kept right by their broadcasts.
         self.history = HistoryCache(length=HISTORY_LENGTH, rooms=HISTORY_ROOMS)
+        # Who sessions are and the kinds of rooms, for handshakes (chat.realtime.known).
+        self.known = Known(
+            follows=self.follows, people_group=PEOPLE_GROUP, sessions=KNOWN_SESSIONS,
+            rooms=KNOWN_ROOMS, max_age=KNOWN_MAX_AGE,
+        )  # fmt: skip
 
     async def join(self, address: Address, member: Member) -> None:
         """Deliver broadcasts to ``address`` to ``member`` from now on.
@@ -59,6 +67,7 @@ class Hub:
         async with self._lock(address.group):
             if not self.users[address.group]:
                 await self.layer.group_add(address.group, await self._channel())
+                self.known.subscriptions_changed(address.group, followed=True)
                 redis_watch().add(self)
             members = self.members.setdefault(address.key, set())
             if member not in members:
@@ -79,6 +88,7 @@ class Hub:
         if self.users[address.group] <= 0:
             del self.users[address.group]
             self.history.forget(address.group)  # its broadcasts no longer come here
+            self.known.subscriptions_changed(address.group, followed=False)
             task = asyncio.get_running_loop().create_task(self._unsubscribe(address.group))
             self._unsubscribing.add(task)
             task.add_done_callback(self._unsubscribing.discard)
@@ -92,10 +102,15 @@ class Hub:
             except LAYER_ERRORS:
                 logger.warning("could not unsubscribe from a group")
 
+    def follows(self, group: str) -> bool:
+        """Whether this process is subscribed to ``group`` (so its broadcasts come here)."""
+        return self.users[group] > 0
+
     async def deliver(self, message: dict) -> int:
         """Hand one broadcast to each local connection at its address, in turn;
         returns how many chat messages were delivered."""
         self.history.take(message)
+        self.known.take(message)
         delivered = 0
         for member in tuple(self.members.get(message.get("to"), ())):
             try:
@@ -107,6 +122,7 @@ class Hub:
     def redis_recovered(self) -> None:
         """Redis came back: broadcasts may have been lost while it was away."""
         self.history.clear()
+        self.known.clear()
 
     def _lock(self, group: str) -> asyncio.Lock:
         lock = self._locks.get(group)

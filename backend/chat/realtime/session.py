@@ -188,7 +188,7 @@ class Session:
                 await self.send_error(exc)  # and the history instead
             else:
                 self.delivered.start_after(seq)
-                await self.replay_after(seq)
+                await self.replay_after(seq, cached=True)
                 replayed = True
         if not replayed:
             await self._send_history()
@@ -407,14 +407,16 @@ class Session:
         metrics.MESSAGES_DELIVERED.inc(sent)
         return sent
 
-    async def replay_after(self, after: int, *, wait: float = 0.0) -> None:
+    async def replay_after(self, after: int, *, wait: float = 0.0, cached: bool = False) -> None:
         """After ``wait`` seconds, send the messages after seq ``after`` (up to
-        CHAT_REPLAY_MAX), a page at a time as the client reads, then ``ready``."""
+        CHAT_REPLAY_MAX), a page at a time as the client reads, then ``ready``. With
+        ``cached`` (a returning tab's handshake), from the process's latest page when it
+        holds them all; an explicit ``resume`` (the page saw a gap) reads the database."""
         if wait:
             await asyncio.sleep(wait)
         metrics.RESUMES.inc()
-        frames = hub().history.after(room_address(self.room_name).group, after)
-        if frames is not None:  # all of it is in the process's cache
+        frames = hub().history.after(room_address(self.room_name).group, after) if cached else None
+        if frames is not None and len(frames) <= settings.CHAT_REPLAY_MAX:
             metrics.REPLAYED.inc(await self._send_frames(frames))
             last_seq = frames[-1][0] if frames else after
             await self.send_event(events.ready_event(max(last_seq, self.delivered.highest)))

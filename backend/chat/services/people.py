@@ -1,4 +1,5 @@
-"""People's names: a guest's new name reaches every tab they have open."""
+"""People: a guest's new name reaches every tab they have open; a changed account is told
+to every server process."""
 
 import logging
 
@@ -12,7 +13,7 @@ from chat.identity import (
     display_name_clean,
 )
 from chat.protocol import events
-from chat.services.broadcast import LAYER_ERRORS, person_address, send_to
+from chat.services.broadcast import LAYER_ERRORS, on_commit_send, person_address, send_to
 
 logger = logging.getLogger(__name__)
 
@@ -29,3 +30,9 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
     except LAYER_ERRORS:
         logger.warning("could not tell open tabs about a new guest name")
     return name
+
+
+def person_credentials_changed(*, user_id: int) -> None:
+    """A person logged out somewhere, or their account changed: once that is committed,
+    every process forgets what it kept of them (chat.realtime.known)."""
+    on_commit_send(person_address(f"user:{user_id}"), {"type": events.CREDENTIALS_TYPE})

@@ -1,0 +1,27 @@
+"""Changes made outside chat's services that open connections must hear of."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from chat.services.people import person_credentials_changed
+
+
+@receiver(user_logged_out)
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        person_credentials_changed(user_id=user.pk)
+
+
+@receiver(post_save, sender=get_user_model())
+def _account_saved(sender, instance, created, update_fields=None, **kwargs) -> None:
+    # A new account has nothing kept anywhere; a log-in only stamps last_login.
+    if created or (update_fields is not None and set(update_fields) == {"last_login"}):
+        return
+    person_credentials_changed(user_id=instance.pk)
+
+
+@receiver(post_delete, sender=get_user_model())
+def _account_deleted(sender, instance, **kwargs) -> None:
+    person_credentials_changed(user_id=instance.pk)
