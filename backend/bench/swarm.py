@@ -76,6 +76,7 @@ class Client(WSListener):
         self.identity: dict | None = None  # the chat's first ``identity`` frame
         self.unacked: dict[str, str] = {}  # nonce -> text, a sender's posts not yet seen back
         self.caught_up = 0.0  # when it last got a message sent before the storm's cutoff
+        self.retry_after = 0.0  # seconds a busy server asked it to wait (try_again_later)
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -120,6 +121,8 @@ class Client(WSListener):
         elif kind == "ready":
             if self.ready is not None and not self.ready.done():
                 self.ready.set_result(None)
+        elif kind == "error" and data.get("code") == "try_again_later":
+            self.retry_after = float(data.get("retry_after") or 0)
         elif kind in PRESENCE_TYPES:
             self.presence_frames += 1
 
@@ -223,8 +226,12 @@ class Child:
         attempt = 0
         try:
             while not client.closed:
-                ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt)
-                await asyncio.sleep(ceiling / 2 + random.random() * ceiling / 2)
+                if client.retry_after:  # as the page does: what it was told, up to twice
+                    wait, client.retry_after = client.retry_after * (1 + random.random()), 0.0
+                else:
+                    ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt)
+                    wait = ceiling / 2 + random.random() * ceiling / 2
+                await asyncio.sleep(wait)
                 try:
                     await self.open(client, after=client.max_seq)
                 except Exception:
