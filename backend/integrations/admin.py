@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from chat.services.people import person_credentials_changed
 from integrations.bots import bot_create
 from integrations.models import ApiToken, Bot, Webhook
 from integrations.tokens import token_create
@@ -41,7 +42,12 @@ def make_token(modeladmin, request, queryset):
 
 @admin.action(description="Revoke the selected")
 def revoke(modeladmin, request, queryset):
+    owners = set()
+    if queryset.model is ApiToken:  # sockets signed in with a token check it again
+        owners = set(queryset.filter(revoked_at__isnull=True).values_list("user_id", flat=True))
     revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    for user_id in owners:
+        person_credentials_changed(user_id=user_id)
     modeladmin.message_user(request, f"Revoked {revoked}.")
 
 

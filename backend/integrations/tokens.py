@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from chat.identity import Identity, identity_of
 from chat.services import ActionRefused
+from chat.services.people import person_credentials_changed
 from integrations.models import ApiToken
 
 TOKEN_PREFIX = "chat_"
@@ -54,6 +55,8 @@ def token_revoke(*, user, token_id: int) -> None:
     )
     if not revoked and not ApiToken.objects.filter(pk=token_id, user=user).exists():
         raise ActionRefused("unknown_token", "You have no token with this id.")
+    if revoked:
+        person_credentials_changed(user_id=user.pk)  # its open connections close
 
 
 def tokens_active(*, user):

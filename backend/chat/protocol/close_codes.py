@@ -11,6 +11,7 @@ class CloseCode(IntEnum):
     SERVER_ERROR = 1011  # a message could not be stored; reconnect and re-send
     SERVICE_RESTART = 1012  # the server is stopping; reconnect and resume
     TRY_AGAIN_LATER = 1013  # Redis is unreachable; reconnect later
+    SIGNED_OUT = 4401  # the connection's credential no longer signs anyone in; final
     INVALID_ROOM = 4400  # the room name breaks the naming rules; final
     FORBIDDEN = 4403  # the person may not read the room (private, or removed); final
     NOT_FOUND = 4404  # no WebSocket endpoint at this path; final
@@ -19,4 +20,6 @@ class CloseCode(IntEnum):
 
 
 # After these, reconnecting can't help.
-FINAL = frozenset({CloseCode.INVALID_ROOM, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND})
+FINAL = frozenset(
+    {CloseCode.SIGNED_OUT, CloseCode.INVALID_ROOM, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND}
+)

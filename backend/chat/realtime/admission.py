@@ -102,6 +102,8 @@ class Admission:
     recheck: bool
     person_bucket: TokenBucket  # flood control shared by this person's connections here
     counted: tuple[tuple[ConnectionCounter, str], ...]
+    # What signed the person in: ("session", key) or ("token", secret); None for a visitor.
+    credential: tuple[str, str] | None = None
 
     def release(self) -> None:
         """Give back the places under the caps; safe to repeat."""
@@ -119,7 +121,7 @@ async def admit(scope: dict) -> Admission:
     except InvalidRoomName as exc:
         raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
     try:
-        identity, rooms, recheck = await _person_in_room(
+        identity, rooms, recheck, credential = await _person_in_room(
             scope["headers"], scope.get("subprotocols", []), room_name
         )
     except Forbidden as exc:
@@ -140,14 +142,15 @@ async def admit(scope: dict) -> Admission:
     person_bucket = person_buckets.acquire(
         identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
     )
-    return Admission(room_name, identity, rooms, recheck, person_bucket, counted)
+    return Admission(room_name, identity, rooms, recheck, person_bucket, counted, credential)
 
 
 async def _person_in_room(
     headers, subprotocols: list[str], room_name: str
-) -> tuple[Identity, frozenset[str], bool]:
+) -> tuple[Identity, frozenset[str], bool, tuple[str, str] | None]:
     """The person of the handshake (its API token's, else its session's), their
-    sidebar's rooms, and whether to check access again once subscribed; raises Forbidden
+    sidebar's rooms, whether to check access again once subscribed, and the credential
+    that signed them in (for ``credential_identity``); raises Forbidden
     when they may not read the room, InvalidToken for a token that signs no one in.
 
     What the process keeps (chat.realtime.known) answers without the database; what it
@@ -164,7 +167,8 @@ async def _person_in_room(
         signed_in = identity.user_id is not None
         access_decide(room_name=room_name, kind=None if kind == FREE else kind,
                       member=room_name in rooms, signed_in=signed_in)  # fmt: skip
-        return identity, rooms, kind != Room.Kind.PUBLIC
+        credential = ("session", session_key) if person is not None else None
+        return identity, rooms, kind != Room.Kind.PUBLIC, credential
     mark = known.mark()
     identity, rooms, kind = await database_sync_to_async(_read_person_in_room)(
         token, session_key, room_name
@@ -175,9 +179,22 @@ async def _person_in_room(
                           KnownPerson(identity, rooms, address, known.person_until()))  # fmt: skip
     if kind is not None or not name_reserved(room_name):  # a DM is made without a notice
         known.keep_room(mark, group, kind or FREE)
+    credential = ("token", token) if token is not None else ("session", session_key)
     if identity is None:
-        identity = visitor_identity()
-    return identity, rooms, kind != Room.Kind.PUBLIC
+        identity, credential = visitor_identity(), None
+    return identity, rooms, kind != Room.Kind.PUBLIC, credential
+
+
+def credential_identity(credential: tuple[str, str]) -> Identity | None:
+    """Who a connection's credential signs in now (None: no one: logged out, revoked,
+    the password changed, the account gone)."""
+    kind, secret = credential
+    if kind == "token":
+        try:
+            return token_identity(secret)
+        except InvalidToken:
+            return None
+    return identity_of_session(secret)
 
 
 def _read_person_in_room(

@@ -81,7 +81,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.session = Session(
                 admission.room_name, admission.identity, text_sender(send),
                 drain_waiter(self.scope), rooms=admission.rooms,
-                forbid=closer(send, CloseCode.FORBIDDEN),
+                forbid=closer(send, CloseCode.FORBIDDEN), credential=admission.credential,
+                sign_out=closer(send, CloseCode.SIGNED_OUT),
             )  # fmt: skip
             try:
                 await self.session.open()

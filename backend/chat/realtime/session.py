@@ -35,6 +35,7 @@ from chat.identity import Identity
 from chat.loops import detach
 from chat.protocol import events
 from chat.protocol.frames import FrameError, seq_parse
+from chat.realtime.admission import credential_identity
 from chat.realtime.hub import hub
 from chat.realtime.redis_watch import redis_watch
 from chat.rooms import public_person_id
@@ -115,6 +116,8 @@ class Session:
         "background",
         "rooms",
         "forbid",
+        "credential",
+        "sign_out",
         "__weakref__",
     )
 
@@ -127,6 +130,8 @@ class Session:
         *,
         rooms: frozenset[str] = frozenset(),
         forbid: Callable[[], Awaitable[None]] | None = None,
+        credential: tuple[str, str] | None = None,
+        sign_out: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.room_name = room_name
         self.identity = identity
@@ -144,6 +149,9 @@ class Session:
         self.background: set[asyncio.Task] | tuple = ()
         self.rooms = rooms  # of the person's sidebar, whose activity is passed on
         self.forbid = forbid  # closes the connection with 4403
+        # What signed the person in, checked again when they are told it may have changed.
+        self.credential = credential
+        self.sign_out = sign_out  # closes the connection with 4401
 
     @property
     def log(self) -> logging.LoggerAdapter:
@@ -261,6 +269,8 @@ class Session:
                     await self.send(message["text"])
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
+            case events.CREDENTIALS_TYPE if self.credential is not None:
+                self._in_background(self._credentials_check())
             case events.ACTIVITY_TYPE if message["room"] in self.rooms:  # joined or leaving
                 await self.send_event(self._activity_event(message))
             case events.ACCESS_TYPE:
@@ -343,6 +353,24 @@ class Session:
             await presence_rename(self.room_name, self.identity)
         except LAYER_ERRORS:
             self.log.warning("could not announce a new name")
+
+    async def _credentials_check(self) -> None:
+        """The person logged out somewhere, a token was revoked or the account changed:
+        close (4401) unless this connection's credential still signs the same person in;
+        take on what changed (staff, say) if it does."""
+        identity = await database_sync_to_async(credential_identity)(self.credential)
+        if identity is None or identity.key != self.identity.key:
+            self.log.info("closing: the connection's credential no longer signs them in")
+            self.held = None  # nothing more goes out
+            await self.send_event(events.error_event(
+                "signed_out", "You were signed out (or your token was revoked); sign in again."
+            ))  # fmt: skip
+            if self.sign_out is not None:
+                await self.sign_out()
+            return
+        if identity != self.identity:  # staff given or taken, say
+            self.identity = identity
+            await self.send_event(self._identity_event())
 
     def redis_recovered(self) -> None:
         """Redis restarted or came back: replay what its outage kept from us."""

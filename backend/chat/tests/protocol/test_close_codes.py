@@ -21,5 +21,6 @@ def test_every_documented_close_code_is_one_the_server_sends_or_a_normal_close()
     assert _documented_codes() - {int(code) for code in CloseCode} == {1000}
 
 
-def test_only_invalid_requests_and_refused_access_are_final():
-    assert {CloseCode.INVALID_ROOM, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND} == FINAL
+def test_only_invalid_requests_refused_access_and_signing_out_are_final():
+    final = {CloseCode.INVALID_ROOM, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND}
+    assert final | {CloseCode.SIGNED_OUT} == FINAL

@@ -10,8 +10,8 @@ from chat.models import Room
 from chat.protocol import events
 from chat.realtime.hub import hub
 from chat.realtime.known import Known, KnownPerson
-from chat.services.rooms import access_changed, member_remove
 from chat.rooms import room_group_name
+from chat.services.rooms import access_changed, member_remove
 from chat.tests.helpers import (
     HOST,
     ORIGIN,
