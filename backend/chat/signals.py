@@ -10,8 +10,10 @@ from chat.services.people import person_credentials_changed
 
 @receiver(user_logged_out)
 def _logged_out(sender, request, user, **kwargs) -> None:
+    # Sent before the session is flushed: name it, so its connections close without
+    # reading it back.
     if user is not None:
-        person_credentials_changed(user_id=user.pk)
+        person_credentials_changed(user_id=user.pk, ended_session=request.session.session_key)
 
 
 @receiver(post_save, sender=get_user_model())

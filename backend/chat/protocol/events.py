@@ -196,7 +196,7 @@ READ_TYPE = "chat.read"  # to a person: {"room", "seq"}
 ACCESS_TYPE = "chat.access"  # {"room": str}
 # To a person: they logged out somewhere, or their account changed (password, staff,
 # name, active); what a process kept of them is read again.
-CREDENTIALS_TYPE = "chat.credentials"  # {}
+CREDENTIALS_TYPE = "chat.credentials"  # {"session": digest of a session that ended, or none}
 
 
 def event_encode(event: ServerEvent) -> str:

@@ -46,6 +46,7 @@ from chat.services.broadcast import (
     person_address,
     room_address,
 )
+from chat.services.people import session_digest
 from chat.services.presence import (
     PresenceFeed,
     presence_leave,
@@ -270,7 +271,7 @@ class Session:
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
             case events.CREDENTIALS_TYPE if self.credential is not None:
-                self._in_background(self._credentials_check())
+                self._in_background(self._credentials_check(message.get("session")))
             case events.ACTIVITY_TYPE if message["room"] in self.rooms:  # joined or leaving
                 await self.send_event(self._activity_event(message))
             case events.ACCESS_TYPE:
@@ -354,11 +355,15 @@ class Session:
         except LAYER_ERRORS:
             self.log.warning("could not announce a new name")
 
-    async def _credentials_check(self) -> None:
+    async def _credentials_check(self, ended_session: str | None) -> None:
         """The person logged out somewhere, a token was revoked or the account changed:
         close (4401) unless this connection's credential still signs the same person in;
         take on what changed (staff, say) if it does."""
-        identity = await database_sync_to_async(credential_identity)(self.credential)
+        kind, secret = self.credential
+        if kind == "session" and ended_session == session_digest(secret):
+            identity = None  # logged out (the notice comes before the session is removed)
+        else:
+            identity = await database_sync_to_async(credential_identity)(self.credential)
         if identity is None or identity.key != self.identity.key:
             self.log.info("closing: the connection's credential no longer signs them in")
             self.held = None  # nothing more goes out

@@ -1,6 +1,7 @@
 """People: a guest's new name reaches every tab they have open; a changed account is told
 to every server process."""
 
+import hashlib
 import logging
 
 from asgiref.sync import async_to_sync
@@ -32,7 +33,16 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
     return name
 
 
-def person_credentials_changed(*, user_id: int) -> None:
-    """A person logged out somewhere, or their account changed: once that is committed,
-    every process forgets what it kept of them (chat.realtime.known)."""
-    on_commit_send(person_address(f"user:{user_id}"), {"type": events.CREDENTIALS_TYPE})
+def person_credentials_changed(*, user_id: int, ended_session: str | None = None) -> None:
+    """A person logged out somewhere (``ended_session``: the session's key), or their
+    account changed: once that is committed, every process forgets what it kept of them
+    (chat.realtime.known), and their open connections check what signed them in."""
+    message = {"type": events.CREDENTIALS_TYPE}
+    if ended_session is not None:
+        message["session"] = session_digest(ended_session)
+    on_commit_send(person_address(f"user:{user_id}"), message)
+
+
+def session_digest(session_key: str) -> str:
+    """Names a session in a broadcast without revealing its key."""
+    return hashlib.sha256(session_key.encode()).hexdigest()

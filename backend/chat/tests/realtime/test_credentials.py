@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from integrations.tokens import token_create, token_revoke
 
+from chat.services.people import person_credentials_changed
 from chat.tests.helpers import HOST, ChatClient, user_session
 from chat.tests.membership import person_new
 
@@ -71,3 +72,12 @@ async def test_losing_staff_is_seen_by_open_sockets(connect_room):
     await demote()
     frame = await tab.until(lambda frame: frame["type"] == "identity", timeout=2)
     assert frame["staff"] is False
+
+
+async def test_a_session_named_as_ended_closes_before_it_is_removed(connect_room):
+    """Django tells of a log-out before it flushes the session: the notice names it."""
+    alice = await database_sync_to_async(person_new)("alice")
+    key = await user_session(alice)
+    tab = await connect_room("creds", session=key)
+    await database_sync_to_async(person_credentials_changed)(user_id=alice.pk, ended_session=key)
+    await _closed_signed_out(tab)
