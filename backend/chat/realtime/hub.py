@@ -23,7 +23,6 @@ from observability import metrics
 from chat.loops import per_event_loop
 from chat.realtime.history_cache import HistoryCache
 from chat.realtime.known import Known
-from chat.realtime.redis_watch import redis_watch
 from chat.selectors import HISTORY_LENGTH
 from chat.services.broadcast import LAYER_ERRORS, PEOPLE_GROUP, Address
 
@@ -68,7 +67,6 @@ class Hub:
             if not self.users[address.group]:
                 await self.layer.group_add(address.group, await self._channel())
                 self.known.subscriptions_changed(address.group, followed=True)
-                redis_watch().add(self)
             members = self.members.setdefault(address.key, set())
             if member not in members:
                 members.add(member)

@@ -18,6 +18,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from chat.loops import per_event_loop
+from chat.realtime.hub import hub
 from chat.redis_client import connect
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class RedisWatch:
                 current = await self._run_id(client)
                 if current is not None and current != known:
                     logger.info("Redis is back; replaying missed messages to open connections")
+                    hub().redis_recovered()  # what the process kept may have missed a change
                     for listener in list(self.listeners):
                         listener.redis_recovered()
                 known = current

@@ -173,3 +173,12 @@ async def test_a_returning_tab_is_replayed_what_it_missed_from_the_kept_page(con
     await alice.post("three")
     back = await connect_room("cached", query=f"after={first}")
     assert [m["message"] for m in back.history] == ["two", "three"]
+
+
+async def test_redis_coming_back_drops_what_the_hub_kept():
+    hub = Hub(layer=None)
+    hub.history.read_done(ROOM, hub.history.read_begins(ROOM), frames(1))
+    before = hub.known.changes
+    hub.redis_recovered()
+    assert hub.history.latest(ROOM) is None
+    assert hub.known.changes == before + 1
