@@ -368,6 +368,8 @@ async def test_people_joining_together_are_announced_in_a_few_frames(connect_roo
 
 async def test_snapshots_asked_for_at_the_same_moment_share_one_read(connect_room, monkeypatch):
     await connect_room("p-shared", session=await guest_session("alice"))
+    # A join reaches Redis with its room's next update (within 0.2 s), after `ready`.
+    await eventually(lambda: registered("p-shared", 1), what="alice registered", timeout=5)
     reads = []
     real = PresenceTracker.snapshot
 
