@@ -99,3 +99,10 @@ async def frames_until_close(client) -> tuple[list[dict], int | None]:
         if output["type"] == "websocket.close":
             return frames, output.get("code")
         frames.append(json.loads(output["text"]))
+
+
+def staff_set(user, is_staff: bool) -> None:
+    """Give or take staff, saving the account as the admin does (its notice goes out)."""
+    user = get_user_model().objects.get(pk=user.pk)
+    user.is_staff = is_staff
+    user.save()

@@ -3,13 +3,12 @@ session, a revoked token, an account changed. Checked once per notice, never per
 
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
 from django.test import Client
 from integrations.tokens import token_create, token_revoke
 
 from chat.services.people import person_credentials_changed
 from chat.tests.helpers import HOST, ChatClient, user_session
-from chat.tests.membership import person_new
+from chat.tests.membership import person_new, staff_set
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,13 +62,7 @@ async def test_losing_staff_is_seen_by_open_sockets(connect_room):
     tab = await connect_room("creds", session=await user_session(boss))
     assert tab.identity["staff"] is True
 
-    @database_sync_to_async
-    def demote():
-        user = get_user_model().objects.get(pk=boss.pk)
-        user.is_staff = False
-        user.save()
-
-    await demote()
+    await database_sync_to_async(staff_set)(boss, False)
     frame = await tab.until(lambda frame: frame["type"] == "identity", timeout=2)
     assert frame["staff"] is False
 

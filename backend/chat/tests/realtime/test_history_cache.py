@@ -132,35 +132,33 @@ async def test_a_new_message_shows_in_the_next_handshakes_history(connect_room):
     assert [m["message"] for m in await _next_history(connect_room, "cached")] == ["one"]
 
 
-@through_connections
-async def test_an_edit_shows_in_the_next_handshakes_history(connect_room):
+async def _after_change(connect_room, change: dict, answer: str) -> dict:
+    """Post a message, let a handshake keep the page, send ``change`` for the message
+    and wait for its ``answer`` event; the message as the next handshake gets it."""
     alice = await connect_room("cached")
     seq = (await alice.post("draft"))["seq"]
     await _next_history(connect_room, "cached")
-    await alice.send({"type": "edit", "seq": seq, "message": "final"})
-    await alice.until(lambda frame: frame["type"] == "edit")
-    assert [m["message"] for m in await _next_history(connect_room, "cached")] == ["final"]
+    await alice.send({**change, "seq": seq})
+    await alice.until(lambda frame: frame["type"] == answer)
+    [message] = await _next_history(connect_room, "cached")
+    return message
+
+
+@through_connections
+async def test_an_edit_shows_in_the_next_handshakes_history(connect_room):
+    message = await _after_change(connect_room, {"type": "edit", "message": "final"}, "edit")
+    assert message["message"] == "final"
 
 
 @through_connections
 async def test_a_deletion_shows_in_the_next_handshakes_history(connect_room):
-    alice = await connect_room("cached")
-    seq = (await alice.post("oops"))["seq"]
-    await _next_history(connect_room, "cached")
-    await alice.send({"type": "delete", "seq": seq})
-    await alice.until(lambda frame: frame["type"] == "delete")
-    [message] = await _next_history(connect_room, "cached")
+    message = await _after_change(connect_room, {"type": "delete"}, "delete")
     assert message.get("deleted") is True and message["message"] == ""
 
 
 @through_connections
 async def test_a_reaction_shows_in_the_next_handshakes_history(connect_room):
-    alice = await connect_room("cached")
-    seq = (await alice.post("nice"))["seq"]
-    await _next_history(connect_room, "cached")
-    await alice.send({"type": "react", "seq": seq, "emoji": "👍"})
-    await alice.until(lambda frame: frame["type"] == "reactions")
-    [message] = await _next_history(connect_room, "cached")
+    message = await _after_change(connect_room, {"type": "react", "emoji": "👍"}, "reactions")
     assert [r["emoji"] for r in message["reactions"]] == ["👍"]
 
 

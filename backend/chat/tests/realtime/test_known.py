@@ -2,7 +2,6 @@
 
 import pytest
 from channels.db import database_sync_to_async
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chat.identity import Identity
@@ -20,7 +19,7 @@ from chat.tests.helpers import (
     session_cookie,
     user_session,
 )
-from chat.tests.membership import person_new, private_room
+from chat.tests.membership import person_new, private_room, staff_set
 
 PEOPLE = "people"
 ALICE = Identity("user:1", "alice", False, 1)
@@ -228,13 +227,7 @@ async def test_a_changed_account_is_read_again(connect_room):
     await connect_room("kept-staff", session=key)
     await connect_room("kept-staff", session=key)
 
-    @database_sync_to_async
-    def make_staff():
-        user = get_user_model().objects.get(pk=owner.pk)
-        user.is_staff = True
-        user.save()
-
-    await make_staff()
+    await database_sync_to_async(staff_set)(owner, True)
     await _forgotten(key)
     assert (await connect_room("kept-staff", session=key)).identity["staff"] is True
     assert hub().known.person(key) is not None  # read and kept again
