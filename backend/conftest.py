@@ -54,10 +54,10 @@ def _channel_layer_on_test_redis(redis_url):
 @pytest.fixture(autouse=True)
 def _rooms_forgotten():
     """Each test's database starts empty: the poster's rooms, cached by name, go with it."""
-    from chat.services import messages
+    from chat.services import storing
 
     yield
-    messages._rooms.clear()
+    storing._rooms.clear()
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from chat.models import Room
 from chat.protocol import events
 from chat.protocol.frames import FrameError, SendMessage, message_parse, seq_parse
 from chat.ratelimit import http_post_buckets
-from chat.services.messages import UNSTORABLE, Post, PostResult, messages_post
+from chat.services.messages import PostResult, messages_post
+from chat.services.storing import UNSTORABLE, Post
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200

@@ -7,9 +7,11 @@ received by several processes at once, and the senders of different rooms post
 from different processes. Every child reports the CPU time it used, so a run
 whose generator was the limit can say so.
 
-Every message's text is ``b|<sender>|<n>|<send time>``: receivers tell which
+Every message's text is ``b <sender> <n> <send time in ns>``: receivers tell which
 messages they got (lost and duplicated deliveries) and how late. ``perf_counter``
-is the system's monotonic clock, the same in every process.
+is the system's monotonic clock, the same in every process. One message in
+``FORMATTED_EVERY`` goes on with Markdown and an @mention of its sender (what
+a chat's posts carry now and then); the others are plain words.
 
 Clients may come as a page does: its visitor made a guest (the page, then the POST to
 ``/accounts/guest/`` that gives the session cookie) before connecting; or with a
@@ -38,6 +40,7 @@ from picows import WSListener, WSMsgType, WSTransport, ws_connect
 from server.limits import raise_open_file_limit
 
 HANDSHAKES_IN_FLIGHT = 25  # per process
+FORMATTED_EVERY = 10
 # The untimed preparation's requests (a page, then /accounts/guest/), per process: at
 # 25, the chat on PostgreSQL opened more database connections than PostgreSQL's default
 # 100 and answered 500.
@@ -98,17 +101,17 @@ class Client(WSListener):
         data = json.loads(payload)
         message = data.get("message")
         kind = data.get("type")
-        if isinstance(message, str) and message.startswith("b|"):
+        if isinstance(message, str) and message.startswith("b "):
             if (seq := data.get("seq")) is not None and seq > self.max_seq:
                 self.max_seq = seq
             self.unacked.pop(data.get("nonce"), None)
-            _, sender, n, sent = message.split("|")
+            _, sender, n, sent = message.split(" ", 4)[:4]
             key = (sender, n)
             if key in self.seen:
                 self.duplicated += 1
                 return
             self.seen.add(key)
-            sent = float(sent)
+            sent = int(sent) / 1e9
             self.swarm.latencies.append(now - sent)
             self.last = now
             if sent < self.swarm.cutoff:
@@ -152,6 +155,14 @@ class Client(WSListener):
         if self.transport is not None:
             payload = json.dumps({"message": text, "nonce": nonce}).encode()
             self.transport.send(WSMsgType.TEXT, payload)
+
+
+def _text(client: Client, sender: int, n: int) -> str:
+    text = f"b {sender} {n} {time.perf_counter_ns()}"
+    if n % FORMATTED_EVERY == FORMATTED_EVERY - 1:
+        name = (client.identity or {}).get("user") or "someone"
+        text += f" **all** of `this` matters, @{name}"
+    return text
 
 
 async def _guests(base_url: str, clients: list[Client]) -> None:
@@ -327,7 +338,7 @@ class Child:
             client = [c for c in self.clients if c.room == room][slot]
             n = 0
             while (n < messages) if messages is not None else not self.stop_sending:
-                client.send(f"b|{sender}|{n}|{time.perf_counter()!r}", f"{sender}-{n}")
+                client.send(_text(client, sender, n), f"{sender}-{n}")
                 n += 1
                 self.sent[room] = self.sent.get(room, 0) + 1
                 await asyncio.sleep(1 / rate if rate else 0)

@@ -1,6 +1,7 @@
 """Room names: what a valid one is, and the channel-layer group each maps to."""
 
 import hashlib
+import re
 import unicodedata
 
 ROOM_NAME_MAX_LENGTH = 100
@@ -20,6 +21,10 @@ _DEFAULT_IGNORABLE_RANGES = (
 )  # fmt: skip
 
 
+# A printable ASCII character other than the space: visible by itself.
+_ASCII_VISIBLE = re.compile(r"[!-~]")
+
+
 def is_default_ignorable(char: str) -> bool:
     """True for a character Unicode says is drawn as nothing (U+200B, U+034F, U+202E...)."""
     code = ord(char)
@@ -33,6 +38,8 @@ def is_mark(char: str) -> bool:
 
 def marks_run_longest(text: str) -> int:
     """The most combining marks in a row anywhere in ``text`` (on one base character)."""
+    if text.isascii():
+        return 0  # no marks below U+0300
     longest = run = 0
     for char in text:
         run = run + 1 if is_mark(char) else 0
@@ -43,6 +50,8 @@ def marks_run_longest(text: str) -> int:
 def has_visible_content(text: str) -> bool:
     """True if ``text`` has something besides whitespace, invisible characters and marks
     (which have nothing to be drawn on by themselves)."""
+    if _ASCII_VISIBLE.search(text):
+        return True  # the common case, without a look at each character
     return any(not (char.isspace() or is_default_ignorable(char) or is_mark(char)) for char in text)
 
 

@@ -21,7 +21,8 @@ from chat.loops import detach
 from chat.protocol import frames
 from chat.realtime.session import Session
 from chat.services import ActionRefused, messages
-from chat.services.messages import UNSTORABLE, message_post
+from chat.services.messages import message_post
+from chat.services.storing import UNSTORABLE
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from chat.models import Mention, Message, MessageEdit
 from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
-from chat.services.messages import mentions_set, present_if_mentioning
+from chat.services.messages import present_if_mentioning
+from chat.services.storing import mentions_set
 
 
 def edit_window() -> timedelta:

@@ -10,9 +10,9 @@ texts with an "@" cost anything, and what one batch may look up is bounded.
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.db.models.functions import Lower
 
 from chat.mentions import mentions_find, name_key
@@ -30,6 +30,15 @@ LOOKUPS_MAX = 100
 class Mentioned:
     person_id: str  # public id, for the page's highlight
     user_id: int | None  # for the mention count; None for a guest
+
+
+class RoomTexts(NamedTuple):
+    """Texts posted to one room, with what deciding whom they mention needs."""
+
+    room_id: int
+    kind: str  # the room's kind, read in the transaction storing them
+    texts: list[str]
+    present: list[dict]  # the presence list of a public room
 
 
 def _usernames_after_at(texts: list[str]) -> set[str]:
@@ -54,19 +63,42 @@ def mentions_resolve(
         return [[] for _ in texts]
     # Read now, not cached: a room made private in the admin mentions members only at once.
     kind = Room.objects.filter(pk=room_id).values_list("kind", flat=True).first()
-    people: dict[str, Mentioned] = {}
-    for person in present if kind == Room.Kind.PUBLIC else ():
-        people.setdefault(person["user"], Mentioned(person["id"], None))
-    users = (
+    return mentions_resolve_rooms([RoomTexts(room_id, kind, texts, present)])[0]
+
+
+def mentions_resolve_rooms(rooms: list[RoomTexts]) -> list[list[list[Mentioned]]]:
+    """For each room, for each of its texts, who it mentions: two queries for all the
+    rooms (the accounts named after an "@", then which rooms they are members of)."""
+    names = {room.room_id: _usernames_after_at(room.texts) for room in rooms}
+    wanted = set().union(*names.values())
+    accounts = list(
         get_user_model()
         .objects.annotate(lowered=Lower("username"))
-        .filter(lowered__in=_usernames_after_at(texts))
-    )
-    members = Q(pk__in=Membership.objects.filter(room_id=room_id).values("user_id"))
-    if kind == Room.Kind.PUBLIC:
-        members |= Q(username__in=[p["user"] for p in present if not p["guest"]])
-    users = users.filter(members)
-    for user_id, username in users.values_list("pk", "username"):
-        people[username] = Mentioned(public_person_id(f"user:{user_id}"), user_id)
-    by_key = {name_key(name): mentioned for name, mentioned in people.items()}
-    return [[by_key[name_key(name)] for name in mentions_find(text, people)] for text in texts]
+        .filter(lowered__in=wanted)
+        .values_list("pk", "username", "lowered")
+    ) if wanted else []  # fmt: skip
+    members = set(
+        Membership.objects.filter(
+            room_id__in=names, user_id__in=[pk for pk, _, _ in accounts]
+        ).values_list("room_id", "user_id")
+    ) if accounts else set()  # fmt: skip
+    resolved = []
+    for room in rooms:
+        public = room.kind == Room.Kind.PUBLIC
+        people: dict[str, Mentioned] = {}
+        for person in room.present if public else ():
+            people.setdefault(person["user"], Mentioned(person["id"], None))
+        present_users = {p["user"] for p in room.present if not p["guest"]} if public else ()
+        for user_id, username, lowered in accounts:
+            if lowered not in names[room.room_id]:
+                continue
+            if (room.room_id, user_id) in members or username in present_users:
+                people[username] = Mentioned(public_person_id(f"user:{user_id}"), user_id)
+        by_key = {name_key(name): mentioned for name, mentioned in people.items()}
+        resolved.append(
+            [
+                [by_key[name_key(name)] for name in mentions_find(text, people)]
+                for text in room.texts
+            ]
+        )
+    return resolved

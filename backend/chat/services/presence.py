@@ -379,6 +379,20 @@ class PresenceTracker:
             redis_watch().discard(self)
 
 
+async def presence_lists(room_names: list[str]) -> dict[str, list[dict]]:
+    """Who each room's presence lists, in one round trip for all the rooms: read only,
+    so someone whose entries are expiring just now may still be among them (enough to
+    tell whom a message @mentions)."""
+    async with redis_client().pipeline(transaction=False) as pipe:
+        for room_name in room_names:
+            pipe.hvals(_keys(room_name)[2])
+        answers = await pipe.execute()
+    return {
+        room_name: [json.loads(who) for who in found]
+        for room_name, found in zip(room_names, answers, strict=True)
+    }
+
+
 async def announce(room_name: str, change: Change | Snapshot | None) -> None:
     """Tell the room who joined and who left."""
     if change is None or not change.events:

@@ -13,7 +13,7 @@ from chat.access import dm_name
 from chat.identity import GUEST_ID_SESSION_KEY, GUEST_NAME_SESSION_KEY, Identity
 from chat.models import Membership, Room
 from chat.rooms import public_person_id
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 
 
 def person_new(username: str, **fields):

@@ -4,7 +4,7 @@ from django.db import connection
 from chat.identity import Identity
 from chat.models import Message, Room
 from chat.services import ActionRefused
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from chat.backup import MODELS, BackupError, chat_export, chat_restore
 from chat.models import Attachment, Message, Room
 from chat.services import editing, moderation, reactions
 from chat.services.attachments import attachment_store
-from chat.services.messages import Post, messages_store
+from chat.services.storing import Post, messages_store
 from chat.tests.membership import dm_room, identity, post, private_room
 from chat.tests.services.test_attachments import png
 

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from django.test import AsyncClient
 
 from chat.identity import Identity
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 from chat.tests.helpers import guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 
 from chat.identity import Identity
 from chat.models import Message
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,7 +6,7 @@ from django.db.models import ProtectedError
 
 from chat.identity import Identity
 from chat.models import Message, Room
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ from urllib.parse import quote
 import pytest
 
 from chat.identity import Identity
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 from chat.tests.membership import client_of, post
 
 pytestmark = pytest.mark.django_db

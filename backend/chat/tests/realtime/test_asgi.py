@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from chat.identity import Identity
 from chat.realtime import session as session_module
 from chat.realtime.asgi import drain_waiter
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 from chat.tests.helpers import ChatClient
 from server.websocket import DRAIN_EXTENSION
 

@@ -15,7 +15,7 @@ from chat.models import Message, Mute, Room
 from chat.protocol.frames import SendMessage
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
-from chat.services import messages
+from chat.services import messages, storing
 from chat.services.messages import StorageHealth
 from chat.tests.helpers import FakeClock, Outbox, eventually
 
@@ -49,14 +49,14 @@ def bodies(room: str) -> list[str]:
 async def test_a_post_that_cannot_be_stored_closes_the_connection_and_withdraws_later_ones(
     monkeypatch,
 ):
-    real_insert = messages._insert
+    real_insert = storing._insert
 
-    def insert(room_id, room_name, batch, mentioned):
+    def insert(batch, now):
         if any(message.body == "bad" for message in batch):
             raise DatabaseError("disk full")
-        real_insert(room_id, room_name, batch, mentioned)
+        real_insert(batch, now)
 
-    monkeypatch.setattr(messages, "_insert", insert)
+    monkeypatch.setattr(storing, "_insert", insert)
     monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
     posts, _, failures = posts_of("posting-fail")
     for text in ("first", "bad", "later"):
@@ -72,10 +72,10 @@ async def test_while_storing_keeps_failing_each_close_waits_longer_and_later_pos
     """A full disk: pages reconnecting and re-sending in a loop are slowed down."""
     monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
 
-    def full_disk(room_id, room_name, batch, mentioned):
+    def full_disk(batch, now):
         raise DatabaseError("No space left on device")
 
-    monkeypatch.setattr(messages, "_insert", full_disk)
+    monkeypatch.setattr(storing, "_insert", full_disk)
     waits = []
 
     async def sleep(seconds: float) -> None:

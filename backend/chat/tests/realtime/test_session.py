@@ -12,8 +12,8 @@ from chat.protocol import events
 from chat.realtime import session as session_module
 from chat.realtime.session import Delivered, Session
 from chat.rooms import public_person_id
-from chat.services.messages import message_store
 from chat.services.rooms import member_remove
+from chat.services.storing import message_store
 from chat.tests.helpers import Outbox, eventually
 from chat.tests.membership import identity, person_new, private_room
 

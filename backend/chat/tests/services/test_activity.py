@@ -9,8 +9,9 @@ from channels.db import database_sync_to_async
 
 from chat.identity import Identity
 from chat.models import Membership, Room
-from chat.services.messages import Post, messages_post
+from chat.services.messages import messages_post
 from chat.services.rooms import dm_open
+from chat.services.storing import Post
 from chat.tests.helpers import eventually
 from notifications.models import PushSubscription
 from notifications.tests.conftest import Browser, person_new

@@ -5,7 +5,8 @@ import pytest
 from channels.db import database_sync_to_async
 
 from chat.models import Membership, Mention, Message, Room
-from chat.services.messages import Post, messages_post
+from chat.services.messages import messages_post
+from chat.services.storing import Post
 from chat.tests.helpers import guest_session
 from chat.tests.membership import dm_room, identity, person_id, person_new, post, private_room
 

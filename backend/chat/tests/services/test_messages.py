@@ -9,16 +9,9 @@ from django.utils import timezone
 
 from chat.identity import Identity
 from chat.models import Message, Mute, Room
-from chat.services import ActionRefused, messages
-from chat.services.messages import (
-    STORAGE_BACKOFF_MAX,
-    STORAGE_TROUBLE_SHOWN_FOR,
-    Post,
-    StorageHealth,
-    message_store,
-    messages_store,
-    rooms_store,
-)
+from chat.services import ActionRefused, messages, storing
+from chat.services.messages import STORAGE_BACKOFF_MAX, STORAGE_TROUBLE_SHOWN_FOR, StorageHealth
+from chat.services.storing import Post, message_store, messages_store, rooms_store
 from chat.tests.helpers import FakeClock
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -150,15 +143,15 @@ def test_a_muted_sender_is_refused_and_the_rest_of_the_batch_is_stored():
 
 def test_a_nonce_that_raced_in_from_elsewhere_does_not_fail_the_batch(monkeypatch):
     message_store(room_name="batch", identity=BOB, text="won", nonce="race")
-    real_lookup = messages._messages_by_nonce
+    real_lookup = storing._messages_by_nonce
     lookups = []
 
-    def lookup_missing_it_once(room_id, posts):
+    def lookup_missing_it_once(placed):
         # The first look misses "race", as if another process stored it just after.
-        lookups.append(posts)
-        return {} if len(lookups) == 1 else real_lookup(room_id, posts)
+        lookups.append(placed)
+        return {} if len(lookups) == 1 else real_lookup(placed)
 
-    monkeypatch.setattr(messages, "_messages_by_nonce", lookup_missing_it_once)
+    monkeypatch.setattr(storing, "_messages_by_nonce", lookup_missing_it_once)
     posts = [Post(BOB, "first"), Post(BOB, "lost", "race"), Post(BOB, "last")]
     outcomes = messages_store(room_name="batch", posts=posts)
     assert [o.message.body for o in outcomes] == ["first", "won", "last"]
@@ -229,19 +222,19 @@ def test_storage_trouble_is_reported_for_a_while_after_the_last_failure():
 
 async def test_a_full_disk_is_logged_once_until_a_message_is_stored_again(monkeypatch, caplog):
     monkeypatch.setattr(messages, "storage", StorageHealth(FakeClock()))
-    real_insert = messages._insert
+    real_insert = storing._insert
 
-    def full_disk(room_id, room_name, batch, mentioned):
+    def full_disk(batch, now):
         raise OperationalError("could not extend file: No space left on device")
 
-    monkeypatch.setattr(messages, "_insert", full_disk)
+    monkeypatch.setattr(storing, "_insert", full_disk)
     for n in range(5):
         with pytest.raises(OperationalError):
             await messages.message_post(room_name="full", identity=BOB, text=f"m{n}")
     assert messages.storage_failing()
     errors = [r for r in caplog.records if r.name == messages.__name__ and r.levelname == "ERROR"]
     assert len(errors) == 1
-    monkeypatch.setattr(messages, "_insert", real_insert)
+    monkeypatch.setattr(storing, "_insert", real_insert)
     await messages.message_post(room_name="full", identity=BOB, text="room again")
     assert not messages.storage_failing()
     assert "messages are stored again" in caplog.text

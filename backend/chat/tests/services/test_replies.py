@@ -5,8 +5,8 @@ import pytest
 
 from chat.protocol.events import SNIPPET_LENGTH, message_event
 from chat.selectors import room_history
-from chat.services.messages import Post, messages_store
 from chat.services.moderation import message_delete_store
+from chat.services.storing import Post, messages_store
 from chat.tests.helpers import guest_session
 from chat.tests.membership import identity, person_new, post
 

@@ -8,7 +8,6 @@ from chat.identity import Identity
 from chat.models import Invitation, Membership, Room
 from chat.selectors import room_entries
 from chat.services import ActionRefused
-from chat.services.messages import message_store
 from chat.services.moderation import message_delete_store
 from chat.services.rooms import (
     InvitationRefused,
@@ -21,6 +20,7 @@ from chat.services.rooms import (
     read_mark,
     room_create,
 )
+from chat.services.storing import message_store
 from chat.tests.membership import dm_room, identity, person_new, post, private_room
 
 pytestmark = pytest.mark.django_db
@@ -284,9 +284,9 @@ def test_a_guest_post_to_a_name_just_made_private_is_refused(alice):
 
 def test_a_room_made_again_under_a_cached_name_takes_its_members_posts(alice, bob):
     """A room without messages deleted in the admin, and made again under its name."""
-    from chat.services import messages
+    from chat.services import storing
 
-    messages._rooms["again"] = Room(pk=999_999, name="again", kind=Room.Kind.PRIVATE)
+    storing._rooms["again"] = Room(pk=999_999, name="again", kind=Room.Kind.PRIVATE)
     private_room("again", alice, bob)
     message, created = message_store(
         room_name="again", identity=identity(bob), text="hi", nonce=None

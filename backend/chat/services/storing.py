@@ -1,0 +1,498 @@
+"""Storing posts: many rooms' posts in one transaction, in a fixed number of statements.
+
+However many rooms and posts a batch holds, it costs: one look for nonces used
+before and one for mutes in force (and, only when a post needs them, one each
+for replies, uploads, private rooms' members and the people it @mentions), one
+statement that locks the rooms' rows and takes their next seqs, and one INSERT
+of every message. Posts refused (muted, not a member, an unknown reply) are
+refused alone. A batch the database refuses is stored again room by room, then
+post by post, so that one bad post fails alone and its sender's later posts
+fail with it (a re-send keeps their order).
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.utils import timezone
+
+from chat.formatting import message_html
+from chat.identity import Identity
+from chat.models import Attachment, Membership, Mention, Message, Mute, Room
+from chat.services import ActionRefused
+from chat.services.mentions import RoomTexts, mentions_resolve, mentions_resolve_rooms
+
+
+@dataclass(frozen=True)
+class Post:
+    """A message someone asked to post."""
+
+    identity: Identity
+    text: str
+    nonce: str | None = None
+    reply_to: int | None = None  # the seq of the message it replies to
+    attachments: tuple[int, ...] = ()  # ids of the sender's uploads to send with it
+
+
+@dataclass(frozen=True)
+class Stored:
+    message: Message
+    created: bool  # False: the nonce was seen before and nothing new was stored
+    mentioned: tuple[int, ...] = ()  # signed-up people it @mentions (user ids)
+
+
+# What the database (or its driver, for text it can't encode) raises for a post.
+UNSTORABLE = (DatabaseError, ValueError)
+
+# A batch for one room: its name, its posts in order, who is in it (for @mentions).
+Batch = tuple[str, list[Post], list[dict]]
+
+
+class _RoomsGone(Exception):
+    """Rooms deleted (in the admin) since they were cached."""
+
+    def __init__(self, names: set[str]) -> None:
+        super().__init__(", ".join(sorted(names)))
+        self.names = names
+
+
+# Rooms by name, so posting doesn't look each room up every time; the oldest go
+# first past ROOMS_KEPT. A free name becomes a public room.
+ROOMS_KEPT = 10_000
+_rooms: dict[str, Room] = {}
+
+
+def room_cached(room_name: str) -> Room | None:
+    return _rooms.get(room_name)
+
+
+def _room(room_name: str) -> Room:
+    room = _rooms.get(room_name)
+    if room is None:
+        room = _rooms[room_name] = Room.objects.get_or_create(name=room_name)[0]
+        if len(_rooms) > ROOMS_KEPT:
+            del _rooms[next(iter(_rooms))]
+    return room
+
+
+def _rooms_of(names: list[str]) -> dict[str, Room]:
+    """The rooms of these names, made (public) where there is none yet: two queries at
+    most for the names not cached."""
+    missing = [name for name in names if name not in _rooms]
+    if missing:
+        found = {room.name: room for room in Room.objects.filter(name__in=missing)}
+        if new := [name for name in missing if name not in found]:
+            Room.objects.bulk_create([Room(name=name) for name in new], ignore_conflicts=True)
+            found |= {room.name: room for room in Room.objects.filter(name__in=new)}
+        _rooms.update(found)
+        while len(_rooms) > ROOMS_KEPT:
+            del _rooms[next(iter(_rooms))]
+    return {name: _rooms.get(name) or _room(name) for name in names}
+
+
+def room_forget(room_name: str) -> None:
+    _rooms.pop(room_name, None)
+
+
+def rooms_store(batches: list[Batch]) -> list[list[Stored | Exception] | Exception]:
+    """Store several rooms' batches in one transaction: one commit for all.
+
+    Returns, for each batch, what each of its posts became (Stored, or
+    ActionRefused when its sender is muted, isn't a member, replies to nothing
+    or names an upload that isn't theirs), or the database's error for the whole
+    room. A nonce the same sender already used in the room gives back the stored
+    message. The rooms' rows are locked in order of id while their seqs are
+    taken, so writers in any number of processes get consecutive, unique seqs.
+    """
+    try:
+        with transaction.atomic():
+            return _store_together(batches)
+    except _RoomsGone as gone:
+        for name in gone.names:
+            room_forget(name)
+        return rooms_store(batches)
+    except UNSTORABLE as error:
+        if len(batches) > 1:
+            return [rooms_store([batch])[0] for batch in batches]
+        return [_room_failed(batches[0], error)]
+
+
+def messages_store(
+    *, room_name: str, posts: list[Post], present: list[dict] = ()
+) -> list[Stored | Exception]:
+    """Store posts to one room under its next seqs, in order (see rooms_store); raises
+    the database's error when a lone post can't be stored."""
+    outcome = rooms_store([(room_name, posts, list(present))])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def message_store(*, room_name: str, identity: Identity, text: str, nonce: str | None):
+    """Store one message; return it and whether it is new. Raises ActionRefused when
+    the sender is muted in the room."""
+    outcome = messages_store(room_name=room_name, posts=[Post(identity, text, nonce)])[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome.message, outcome.created
+
+
+def _room_failed(batch: Batch, error: Exception) -> list[Stored | Exception] | Exception:
+    room_name, posts, present = batch
+    if len(posts) > 1:
+        return _store_one_by_one(room_name, posts, present)
+    if isinstance(error, IntegrityError):
+        # The same nonce raced in from another tab or process; that one won.
+        room = _room(room_name)
+        if stored := _messages_by_nonce([(room.pk, posts[0])]):
+            return [Stored(next(iter(stored.values())), created=False)]
+    return error
+
+
+def _store_one_by_one(
+    room_name: str, posts: list[Post], present: list[dict]
+) -> list[Stored | Exception]:
+    """After a room's batch failed: store its posts one at a time. Once a sender's post
+    fails, their later posts in the batch fail too, so a re-send keeps their order."""
+    outcomes: list[Stored | Exception] = []
+    failed: dict[str, Exception] = {}
+    for post in posts:
+        if post.identity.key in failed:
+            outcomes.append(failed[post.identity.key])
+            continue
+        try:
+            outcome = messages_store(room_name=room_name, posts=[post], present=present)[0]
+        except UNSTORABLE as exc:
+            outcome = exc  # logged by messages_post, once per incident
+        if isinstance(outcome, Exception) and not isinstance(outcome, ActionRefused):
+            failed[post.identity.key] = outcome
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _store_together(batches: list[Batch]) -> list[list[Stored | Exception]]:
+    rooms = _rooms_of([name for name, _, _ in batches])
+    outsiders = _outsiders(rooms, batches)
+    if any(outsiders.values()):
+        # A room in the cache may be an older one of that name: read those again.
+        for name in [name for name, keys in outsiders.items() if keys]:
+            room_forget(name)
+            rooms[name] = _room(name)
+        outsiders = _outsiders(rooms, batches)
+    placed = [(rooms[name].pk, post) for name, posts, _ in batches for post in posts]
+    known = _messages_by_nonce(placed)
+    mutes = _mutes(placed)
+    replied = _replied(placed)
+    uploads = _uploads(placed)
+    outcomes: list[list[Stored | Exception | None]] = []
+    fresh: dict[str, list[tuple[int, Message]]] = {}  # room -> (post index, new message)
+    repeats: list[tuple[int, int, tuple]] = []  # (batch, post, key of an earlier post)
+    for number, (name, posts, _) in enumerate(batches):
+        room = rooms[name]
+        results: list[Stored | Exception | None] = [None] * len(posts)
+        new_nonces: set[tuple] = set()
+        for index, post in enumerate(posts):
+            sender = post.identity.key
+            key = (room.pk, sender, post.nonce)
+            if post.nonce is not None and key in known:
+                results[index] = Stored(known[key], created=False)
+            elif sender in outsiders.get(name, ()):
+                results[index] = ActionRefused(
+                    "forbidden", "Only this room's members can post here."
+                )
+            elif (room.pk, sender) in mutes:
+                results[index] = _muted(mutes[room.pk, sender])
+            elif post.nonce is not None and key in new_nonces:
+                repeats.append((number, index, key))
+            elif post.reply_to is not None and (room.pk, post.reply_to) not in replied:
+                results[index] = ActionRefused(
+                    "unknown_message", f"There is no message {post.reply_to} here to reply to."
+                )
+            elif any(uploads.get(i) != (room.pk, sender) for i in post.attachments):
+                results[index] = ActionRefused(
+                    "invalid_attachment",
+                    "An attachment isn't one of your uploads to this room waiting to be sent.",
+                )
+            else:
+                new_nonces.add(key)
+                message = _message_new(room, post, replied.get((room.pk, post.reply_to)))
+                fresh.setdefault(name, []).append((index, message))
+        outcomes.append(results)
+    mentioned = _store_fresh(rooms, fresh, {name: present for name, _, present in batches})
+    for number, (name, _, _) in enumerate(batches):
+        for index, message in fresh.get(name, ()):
+            outcomes[number][index] = Stored(
+                message, created=True, mentioned=mentioned.get(id(message), ())
+            )
+            known[(message.room_id, message.sender_key, message.nonce)] = message
+    for number, index, key in repeats:
+        outcomes[number][index] = Stored(known[key], created=False)
+    return outcomes
+
+
+def _store_fresh(
+    rooms: dict[str, Room],
+    fresh: dict[str, list[tuple[int, Message]]],
+    present: dict[str, list[dict]],
+) -> dict[int, tuple[int, ...]]:
+    """Number and insert the new messages; returns, by id() of each new message, the
+    signed-up people it @mentions other than its author."""
+    if not fresh:
+        return {}
+    messages = [message for name in fresh for _, message in fresh[name]]
+    for message in messages:  # before the rooms' rows are locked; text no database takes
+        message.html = message_html(message.body)  # fails here as it would there
+    now = timezone.now()
+    taken = _seqs_take({rooms[name].pk: len(fresh[name]) for name in fresh}, now)
+    gone = {name for name in fresh if taken.get(rooms[name].pk, (None,))[0] != name}
+    if gone:
+        raise _RoomsGone(gone)
+    texts: list[tuple[RoomTexts, list[Message]]] = []
+    for name, numbered in fresh.items():
+        _, kind, last_seq = taken[rooms[name].pk]
+        for seq, (_, message) in enumerate(numbered, start=last_seq - len(numbered) + 1):
+            message.seq = seq
+            message.created = now
+        if any("@" in message.body for _, message in numbered):
+            batch = [message for _, message in numbered]
+            room_texts = RoomTexts(
+                rooms[name].pk, kind, [m.body for m in batch], present.get(name, [])
+            )
+            texts.append((room_texts, batch))
+    mentioned = _mentions_set(texts)
+    _insert(messages, now)
+    _attach(messages)
+    mentions = [
+        Mention(message=message, user_id=user_id, room_id=message.room_id, seq=message.seq)
+        for message in messages
+        for user_id in mentioned.get(id(message), ())
+    ]
+    if mentions:
+        Mention.objects.bulk_create(mentions)
+    return mentioned
+
+
+def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int]]:
+    """Move each room's last seq on by its count, the rows locked in order of id; returns
+    each room's (name, kind, new last seq) by id. A room deleted meanwhile is missing."""
+    ids = sorted(counts)
+    if connection.features.has_select_for_update:  # SQLite: the transaction locks it all
+        list(Room.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+    ops = connection.ops
+    table = ops.quote_name(Room._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(ids))
+    sql = (
+        f"WITH counts (room, n) AS (VALUES {values}) "
+        f"UPDATE {table} SET last_seq = last_seq + "
+        f"(SELECT n FROM counts WHERE counts.room = {table}.id), last_message_at = %s "
+        f"WHERE id IN (SELECT room FROM counts) RETURNING id, name, kind, last_seq"
+    )
+    params = [value for room in ids for value in (room, counts[room])]
+    params.append(ops.adapt_datetimefield_value(now))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
+
+
+# The columns a new message fills (the others start empty), with their types for
+# PostgreSQL's arrays. Elsewhere at most INSERT_ROWS rows go in one statement, within
+# every database's limit on parameters.
+_COLUMNS = (
+    ("room_id", "bigint"), ("seq", "bigint"), ("author_id", "bigint"),
+    ("author_name", "text"), ("author_is_guest", "boolean"), ("author_is_bot", "boolean"),
+    ("sender_key", "text"), ("body", "text"), ("html", "text"), ("created", "timestamptz"),
+    ("nonce", "text"), ("reply_to_id", "bigint"), ("mentions", "jsonb"),
+)  # fmt: skip
+INSERT_ROWS = 1000
+
+
+def _insert(messages: list[Message], now) -> None:
+    """One INSERT for the new messages (with their created time ``now``); each message
+    gets its id. On PostgreSQL the rows go as one array per column, so the statement's
+    text stays the same however many there are (the driver parses it once)."""
+    ops = connection.ops
+    table = ops.quote_name(Message._meta.db_table)
+    columns = ", ".join(ops.quote_name(Message._meta.get_field(c).column) for c, _ in _COLUMNS)
+    created = ops.adapt_datetimefield_value(now)
+    rows = [
+        (
+            m.room_id, m.seq, m.author_id, m.author_name, m.author_is_guest, m.author_is_bot,
+            m.sender_key, m.body, m.html, created, m.nonce, m.reply_to_id,
+            json.dumps(m.mentions),
+        )
+        for m in messages
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS)
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) RETURNING id"
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            ids = cursor.fetchall()
+        else:
+            row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+            ids = []
+            for start in range(0, len(rows), INSERT_ROWS):
+                chunk = rows[start : start + INSERT_ROWS]
+                values = ", ".join([row] * len(chunk))
+                sql = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id"
+                cursor.execute(sql, [value for one in chunk for value in one])
+                ids += cursor.fetchall()
+    for message, (pk,) in zip(messages, ids, strict=True):
+        message.pk = pk
+        message._state.adding = False  # noqa: SLF001 - as Django's own inserts leave it
+        message._state.db = connection.alias  # noqa: SLF001
+
+
+def _message_new(room: Room, post: Post, reply_to: Message | None) -> Message:
+    identity = post.identity
+    message = Message(
+        room=room,
+        reply_to=reply_to,
+        author_id=identity.user_id,
+        author_name=identity.name,
+        author_is_guest=identity.is_guest,
+        author_is_bot=identity.is_bot,
+        sender_key=identity.key,
+        body=post.text,
+        nonce=post.nonce,
+        mentions=[],
+    )
+    message.attachment_ids = post.attachments
+    return message
+
+
+def _messages_by_nonce(placed: list[tuple[int, Post]]) -> dict[tuple, Message]:
+    """Stored messages that used one of these posts' nonces in their rooms, by (room id,
+    sender, nonce)."""
+    wanted = {(room, post.identity.key, post.nonce) for room, post in placed if post.nonce}
+    if not wanted:
+        return {}
+    if connection.vendor == "postgresql":  # one statement whose text doesn't grow
+        table = connection.ops.quote_name(Message._meta.db_table)
+        stored = Message.objects.raw(
+            f"SELECT m.* FROM {table} m "
+            "JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS w (room, sender, nonce) "
+            "ON m.room_id = w.room AND m.sender_key = w.sender AND m.nonce = w.nonce "
+            "WHERE m.nonce IS NOT NULL",
+            [list(column) for column in zip(*wanted, strict=True)],
+        )
+    else:
+        stored = Message.objects.filter(
+            room_id__in={room for room, _, _ in wanted},
+            sender_key__in={sender for _, sender, _ in wanted},
+            nonce__in={nonce for _, _, nonce in wanted},
+        )
+    found = {(m.room_id, m.sender_key, m.nonce): m for m in stored}
+    return {key: message for key, message in found.items() if key in wanted}
+
+
+def _outsiders(rooms: dict[str, Room], batches: list[Batch]) -> dict[str, set[str]]:
+    """Senders who aren't members of a private room or DM, by room (their access was
+    checked when they connected, a webhook's when it was made; this catches a post on
+    its way as they were removed, or as the free name they were in became a private
+    room). Public rooms cost nothing here."""
+    private = [(name, posts) for name, posts, _ in batches if rooms[name].private]
+    if not private:
+        return {}
+    members = set(
+        Membership.objects.filter(
+            room_id__in={rooms[name].pk for name, _ in private},
+            user_id__in={post.identity.user_id for _, posts in private for post in posts},
+        ).values_list("room_id", "user_id")
+    )
+    return {
+        name: {
+            post.identity.key
+            for post in posts
+            if (rooms[name].pk, post.identity.user_id) not in members
+            and not post.identity.is_webhook
+        }
+        for name, posts in private
+    }
+
+
+def _mutes(placed: list[tuple[int, Post]]) -> dict[tuple[int, str], Mute]:
+    """The longest current mute of each of these senders in each room, by (room id,
+    sender)."""
+    current = Mute.objects.filter(
+        room_id__in={room for room, _ in placed},
+        sender_key__in={post.identity.key for _, post in placed},
+        until__gt=timezone.now(),
+    ).order_by("until")
+    return {(mute.room_id, mute.sender_key): mute for mute in current}
+
+
+def _muted(mute: Mute) -> ActionRefused:
+    seconds = (mute.until - timezone.now()).total_seconds()
+    return ActionRefused(
+        "muted",
+        f"A moderator muted you in this room until {mute.until:%H:%M} UTC.",
+        retry_after=round(seconds, 1),
+    )
+
+
+def _replied(placed: list[tuple[int, Post]]) -> dict[tuple[int, int], Message]:
+    """The messages these posts reply to, by (room id, seq); one query, only for replies."""
+    wanted = {(room, post.reply_to) for room, post in placed if post.reply_to is not None}
+    if not wanted:
+        return {}
+    found = Message.objects.filter(
+        room_id__in={room for room, _ in wanted}, seq__in={seq for _, seq in wanted}
+    )
+    return {(m.room_id, m.seq): m for m in found if (m.room_id, m.seq) in wanted}
+
+
+def _uploads(placed: list[tuple[int, Post]]) -> dict[int, tuple[int, str]]:
+    """The uploads these posts name that are still unsent: each one's (room id, uploader)."""
+    ids = {i for _, post in placed for i in post.attachments}
+    if not ids:
+        return {}
+    waiting = Attachment.objects.filter(pk__in=ids, message__isnull=True)
+    return {pk: (room, sender) for pk, room, sender in
+            waiting.values_list("pk", "room_id", "sender_key")}  # fmt: skip
+
+
+def _attach(messages: list[Message]) -> None:
+    """Give each new message the uploads it names (inside the transaction storing them);
+    an upload another message took meanwhile fails the batch."""
+    for message in messages:
+        ids = getattr(message, "attachment_ids", ())
+        if not ids:
+            continue
+        taken = Attachment.objects.filter(pk__in=ids, message__isnull=True).update(message=message)
+        if taken != len(ids):
+            raise IntegrityError("an attachment was sent with another message meanwhile")
+        message.attachment_rows = list(Attachment.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def _mentions_set(rooms: list[tuple[RoomTexts, list[Message]]]) -> dict[int, tuple[int, ...]]:
+    """Record who each message @mentions (its ``mentions``); returns, by id() of each
+    message, the signed-up people it mentions other than its author."""
+    users: dict[int, tuple[int, ...]] = {}
+    resolved = mentions_resolve_rooms([room for room, _ in rooms])
+    for (_, messages), mentioned in zip(rooms, resolved, strict=True):
+        for message, people in zip(messages, mentioned, strict=True):
+            _mentions_keep(message, people, users)
+    return users
+
+
+def _mentions_keep(message: Message, people, users: dict[int, tuple[int, ...]]) -> None:
+    message.mentions = [person.person_id for person in people]
+    others = (p.user_id for p in people if p.user_id not in (None, message.author_id))
+    users[id(message)] = tuple(dict.fromkeys(others))
+
+
+def mentions_set(
+    room_id: int, messages: list[Message], present: list[dict]
+) -> list[tuple[int, ...]]:
+    """Record who each message of one room @mentions (an edit's new text, say); returns,
+    for each, the signed-up people it mentions other than its author."""
+    if not any("@" in message.body for message in messages):
+        return [()] * len(messages)
+    mentioned = mentions_resolve(
+        room_id=room_id, texts=[message.body for message in messages], present=list(present)
+    )
+    users: dict[int, tuple[int, ...]] = {}
+    for message, people in zip(messages, mentioned, strict=True):
+        _mentions_keep(message, people, users)
+    return [users[id(message)] for message in messages]
