@@ -60,7 +60,7 @@ def chat_server(work_dir, redis_server):
 SEED_SCRIPT = """
 import json, sys
 from chat.identity import Identity
-from chat.services.messages import message_store
+from chat.services.storing import message_store
 room, author, texts = json.loads(sys.stdin.read())
 seeder = Identity("guest:seed", author, True)
 for text in texts:

@@ -343,20 +343,31 @@ def _insert(messages: list[Message], now) -> None:
         message._state.db = connection.alias  # noqa: SLF001
 
 
+# Every column of a message, in the order Django's model takes them positionally: a
+# model built from positions skips the per-field defaults (a quarter of a post's CPU).
+_MESSAGE_FIELDS = tuple(field.attname for field in Message._meta.concrete_fields)
+
+
 def _message_new(room: Room, post: Post, reply_to: Message | None) -> Message:
     identity = post.identity
-    message = Message(
-        room=room,
-        reply_to=reply_to,
+    values = dict.fromkeys(_MESSAGE_FIELDS)
+    values.update(
+        room_id=room.pk,
+        reply_to_id=reply_to.pk if reply_to is not None else None,
         author_id=identity.user_id,
         author_name=identity.name,
         author_is_guest=identity.is_guest,
         author_is_bot=identity.is_bot,
         sender_key=identity.key,
         body=post.text,
+        html="",
         nonce=post.nonce,
         mentions=[],
     )
+    message = Message(*values.values())
+    message.room = room
+    if reply_to is not None:
+        message.reply_to = reply_to
     message.attachment_ids = post.attachments
     return message
 
