@@ -14,6 +14,7 @@ from daphne.server import Server  # isort: skip
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import secrets
@@ -134,6 +135,20 @@ def stop_reactor() -> None:
         reactor.stop()
 
 
+# The cycle collector's thresholds while serving: a first collection after 10,000 new
+# objects instead of Python's 700, as a batch of posts makes thousands at once.
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
+def collect_only_what_serving_makes() -> None:
+    """Leave what start-up made (Django, the settings, the application: most of a
+    worker's objects, kept for its whole life) out of the cycle collector's passes, and
+    run them less often. Every full pass walked all of it: a third of a post's CPU."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
     """Serve the inherited listening socket ``fd`` until asked to stop, or until the
     supervisor (``supervisor_pid``, by default the parent) is gone; returns the exit status."""
@@ -150,6 +165,7 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
         # It would fail the same way again: the supervisor stops instead.
         traceback.print_exc()
         return cannot_start("the error above")
+    collect_only_what_serving_makes()
     # Registered before Daphne's own shutdown work, so it runs first.
     reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)
     # Twisted handles SIGTERM; a hang-up stops the worker as SIGTERM does.

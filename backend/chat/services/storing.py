@@ -295,47 +295,57 @@ def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int]]:
 
 
 # The columns a new message fills (the others start empty), with their types for
-# PostgreSQL's arrays. Elsewhere at most INSERT_ROWS rows go in one statement, within
-# every database's limit on parameters.
+# PostgreSQL. Elsewhere at most INSERT_ROWS rows go in one statement, within every
+# database's limit on parameters.
 _COLUMNS = (
     ("room_id", "bigint"), ("seq", "bigint"), ("author_id", "bigint"),
     ("author_name", "text"), ("author_is_guest", "boolean"), ("author_is_bot", "boolean"),
-    ("sender_key", "text"), ("body", "text"), ("html", "text"), ("created", "timestamptz"),
-    ("nonce", "text"), ("reply_to_id", "bigint"), ("mentions", "jsonb"),
+    ("sender_key", "text"), ("body", "text"), ("html", "text"), ("nonce", "text"),
+    ("reply_to_id", "bigint"), ("mentions", "jsonb"),
 )  # fmt: skip
 INSERT_ROWS = 1000
 
 
 def _insert(messages: list[Message], now) -> None:
     """One INSERT for the new messages (with their created time ``now``); each message
-    gets its id. On PostgreSQL the rows go as one array per column, so the statement's
-    text stays the same however many there are (the driver parses it once)."""
+    gets its id. On PostgreSQL the rows go as one JSON document the server unpacks, so
+    the statement's text stays the same however many there are and the driver quotes one
+    string instead of every value."""
     ops = connection.ops
     table = ops.quote_name(Message._meta.db_table)
-    columns = ", ".join(ops.quote_name(Message._meta.get_field(c).column) for c, _ in _COLUMNS)
+    names = [Message._meta.get_field(name).column for name, _ in _COLUMNS]
+    columns = ", ".join(ops.quote_name(name) for name in [*names, "created"])
     created = ops.adapt_datetimefield_value(now)
     rows = [
         (
             m.room_id, m.seq, m.author_id, m.author_name, m.author_is_guest, m.author_is_bot,
-            m.sender_key, m.body, m.html, created, m.nonce, m.reply_to_id,
-            json.dumps(m.mentions),
+            m.sender_key, m.body, m.html, m.nonce, m.reply_to_id, m.mentions,
         )
         for m in messages
     ]  # fmt: skip
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS)
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) RETURNING id"
-            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            shape = ", ".join(
+                f"{ops.quote_name(n)} {kind}" for n, (_, kind) in zip(names, _COLUMNS, strict=True)
+            )
+            sql = (
+                f"INSERT INTO {table} ({columns}) SELECT r.*, %s::timestamptz "
+                f"FROM json_to_recordset(%s::json) AS r ({shape}) RETURNING id"
+            )
+            document = json.dumps([dict(zip(names, row, strict=True)) for row in rows])
+            cursor.execute(sql, [created, document])
             ids = cursor.fetchall()
         else:
-            row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+            row = "(" + ", ".join(["%s"] * (len(_COLUMNS) + 1)) + ")"
             ids = []
             for start in range(0, len(rows), INSERT_ROWS):
                 chunk = rows[start : start + INSERT_ROWS]
                 values = ", ".join([row] * len(chunk))
                 sql = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING id"
-                cursor.execute(sql, [value for one in chunk for value in one])
+                params = [
+                    value for one in chunk for value in (*one[:-1], json.dumps(one[-1]), created)
+                ]
+                cursor.execute(sql, params)
                 ids += cursor.fetchall()
     for message, (pk,) in zip(messages, ids, strict=True):
         message.pk = pk

@@ -1,5 +1,6 @@
 """The worker's Daphne server: its fitted factory, input queues, graceful stop, parent watch."""
 
+import gc
 import os
 import re
 
@@ -11,7 +12,14 @@ from server.checks import DependencyCheckError
 from server.input_queue import InputQueue
 from server.tests.helpers import BOUND, close_code, parse_frames
 from server.websocket import BoundedWebSocketProtocol, SendLimits, refuse_compression
-from server.worker import CLOSE_GRACE_SECONDS, ParentWatch, WorkerServer, build_server
+from server.worker import (
+    CLOSE_GRACE_SECONDS,
+    GC_THRESHOLDS,
+    ParentWatch,
+    WorkerServer,
+    build_server,
+    collect_only_what_serving_makes,
+)
 
 
 def test_the_factory_daphne_builds_is_fitted_as_it_is_assigned(worker_server):
@@ -98,3 +106,15 @@ def test_the_worker_server_follows_the_settings(settings, trust_proxy):
     assert server.websocket_timeout == -1
     assert re.fullmatch(r"chat-worker-[0-9a-f]{8}", server.server_name)  # not the pid
     assert (server.proxy_forwarded_address_header == "X-Forwarded-For") is trust_proxy
+
+
+def test_what_start_up_made_is_left_out_of_the_cycle_collectors_passes():
+    before = gc.get_threshold()
+    made_at_start_up = [["settings"]]
+    try:
+        collect_only_what_serving_makes()
+        assert not any(o is made_at_start_up for o in gc.get_objects())
+        assert gc.get_threshold() == GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
