@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.asyncio.sentinel import Sentinel
 
-from chat.loops import per_event_loop
+from chat.process import process
 
 SENTINEL_TIMEOUT = 1.0
 # Connections one event loop may open to Redis at once (redis-py's default is 100, and
@@ -22,9 +22,8 @@ def _where() -> tuple:
     return (settings.REDIS_URL, tuple(settings.REDIS_SENTINELS), settings.REDIS_SENTINEL_MASTER)
 
 
-@per_event_loop
 def _clients() -> dict[tuple, object]:
-    return {}
+    return process().redis_clients
 
 
 def _sentinel() -> Sentinel:

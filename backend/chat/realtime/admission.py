@@ -23,8 +23,8 @@ from chat.identity import (
     identity_of_session,
     visitor_identity,
 )
-from chat.loops import per_event_loop
 from chat.models import Room
+from chat.process import process
 from chat.protocol import CloseCode
 from chat.ratelimit import (
     ConnectionCounter,
@@ -86,10 +86,9 @@ class HandshakeSlots:
         self.mean_seconds += (seconds - self.mean_seconds) * 0.05
 
 
-@per_event_loop
 def handshake_slots() -> HandshakeSlots:
-    """The running event loop's (the server process's) handshakes under way."""
-    return HandshakeSlots()
+    """This server process's handshakes under way."""
+    return process().handshakes
 
 
 @dataclass(slots=True, eq=False)

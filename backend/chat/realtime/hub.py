@@ -17,10 +17,9 @@ import weakref
 from collections import Counter
 from typing import Protocol
 
-from channels.layers import get_channel_layer
 from observability import metrics
 
-from chat.loops import per_event_loop
+from chat.process import process
 from chat.realtime.history_cache import HistoryCache
 from chat.realtime.known import Known
 from chat.selectors import HISTORY_LENGTH
@@ -149,7 +148,6 @@ class Hub:
                 metrics.MESSAGES_DELIVERED.inc(delivered)
 
 
-@per_event_loop
 def hub() -> Hub:
-    """The hub of the running event loop (one per server process)."""
-    return Hub(get_channel_layer())
+    """This server process's hub."""
+    return process().hub

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from observability import metrics
 
-from chat.loops import detach
+from chat.process import detach
 from chat.protocol import frames
 from chat.realtime.session import Session
 from chat.services import ActionRefused, messages

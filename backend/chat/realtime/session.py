@@ -32,12 +32,12 @@ from observability import metrics
 from chat import selectors
 from chat.access import Forbidden, room_access
 from chat.identity import Identity
-from chat.loops import detach
+from chat.process import detach, process
 from chat.protocol import events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.realtime.admission import credential_identity
 from chat.realtime.hub import hub
-from chat.realtime.redis_watch import redis_watch
+from chat.realtime.presence_feed import PresenceFeed
 from chat.rooms import public_person_id
 from chat.services import ActionRefused
 from chat.services.broadcast import (
@@ -48,7 +48,6 @@ from chat.services.broadcast import (
 )
 from chat.services.people import session_digest
 from chat.services.presence import (
-    PresenceFeed,
     presence_leave,
     presence_rename,
     presence_restore,
@@ -176,7 +175,7 @@ class Session:
         for address in addresses:
             await hub().join(address, self)
             self.joined += (address,)
-        redis_watch().add(self)
+        process().redis_watch.add(self)
 
     async def start(
         self, after: str | None, *, recheck: bool = False, presence: bool = True
@@ -235,7 +234,7 @@ class Session:
         if self.present:
             # The connection failed without a disconnect: still tell the room.
             detach(self.leave())
-        redis_watch().discard(self)
+        process().redis_watch.discard(self)
 
     # --- broadcasts, from the hub ---------------------------------------------------
 

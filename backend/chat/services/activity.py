@@ -9,8 +9,8 @@ import logging
 
 from django.urls import reverse
 
-from chat.loops import detach
 from chat.models import Message, Room
+from chat.process import detach
 from chat.protocol import events
 from chat.services.broadcast import LAYER_ERRORS, activity_address, send_to
 

@@ -16,8 +16,8 @@ from channels.db import database_sync_to_async
 from observability import metrics
 
 from chat.identity import Identity
-from chat.loops import per_event_loop
 from chat.models import Message
+from chat.process import process
 from chat.protocol import events
 from chat.services.activity import activity_announce
 from chat.services.batching import Batcher
@@ -110,18 +110,21 @@ async def _rooms_store(batches: list[tuple[str, list[Post]]]) -> list:
     return await database_sync_to_async(rooms_store)(together)
 
 
-@per_event_loop
-def _storing() -> Batcher:
-    """This process's batches of different rooms waiting for the database, stored in one
-    transaction each time (the database thread takes one call at a time anyway)."""
-    return Batcher(_rooms_store)
+class Posting:
+    """This process's posts on their way to the database."""
+
+    def __init__(self) -> None:
+        # Batches of different rooms waiting for the database, stored in one
+        # transaction each time (the database thread takes one call at a time anyway).
+        self.storing = Batcher(_rooms_store)
+        self.rooms: dict[str, Batcher] = {}  # the posting queue of each room that has one
 
 
 async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
     """Store posts to one room (with other rooms' batches of the moment, in one
     transaction), then broadcast the new ones to the room in one go."""
     try:
-        outcomes = await _storing().submit((room_name, posts))
+        outcomes = await process().posting.storing.submit((room_name, posts))
     except UNSTORABLE as exc:
         _storage_outcome(room_name, exc)
         raise
@@ -180,14 +183,8 @@ async def _broadcast_messages(room_name: str, frames: list[list]) -> bool:
     return True
 
 
-@per_event_loop
-def _posting_queues() -> dict[str, Batcher]:
-    """The posting queue of each room that has one, in this process."""
-    return {}
-
-
 def _posting(room_name: str) -> Batcher:
-    rooms = _posting_queues()
+    rooms = process().posting.rooms
     if room_name not in rooms:
         rooms[room_name] = Batcher(
             lambda posts: messages_post(room_name=room_name, posts=posts),

@@ -10,8 +10,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from chat.identity import Identity
-from chat.loops import _detached
 from chat.models import Message, Mute, Room
+from chat.process import process
 from chat.protocol.frames import SendMessage
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
@@ -109,7 +109,7 @@ async def test_a_direct_acknowledgement_is_not_sent_to_a_connection_that_has_the
     await eventually(lambda: not posts.posting, what="the post to be stored")
     await posts.session.start(after="0")  # the catch-up: the message, then ready
     await posts.post(SendMessage("once", nonce="n1"))  # stored before: acknowledged directly
-    await eventually(lambda: not _detached(), what="the repeat to be answered")
+    await eventually(lambda: not process().tasks, what="the repeat to be answered")
     assert [json.loads(t).get("seq") for t in outbox.texts if '"message"' in t] == [1]
     posts.session.close()
 

@@ -1,7 +1,6 @@
 """Who is online: one entry per person, right across processes, no ghosts."""
 
 import asyncio
-import json
 import time
 from pathlib import Path
 
@@ -11,15 +10,9 @@ import redis.exceptions
 from asgiref.sync import sync_to_async
 
 from chat.identity import Identity
-from chat.services.presence import (
-    TTL,
-    PresenceFeed,
-    PresenceTracker,
-    _keys,
-    announce,
-    presence_snapshot,
-)
-from chat.tests.helpers import FakeClock, Outbox, eventually, guest_session
+from chat.services.presence import TTL, PresenceTracker, announce, presence_snapshot
+from chat.services.presence.store import room_keys
+from chat.tests.helpers import FakeClock, eventually, guest_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -228,7 +221,7 @@ async def test_versions_keep_rising_after_redis_loses_its_data(connect_room, red
     before = alice.version
     client = redis.asyncio.Redis.from_url(redis_url)
     try:
-        await client.delete(*_keys("p-flushed"))  # as a Redis restarted empty would be
+        await client.delete(*room_keys("p-flushed"))  # as a Redis restarted empty would be
     finally:
         await client.aclose()
     joined = await PresenceTracker("proc-two").join("p-flushed", BOB)
@@ -305,53 +298,6 @@ async def test_a_leave_during_a_redis_outage_reaches_the_lists_after_it(own_redi
     await sync_to_async(own_redis.start)()
     await eventually(lambda: registered("p-away", 1), what="alice alone again", timeout=5)
     await alice.shows(["alice"])
-
-
-def presence_frame(version: int) -> dict:
-    return {"type": "presence", "v": version, "users": []}
-
-
-def join_text(version: int) -> str:
-    return json.dumps({"type": "join", "v": version, "user": {"id": f"p{version}"}})
-
-
-async def test_a_connection_is_sent_changes_in_version_order_after_its_snapshot():
-    outbox = Outbox()
-    feed = PresenceFeed("p-feed", outbox)
-    await feed.offer(12, join_text(12))  # came before the connection's snapshot
-    await feed.offer(11, join_text(11))
-    assert outbox.texts == []
-    await feed.snapshot(presence_frame(10))
-    await feed.offer(11, join_text(11))  # a repeat
-    await feed.offer(9, "leave-9")  # older than the snapshot
-    await feed.offer(13, "join-13")
-    # The two held back go out together, in order, as one frame; the next alone.
-    assert outbox.kinds() == ["presence", "presence_changes", "join-13"]
-    together = json.loads(outbox.texts[1])
-    assert together["v"] == 12
-    assert [change["v"] for change in together["changes"]] == [11, 12]
-    feed.close()
-
-
-async def test_changes_broadcast_together_are_sent_as_one_frame():
-    outbox = Outbox()
-    feed = PresenceFeed("p-feed-many", outbox)
-    await feed.snapshot(presence_frame(10))
-    await feed.offer_many(13, [(11, join_text(11)), (12, join_text(12)), (13, join_text(13))])
-    assert outbox.kinds() == ["presence", "presence_changes"]
-    assert [c["v"] for c in json.loads(outbox.texts[1])["changes"]] == [11, 12, 13]
-    feed.close()
-
-
-async def test_a_snapshot_older_than_what_was_sent_is_not_sent():
-    outbox = Outbox()
-    feed = PresenceFeed("p-feed-old", outbox)
-    await feed.snapshot(presence_frame(10))
-    await feed.offer(11, "join-11")
-    await feed.snapshot(presence_frame(11))
-    await feed.snapshot(presence_frame(10))
-    assert outbox.kinds() == ["presence", "join-11"]
-    feed.close()
 
 
 async def test_people_joining_together_are_announced_in_a_few_frames(connect_room):

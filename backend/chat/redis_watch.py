@@ -3,7 +3,9 @@
 While Redis is away, messages are still stored but can't be fanned out. One
 watcher per event loop (that is, per server process) asks Redis for its run id
 every second; when a call fails, or the run id changes, the next good answer
-tells every registered connection to replay what it missed from the database.
+first tells the process's caches to forget what they may have missed
+(``before``), then every registered listener (connections, the presence
+tracker) to catch up.
 A Sentinel failover is such a change: the promoted replica has its own run id.
 """
 
@@ -11,14 +13,13 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
 from observability import metrics
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from chat.loops import per_event_loop
-from chat.realtime.hub import hub
 from chat.redis_client import connect
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ class Listener(Protocol):
 
 
 class RedisWatch:
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] = lambda: None) -> None:
+        self.before = before
         self.listeners: weakref.WeakSet[Listener] = weakref.WeakSet()
         self._task: asyncio.Task | None = None
 
@@ -61,15 +63,9 @@ class RedisWatch:
                 current = await self._run_id(client)
                 if current is not None and current != known:
                     logger.info("Redis is back; replaying missed messages to open connections")
-                    hub().redis_recovered()  # what the process kept may have missed a change
+                    self.before()  # what the process kept may have missed a change
                     for listener in list(self.listeners):
                         listener.redis_recovered()
                 known = current
         finally:
             await client.aclose()
-
-
-@per_event_loop
-def redis_watch() -> RedisWatch:
-    """The watcher of the running event loop."""
-    return RedisWatch()
