@@ -123,6 +123,14 @@ class RoomPage(Screen):
         expect(self.pending).to_have_count(0)
 
     def scroll_to_top(self) -> None:
+        """Scroll the log to its top, which loads older history. Waits until the page has
+        shown its history scrolled to the bottom first: scrolling an empty or still
+        unscrolled log fires no scroll event, and history arriving later would scroll
+        it back down."""
+        self.log.evaluate(
+            "log => new Promise(done => { const at = () => log.scrollTop > 0 ?"
+            " done() : requestAnimationFrame(at); at(); })"
+        )
         self.log.evaluate("log => { log.scrollTop = 0; }")
 
     def reload(self) -> None:
