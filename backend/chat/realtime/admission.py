@@ -169,9 +169,12 @@ async def _person_in_room(
         credential = ("session", session_key) if person is not None else None
         return identity, rooms, kind != Room.Kind.PUBLIC, credential
     mark = known.mark()
+    kept = kind
     identity, rooms, kind = await database_sync_to_async(_read_person_in_room)(
-        token, session_key, room_name
+        token, session_key, room_name, kept
     )
+    # A kept kind may have changed while the person was read: then check access again.
+    changed = kept is not None and mark != known.changes
     if session_key is not None and identity is not None:
         address = person_address(identity.key).key
         known.keep_person(mark, session_key,
@@ -181,7 +184,7 @@ async def _person_in_room(
     credential = ("token", token) if token is not None else ("session", session_key)
     if identity is None:
         identity, credential = visitor_identity(), None
-    return identity, rooms, kind != Room.Kind.PUBLIC, credential
+    return identity, rooms, changed or kind != Room.Kind.PUBLIC, credential
 
 
 def credential_identity(credential: tuple[str, str]) -> Identity | None:
@@ -197,14 +200,18 @@ def credential_identity(credential: tuple[str, str]) -> Identity | None:
 
 
 def _read_person_in_room(
-    token: str | None, session_key: str | None, room_name: str
+    token: str | None, session_key: str | None, room_name: str, kind_kept: str | None
 ) -> tuple[Identity | None, frozenset[str], str | None]:
     """From the database: the person (None: no one), their sidebar's rooms and the kind
-    of the room (None: no such room yet); raises Forbidden when they may not read it."""
+    of the room (None: no such room yet; read only when the process keeps no
+    ``kind_kept``); raises Forbidden when they may not read it."""
     identity = token_identity(token) if token is not None else identity_of_session(session_key)
     user_id = identity.user_id if identity is not None else None
     rooms = selectors.person_room_names(user_id=user_id) if user_id is not None else frozenset()
-    kind = Room.objects.filter(name=room_name).values_list("kind", flat=True).first()
+    if kind_kept is None:
+        kind = Room.objects.filter(name=room_name).values_list("kind", flat=True).first()
+    else:
+        kind = None if kind_kept == FREE else kind_kept
     access_decide(room_name=room_name, kind=kind, member=room_name in rooms,
                   signed_in=user_id is not None)  # fmt: skip
     return identity, rooms, kind

@@ -2,13 +2,16 @@
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
 from django.test import Client
 
 from chat.identity import Identity
 from chat.models import Room
 from chat.protocol import events
+from chat.realtime import admission
 from chat.realtime.hub import hub
 from chat.realtime.known import Known, KnownPerson
+from chat.realtime.session import Session
 from chat.rooms import room_group_name
 from chat.services.rooms import access_changed, member_remove
 from chat.tests.helpers import (
@@ -16,6 +19,7 @@ from chat.tests.helpers import (
     ORIGIN,
     ChatClient,
     eventually,
+    guest_session,
     session_cookie,
     user_session,
 )
@@ -163,6 +167,57 @@ async def test_handshakes_use_what_the_process_keeps(connect_room, monkeypatch):
     monkeypatch.setattr("chat.realtime.admission._read_person_in_room", reads.append)
     third = await connect_room("kept", session=key)
     assert (third.identity["user"], reads) == ("owner", [])
+
+
+@through_connections
+async def test_a_new_person_in_a_room_whose_kind_is_kept_reads_only_the_person(
+    connect_room, monkeypatch
+):
+    await connect_room("kept-kind")
+    await connect_room("kept-kind")  # the room's kind is kept now
+    statements = []
+    real = admission._read_person_in_room
+
+    def recorded(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def read(*args):
+        with connection.execute_wrapper(recorded):
+            return real(*args)
+
+    monkeypatch.setattr("chat.realtime.admission._read_person_in_room", read)
+    guest = await connect_room("kept-kind", session=await guest_session("newcomer"))
+    assert guest.identity["user"] == "newcomer"
+    assert statements, "the person was read"
+    assert not [sql for sql in statements if '"chat_room"."kind"' in sql], statements
+
+
+@through_connections
+async def test_a_kept_kind_that_changed_while_the_person_was_read_is_checked_again(
+    connect_room, monkeypatch
+):
+    await database_sync_to_async(Room.objects.create)(name="kept-changing")
+    await connect_room("kept-changing")
+    await connect_room("kept-changing")  # the room's kind (public) is kept now
+    known = hub().known
+    real = admission._read_person_in_room
+
+    def read_while_a_notice_comes(*args):
+        known.changes += 1  # as a broadcast that may change the room would
+        return real(*args)
+
+    checks = []
+    real_check = Session._access_check
+
+    async def check(self, **kwargs):
+        checks.append(self.room_name)
+        return await real_check(self, **kwargs)
+
+    monkeypatch.setattr("chat.realtime.admission._read_person_in_room", read_while_a_notice_comes)
+    monkeypatch.setattr(Session, "_access_check", check)
+    await connect_room("kept-changing", session=await guest_session("newcomer"))
+    assert checks == ["kept-changing"]
 
 
 @through_connections
