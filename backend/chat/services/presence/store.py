@@ -47,6 +47,15 @@ local function changed(kind, who)
   table.insert(changes, redis.call('INCR', KEYS[4]))
   table.insert(changes, who)
 end
+-- One of the person's entries is gone: the last one makes them leave.
+local function entry_gone(person)
+  if redis.call('HINCRBY', KEYS[2], person, -1) <= 0 then
+    redis.call('HDEL', KEYS[2], person)
+    local who = redis.call('HGET', KEYS[3], person)
+    redis.call('HDEL', KEYS[3], person)
+    if who then changed('leave', who) end
+  end
+end
 """
 
 PURGE_SCRIPT = (
@@ -56,13 +65,7 @@ local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #expired > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
   for _, entry in ipairs(expired) do
-    local person = string.sub(entry, string.find(entry, '|', 1, true) + 1)
-    if redis.call('HINCRBY', KEYS[2], person, -1) <= 0 then
-      redis.call('HDEL', KEYS[2], person)
-      local who = redis.call('HGET', KEYS[3], person)
-      redis.call('HDEL', KEYS[3], person)
-      if who then changed('leave', who) end
-    end
+    entry_gone(string.sub(entry, string.find(entry, '|', 1, true) + 1))
   end
 end
 """
@@ -88,12 +91,7 @@ for i = 5, #ARGV, 4 do
     if previous and previous ~= who then joined = true end
     if joined then changed('join', who) end
   elseif redis.call('ZREM', KEYS[1], entry) == 1 then
-    if redis.call('HINCRBY', KEYS[2], person, -1) <= 0 then
-      redis.call('HDEL', KEYS[2], person)
-      local gone = redis.call('HGET', KEYS[3], person)
-      redis.call('HDEL', KEYS[3], person)
-      if gone then changed('leave', gone) end
-    end
+    entry_gone(person)
   end
 end
 local version = current_version()
