@@ -1,5 +1,7 @@
 """``bench``: the load generator (backend/bench/)."""
 
+from pathlib import Path
+
 from invoke import task
 
 from .common import BACKEND, PYTHON, data_dir
@@ -17,9 +19,14 @@ from .common import BACKEND, PYTHON, data_dir
         "for visitors, guests and signed-in people), sockets, storm (the default: all six), "
         "search (on PostgreSQL: DATABASE_URL, or the local socket's chat_bench_search database)",
         "json": "where to write the results (default: bench/results.json in the data folder)",
+        "log_dir": "keep the chat's log (chat.log) in this folder",
+        "storm_clients": "the storm's clients (default 5,000 in 5 rooms)",
     }
 )
-def bench(c, compare=False, quick=False, workers=1, processes=0, postgres="", only="", json=""):
+def bench(
+    c, compare=False, quick=False, workers=1, processes=0, postgres="", only="", json="",
+    log_dir="", storm_clients=0,
+):  # fmt: skip
     """Measure throughput, latency, loss and memory per connection (see docs/performance.md)."""
     flags = ["--compare"] if compare else []
     flags += ["--quick"] if quick else []
@@ -28,5 +35,7 @@ def bench(c, compare=False, quick=False, workers=1, processes=0, postgres="", on
     flags += ["--workers", str(workers), "--json", results]
     flags += ["--processes", str(processes)] if int(processes) > 0 else []
     flags += ["--postgres", postgres] if postgres else []
+    flags += ["--log-dir", str(Path(log_dir).resolve())] if log_dir else []
+    flags += ["--storm-clients", str(storm_clients)] if int(storm_clients) > 0 else []
     with c.cd(str(BACKEND)):
         c.run(f"{PYTHON} -m bench.run {' '.join(flags)}", pty=False)

@@ -54,6 +54,8 @@ class Result:
     presence_frames_per_client: float | None = None
     catch_up_s: float | None = None  # storm: from /healthz to every client having everything
     post_after_restart_ms: float | None = None  # storm: slowest post sent after /healthz
+    back_p95_s: float | None = None  # storm: from /healthz to ``ready`` again, 95th percentile
+    failures: dict | None = None  # storm: come-backs' failed tries, by why
     generator_cpu_pct: float = 0.0  # of the generator's cores, while timed
     connect_retries: int = 0  # handshakes refused or dropped (and tried again)
 
@@ -373,6 +375,12 @@ def storm_run(
     swarm.run("close")
     totals = _gathered(answers)
     caught_up = max(a["caught_up"] for a in answers)
+    back = sorted(max(at - healthy, 0.0) for a in answers for at in a["back"])
+    failures: dict[str, int] = {}
+    for answer in answers:
+        for why, count in answer["failures"].items():
+            failures[why] = failures.get(why, 0) + count
+    print(f"storm: failed tries to come back, by why: {failures or 'none'}", flush=True)
     return Result(
         server="chat",
         scenario="storm",
@@ -381,5 +389,7 @@ def storm_run(
         seconds=round(max(a["last"] for a in answers) - healthy, 3),
         catch_up_s=round(max(caught_up - healthy, 0.0), 2),
         post_after_restart_ms=round(max(a["late_after"] for a in answers) * 1000, 1),
-        connect_retries=swarm.connect_errors,
+        back_p95_s=round(back[int(len(back) * 0.95)], 2) if back else None,
+        failures=failures,
+        connect_retries=sum(failures.values()),
     )

@@ -152,8 +152,8 @@ COLUMNS = [
     ("conn/s", "connects_per_second"), ("KiB/conn", "memory_per_connection_kib"),
     ("CPU us/msg", "server_cpu_us_per_message"), ("CPU ms/conn", "server_cpu_ms_per_connection"),
     ("presence/client", "presence_frames_per_client"), ("catch-up s", "catch_up_s"),
-    ("post ms", "post_after_restart_ms"), ("gen CPU %", "generator_cpu_pct"),
-    ("retries", "connect_retries"),
+    ("back p95 s", "back_p95_s"), ("post ms", "post_after_restart_ms"),
+    ("gen CPU %", "generator_cpu_pct"), ("retries", "connect_retries"),
 ]  # fmt: skip
 # What each scenario reports (the other columns stay empty for it).
 SHOWN = {
@@ -168,7 +168,7 @@ SHOWN = {
     "sockets": {"connects_per_second", "memory_per_connection_kib"},
     "sockets+steady": {"per_second", "p50_ms", "p99_ms", "max_ms", "lost", "duplicated"},
     "storm": {"p50_ms", "p99_ms", "max_ms", "lost", "duplicated", "catch_up_s",
-              "post_after_restart_ms"},
+              "back_p95_s", "post_after_restart_ms"},
 }  # fmt: skip
 SHOWN |= {f"connect-{case}": SHOWN["connect"] for case in loadgen.CONNECT_CASES}
 CASE_ORDER = {f"connect-{case}": index for index, case in enumerate(loadgen.CONNECT_CASES)}

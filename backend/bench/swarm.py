@@ -30,6 +30,7 @@ import os
 import random
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -80,6 +81,7 @@ class Client(WSListener):
         self.unacked: dict[str, str] = {}  # nonce -> text, a sender's posts not yet seen back
         self.caught_up = 0.0  # when it last got a message sent before the storm's cutoff
         self.retry_after = 0.0  # seconds a busy server asked it to wait (try_again_later)
+        self.back = 0.0  # when it last came back (``ready`` after a reconnect)
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -212,6 +214,7 @@ class Child:
     sending: asyncio.Task | None = None
     prepared: list[Client] = field(default_factory=list)
     returning: set[asyncio.Task] = field(default_factory=set)
+    failures: Counter = field(default_factory=Counter)  # a come-back's failed tries, by why
 
     async def open(self, client: Client, after: int | None = None) -> None:
         headers = {"Origin": self.base_url}
@@ -223,7 +226,10 @@ class Child:
                                         websocket_handshake_timeout=HANDSHAKE_TIMEOUT)  # fmt: skip
         # A server going away while it handshakes can leave a transport already gone.
         if transport.is_disconnected:
-            raise ConnectionError("closed during the handshake")
+            if client.ready is not None and client.ready.done():
+                client.ready.exception()  # retrieved: the error raised here says it
+            code = getattr(client, "close_code", None)
+            raise ConnectionError(f"closed during the handshake (code {code})")
         if client.ready is not None:
             try:
                 await asyncio.wait_for(client.ready, HANDSHAKE_TIMEOUT)
@@ -237,17 +243,19 @@ class Child:
         attempt = 0
         try:
             while not client.closed:
-                if client.retry_after:  # as the page does: what it was told, up to twice
-                    wait, client.retry_after = client.retry_after * (1 + random.random()), 0.0
+                if client.retry_after:  # as the page does: what it was told, a quarter more
+                    wait, client.retry_after = client.retry_after * (1 + random.random() / 4), 0.0
                 else:
                     ceiling = min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt)
                     wait = ceiling / 2 + random.random() * ceiling / 2
                 await asyncio.sleep(wait)
                 try:
                     await self.open(client, after=client.max_seq)
-                except Exception:
+                except Exception as error:
+                    self.failures[_why(error)] += 1
                     attempt += 1
                     continue
+                client.back = time.perf_counter()
                 for nonce, text in list(client.unacked.items()):
                     client.send(text, nonce)
                 return
@@ -379,6 +387,8 @@ class Child:
             "last": max((c.last for c in self.clients), default=0.0),
             "caught_up": max((c.caught_up for c in self.clients), default=0.0),
             "late_after": self.late_after,
+            "back": [c.back for c in self.clients if c.back],
+            "failures": dict(self.failures),
             "presence_frames": sum(c.presence_frames for c in self.clients),
             "latencies": self.latencies,
         }
@@ -391,7 +401,17 @@ class Child:
                 client.transport.send_close()
                 client.transport.disconnect()
         self.clients, self.latencies = [], []
+        self.failures = Counter()
         return {}
+
+
+def _why(error: Exception) -> str:
+    """A failed connection attempt's reason, in a word or two: its close code, or
+    its kind of error."""
+    text = str(error)
+    if "(code " in text:
+        return f"closed {text.rsplit('(code ', 1)[1].rstrip(')')}"
+    return type(error).__name__
 
 
 def _child_main(pipe) -> None:
