@@ -13,6 +13,7 @@ import importlib.metadata
 import inspect
 from collections.abc import Callable
 
+import autobahn.websocket.protocol
 from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
 from autobahn.websocket.protocol import WebSocketServerProtocol
 from daphne.http_protocol import WebRequest
@@ -71,6 +72,15 @@ def _send_close_frame_takes_code_and_reason() -> bool:
 
 
 RELIANCES = (
+    Reliance(
+        "autobahn",
+        "autobahn.websocket.protocol.pformat, called by WebSocketProtocol._connectionMade()",
+        "the worker makes it format only when the debug line is written",
+        lambda: (
+            _assigns_or_reads(AutobahnProtocol, "_connectionMade", "pformat")
+            and callable(getattr(autobahn.websocket.protocol, "pformat", None))
+        ),
+    ),
     Reliance(
         "autobahn",
         "WebSocketProtocol.sendCloseFrame(code, reasonUtf8, isReply)",

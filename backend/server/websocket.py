@@ -28,9 +28,11 @@ import ctypes
 import ctypes.util
 import dataclasses
 import logging
+import pprint
 import socket
 from collections.abc import Awaitable, Callable
 
+import autobahn.websocket.protocol
 from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
 from daphne.ws_protocol import WebSocketProtocol
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
@@ -69,6 +71,27 @@ NORMAL_CLOSURE = AutobahnProtocol.CLOSE_STATUS_CODE_NORMAL
 # "drained" is ``BoundedWebSocketProtocol.drained``. Other servers (plain Daphne, the
 # test client) add none.
 DRAIN_EXTENSION = "chat.drain"
+
+
+class FormattedWhenWritten:
+    """A value ``pprint.pformat`` formats only when it is written out (``str()``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value, *args, **kwargs) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+
+def format_autobahn_settings_only_when_logged() -> None:
+    """autobahn formats its forty-odd settings with ``pformat`` for a debug line at
+    every connection, whether debug lines are written or not: a tenth of a handshake's
+    CPU, and a sixth of a worker's during a restart's reconnects. Its module's
+    ``pformat`` becomes ``FormattedWhenWritten``, so the line is the same when it is
+    written and costs nothing when it isn't."""
+    autobahn.websocket.protocol.pformat = FormattedWhenWritten
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -29,7 +29,12 @@ from chat.protocol import CloseCode
 from server import checks
 from server.input_queue import InputQueue
 from server.supervisor import EXIT_CANNOT_START
-from server.websocket import BoundedWebSocketProtocol, SendLimits, fit_factory
+from server.websocket import (
+    BoundedWebSocketProtocol,
+    SendLimits,
+    fit_factory,
+    format_autobahn_settings_only_when_logged,
+)
 
 logger = logging.getLogger("server.worker")
 
@@ -158,6 +163,7 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
 
     try:
         checks.check_dependencies()
+        format_autobahn_settings_only_when_logged()
         server = build_server(fd)
     except (checks.DependencyCheckError, ImproperlyConfigured) as error:
         return cannot_start(str(error))

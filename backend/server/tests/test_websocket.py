@@ -286,3 +286,39 @@ async def test_a_lost_connection_lets_go_of_its_unsent_frames(upgrade, worker_se
     transport._tempDataLen, transport.offset, transport.disconnected = 100, 0, True
     protocol.onClose(False, 1006, None)
     assert (transport.dataBuffer, transport._tempDataBuffer, transport._tempDataLen) == (b"", [], 0)
+
+
+async def test_a_handshake_formats_autobahns_settings_only_when_they_are_logged(
+    upgrade, monkeypatch
+):
+    import autobahn.websocket.protocol as autobahn_protocol
+
+    from server.websocket import FormattedWhenWritten, format_autobahn_settings_only_when_logged
+
+    formatted = []
+    monkeypatch.setattr("pprint.pformat", lambda value, *a, **k: formatted.append(value) or "")
+    monkeypatch.setattr(autobahn_protocol, "pformat", autobahn_protocol.pformat)
+    format_autobahn_settings_only_when_logged()
+    logged = []
+    monkeypatch.setattr(
+        BoundedWebSocketProtocol, "log", _Log(logged), raising=False
+    )  # autobahn's debug lines, as a logger that writes them would
+    upgrade()
+    assert formatted == []  # nothing formatted for the handshake itself
+    settings = next(kw["attrs"] for _, kw in logged if "attrs" in kw)
+    assert isinstance(settings, FormattedWhenWritten)
+    str(settings)  # written out: formatted then, with every setting
+    assert any(name == "closeHandshakeTimeout" for name, *_ in formatted[0])
+
+
+class _Log:
+    """A stand-in for autobahn's txaio logger that keeps its debug calls."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def debug(self, text, **kwargs):
+        self.calls.append((text, kwargs))
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
