@@ -242,3 +242,15 @@ async def test_a_resume_past_the_connections_allowance_waits_its_turn(connect_ro
     assert (await alice.receive())["type"] == "ready"
     assert await alice.receive_nothing(timeout=0.5, kinds={"ready", "error"})
     assert (await alice.receive(timeout=5))["type"] == "ready"  # slowed down, not refused
+
+
+async def test_a_connection_ends_without_a_trip_to_the_database_thread(connect_room, monkeypatch):
+    trips = []
+
+    async def close_old_connections():
+        trips.append("closed old database connections")
+
+    monkeypatch.setattr("channels.generic.websocket.aclose_old_connections", close_old_connections)
+    alice = await connect_room("lobby")
+    await alice.close()
+    assert trips == []
