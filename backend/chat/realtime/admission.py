@@ -8,6 +8,8 @@ connection's places under the caps until released, or raises ``Refused``
 with the error frame's code and detail and the close code to send.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
@@ -61,25 +63,36 @@ RETRY_AFTER_MIN, RETRY_AFTER_MAX = 1.0, 30.0
 class HandshakeSlots:
     """The handshakes this process is setting up (from the first frame of the handshake
     to the history sent). Past ``limit`` of them, a new one is refused at once with a
-    time to come back, instead of waiting behind work its client may give up on: a
-    restart's reconnecting pages are then spread over the next seconds."""
+    time to come back, instead of waiting behind work its client may give up on.
 
-    def __init__(self) -> None:
+    Each refused handshake is given its own turn: while full, the process finishes
+    about ``limit`` handshakes every ``mean_seconds`` (the time one takes, waiting
+    included), so turns are that far apart. A restart's reconnecting pages then come
+    back at the pace the process takes them, not all at once again."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.busy = 0
-        self.mean_seconds = 0.005  # of recent handshakes, to say how long to wait
+        # Of recent handshakes. It starts as if a full process took a second for ``limit``
+        # of them (200 a second by default), not less: a process just started, with
+        # every page of a restart knocking, mustn't tell them all to come back at once.
+        self.mean_seconds = 1.0
+        self.clock = clock
+        self.last_turn = 0.0  # the latest time a refused handshake was told to come back
 
     def take(self, limit: int) -> Refused | None:
         """A slot, or the refusal to send (None: taken; give it back with ``done``)."""
-        if limit and self.busy >= limit:
-            wait = min(max(self.busy * self.mean_seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
-            return Refused(
-                "try_again_later",
-                "The chat is busy setting up connections; this page reconnects shortly.",
-                CloseCode.TRY_AGAIN_LATER,
-                retry_after=round(wait, 1),
-            )
-        self.busy += 1
-        return None
+        if not limit or self.busy < limit:
+            self.busy += 1
+            return None
+        now = self.clock()
+        spacing = self.mean_seconds / limit
+        self.last_turn = max(self.last_turn, now + RETRY_AFTER_MIN) + spacing
+        return Refused(
+            "try_again_later",
+            "The chat is busy setting up connections; this page reconnects shortly.",
+            CloseCode.TRY_AGAIN_LATER,
+            retry_after=round(min(self.last_turn - now, RETRY_AFTER_MAX), 3),
+        )
 
     def done(self, seconds: float) -> None:
         self.busy -= 1

@@ -64,13 +64,32 @@ def test_handshakes_past_the_limit_are_refused_with_a_time_to_come_back():
     assert slots.take(2) is None
 
 
-def test_the_time_to_come_back_grows_with_the_work_waiting():
-    slots = HandshakeSlots()
-    slots.mean_seconds = 0.05
+def test_refused_handshakes_are_given_turns_at_the_pace_the_process_takes_them():
+    now = [100.0]
+    slots = HandshakeSlots(clock=lambda: now[0])
+    slots.mean_seconds = 0.05  # 100 at once: 2,000 handshakes a second
     slots.busy = 100
-    assert slots.take(100).retry_after == 5.0
-    slots.busy = 10_000
-    assert slots.take(100).retry_after == 30.0
+    waits = [slots.take(100).retry_after for _ in range(4_000)]
+    assert waits == sorted(waits)
+    assert waits[0] == pytest.approx(1.0, abs=0.001)
+    assert waits[-1] == pytest.approx(3.0, abs=0.001)  # 4,000 turns over two seconds
+    now[0] += 10  # the turns handed out are over: the next starts afresh
+    assert slots.take(100).retry_after == pytest.approx(1.0, abs=0.001)
+
+
+def test_a_process_that_knows_no_pace_yet_takes_turns_at_limit_a_second():
+    slots = HandshakeSlots(clock=lambda: 0.0)  # just started: no handshake finished yet
+    slots.busy = 200
+    waits = [slots.take(200).retry_after for _ in range(1_000)]
+    assert waits[-1] == pytest.approx(1.0 + 1_000 / 200, abs=0.001)
+
+
+def test_the_time_to_come_back_is_at_most_thirty_seconds():
+    slots = HandshakeSlots(clock=lambda: 0.0)
+    slots.mean_seconds = 1.0
+    slots.busy = 10
+    waits = [slots.take(10).retry_after for _ in range(1_000)]
+    assert max(waits) == 30.0
 
 
 async def test_a_busy_process_answers_a_handshake_at_once_with_try_again_later(settings):

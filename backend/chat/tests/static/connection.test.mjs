@@ -39,13 +39,13 @@ describe("backoff", () => {
 });
 
 describe("a busy server", () => {
-  it("is given the time it asked for, spread over up to twice that", () => {
+  it("is given the time it asked for, and up to a quarter more", () => {
     const room = newRoom();
     room.connecting();
     room.error({ type: "error", code: "try_again_later", retry_after: 2 }, 0);
     assert.equal(room.closed(1013, 0), 2000);
     room.error({ type: "error", code: "try_again_later", retry_after: 2 }, 0);
-    assert.equal(room.closed(1013, 0.5), 3000);
+    assert.equal(room.closed(1013, 0.5), 2250);
   });
 
   it("is asked for nothing more once the wait was taken", () => {
