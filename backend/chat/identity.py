@@ -4,6 +4,7 @@ The name always comes from the server side (the user or the session), never
 from a frame the client sends.
 """
 
+import contextlib
 import functools
 import re
 import secrets
@@ -16,11 +17,13 @@ from types import SimpleNamespace
 
 from confusable_homoglyphs import confusables
 from django.conf import settings
-from django.contrib.auth import get_user, get_user_model
+from django.contrib.auth import get_user, get_user_model, load_backend
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http.cookie import parse_cookie
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from chat.rooms import is_default_ignorable, name_problem
 
@@ -249,6 +252,62 @@ def identity_of_session(session_key: str | None) -> Identity | None:
         return None
     session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     return identity_of(get_user(SimpleNamespace(session=session)), session, create=False)
+
+
+def identities_of_sessions(session_keys: list[str]) -> list[Identity | None]:
+    """``identity_of_session`` of each key, read together: one query for the sessions
+    and one for their users, however many keys (a restart's reconnecting tabs arrive
+    together). A session this can't judge as ``django.contrib.auth.get_user`` would
+    (another session engine or authentication backend, a password hash only an old
+    secret key verifies) is read alone, as ``identity_of_session`` does. Writes
+    nothing."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if store is not DatabaseSessionStore:
+        return [identity_of_session(key) for key in session_keys]
+    rows = store.get_model_class().objects.filter(
+        session_key__in=set(session_keys), expire_date__gt=timezone.now()
+    )
+    decoded = {row.session_key: store().decode(row.session_data) for row in rows}
+    user_model = get_user_model()
+    user_ids = {}
+    for key, data in decoded.items():
+        if SESSION_KEY in data:
+            with contextlib.suppress(ValidationError):
+                user_ids[key] = user_model._meta.pk.to_python(data[SESSION_KEY])
+    users = user_model._default_manager.in_bulk(set(user_ids.values()))
+    found = []
+    for key in session_keys:
+        data = decoded.get(key)
+        if data is None:
+            found.append(None)
+            continue
+        if key not in user_ids:  # a guest, or no one
+            found.append(identity_of(None, data, create=False))
+            continue
+        backend_path = data.get(BACKEND_SESSION_KEY)
+        allowed = backend_path in settings.AUTHENTICATION_BACKENDS
+        backend = load_backend(backend_path) if allowed else None
+        user = users.get(user_ids[key])
+        hashed = data.get(HASH_SESSION_KEY)
+        if backend is None or user is None:
+            found.append(None)
+        elif type(backend).get_user is not ModelBackend.get_user:
+            found.append(identity_of_session(key))
+        elif not backend.user_can_authenticate(user):
+            found.append(None)
+        elif hashed and constant_time_compare(hashed, user.get_session_auth_hash()):
+            found.append(identity_of(user, data, create=False))
+        elif hashed and any(
+            constant_time_compare(hashed, old) for old in user.get_session_auth_fallback_hash()
+        ):
+            found.append(identity_of_session(key))  # signed with an old secret key
+        else:
+            found.append(None)  # the password changed since (or no hash at all)
+    return found
 
 
 def visitor_identity() -> Identity:

@@ -22,6 +22,7 @@ class Process:
       ``presence_updates``: rooms' joins and leaves on their way to Redis;
     - ``posting``: posts on their way to the database, a queue per room that has some;
     - ``handshakes``: the handshakes being set up (``CHAT_HANDSHAKES_MAX``);
+      ``person_reads``: their reads of people and rooms from the database, together;
     - ``redis_clients``: one Redis client (or Sentinel) per address;
     - ``tasks``: work that outlives the connection that started it (``detach``).
 
@@ -34,7 +35,7 @@ class Process:
         # through ``process()``, so importing them first would be circular.
         from channels.layers import get_channel_layer
 
-        from chat.realtime.admission import HandshakeSlots
+        from chat.realtime.admission import HandshakeSlots, PersonReads
         from chat.realtime.hub import Hub
         from chat.redis_watch import RedisWatch
         from chat.services.messages import Posting
@@ -48,6 +49,7 @@ class Process:
         self.presence_updates = RoomUpdates(self.presence)
         self.posting = Posting()
         self.handshakes = HandshakeSlots()
+        self.person_reads = PersonReads()
 
 
 # Not weak: the parts' own tasks hold their loop, so it would never go.

@@ -80,6 +80,15 @@ def person_room_names(*, user_id: int) -> frozenset[str]:
     )
 
 
+def people_room_names(user_ids: set[int]) -> dict[int, frozenset[str]]:
+    """``person_room_names`` of each of ``user_ids``, in one query."""
+    names: dict[int, set[str]] = {user_id: set() for user_id in user_ids}
+    rows = Membership.objects.filter(user_id__in=user_ids).values_list("user_id", "room__name")
+    for user_id, room_name in rows:
+        names[user_id].add(room_name)
+    return {user_id: frozenset(rooms) for user_id, rooms in names.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class RoomEntry:
     """A room as one person sees it in their lists."""

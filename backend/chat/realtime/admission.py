@@ -22,6 +22,7 @@ from chat.access import Forbidden, access_decide, name_reserved
 from chat.identity import (
     Identity,
     handshake_session_key,
+    identities_of_sessions,
     identity_of_session,
     visitor_identity,
 )
@@ -38,6 +39,7 @@ from chat.ratelimit import (
 from chat.realtime.hub import hub
 from chat.realtime.known import FREE, KnownPerson
 from chat.rooms import InvalidRoomName, room_group_name, room_name_clean
+from chat.services.batching import Batcher
 from chat.services.broadcast import person_address
 
 
@@ -183,9 +185,12 @@ async def _person_in_room(
         return identity, rooms, kind != Room.Kind.PUBLIC, credential
     mark = known.mark()
     kept = kind
-    identity, rooms, kind = await database_sync_to_async(_read_person_in_room)(
-        token, session_key, room_name, kept
+    identity, rooms, read_kind = await process().person_reads.submit(
+        (token, session_key, room_name if kept is None else None)
     )
+    kind = read_kind if kept is None else None if kept == FREE else kept
+    access_decide(room_name=room_name, kind=kind, member=room_name in rooms,
+                  signed_in=identity is not None and identity.user_id is not None)  # fmt: skip
     # A kept kind may have changed while the person was read: then check access again.
     changed = kept is not None and mark != known.changes
     if session_key is not None and identity is not None:
@@ -212,22 +217,50 @@ def credential_identity(credential: tuple[str, str]) -> Identity | None:
     return identity_of_session(secret)
 
 
-def _read_person_in_room(
-    token: str | None, session_key: str | None, room_name: str, kind_kept: str | None
-) -> tuple[Identity | None, frozenset[str], str | None]:
-    """From the database: the person (None: no one), their sidebar's rooms and the kind
-    of the room (None: no such room yet; read only when the process keeps no
-    ``kind_kept``); raises Forbidden when they may not read it."""
-    identity = token_identity(token) if token is not None else identity_of_session(session_key)
-    user_id = identity.user_id if identity is not None else None
-    rooms = selectors.person_room_names(user_id=user_id) if user_id is not None else frozenset()
-    if kind_kept is None:
-        kind = Room.objects.filter(name=room_name).values_list("kind", flat=True).first()
-    else:
-        kind = None if kind_kept == FREE else kind_kept
-    access_decide(room_name=room_name, kind=kind, member=room_name in rooms,
-                  signed_in=user_id is not None)  # fmt: skip
-    return identity, rooms, kind
+class PersonReads(Batcher):
+    """The handshakes' reads from the database, together: while one batch is read, the
+    handshakes that come meanwhile wait for the next, which reads all of them in a
+    fixed number of queries (a restart's reconnecting tabs come by the hundred)."""
+
+    def __init__(self) -> None:
+        super().__init__(self._read)
+
+    @staticmethod
+    async def _read(items: list[tuple[str | None, str | None, str | None]]) -> list:
+        return await database_sync_to_async(_read_people_in_rooms)(items)
+
+
+def _read_people_in_rooms(
+    items: list[tuple[str | None, str | None, str | None]],
+) -> list[tuple[Identity | None, frozenset[str], str | None]]:
+    """For each (API token, session key, room name or None) of a handshake: the person
+    (None: no one), their sidebar's rooms and the kind of the room (None: not asked,
+    or no such room yet). An invalid token is its item's InvalidToken."""
+    sessions = [session_key for token, session_key, _ in items if token is None and session_key]
+    by_session = dict(zip(sessions, identities_of_sessions(sessions), strict=True))
+    people: list[Identity | InvalidToken | None] = []
+    for token, session_key, _ in items:
+        if token is not None:
+            try:
+                people.append(token_identity(token))
+            except InvalidToken as exc:
+                people.append(exc)
+        else:
+            people.append(by_session.get(session_key))
+    user_ids = {person.user_id for person in people
+                if isinstance(person, Identity) and person.user_id is not None}  # fmt: skip
+    sidebars = selectors.people_room_names(user_ids) if user_ids else {}
+    names = {room_name for _, _, room_name in items if room_name is not None}
+    kinds = dict(Room.objects.filter(name__in=names).values_list("name", "kind")) if names else {}
+    found = []
+    for person, (_, _, room_name) in zip(people, items, strict=True):
+        if isinstance(person, InvalidToken):
+            found.append(person)
+            continue
+        user_id = person.user_id if person is not None else None
+        rooms = sidebars[user_id] if user_id is not None else frozenset()
+        found.append((person, rooms, kinds.get(room_name) if room_name is not None else None))
+    return found
 
 
 def _take_places(*limits: tuple[ConnectionCounter, str, int]):

@@ -2,8 +2,12 @@
 
 import pytest
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from chat.identity import InvalidDisplayName, display_name_clean
 from chat.tests.helpers import guest_session, user_session
@@ -138,3 +142,59 @@ async def test_a_handshake_writes_nothing_to_the_database(connect_room, writes):
         client = await connect_room("quiet", session=session)
         await client.close()
     assert writes == []
+
+
+def _signed_in_session(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+@pytest.mark.django_db
+def test_sessions_read_together_are_who_each_session_alone_is():
+    from django.contrib.sessions.models import Session
+
+    from chat.identity import identities_of_sessions, identity_of_session
+    from chat.tests.membership import guest_session_key
+
+    people = get_user_model().objects
+    staff = people.create_user(username="staffer", password="pw-for-tests-1", is_staff=True)
+    member = people.create_user(username="member", password="pw-for-tests-1")
+    inactive = people.create_user(username="gone", password="pw-for-tests-1")
+    changed = people.create_user(username="changed", password="pw-for-tests-1")
+    deleted = people.create_user(username="deleted", password="pw-for-tests-1")
+    keys = {
+        "staff": _signed_in_session(staff),
+        "member": _signed_in_session(member),
+        "guest": guest_session_key("guest-0042"),
+        "inactive": _signed_in_session(inactive),
+        "password changed": _signed_in_session(changed),
+        "account deleted": _signed_in_session(deleted),
+        "expired": _signed_in_session(people.create_user(username="late", password="pw-1-ab")),
+        "unknown": "no-such-session-key",
+    }
+    inactive.is_active = False
+    inactive.save()
+    changed.set_password("another-pw-for-tests")
+    changed.save()
+    deleted.delete()
+    Session.objects.filter(session_key=keys["expired"]).update(expire_date=timezone.now())
+    order = [*keys.values(), keys["member"]]  # a session twice: two tabs
+    with CaptureQueriesContext(connection) as queries:
+        together = identities_of_sessions(order)
+    alone = [identity_of_session(key) for key in order]
+    assert together == alone
+    assert [identity.name if identity else None for identity in together] == [
+        "staffer", "member", "guest-0042", None, None, None, None, None, "member"
+    ]  # fmt: skip
+    assert len(queries) == 2  # the sessions, then their users
+
+
+@pytest.mark.django_db
+def test_a_session_of_a_backend_no_longer_allowed_signs_no_one_in(settings):
+    from chat.identity import identities_of_sessions
+
+    user = get_user_model().objects.create_user(username="elsewhere", password="pw-for-tests-1")
+    key = _signed_in_session(user)
+    settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend"]
+    assert identities_of_sessions([key]) == [None]

@@ -1,5 +1,7 @@
 """What a process keeps for handshakes: right after every notice that could change it."""
 
+import asyncio
+
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
@@ -164,7 +166,7 @@ async def test_handshakes_use_what_the_process_keeps(connect_room, monkeypatch):
     await connect_room("kept", session=key)
     await connect_room("kept", session=key)  # read, now that the process follows the room
     reads = []
-    monkeypatch.setattr("chat.realtime.admission._read_person_in_room", reads.append)
+    monkeypatch.setattr("chat.realtime.admission._read_people_in_rooms", reads.append)
     third = await connect_room("kept", session=key)
     assert (third.identity["user"], reads) == ("owner", [])
 
@@ -176,7 +178,7 @@ async def test_a_new_person_in_a_room_whose_kind_is_kept_reads_only_the_person(
     await connect_room("kept-kind")
     await connect_room("kept-kind")  # the room's kind is kept now
     statements = []
-    real = admission._read_person_in_room
+    real = admission._read_people_in_rooms
 
     def recorded(execute, sql, params, many, context):
         statements.append(sql)
@@ -186,7 +188,7 @@ async def test_a_new_person_in_a_room_whose_kind_is_kept_reads_only_the_person(
         with connection.execute_wrapper(recorded):
             return real(*args)
 
-    monkeypatch.setattr("chat.realtime.admission._read_person_in_room", read)
+    monkeypatch.setattr("chat.realtime.admission._read_people_in_rooms", read)
     guest = await connect_room("kept-kind", session=await guest_session("newcomer"))
     assert guest.identity["user"] == "newcomer"
     assert statements, "the person was read"
@@ -201,7 +203,7 @@ async def test_a_kept_kind_that_changed_while_the_person_was_read_is_checked_aga
     await connect_room("kept-changing")
     await connect_room("kept-changing")  # the room's kind (public) is kept now
     known = hub().known
-    real = admission._read_person_in_room
+    real = admission._read_people_in_rooms
 
     def read_while_a_notice_comes(*args):
         known.changes += 1  # as a broadcast that may change the room would
@@ -214,7 +216,7 @@ async def test_a_kept_kind_that_changed_while_the_person_was_read_is_checked_aga
         checks.append(self.room_name)
         return await real_check(self, **kwargs)
 
-    monkeypatch.setattr("chat.realtime.admission._read_person_in_room", read_while_a_notice_comes)
+    monkeypatch.setattr("chat.realtime.admission._read_people_in_rooms", read_while_a_notice_comes)
     monkeypatch.setattr(Session, "_access_check", check)
     await connect_room("kept-changing", session=await guest_session("newcomer"))
     assert checks == ["kept-changing"]
@@ -286,3 +288,20 @@ async def test_a_changed_account_is_read_again(connect_room):
     await _forgotten(key)
     assert (await connect_room("kept-staff", session=key)).identity["staff"] is True
     assert hub().known.person(key) is not None  # read and kept again
+
+
+@through_connections
+async def test_people_who_connect_together_are_read_together(connect_room, monkeypatch):
+    await connect_room("together")
+    sessions = [await guest_session(f"guest-{n:04d}") for n in range(8)]
+    batches = []
+    real = admission._read_people_in_rooms
+
+    def read(items):
+        batches.append(len(items))
+        return real(items)
+
+    monkeypatch.setattr("chat.realtime.admission._read_people_in_rooms", read)
+    tabs = await asyncio.gather(*(connect_room("together", session=key) for key in sessions))
+    assert sorted(tab.identity["user"] for tab in tabs) == [f"guest-{n:04d}" for n in range(8)]
+    assert sum(batches) == 8 and len(batches) < 8, batches
