@@ -15,7 +15,8 @@ class Process:
     - ``hub``: the process's one member of the channel layer, with the handshake
       caches its broadcasts keep right (``hub.history``: the latest page of at most
       ``HISTORY_ROOMS`` rooms; ``hub.known``: sessions and room kinds, least recently
-      used first out past ``KNOWN_SESSIONS`` and ``KNOWN_ROOMS``);
+      used first out past ``KNOWN_SESSIONS`` and ``KNOWN_ROOMS``); ``history_reads``:
+      the handshakes' reads of what ``hub.history`` doesn't hold, together;
     - ``redis_watch``: notices Redis coming back; it has the hub forget what it
       may have missed, then tells connections and ``presence`` to catch up;
     - ``presence``: this process's people in each room and their heartbeat;
@@ -36,6 +37,7 @@ class Process:
         from channels.layers import get_channel_layer
 
         from chat.realtime.admission import HandshakeSlots, PersonReads
+        from chat.realtime.history_cache import HistoryReads
         from chat.realtime.hub import Hub
         from chat.redis_watch import RedisWatch
         from chat.services.messages import Posting
@@ -44,6 +46,7 @@ class Process:
         self.tasks: set[asyncio.Task] = set()
         self.redis_clients: dict[tuple, object] = {}
         self.hub = Hub(get_channel_layer())
+        self.history_reads = HistoryReads(self.hub.history)
         self.redis_watch = RedisWatch(before=self.hub.redis_recovered)
         self.presence = PresenceTracker(watch=self.redis_watch)
         self.presence_updates = RoomUpdates(self.presence)

@@ -22,7 +22,12 @@ that read it but not kept, so a read never overwrites a newer change. At most
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from channels.db import database_sync_to_async
+from django.conf import settings
+
 from chat.protocol import events
+from chat.rooms import room_group_name
+from chat.services.batching import Batcher
 
 Frames = list[tuple[int, str]]  # (seq, encoded message frame), oldest first
 
@@ -100,3 +105,76 @@ class HistoryCache:
         self._pages.clear()
         for group in self._changes:
             self._changes[group] += 1
+
+
+class HistoryReads(Batcher):
+    """The handshakes' reads of rooms' messages from the database, together.
+
+    A connection asks once it is subscribed to its room (so a message stored after
+    the read began reaches it as a broadcast). While one batch is read, the
+    handshakes that ask meanwhile wait for the next, which reads each of its rooms'
+    latest page once (and, for tabs returning from further back, the messages after
+    the oldest of them once): a restart's hundreds of returning tabs cost a read per
+    room, not one each. What is read is kept in ``cache`` unless the room changed
+    meanwhile."""
+
+    def __init__(self, cache: HistoryCache) -> None:
+        super().__init__(self._read)
+        self.cache = cache
+
+    async def latest(self, room_name: str) -> Frames:
+        """The room's latest page."""
+        frames, _ = await self.submit((room_name, None))
+        return frames
+
+    async def after(self, room_name: str, seq: int) -> tuple[Frames, bool]:
+        """The messages after ``seq`` (up to ``CHAT_REPLAY_MAX``), and whether that is all
+        of them (False: read on from the last one)."""
+        return await self.submit((room_name, seq))
+
+    async def _read(self, items: list[tuple[str, int | None]]) -> list[tuple[Frames, bool]]:
+        groups = {room_name: room_group_name(room_name) for room_name, _ in items}
+        marks = {room_name: self.cache.read_begins(group) for room_name, group in groups.items()}
+        latest, found = await database_sync_to_async(_read_rooms)(items)
+        for room_name, group in groups.items():
+            self.cache.read_done(group, marks[room_name], latest[room_name])
+        return found
+
+
+def _read_rooms(
+    items: list[tuple[str, int | None]],
+) -> tuple[dict[str, Frames], list[tuple[Frames, bool]]]:
+    """Each room's latest page, and for each (room, after) what ``HistoryReads`` answers."""
+    from chat import selectors  # selectors import models, which import the protocol
+
+    def encoded(messages) -> Frames:
+        return [(m.seq, events.event_encode(events.message_event(m))) for m in messages]
+
+    latest = {room_name: encoded(selectors.room_history(room_name=room_name))
+              for room_name in dict.fromkeys(room_name for room_name, _ in items)}  # fmt: skip
+    further: dict[str, tuple[Frames, bool]] = {}
+    for room_name in latest:
+        uncovered = [after for name, after in items
+                     if name == room_name and after is not None
+                     and not _covers(latest[room_name], after)]  # fmt: skip
+        if uncovered:
+            messages, more = selectors.room_messages_after(
+                room_name=room_name, after=min(uncovered), limit=settings.CHAT_REPLAY_MAX
+            )
+            further[room_name] = (encoded(messages), more)
+    found = []
+    for room_name, after in items:
+        page = latest[room_name]
+        if after is None:
+            found.append((page, True))
+        elif _covers(page, after):
+            found.append(([frame for frame in page if frame[0] > after], True))
+        else:
+            frames, more = further[room_name]
+            found.append(([frame for frame in frames if frame[0] > after], not more))
+    return latest, found
+
+
+def _covers(page: Frames, after: int) -> bool:
+    """Whether the latest ``page`` holds every message after ``after``."""
+    return not page or page[0][0] <= after + 1

@@ -415,17 +415,11 @@ class Session:
         return sent
 
     async def _send_history(self) -> None:
-        """The room's latest messages (from the process's cache, else read and kept)."""
-        group = room_address(self.room_name).group
-        history = hub().history
-        frames = history.latest(group)
+        """The room's latest messages (from the process's cache, else read with the other
+        handshakes' and kept)."""
+        frames = hub().history.latest(room_address(self.room_name).group)
         if frames is None:
-            mark = history.read_begins(group)
-            messages = await database_sync_to_async(selectors.room_history)(
-                room_name=self.room_name
-            )
-            frames = [(m.seq, events.event_encode(events.message_event(m))) for m in messages]
-            history.read_done(group, mark, frames)
+            frames = await process().history_reads.latest(self.room_name)
         await self._send_frames(frames)
         self.delivered.start_after(frames[-1][0] if frames else 0)
         await self.send_event(events.ready_event(self.delivered.highest))
@@ -443,17 +437,30 @@ class Session:
         """After ``wait`` seconds, send the messages after seq ``after`` (up to
         CHAT_REPLAY_MAX), a page at a time as the client reads, then ``ready``. With
         ``cached`` (a returning tab's handshake), from the process's latest page when it
-        holds them all; an explicit ``resume`` (the page saw a gap) reads the database."""
+        holds them all, else read together with the other handshakes' (``HistoryReads``);
+        an explicit ``resume`` (the page saw a gap) reads the database on its own."""
         if wait:
             await asyncio.sleep(wait)
         metrics.RESUMES.inc()
-        frames = hub().history.after(room_address(self.room_name).group, after) if cached else None
-        if frames is not None and len(frames) <= settings.CHAT_REPLAY_MAX:
-            metrics.REPLAYED.inc(await self._send_frames(frames))
-            last_seq = frames[-1][0] if frames else after
-            await self.send_event(events.ready_event(max(last_seq, self.delivered.highest)))
-            return
         last_seq, left, more = after, settings.CHAT_REPLAY_MAX, True
+        if cached:  # from the process's latest page, else read with other handshakes'
+            frames = hub().history.after(room_address(self.room_name).group, after)
+            complete = True
+            if frames is None:
+                frames, complete = await process().history_reads.after(self.room_name, after)
+            if len(frames) > left:
+                frames, complete = frames[:left], False
+            for start in range(0, len(frames), REPLAY_PAGE):
+                if start and not await self.drained():
+                    return  # the client is gone, or cut off for not reading
+                metrics.REPLAYED.inc(await self._send_frames(frames[start : start + REPLAY_PAGE]))
+            if frames:
+                last_seq, left = frames[-1][0], left - len(frames)
+            more = not complete
+            if not more or not left:
+                ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=more)
+                await self.send_event(ready)
+                return
         while more and left:
             messages, more = await database_sync_to_async(selectors.room_messages_after)(
                 room_name=self.room_name, after=last_seq, limit=min(REPLAY_PAGE, left)

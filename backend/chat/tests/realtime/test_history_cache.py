@@ -1,10 +1,17 @@
 """The latest history page a process keeps per room: right after every broadcast, or gone."""
 
-import pytest
+import asyncio
 
+import pytest
+from channels.db import database_sync_to_async
+
+from chat.identity import Identity
 from chat.protocol import events
+from chat.realtime import history_cache
 from chat.realtime.history_cache import HistoryCache
 from chat.realtime.hub import Hub
+from chat.selectors import HISTORY_LENGTH
+from chat.services import storing
 
 ROOM = "room.abc"
 
@@ -180,3 +187,42 @@ async def test_redis_coming_back_drops_what_the_hub_kept():
     hub.redis_recovered()
     assert hub.history.latest(ROOM) is None
     assert hub.known.changes == before + 1
+
+
+@database_sync_to_async
+def _stored(room: str, count: int) -> None:
+    """``count`` messages stored in ``room`` (no connection of this process follows it)."""
+    storing.messages_store(room_name=room, posts=[
+        storing.Post(Identity("guest:writer", "writer", True), f"m{n}", None)
+        for n in range(count)
+    ])  # fmt: skip
+
+
+@through_connections
+async def test_handshakes_that_come_together_read_their_rooms_history_together(
+    connect_room, monkeypatch
+):
+    await _stored("together", 3)
+    reads = []
+    real = history_cache._read_rooms
+
+    def read(items):
+        reads.append(items)
+        return real(items)
+
+    monkeypatch.setattr("chat.realtime.history_cache._read_rooms", read)
+    tabs = await asyncio.gather(*(connect_room("together") for _ in range(6)))
+    assert all([m["seq"] for m in tab.history] == [1, 2, 3] for tab in tabs)
+    assert 1 <= len(reads) < 6, reads  # one read for several handshakes
+
+
+@through_connections
+async def test_a_tab_returning_from_before_the_latest_page_gets_everything_after_its_seq(
+    connect_room,
+):
+    await _stored("far-back", HISTORY_LENGTH + 30)
+    back, later = await asyncio.gather(
+        connect_room("far-back", query="after=5"), connect_room("far-back", query="after=40")
+    )
+    assert [m["seq"] for m in back.history] == list(range(6, HISTORY_LENGTH + 31))
+    assert [m["seq"] for m in later.history] == list(range(41, HISTORY_LENGTH + 31))
