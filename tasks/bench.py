@@ -21,11 +21,12 @@ from .common import BACKEND, PYTHON, data_dir
         "json": "where to write the results (default: bench/results.json in the data folder)",
         "log_dir": "keep the chat's log (chat.log) in this folder",
         "storm_clients": "the storm's clients (default 5,000 in 5 rooms)",
+        "storm_rate": "messages a second each room's sender posts in the storm (default 20)",
     }
 )
 def bench(
     c, compare=False, quick=False, workers=1, processes=0, postgres="", only="", json="",
-    log_dir="", storm_clients=0,
+    log_dir="", storm_clients=0, storm_rate=0.0,
 ):  # fmt: skip
     """Measure throughput, latency, loss and memory per connection (see docs/performance.md)."""
     flags = ["--compare"] if compare else []
@@ -37,5 +38,6 @@ def bench(
     flags += ["--postgres", postgres] if postgres else []
     flags += ["--log-dir", str(Path(log_dir).resolve())] if log_dir else []
     flags += ["--storm-clients", str(storm_clients)] if int(storm_clients) > 0 else []
+    flags += ["--storm-rate", str(storm_rate)] if float(storm_rate) > 0 else []
     with c.cd(str(BACKEND)):
         c.run(f"{PYTHON} -m bench.run {' '.join(flags)}", pty=False)

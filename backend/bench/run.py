@@ -392,6 +392,9 @@ def main() -> int:
     parser.add_argument("--log-dir", type=Path, help="keep the chat's log here (chat.log)")
     parser.add_argument("--storm-clients", type=int, metavar="N",
                         help="the storm's clients (default 5,000 in 5 rooms)")  # fmt: skip
+    parser.add_argument("--storm-rate", type=float, metavar="R",
+                        help="messages a second each room's sender posts in the storm "
+                             "(default 20)")  # fmt: skip
     args = parser.parse_args()
     only = args.only or list(DEFAULT_SCENARIOS)
     sizes = QUICK if args.quick else Sizes()
@@ -399,6 +402,10 @@ def main() -> int:
         per_room = max(args.storm_clients // sizes.storm.rooms, 1)
         sizes = dataclasses.replace(
             sizes, storm=dataclasses.replace(sizes.storm, per_room=per_room)
+        )
+    if args.storm_rate:
+        sizes = dataclasses.replace(
+            sizes, storm=dataclasses.replace(sizes.storm, rate=args.storm_rate)
         )
     if "search" in only:
         # In-process against PostgreSQL (bench/search.py), apart from the servers.
