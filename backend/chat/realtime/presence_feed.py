@@ -77,6 +77,10 @@ class PresenceFeed:
         while (text := self.pending.pop(self.version + 1, None)) is not None:
             self.version += 1
             ready.append(text)
+        if not self.pending:
+            # An emptied dict keeps the table it grew to (kilobytes once a room filled
+            # up); clear() lets it go, as an idle connection holds it for hours.
+            self.pending.clear()
         if len(ready) == 1:
             await self.send(ready[0])
         elif ready:  # one frame for the lot: people joining together cost one frame each

@@ -1,6 +1,7 @@
 """A connection's presence frames go out in the order of their versions."""
 
 import json
+import sys
 
 from chat.realtime.presence_feed import PresenceFeed
 from chat.tests.helpers import Outbox
@@ -50,4 +51,15 @@ async def test_a_snapshot_older_than_what_was_sent_is_not_sent():
     await feed.snapshot(presence_frame(11))
     await feed.snapshot(presence_frame(10))
     assert outbox.kinds() == ["presence", "join-11"]
+    feed.close()
+
+
+async def test_changes_held_back_leave_no_grown_table_once_sent():
+    outbox = Outbox()
+    feed = PresenceFeed("p-feed-table", outbox)
+    for version in range(11, 200):  # a room filling up before the snapshot came
+        await feed.offer(version, join_text(version))
+    await feed.snapshot(presence_frame(10))
+    assert feed.pending == {}
+    assert sys.getsizeof(feed.pending) == sys.getsizeof({})
     feed.close()
