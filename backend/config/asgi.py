@@ -20,13 +20,12 @@ django_asgi_app = get_asgi_application()
 
 from urllib.parse import urlsplit  # noqa: E402
 
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.http.request import split_domain_port, validate_host  # noqa: E402
 from integrations.bearer import handshake_has_token  # noqa: E402
 
-from chat.routing import websocket_urlpatterns  # noqa: E402
+from chat.routing import websocket_consumer  # noqa: E402
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -83,28 +82,15 @@ def origin_allowed(scope) -> bool:
     return origin == _own_origin(scope) or _trusted(origin)
 
 
-class SameOriginValidator:
-    """Refuses (HTTP 403) a WebSocket handshake from another origin, port included,
-    unless it carries an API token (checked by the consumer, which ignores the
-    session's cookie then)."""
+async def application(scope, receive, send):
+    """HTTP to Django; a WebSocket handshake refused (HTTP 403) if it comes from another
+    origin, port included, unless it carries an API token (checked by the consumer, which
+    ignores the session's cookie then), else to the consumer its path names.
 
-    def __init__(self, application):
-        self.application = application
-
-    async def __call__(self, scope, receive, send):
-        if (
-            scope["type"] == "websocket"
-            and not origin_allowed(scope)
-            and not handshake_has_token(scope)
-        ):
-            denier = WebsocketDenier()
-            return await denier(scope, receive, send)
-        return await self.application(scope, receive, send)
-
-
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns)),
-    }
-)
+    One coroutine and no copy of the scope between the server and the consumer: an
+    idle connection holds them for hours."""
+    if scope["type"] != "websocket":
+        return await django_asgi_app(scope, receive, send)
+    if not origin_allowed(scope) and not handshake_has_token(scope):
+        return await WebsocketDenier()(scope, receive, send)
+    return await websocket_consumer(scope)()(scope, receive, send)

@@ -21,6 +21,8 @@ from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
 
+from server.websocket import HANDSHAKE_ONLY
+
 # The versions whose internals were read; keep in step with requirements/base.in.
 CHECKED_VERSIONS = {"twisted": "26.10.0", "autobahn": "26.10.2", "daphne": "4.2.3"}
 
@@ -64,6 +66,27 @@ def _uses_key(owner, function_name: str, key: str) -> bool:
     return function is not None and key in _code(function).co_consts
 
 
+def _names_in(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_in(const)
+    return names
+
+
+def _used_only_by(classes, names, methods: set[str]) -> bool:
+    """Whether, of every function of ``classes``, only those named ``methods`` use the
+    attributes ``names``."""
+    for owner in classes:
+        for function_name, function in vars(owner).items():
+            if not callable(function):
+                continue
+            code = getattr(inspect.unwrap(function), "__code__", None)
+            if code is not None and function_name not in methods and set(names) & _names_in(code):
+                return False
+    return True
+
+
 def _send_close_frame_takes_code_and_reason() -> bool:
     method = getattr(AutobahnProtocol, "sendCloseFrame", None)
     if method is None:
@@ -92,6 +115,35 @@ RELIANCES = (
         'WebSocketServerProtocol.CONFIG_ATTRS with "closeHandshakeTimeout"',
         "a slow reader's connection gets its own, longer close timeout",
         lambda: "closeHandshakeTimeout" in getattr(WebSocketServerProtocol, "CONFIG_ATTRS", ()),
+    ),
+    Reliance(
+        "autobahn",
+        "WebSocketProtocol._connectionMade() copying CONFIG_ATTRS from the connection's factory",
+        "an idle connection reads them from the factory instead of keeping a copy each",
+        lambda: _assigns_or_reads(AutobahnProtocol, "_connectionMade", "CONFIG_ATTRS", "factory"),
+    ),
+    Reliance(
+        "autobahn",
+        "the attributes of server.websocket.HANDSHAKE_ONLY, used only by the opening "
+        "handshake (WebSocketServerProtocol.processHandshake() and succeedHandshake(), "
+        "Daphne's WebSocketProtocol.onConnect())",
+        "an open connection lets them go",
+        lambda: _used_only_by(
+            (AutobahnProtocol, WebSocketServerProtocol, DaphneWebSocketProtocol),
+            HANDSHAKE_ONLY,
+            {"processHandshake", "succeedHandshake", "onConnect"},
+        ),
+    ),
+    Reliance(
+        "autobahn",
+        "WebSocketProtocol.send_queue, used only by _connectionMade(), sendData() and _send()",
+        "a connection's send queue is made when something is queued (those three only ask "
+        "its length, append to it and pop from it)",
+        lambda: _used_only_by(
+            (AutobahnProtocol, WebSocketServerProtocol, DaphneWebSocketProtocol),
+            ("send_queue",),
+            {"_connectionMade", "sendData", "_send"},
+        ),
     ),
     Reliance(
         "autobahn",

@@ -18,8 +18,13 @@ system soon after its connection ends (``MemoryRelease``): glibc's allocator
 keeps freed memory otherwise, and a worker would stay at its highest.
 
 The rest is about cost: text frames are built once per broadcast
-(``FrameCache``) and written to the transport as they are; the handshake
-request is let go once the connection is open.
+(``FrameCache``) and written to the transport as they are. An idle connection
+is held for hours, so what it keeps is kept small: autobahn's forty-odd
+settings are read from the factory instead of copied into every connection
+(``FactoryOption``), its send queue is made only when a send needs one
+(``SendQueue``), and once the connection is open what only the handshake
+needed, and every attribute still at its idle default, leaves the connection's
+attribute dict (``BoundedWebSocketProtocol.slim``).
 """
 
 import asyncio
@@ -30,6 +35,7 @@ import dataclasses
 import logging
 import pprint
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 import autobahn.websocket.protocol
@@ -279,6 +285,118 @@ class Handshake:
     path: str
 
 
+class FactoryOption:
+    """One of autobahn's per-connection settings (``CONFIG_ATTRS``), read from the
+    connection's factory until the connection is given a value of its own.
+
+    autobahn copies every setting from the factory into each connection as it is made
+    (a third of an idle connection's attributes); a copy that is the factory's own
+    value is not kept. Reading gives the connection's own value if it has one (a slow
+    reader's longer close timeout), else the factory's.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, protocol, owner=None):
+        if protocol is None:
+            return self
+        own = protocol.__dict__
+        if self.name in own:
+            return own[self.name]
+        return getattr(protocol.factory, self.name)
+
+    def __set__(self, protocol, value) -> None:
+        factory = protocol.__dict__.get("factory")
+        if factory is not None and value is getattr(factory, self.name, _UNSET):
+            protocol.__dict__.pop(self.name, None)
+        else:
+            protocol.__dict__[self.name] = value
+
+
+_UNSET = object()
+
+
+class SendQueue:
+    """autobahn's ``send_queue``, made when something is queued, not for every
+    connection: a deque is 600-odd bytes even empty, and autobahn queues only
+    synchronous or chopped sends, which the chat doesn't make. Until then the
+    connection reads an empty ``_Unqueued`` (autobahn asks its length at every send)."""
+
+    __slots__ = ()
+
+    def __get__(self, protocol, owner=None):
+        if protocol is None:
+            return self
+        queue = protocol.__dict__.get("send_queue")
+        return _Unqueued(protocol) if queue is None else queue
+
+    def __set__(self, protocol, value) -> None:
+        if value:
+            protocol.__dict__["send_queue"] = value
+        else:
+            protocol.__dict__.pop("send_queue", None)
+
+
+class _Unqueued:
+    """A connection's send queue while nothing is queued: empty; the first ``append``
+    makes the connection its deque."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol) -> None:
+        self.protocol = protocol
+
+    def __len__(self) -> int:
+        return 0
+
+    def __iter__(self):
+        return iter(())
+
+    def append(self, item) -> None:
+        self.protocol.__dict__["send_queue"] = deque((item,))
+
+    def popleft(self):
+        raise IndexError("pop from an empty deque")
+
+
+# What autobahn and Daphne read only while the opening handshake is processed: an open
+# connection lets them go and reads None (the class's) if anything asks again.
+HANDSHAKE_ONLY = (
+    "http_request_data", "http_headers", "http_status_line", "http_request_uri",
+    "http_request_path", "http_request_params", "http_request_host", "http_response_data",
+    "websocket_protocols", "websocket_origin", "websocket_extensions", "_wskey",
+    "clean_headers", "protocol_to_accept", "root_path", "server_addr", "_raw_query_string",
+    "application_deferred",
+)  # fmt: skip
+_HANDSHAKE_ONLY = frozenset(HANDSHAKE_ONLY)
+
+# autobahn's per-connection state as a connection that is open and idle has it: an
+# attribute at its default leaves the connection's dict (the class holds the default)
+# until autobahn sets it to something else, at a close or a ping.
+IDLE_DEFAULTS = {
+    "_perMessageCompress": None, "trackedTimings": None, "data": b"", "triggered": False,
+    "send_state": 0, "wasMaxFramePayloadSizeExceeded": False,
+    "wasMaxMessagePayloadSizeExceeded": False, "closedByMe": False, "failedByMe": False,
+    "droppedByMe": False, "wasClean": False, "wasNotCleanReason": None,
+    "wasServerConnectionDropTimeout": False, "wasOpenHandshakeTimeout": False,
+    "wasCloseHandshakeTimeout": False, "wasServingFlashSocketPolicyFile": False,
+    "localCloseCode": None, "localCloseReason": None, "remoteCloseCode": None,
+    "remoteCloseReason": None, "openHandshakeTimeoutCall": None,
+    "closeHandshakeTimeoutCall": None, "autoPingTimeoutCall": None, "autoPingPending": None,
+    "autoPingPendingCall": None, "autoPingPendingSeq": 0, "autoPingPendingSent": None,
+    "inside_message": False, "current_frame": None,
+    "websocket_protocol_in_use": None,
+}  # fmt: skip
+
+
+def _at_default(name: str, value) -> bool:
+    default = IDLE_DEFAULTS.get(name, _UNSET)
+    return type(value) is type(default) and value == default
+
+
 def refuse_compression(offers) -> None:
     """``perMessageCompressionAccept``: accept none of a client's permessage-deflate offers."""
     return None
@@ -313,10 +431,19 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         if self.websocket_extensions_in_use:
             self.compressing = True
         self.factory.open_websockets.add(self)
-        # The handshake is over: keep its path (for the access log), not the
-        # request with its headers and buffers, for the connection's life.
+        self.slim()
+
+    def slim(self) -> None:
+        """The handshake is over: keep its path (for the access log), not the request
+        with its headers and buffers, and nothing the handshake alone needed or that is
+        at its idle default, for the connection's life. The attribute dict is built
+        anew: a dict keeps its size when keys leave it."""
         self.request = Handshake(self.request.path)
-        self.http_request_data = self.http_headers = None
+        self.__dict__ = {
+            name: value
+            for name, value in self.__dict__.items()
+            if name not in _HANDSHAKE_ONLY and not _at_default(name, value)
+        }
 
     def onClose(self, wasClean, code, reason):
         self.factory.open_websockets.discard(self)
@@ -373,6 +500,22 @@ class BoundedWebSocketProtocol(WebSocketProtocol):
         logger.warning("cutting off a WebSocket client that is not reading")
         self.closeHandshakeTimeout = SLOW_CLOSE_TIMEOUT_SECONDS
         self.serverClose(code=CloseCode.TOO_SLOW)
+
+
+def keep_idle_connections_small(protocol_class) -> None:
+    """Give ``protocol_class`` the class-level parts of a small idle connection: every
+    autobahn setting read from the factory, a send queue made when needed, and None or
+    the idle default for what ``slim()`` lets go."""
+    for name in protocol_class.CONFIG_ATTRS:
+        setattr(protocol_class, name, FactoryOption(name))
+    protocol_class.send_queue = SendQueue()
+    for name in HANDSHAKE_ONLY:
+        setattr(protocol_class, name, None)
+    for name, default in IDLE_DEFAULTS.items():
+        setattr(protocol_class, name, default)
+
+
+keep_idle_connections_small(BoundedWebSocketProtocol)
 
 
 def fit_factory(factory, *, limits: SendLimits, open_websockets: set) -> None:

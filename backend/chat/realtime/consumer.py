@@ -42,6 +42,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     gate: PostGate | None = None
     posts: PostsInFlight | None = None  # made on the first post
     is_open = False  # accepted, and counted in the metrics
+    # Channels' group list, which this consumer never joins (the hub brings broadcasts):
+    # not a new empty list per connection.
+    groups = ()
 
     async def __call__(self, scope, receive, send) -> None:
         """Handle each event (connect, a frame, disconnect) in turn. Unlike Channels' own,

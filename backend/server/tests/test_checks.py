@@ -41,7 +41,20 @@ def _no_op(self):
     return None
 
 
+def _reads_the_handshake_host_later(self):
+    return self.http_request_host
+
+
+def _reads_the_send_queue(self):
+    return self.send_queue
+
+
 BREAKAGES = {
+    "send_queue": lambda mp: mp.setattr(AutobahnProtocol, "onMessageBegin", _reads_the_send_queue),
+    "CONFIG_ATTRS": lambda mp: mp.setattr(AutobahnProtocol, "_connectionMade", _no_op),
+    "HANDSHAKE_ONLY": lambda mp: mp.setattr(
+        AutobahnProtocol, "onMessageEnd", _reads_the_handshake_host_later
+    ),
     "sendCloseFrame": lambda mp: mp.delattr(AutobahnProtocol, "sendCloseFrame"),
     "closeHandshakeTimeout": lambda mp: mp.setattr(
         WebSocketServerProtocol,
@@ -61,6 +74,9 @@ BREAKAGES = {
     "bufferSize": lambda mp: mp.delattr(FileDescriptor, "bufferSize"),
 }
 PACKAGE_OF = {
+    "send_queue": "autobahn",
+    "CONFIG_ATTRS": "autobahn",
+    "HANDSHAKE_ONLY": "autobahn",
     "sendCloseFrame": "autobahn",
     "closeHandshakeTimeout": "autobahn",
     "http_request_data": "autobahn",

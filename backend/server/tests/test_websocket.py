@@ -1,6 +1,8 @@
 """The bounded WebSocket protocol, driven through Daphne's upgrade on an in-memory transport."""
 
 import asyncio
+import sys
+from collections import deque
 
 import pytest
 from twisted.internet.testing import StringTransport
@@ -13,6 +15,7 @@ from server.tests.helpers import BINARY, BOUND, TEXT, Frame, close_code, parse_f
 from server.websocket import (
     DRAIN_EXTENSION,
     FAR_PAST_FACTOR,
+    HANDSHAKE_ONLY,
     MEMORY_RELEASE_DELAY_SECONDS,
     SLOW_CLOSE_TIMEOUT_SECONDS,
     SLOW_GRACE_SECONDS,
@@ -171,6 +174,46 @@ async def test_once_open_the_handshake_request_is_let_go(upgrade, worker_server)
     assert protocol.request == Handshake("/ws/chat/lobby/")
     assert protocol.http_request_data is None and protocol.http_headers is None
     assert protocol in worker_server.open_websockets
+
+
+async def test_an_open_idle_connection_keeps_a_small_attribute_dict(upgrade):
+    upgraded = upgrade()
+    upgraded.accept()
+    kept = upgraded.protocol.__dict__
+    assert len(kept) <= 32, sorted(kept)
+    assert sys.getsizeof(kept) <= 1024
+    assert not {"http_headers", "clean_headers", "closeHandshakeTimeout", "send_queue"} & set(kept)
+
+
+async def test_what_the_handshake_alone_needed_reads_none_once_open(upgrade):
+    upgraded = upgrade()
+    upgraded.accept()
+    protocol = upgraded.protocol
+    assert [getattr(protocol, name) for name in HANDSHAKE_ONLY] == [None] * len(HANDSHAKE_ONLY)
+    assert protocol.wasClean is False and protocol.localCloseCode is None
+
+
+async def test_a_connection_reads_its_settings_from_its_factory_until_given_its_own(upgrade):
+    first, second = upgrade(), upgrade()
+    first.accept()
+    second.accept()
+    factory = first.protocol.factory
+    assert first.protocol.closeHandshakeTimeout == factory.closeHandshakeTimeout
+    first.protocol.cut_off_slow_reader()
+    assert first.protocol.closeHandshakeTimeout == SLOW_CLOSE_TIMEOUT_SECONDS
+    assert second.protocol.closeHandshakeTimeout == factory.closeHandshakeTimeout
+    assert factory.closeHandshakeTimeout != SLOW_CLOSE_TIMEOUT_SECONDS
+
+
+async def test_a_send_queue_is_made_when_something_is_queued(upgrade):
+    upgraded = upgrade()
+    upgraded.accept()
+    protocol = upgraded.protocol
+    assert "send_queue" not in protocol.__dict__
+    protocol.send_queue.append((b"queued", True))
+    assert list(protocol.send_queue) == [(b"queued", True)]
+    protocol.send_queue = deque()
+    assert "send_queue" not in protocol.__dict__
 
 
 async def test_compression_offers_are_refused(upgrade):
