@@ -5,6 +5,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from chat.identity import Identity
+from chat.process import process
 from chat.protocol import events
 from chat.services.presence import presence, presence_join, presence_snapshot
 
@@ -12,6 +13,30 @@ logger = logging.getLogger(__name__)
 
 GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
 PENDING_MAX = 256  # changes a connection holds back while it waits
+# Snapshots kept encoded, for the other connections they go to (a batch of joins, or
+# every connection of a room asking at once, share one snapshot).
+ENCODED_SNAPSHOTS = 16
+
+
+class EncodedSnapshots:
+    """Each snapshot event's text, encoded once for every connection it is sent to: in a
+    room of a thousand people, a snapshot is tens of kilobytes of JSON, and a restart's
+    reconnecting pages are sent one each. Keeps the last few events (held, so an event's
+    ``id`` is not reused while it is a key)."""
+
+    def __init__(self, size: int = ENCODED_SNAPSHOTS) -> None:
+        self.size = size
+        self.texts: dict[int, tuple[events.PresenceEvent, str]] = {}
+
+    def text(self, event: events.PresenceEvent) -> str:
+        kept = self.texts.get(id(event))
+        if kept is not None and kept[0] is event:
+            return kept[1]
+        text = events.event_encode(event)
+        if len(self.texts) >= self.size:
+            del self.texts[next(iter(self.texts))]
+        self.texts[id(event)] = (event, text)
+        return text
 
 
 class PresenceFeed:
@@ -46,10 +71,18 @@ class PresenceFeed:
         """A change broadcast to the room, or (``text`` None) the room's version."""
         await self.offer_many(version, [] if text is None else [(version, text)])
 
-    async def offer_many(self, version: int, changes: list[tuple[int, str]]) -> None:
-        """Changes broadcast together (their versions in order), the last at ``version``."""
+    async def offer_many(
+        self, version: int, changes: list[tuple[int, str]], text: str | None = None
+    ) -> None:
+        """Changes broadcast together (their versions in order), the last at ``version``;
+        ``text``, their frame as one, for a connection that has everything before them."""
         self.known = max(self.known, version)
         if self.version is not None and version <= self.version:
+            return
+        if text is not None and self._in_step_with(changes, version):
+            # The broadcast's own frame: one text for all such connections of the process.
+            self.version = version
+            await self.send(text)
             return
         for change_version, text in changes:
             self.pending[change_version] = text
@@ -58,6 +91,19 @@ class PresenceFeed:
         async with self.lock:
             await self._flush()
 
+    def _in_step_with(self, changes: list[tuple[int, str]], version: int) -> bool:
+        """Whether ``changes`` are exactly the versions after the last one sent, up to
+        ``version``, with nothing held back, waiting or known beyond them."""
+        return (
+            self.version is not None
+            and not self.pending
+            and not self.lock.locked()
+            and self.known == version
+            and bool(changes)
+            and changes[0][0] == self.version + 1
+            and version - self.version == len(changes)
+        )
+
     async def snapshot(self, event: events.PresenceEvent) -> None:
         """Send a snapshot, unless the connection was sent its version or a later one."""
         async with self.lock:
@@ -65,7 +111,7 @@ class PresenceFeed:
             if self.version is not None and event["v"] <= self.version:
                 return  # the connection has this version, or a later one
             self.version = event["v"]
-            await self.send(events.event_encode(event))
+            await self.send(process().presence_snapshots.text(event))
             await self._flush()
 
     async def _flush(self) -> None:

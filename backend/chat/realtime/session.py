@@ -260,7 +260,9 @@ class Session:
                 await self.send(message["text"])
             case events.PRESENCE_TYPE:
                 if "changes" in message:
-                    await self.presence_feed.offer_many(message["v"], message["changes"])
+                    await self.presence_feed.offer_many(
+                        message["v"], message["changes"], message.get("text")
+                    )
                 else:
                     await self.presence_feed.offer(message["v"], message.get("text"))
             case events.TYPING_TYPE:

@@ -19,8 +19,12 @@ async def announce(room_name: str, change: Change | Snapshot | None) -> None:
         [[version, text]] = frames
         await publish(room_name, {"type": events.PRESENCE_TYPE, "v": version, "text": text})
     else:  # several people at once: one broadcast, and one frame to each connection
+        # ("text": that frame, the same for every connection that has the change before)
+        version = frames[-1][0]
+        text = events.presence_changes_text([text for _, text in frames], version)
         await publish(
-            room_name, {"type": events.PRESENCE_TYPE, "v": frames[-1][0], "changes": frames}
+            room_name,
+            {"type": events.PRESENCE_TYPE, "v": version, "changes": frames, "text": text},
         )
 
 

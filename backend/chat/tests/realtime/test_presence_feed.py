@@ -3,7 +3,8 @@
 import json
 import sys
 
-from chat.realtime.presence_feed import PresenceFeed
+from chat.protocol import events
+from chat.realtime.presence_feed import EncodedSnapshots, PresenceFeed
 from chat.tests.helpers import Outbox
 
 
@@ -63,3 +64,50 @@ async def test_changes_held_back_leave_no_grown_table_once_sent():
     assert feed.pending == {}
     assert sys.getsizeof(feed.pending) == sys.getsizeof({})
     feed.close()
+
+
+async def test_a_snapshot_sent_to_many_connections_is_encoded_once(monkeypatch):
+    encoded = []
+    encode = events.event_encode
+    monkeypatch.setattr(
+        events, "event_encode", lambda event: encoded.append(event) or encode(event)
+    )
+    shared = {"type": "presence", "v": 10, "users": [{"id": f"p{n}"} for n in range(100)]}
+    outboxes = [Outbox() for _ in range(50)]
+    feeds = [PresenceFeed("p-shared-text", outbox) for outbox in outboxes]
+    for feed in feeds:
+        await feed.snapshot(shared)
+    assert len(encoded) == 1
+    assert all(json.loads(outbox.texts[0]) == shared for outbox in outboxes)
+    await feeds[0].snapshot(presence_frame(11))  # another snapshot: encoded on its own
+    assert json.loads(outboxes[0].texts[-1])["v"] == 11
+    for feed in feeds:
+        feed.close()
+
+
+def test_the_encoded_snapshots_kept_are_bounded():
+    kept = EncodedSnapshots(size=3)
+    snapshots = [presence_frame(version) for version in range(10)]
+    for snapshot in snapshots:
+        assert json.loads(kept.text(snapshot))["v"] == snapshot["v"]
+    assert len(kept.texts) == 3
+    assert [event["v"] for event, _ in kept.texts.values()] == [7, 8, 9]
+
+
+async def test_connections_in_step_are_sent_the_broadcasts_own_frame():
+    changes = [(11, join_text(11)), (12, join_text(12))]
+    shared = events.presence_changes_text([text for _, text in changes], 12)
+    in_step, behind = Outbox(), Outbox()
+    feed = PresenceFeed("p-feed-shared", in_step)
+    late = PresenceFeed("p-feed-shared", behind)
+    await feed.snapshot(presence_frame(10))
+    await late.snapshot(presence_frame(9))
+    await feed.offer_many(12, changes, shared)
+    await late.offer_many(12, changes, shared)  # 10 is missing: held back, not sent
+    assert in_step.texts[-1] is shared
+    assert behind.kinds() == ["presence"]
+    await late.offer(10, join_text(10))
+    together = json.loads(behind.texts[-1])
+    assert [change["v"] for change in together["changes"]] == [10, 11, 12]
+    feed.close()
+    late.close()
