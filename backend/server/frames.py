@@ -21,9 +21,13 @@ class FrameCache:
 
     A broadcast hands the same text objects to each connection in turn, so they
     are found by identity; a text seen for the first time gets a frame of its own.
+    The least recently used go first: the messages a restart's returning tabs are
+    replayed (the same few hundred texts, one tab after another) stay framed.
     """
 
-    SIZE = 128  # more than a broadcast batch holds (chat.batching.MAX_BATCH)
+    # More than a broadcast batch (chat.batching.MAX_BATCH) and a replayed tail
+    # (chat.realtime.history_cache.REPLAY_TAIL) hold.
+    SIZE = 1024
 
     def __init__(self) -> None:
         self.frames: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
@@ -31,6 +35,7 @@ class FrameCache:
     def framed(self, text: str) -> bytes:
         entry = self.frames.get(id(text))
         if entry is not None and entry[0] is text:
+            self.frames.move_to_end(id(text))
             return entry[1]
         frame = text_frame(text.encode("utf8"))
         # The entry keeps ``text`` alive, so its id can't be reused while cached.

@@ -42,3 +42,14 @@ def test_the_frame_cache_keeps_only_the_latest_texts():
         cache.framed(text)
     assert len(cache.frames) == FrameCache.SIZE
     assert id(texts[0]) not in cache.frames and id(texts[-1]) in cache.frames
+
+
+def test_a_text_framed_again_stays_longest():
+    cache = FrameCache()
+    kept = "".join(["replayed ", "often"])
+    cache.framed(kept)
+    for n in range(FrameCache.SIZE - 1):
+        cache.framed(f"message {n}")
+        cache.framed(kept)
+    cache.framed("one more")
+    assert id(kept) in cache.frames

@@ -84,6 +84,61 @@ def test_a_read_during_which_the_room_changed_is_not_kept():
     assert cache.latest(ROOM) is None
 
 
+def test_new_messages_broadcast_while_a_page_is_read_are_added_to_it():
+    cache = HistoryCache(length=3, rooms=10)
+    mark = cache.read_begins(ROOM)
+    cache.take(messages(2, 3))  # 2 was stored before the read, 3 after
+    cache.read_done(ROOM, mark, frames(1, 2))
+    assert cache.latest(ROOM) == frames(1, 2, 3)
+    cache.take(messages(4))
+    assert cache.latest(ROOM) == frames(2, 3, 4)
+
+
+def test_a_read_that_misses_a_message_broadcast_meanwhile_is_not_kept():
+    cache = HistoryCache(length=3, rooms=10)
+    mark = cache.read_begins(ROOM)
+    cache.take(messages(4))  # 3's broadcast is still on its way
+    cache.read_done(ROOM, mark, frames(1, 2))
+    assert cache.latest(ROOM) is None
+
+
+def test_more_new_messages_than_a_page_while_reading_are_not_kept():
+    cache = HistoryCache(length=3, rooms=10)
+    mark = cache.read_begins(ROOM)
+    cache.take(messages(3, 4, 5, 6))
+    cache.read_done(ROOM, mark, frames(1, 2))
+    assert cache.latest(ROOM) is None
+    cache.read_done(ROOM, cache.read_begins(ROOM), frames(5, 6))  # the next read is kept
+    assert cache.latest(ROOM) == frames(5, 6)
+
+
+def test_a_page_read_for_returning_tabs_keeps_its_longer_tail():
+    cache = HistoryCache(length=3, rooms=10, tail=6)
+    cache.read_done(ROOM, cache.read_begins(ROOM), frames(*range(1, 9)), tail=True)
+    assert cache.latest(ROOM) == frames(6, 7, 8)
+    assert cache.after(ROOM, 2) == frames(3, 4, 5, 6, 7, 8)
+    assert cache.after(ROOM, 1) is None  # 2 is no longer kept
+    cache.take(messages(9))
+    assert cache.after(ROOM, 3) == frames(4, 5, 6, 7, 8, 9)
+
+
+def test_a_longer_tail_replaces_a_kept_page_with_what_it_took_meanwhile():
+    cache = kept(5, 6, 7)
+    mark = cache.read_begins(ROOM)
+    cache.take(messages(8))
+    cache.read_done(ROOM, mark, frames(*range(1, 8)), tail=True)
+    assert cache.after(ROOM, 0) == frames(*range(1, 9))
+
+
+def test_only_the_most_recently_used_pages_keep_a_longer_tail():
+    cache = HistoryCache(length=2, rooms=10, tail=5, tail_rooms=2)
+    for group in ("a", "b", "c"):
+        cache.read_done(group, cache.read_begins(group), frames(1, 2, 3, 4, 5), tail=True)
+    assert cache.after("a", 1) is None
+    assert cache.latest("a") == frames(4, 5)
+    assert cache.after("b", 1) == cache.after("c", 1) == frames(2, 3, 4, 5)
+
+
 def test_a_read_from_before_redis_came_back_is_not_kept():
     cache = HistoryCache(length=3, rooms=10)
     mark = cache.read_begins(ROOM)
@@ -206,14 +261,36 @@ async def test_handshakes_that_come_together_read_their_rooms_history_together(
     reads = []
     real = history_cache._read_rooms
 
-    def read(items):
+    def read(items, length):
         reads.append(items)
-        return real(items)
+        return real(items, length)
 
     monkeypatch.setattr("chat.realtime.history_cache._read_rooms", read)
     tabs = await asyncio.gather(*(connect_room("together") for _ in range(6)))
     assert all([m["seq"] for m in tab.history] == [1, 2, 3] for tab in tabs)
     assert 1 <= len(reads) < 6, reads  # one read for several handshakes
+
+
+@through_connections
+async def test_tabs_returning_from_further_back_than_a_page_share_one_read(
+    connect_room, monkeypatch
+):
+    await _stored("far-tail", HISTORY_LENGTH + 30)
+    reads = []
+    real = history_cache._read_rooms
+
+    def read(items, length):
+        reads.append(items)
+        return real(items, length)
+
+    monkeypatch.setattr("chat.realtime.history_cache._read_rooms", read)
+    first = await connect_room("far-tail", query="after=5")
+    assert len(reads) == 1
+    later = [await connect_room("far-tail", query=f"after={after}") for after in (3, 10, 60)]
+    assert len(reads) == 1  # replayed from the tail the first read kept
+    assert [m["seq"] for m in first.history] == list(range(6, HISTORY_LENGTH + 31))
+    for tab, after in zip(later, (3, 10, 60), strict=True):
+        assert [m["seq"] for m in tab.history] == list(range(after + 1, HISTORY_LENGTH + 31))
 
 
 @through_connections
