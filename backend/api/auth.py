@@ -31,6 +31,20 @@ class SignedInCookie(APIKeyCookie):
         raise ApiError(401, "sign_in_required", "Sign in to do this.")
 
 
+class SessionOnly(SignedInCookie):
+    """A signed-up person in a browser session, never an API token: what makes and
+    revokes tokens. A token that could make tokens would outlive its own revocation
+    through the ones it made."""
+
+    def authenticate(self, request, key):
+        if getattr(request, "api_token", False):
+            raise ApiError(
+                403, "session_required",
+                "API tokens are managed from a signed-in browser session, not with a token.",
+            )  # fmt: skip
+        return super().authenticate(request, key)
+
+
 class AnySessionCookie(APIKeyCookie):
     """Anyone, guests and visitors included (the endpoint tells them apart); still a
     cookie authentication, so unsafe requests need the CSRF token."""
@@ -45,3 +59,4 @@ token = Token()
 # ninja tries each in turn: the token first, so a request with one needs no CSRF token.
 signed_in = [token, SignedInCookie()]
 any_session = [token, AnySessionCookie()]
+session_only = SessionOnly()

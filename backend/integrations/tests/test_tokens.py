@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from chat.models import Membership
 from chat.tests.membership import api, client_of, error_code, person_new
 from integrations.models import ApiToken
 from integrations.tokens import secret_hash, token_create
@@ -49,6 +50,19 @@ def test_guests_cannot_make_tokens():
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("post", "/api/tokens/", {"name": "minted"}), ("get", "/api/tokens/", None),
+     ("delete", "/api/tokens/{id}/", None)],
+)  # fmt: skip
+def test_tokens_are_managed_only_from_a_session_never_with_a_token(alice, method, path, body):
+    token, secret = token_create(user=alice, name="cli")
+    args = (body,) if body is not None else ()
+    response = api(Client(), method, path.format(id=token.pk), *args, **bearer(secret))
+    assert response.status_code == 403 and error_code(response) == "session_required"
+    assert list(ApiToken.objects.values_list("name", "revoked_at")) == [("cli", None)]
+
+
 def test_a_token_signs_its_user_in_on_the_api_without_csrf(alice):
     _, secret = token_create(user=alice, name="cli")
     client = Client(enforce_csrf_checks=True)
@@ -74,9 +88,9 @@ def test_a_bad_token_is_401_even_with_a_valid_session(alice, header):
 
 def test_a_revoked_token_is_refused_at_once(alice):
     token, secret = token_create(user=alice, name="cli")
-    assert api(Client(), "get", "/api/tokens/", **bearer(secret)).status_code == 200
+    assert api(Client(), "get", "/api/rooms/", **bearer(secret)).status_code == 200
     assert api(client_of(alice), "delete", f"/api/tokens/{token.pk}/").status_code == 204
-    response = api(Client(), "get", "/api/tokens/", **bearer(secret))
+    response = api(Client(), "get", "/api/rooms/", **bearer(secret))
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
     assert api(client_of(alice), "get", "/api/tokens/").json()["tokens"] == []
 
@@ -85,14 +99,15 @@ def test_nobody_revokes_someone_elses_token(alice, bob):
     token, secret = token_create(user=alice, name="cli")
     response = api(client_of(bob), "delete", f"/api/tokens/{token.pk}/")
     assert response.status_code == 404 and error_code(response) == "unknown_token"
-    assert api(Client(), "get", "/api/tokens/", **bearer(secret)).status_code == 200
+    assert api(Client(), "get", "/api/rooms/", **bearer(secret)).status_code == 200
 
 
 def test_someone_elses_token_signs_in_as_them_only(alice, bob):
     _, secret = token_create(user=bob, name="cli")
-    api(client_of(alice), "post", "/api/tokens/", {"name": "mine"})
-    listed = api(client_of(alice), "get", "/api/tokens/", **bearer(secret)).json()["tokens"]
-    assert [t["name"] for t in listed] == ["cli"]  # Bob's, not Alice's session's
+    made = api(client_of(alice), "post", "/api/rooms/", {"name": "whose"}, **bearer(secret))
+    assert made.status_code == 201
+    owners = Membership.objects.filter(room__name="whose", is_owner=True)
+    assert [m.user.username for m in owners] == ["bob"]  # Bob's, not Alice's session's
 
 
 def test_a_disabled_account_s_token_is_refused():
@@ -100,18 +115,18 @@ def test_a_disabled_account_s_token_is_refused():
     _, secret = token_create(user=carol, name="cli")
     carol.is_active = False
     carol.save()
-    assert api(Client(), "get", "/api/tokens/", **bearer(secret)).status_code == 401
+    assert api(Client(), "get", "/api/rooms/", **bearer(secret)).status_code == 401
 
 
 def test_last_used_is_recorded_once_a_minute(alice):
     token, secret = token_create(user=alice, name="cli")
     assert token.last_used_at is None
-    api(Client(), "get", "/api/tokens/", **bearer(secret))
+    api(Client(), "get", "/api/rooms/", **bearer(secret))
     first = ApiToken.objects.get(pk=token.pk).last_used_at
     assert first is not None
-    api(Client(), "get", "/api/tokens/", **bearer(secret))
+    api(Client(), "get", "/api/rooms/", **bearer(secret))
     assert ApiToken.objects.get(pk=token.pk).last_used_at == first
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
-    api(Client(), "get", "/api/tokens/", **bearer(secret))
+    api(Client(), "get", "/api/rooms/", **bearer(secret))
     assert ApiToken.objects.get(pk=token.pk).last_used_at > first - timedelta(minutes=1)
     assert ApiToken.objects.get(pk=token.pk).last_used_at <= timezone.now()
