@@ -8,6 +8,7 @@ import secrets
 
 from django.utils import timezone
 
+from chat.access import Forbidden, room_access
 from chat.identity import Identity, InvalidDisplayName, display_name_clean
 from chat.models import Room
 from chat.ratelimit import http_post_buckets
@@ -21,7 +22,8 @@ BURST = 20
 
 
 class WebhookGone(Exception):
-    """No webhook has this URL (``status`` 404), or it was revoked (410)."""
+    """No webhook has this URL (``status`` 404), it was revoked (410), or it may no
+    longer post (403: the person who made it can't)."""
 
     def __init__(self, status: int, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -51,12 +53,34 @@ def webhook_revoke(*, room: Room, webhook_id: int) -> None:
 
 
 def webhook_find(secret: str) -> Webhook:
-    """The active webhook of a URL's secret, with its room; raises WebhookGone."""
-    hook = Webhook.objects.select_related("room").filter(token_hash=secret_hash(secret)).first()
+    """The active webhook of a URL's secret, with its room, that may post there: it goes
+    with the person who made it, who must still have an active account and be able to
+    read the room (a member, for a private room or a DM) or be staff. Raises WebhookGone."""
+    hook = (
+        Webhook.objects.select_related("room", "created_by")
+        .filter(token_hash=secret_hash(secret))
+        .first()
+    )
     if hook is None:
         raise WebhookGone(404, "unknown_webhook", "No webhook has this URL.")
     if hook.revoked_at is not None:
         raise WebhookGone(410, "webhook_revoked", "This webhook was revoked.")
+    maker = hook.created_by
+    if maker is None or not maker.is_active:
+        raise WebhookGone(
+            403, "webhook_maker_gone",
+            "The person who made this webhook no longer has an account here; a member "
+            "of the room can make a new one.",
+        )  # fmt: skip
+    if not maker.is_staff:
+        try:
+            room_access(room_name=hook.room.name, user_id=maker.pk)
+        except Forbidden:
+            raise WebhookGone(
+                403, "webhook_maker_left",
+                "The person who made this webhook may no longer read its room; a member "
+                "of the room can make a new one.",
+            ) from None  # fmt: skip
     return hook
 
 

@@ -7,8 +7,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
-from chat.models import Message
+from chat.models import Message, Room
 from chat.ratelimit import RequestBuckets
+from chat.services.rooms import member_remove
 from chat.tests.membership import api, client_of, error_code, person_new
 from integrations import webhooks
 from integrations.models import Webhook
@@ -87,6 +88,24 @@ def test_a_revoked_webhook_is_gone(alice, secret):
     assert api(client, "delete", f"/api/rooms/secret/webhooks/{hook.pk}/").status_code == 204
     response = api(Client(), "post", path, {"text": "hi"})
     assert response.status_code == 410 and error_code(response) == "webhook_revoked"
+    assert not Message.objects.exists()
+
+
+def test_a_webhook_stops_posting_once_its_maker_leaves_the_private_room(alice, secret):
+    client = client_of(alice)
+    path = hook_url(client, "secret")
+    member_remove(room=Room.objects.get(name="secret"), by=alice, username="alice")
+    response = api(Client(), "post", path, {"text": "hi"})
+    assert response.status_code == 403 and error_code(response) == "webhook_maker_left"
+    assert not Message.objects.exists()
+
+
+def test_a_webhook_stops_posting_once_its_makers_account_is_deactivated(alice, secret):
+    path = hook_url(client_of(alice), "secret")
+    alice.is_active = False
+    alice.save()
+    response = api(Client(), "post", path, {"text": "hi"})
+    assert response.status_code == 403 and error_code(response) == "webhook_maker_gone"
     assert not Message.objects.exists()
 
 
