@@ -1,12 +1,26 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from chat.identity import DISPLAY_NAME_MAX_LENGTH, InvalidDisplayName, display_name_clean
+from chat.identity import (
+    DISPLAY_NAME_MAX_LENGTH,
+    USERNAME_LOOKS_TAKEN,
+    InvalidDisplayName,
+    display_name_clean,
+    username_alike,
+)
 
 
 class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def clean_username(self) -> str:
+        """Django's checks, and no name that looks like another account's (a Cyrillic
+        "а" for a Latin "a", full-width letters, another case…), as for guests' names."""
+        username = super().clean_username()
+        if username and username_alike(username) is not None:
+            raise forms.ValidationError(USERNAME_LOOKS_TAKEN.format(name=username))
+        return username
 
 
 class GuestNameForm(forms.Form):

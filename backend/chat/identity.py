@@ -322,6 +322,20 @@ def visitor_identity() -> Identity:
 _NAME_PUNCTUATION = frozenset("-_. ")
 
 
+USERNAME_LOOKS_TAKEN = "“{name}” looks the same as the name of an existing account; pick another."
+
+
+def username_alike(name: str) -> str | None:
+    """The username of an account that looks like ``name`` (they share a confusable
+    skeleton: "ＡＬＩＣＥ", "аlice" with a Cyrillic "а" and "alice" look alike), if any."""
+    skeletons = name_skeletons(name)
+    usernames = get_user_model().objects.values_list("username", flat=True)
+    for username in usernames.iterator():
+        if skeletons & name_skeletons(username):
+            return username
+    return None
+
+
 def display_name_clean(raw: str, *, claim_for: str | None = None) -> str:
     """Validate a guest's chosen name, or raise InvalidDisplayName.
 
@@ -340,9 +354,7 @@ def display_name_clean(raw: str, *, claim_for: str | None = None) -> str:
     )  # fmt: skip
     if problem:
         raise InvalidDisplayName(problem)
-    skeletons = name_skeletons(name)
-    usernames = get_user_model().objects.values_list("username", flat=True)
-    if any(skeletons & name_skeletons(username) for username in usernames.iterator()):
+    if username_alike(name) is not None:
         raise InvalidDisplayName(
             f"“{name}” belongs to a registered user (or looks like their name); "
             "pick another name or log in."

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
 from chat.services.people import person_credentials_changed
 from integrations.bots import bot_create
 from integrations.models import ApiToken, Bot, Webhook
@@ -27,6 +28,8 @@ class BotCreationForm(forms.ModelForm):
         user_model.username_validator(username)
         if user_model.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("An account with this name already exists.")
+        if username_alike(username) is not None:
+            raise forms.ValidationError(USERNAME_LOOKS_TAKEN.format(name=username))
         return username
 
 

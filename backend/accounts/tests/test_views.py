@@ -32,6 +32,27 @@ def test_sign_up_refuses_a_taken_username(client):
     assert "already exists" in response.content.decode()
 
 
+@pytest.mark.parametrize("look_alike", ["аlice", "ＡＬＩＣＥ", "Alice", "al\u200bice", "alicе"])
+def test_sign_up_refuses_a_username_that_looks_like_another(client, look_alike):
+    get_user_model().objects.create_user(username="alice", password="pw-for-tests-1")
+    response = client.post(
+        "/accounts/signup/",
+        {"username": look_alike, "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
+    )
+    assert response.status_code == 400
+    assert get_user_model().objects.count() == 1
+
+
+def test_sign_up_refuses_a_cyrillic_look_alike_by_name(client):
+    get_user_model().objects.create_user(username="alice", password="pw-for-tests-1")
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "аlice", "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
+    )
+    assert response.status_code == 400
+    assert "looks the same as the name of an existing account" in response.content.decode()
+
+
 def test_sign_up_does_not_redirect_off_site(client):
     response = client.post(
         "/accounts/signup/",

@@ -28,6 +28,13 @@ def test_a_bot_may_not_take_a_name_in_use(staff_client, alice):
     assert not Bot.objects.exists()
 
 
+def test_a_bot_may_not_take_a_name_that_looks_like_one_in_use(staff_client, alice):
+    response = staff_client.post("/admin/integrations/bot/add/", {"username": "аlice"})
+    assert response.status_code == 200
+    assert "looks the same" in response.content.decode()
+    assert not Bot.objects.exists()
+
+
 def test_a_bots_new_token_is_shown_once_and_signs_it_in_as_a_bot(staff_client):
     staff_client.post("/admin/integrations/bot/add/", {"username": "deploy-bot"})
     bot = Bot.objects.get()
