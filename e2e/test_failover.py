@@ -40,7 +40,7 @@ def test_chat_resumes_through_the_promoted_replica(start_server, sentinels):
     old_primary = sentinels.primary_port()
     assert _readyz(server.base_url) == (
         200,
-        {"status": "ok", "database": "ok", "redis": "ok", "storage": "ok"},
+        {"status": "ok", "database": "ok", "migrations": "ok", "redis": "ok", "storage": "ok"},
     )
 
     async def watch_readyz(seen: list[str], stop: asyncio.Event) -> None:

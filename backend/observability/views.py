@@ -6,6 +6,7 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -31,11 +32,32 @@ def _database_roundtrip() -> None:
         cursor.fetchone()
 
 
+class Migrations:
+    """Whether the database has every migration this code has (``python -m server``
+    doesn't migrate: a database never migrated would answer ``SELECT 1`` while every
+    page fails). Once it has, that is remembered: migrations aren't taken back under a
+    running server."""
+
+    def __init__(self) -> None:
+        self.applied = False
+
+    def pending(self) -> bool:
+        if not self.applied:
+            executor = MigrationExecutor(connection)
+            plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+            self.applied = not plan
+        return not self.applied
+
+
+migrations = Migrations()
+
+
 @require_GET
 async def readyz(request):
-    """The database and Redis both answer, and messages can be stored: 200, or 503
-    naming the part that doesn't (``storage``: storing a message failed in the last
-    minute, say on a full disk). With Redis Sentinel, ``"redis": "failing_over"``
+    """The database and Redis both answer, the database has every migration, and
+    messages can be stored: 200, or 503 naming the part that doesn't (``migrations``:
+    ``"pending"`` until ``manage.py migrate`` has run; ``storage``: storing a message
+    failed in the last minute, say on a full disk). With Redis Sentinel, ``"redis": "failing_over"``
     marks the window between the primary's loss and the promoted replica's first
     answer: the sentinels answer, the primary doesn't.
 
@@ -48,6 +70,8 @@ async def readyz(request):
     try:
         await sync_to_async(_database_roundtrip)()
         checks["database"] = "ok"
+        pending = await sync_to_async(migrations.pending)()
+        checks["migrations"] = "pending" if pending else "ok"
     except Exception as exc:
         logger.warning("readyz: the database is unavailable: %s", exc)
         checks["database"] = "unavailable"

@@ -2,10 +2,13 @@ import re
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import AsyncClient
 
 from chat.services import messages
 from chat.tests.helpers import FakeClock
+from observability import views
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +22,25 @@ async def test_healthz_answers_while_the_process_lives():
 async def test_readyz_is_200_when_database_and_redis_answer():
     response = await AsyncClient().get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok", "storage": "ok"}
+    assert response.json() == {
+        "status": "ok", "database": "ok", "migrations": "ok", "redis": "ok", "storage": "ok",
+    }  # fmt: skip
+
+
+async def test_readyz_is_503_while_a_migration_is_pending(monkeypatch):
+    monkeypatch.setattr(views, "migrations", views.Migrations())
+    recorder = MigrationRecorder(connection)
+    latest = recorder.migration_qs.filter(app="chat").order_by("-id").values_list("name")
+    [name] = await sync_to_async(lambda: latest[0])()
+    app = "chat"
+    await sync_to_async(recorder.record_unapplied)(app, name)
+    try:
+        response = await AsyncClient().get("/readyz")
+        assert (response.status_code, response.json()["migrations"]) == (503, "pending")
+    finally:
+        await sync_to_async(recorder.record_applied)(app, name)
+    response = await AsyncClient().get("/readyz")
+    assert (response.status_code, response.json()["migrations"]) == (200, "ok")
 
 
 async def test_readyz_is_503_while_messages_cannot_be_stored(monkeypatch):
