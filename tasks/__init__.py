@@ -18,6 +18,7 @@ ns.add_collection(
     Collection("test", test.everything, test.backend, test.e2e, test.js, test.bench_smoke)
 )
 ns.add_collection(Collection("deps", deps.compile_requirements, deps.install))
+ns.add_collection(Collection("docs", test.screenshots))
 ns.add_collection(Collection("push", push.keys))
 ns.configure(
     {

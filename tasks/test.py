@@ -5,7 +5,7 @@ import os
 import shlex
 import shutil
 
-from invoke import Exit, task
+from invoke import Exit, UnexpectedExit, task
 
 from .bench import bench
 from .common import PYTHON, REPO, data_dir, run_devtools
@@ -64,6 +64,17 @@ def js(c, args=""):
         c.run(f"{node} --test {args} {names}", pty=False)
 
 
+@task
+def screenshots(c):
+    """Take the README's screenshots (docs/screenshots/) from a real conversation."""
+    executable = run_devtools(c, "browser", hide="out").stdout.strip()
+    env = {
+        "PLAYWRIGHT_CHROMIUM_EXECUTABLE": executable,
+        "CHAT_SCREENSHOTS_DIR": str(REPO / "docs" / "screenshots"),
+    }
+    _pytest(c, "e2e/test_screenshots.py", "-k screenshots_for_the_readme", env=env)
+
+
 @task(name="bench")
 def bench_smoke(c):
     """A short benchmark beside both references; fails on a lost or duplicated delivery.
@@ -87,15 +98,21 @@ def bench_smoke(c):
 def everything(c, lint_=True, js_=True, backend_=True, e2e_=True, bench_=True):
     """Run everything: lint, JavaScript and backend tests, browser tests, a benchmark smoke test.
 
-    --no-lint, --no-js, --no-backend, --no-e2e and --no-bench skip a part.
+    Every part runs even when one before it failed; the failed ones are named at the
+    end (and the task fails). --no-lint, --no-js, --no-backend, --no-e2e and --no-bench
+    skip a part.
     """
-    if lint_:
-        lint(c)
-    if js_:
-        js(c)
-    if backend_:
-        backend(c)
-    if e2e_:
-        e2e(c)
-    if bench_:
-        bench_smoke(c)
+    parts = [("lint", lint_, lint), ("JavaScript tests", js_, js),
+             ("backend tests", backend_, backend), ("browser tests", e2e_, e2e),
+             ("benchmark smoke test", bench_, bench_smoke)]  # fmt: skip
+    failed = []
+    for name, wanted, run in parts:
+        if not wanted:
+            continue
+        try:
+            run(c)
+        except (UnexpectedExit, Exit):
+            print(f"\n{name}: FAILED (see above)\n", flush=True)
+            failed.append(name)
+    if failed:
+        raise Exit(f"Failed: {', '.join(failed)} (see above).", code=1)
