@@ -320,8 +320,13 @@ LOGGING = {
             "formatter": LOG_FORMAT,
         }
     },
-    "filters": {"without_traceback": {"()": "observability.logging.WithoutTraceback"}},
+    "filters": {
+        "without_traceback": {"()": "observability.logging.WithoutTraceback"},
+        "secrets_redacted": {"()": "observability.logging.SecretsRedacted"},
+    },
     "loggers": {
+        # Every 4xx and 5xx answer, with its path: webhook and invitation secrets taken out.
+        "django.request": {"filters": ["secrets_redacted"]},
         # A request for a host not in DJANGO_ALLOWED_HOSTS: answered 400, logged in one line.
         "django.security.DisallowedHost": {"filters": ["without_traceback"], "level": "WARNING"},
     },

@@ -6,6 +6,7 @@ come out as keys of the object.
 
 import json
 import logging
+import re
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -34,4 +35,29 @@ class WithoutTraceback(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.exc_info = None
         record.exc_text = None
+        return True
+
+
+# Paths whose last part is a secret: a webhook's URL, an invitation's link.
+_SECRET_PATHS = re.compile(r"(/api/hooks/|/invite/)[^/\s'\"?]+")
+
+
+def secrets_redacted(text: str) -> str:
+    """``text`` with the secret part of every webhook and invitation path replaced by "…"."""
+    return _SECRET_PATHS.sub(r"\1…", text)
+
+
+class SecretsRedacted(logging.Filter):
+    """Takes the secrets out of the paths a request's log line names (Django logs every
+    4xx and 5xx answer with its path, and the request as an extra field): whoever reads
+    the logs mustn't be able to post through a room's webhook or join with its link."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = secrets_redacted(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        request = getattr(record, "request", None)
+        if request is not None:
+            record.request = secrets_redacted(str(request))
         return True
