@@ -27,6 +27,13 @@ class Forbidden(Exception):
         return str(self)
 
 
+class RoomGone(Forbidden):
+    """The room a connection was opened in no longer has its name (renamed or deleted);
+    a free name in its place is not the same room."""
+
+    code = "room_gone"
+
+
 @dataclass(frozen=True, slots=True)
 class RoomAccess:
     """What one person has in one room they may read."""

@@ -118,6 +118,8 @@ class Admission:
     counted: tuple[tuple[ConnectionCounter, str], ...]
     # What signed the person in: ("session", key) or ("token", secret); None for a visitor.
     credential: tuple[str, str] | None = None
+    # Whether the room existed (else its name was free, and the first post makes it).
+    existing_room: bool = False
 
     def release(self) -> None:
         """Give back the places under the caps; safe to repeat."""
@@ -135,7 +137,7 @@ async def admit(scope: dict) -> Admission:
     except InvalidRoomName as exc:
         raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
     try:
-        identity, rooms, recheck, credential = await _person_in_room(
+        identity, rooms, recheck, credential, existing_room = await _person_in_room(
             scope["headers"], scope.get("subprotocols", []), room_name
         )
     except Forbidden as exc:
@@ -156,15 +158,18 @@ async def admit(scope: dict) -> Admission:
     person_bucket = person_buckets.acquire(
         identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
     )
-    return Admission(room_name, identity, rooms, recheck, person_bucket, counted, credential)
+    return Admission(
+        room_name, identity, rooms, recheck, person_bucket, counted, credential, existing_room
+    )
 
 
 async def _person_in_room(
     headers, subprotocols: list[str], room_name: str
-) -> tuple[Identity, frozenset[str], bool, tuple[str, str] | None]:
+) -> tuple[Identity, frozenset[str], bool, tuple[str, str] | None, bool]:
     """The person of the handshake (its API token's, else its session's), their
-    sidebar's rooms, whether to check access again once subscribed, and the credential
-    that signed them in (for ``credential_identity``); raises Forbidden
+    sidebar's rooms, whether to check access again once subscribed, the credential
+    that signed them in (for ``credential_identity``), and whether the room exists
+    (not a free name); raises Forbidden
     when they may not read the room, InvalidToken for a token that signs no one in.
 
     What the process keeps (chat.realtime.known) answers without the database; what it
@@ -182,7 +187,7 @@ async def _person_in_room(
         access_decide(room_name=room_name, kind=None if kind == FREE else kind,
                       member=room_name in rooms, signed_in=signed_in)  # fmt: skip
         credential = ("session", session_key) if person is not None else None
-        return identity, rooms, kind != Room.Kind.PUBLIC, credential
+        return identity, rooms, kind != Room.Kind.PUBLIC, credential, kind != FREE
     mark = known.mark()
     kept = kind
     identity, rooms, read_kind = await process().person_reads.submit(
@@ -202,7 +207,7 @@ async def _person_in_room(
     credential = ("token", token) if token is not None else ("session", session_key)
     if identity is None:
         identity, credential = visitor_identity(), None
-    return identity, rooms, changed or kind != Room.Kind.PUBLIC, credential
+    return identity, rooms, changed or kind != Room.Kind.PUBLIC, credential, kind is not None
 
 
 def credential_identity(credential: tuple[str, str]) -> Identity | None:

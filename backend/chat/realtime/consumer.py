@@ -85,7 +85,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 admission.room_name, admission.identity, text_sender(send),
                 drain_waiter(self.scope), rooms=admission.rooms,
                 forbid=closer(send, CloseCode.FORBIDDEN), credential=admission.credential,
-                sign_out=closer(send, CloseCode.SIGNED_OUT),
+                sign_out=closer(send, CloseCode.SIGNED_OUT), existing_room=admission.existing_room,
             )  # fmt: skip
             try:
                 await self.session.open()

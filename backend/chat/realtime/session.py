@@ -30,7 +30,7 @@ from django.conf import settings
 from observability import metrics
 
 from chat import selectors
-from chat.access import Forbidden, room_access
+from chat.access import Forbidden, RoomGone, room_access
 from chat.identity import Identity
 from chat.process import detach, process
 from chat.protocol import events
@@ -118,6 +118,7 @@ class Session:
         "forbid",
         "credential",
         "sign_out",
+        "existing_room",
         "__weakref__",
     )
 
@@ -132,6 +133,7 @@ class Session:
         forbid: Callable[[], Awaitable[None]] | None = None,
         credential: tuple[str, str] | None = None,
         sign_out: Callable[[], Awaitable[None]] | None = None,
+        existing_room: bool = False,
     ) -> None:
         self.room_name = room_name
         self.identity = identity
@@ -152,6 +154,9 @@ class Session:
         # What signed the person in, checked again when they are told it may have changed.
         self.credential = credential
         self.sign_out = sign_out  # closes the connection with 4401
+        # The room existed when the connection opened: if its name is free now (renamed
+        # or deleted), the connection is closed, and its posts never make a new room.
+        self.existing_room = existing_room
 
     @property
     def log(self) -> logging.LoggerAdapter:
@@ -304,11 +309,18 @@ class Session:
 
     async def _access_check(self, *, own_room: bool) -> frozenset[str] | None:
         """The rooms of the person's sidebar, read again; None, after closing the
-        connection with 4403, if (``own_room``) they may no longer read this room."""
+        connection with 4403, if (``own_room``) they may no longer read this room, or it
+        is gone (``room_gone``: its name is free now)."""
         user_id = self.identity.user_id
         try:
             if own_room:
-                await database_sync_to_async(room_access)(room_name=self.room_name, user_id=user_id)
+                access = await database_sync_to_async(room_access)(
+                    room_name=self.room_name, user_id=user_id
+                )
+                if self.existing_room and access.room is None:
+                    raise RoomGone(
+                        "This room was renamed or deleted; pick it again from the list of rooms."
+                    )
         except Forbidden as exc:
             self.log.info("closing: not allowed in the room")
             self.held = None  # nothing more goes out

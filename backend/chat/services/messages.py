@@ -195,9 +195,10 @@ def _posting(room_name: str) -> Batcher:
 
 def message_post(
     *, room_name: str, identity: Identity, text: str, nonce: str | None = None,
-    reply_to: int | None = None, attachments: tuple[int, ...] = (),
+    reply_to: int | None = None, attachments: tuple[int, ...] = (), may_create: bool = True,
 ) -> asyncio.Future:  # fmt: skip
-    """Store a message, then broadcast it to every connection of the room.
+    """Store a message, then broadcast it to every connection of the room (made a public
+    room if the name is free, unless not ``may_create``: then refused ``room_gone``).
 
     The message takes its place in the room's order when this is called, so a
     connection can post several without waiting for each. Messages posted to
@@ -206,4 +207,6 @@ def message_post(
     ActionRefused when the sender is muted in the room, or the database's
     error. Cancelling it before its batch is taken withdraws the message.
     """
-    return _posting(room_name).submit(Post(identity, text, nonce, reply_to, attachments))
+    return _posting(room_name).submit(
+        Post(identity, text, nonce, reply_to, attachments, may_create)
+    )

@@ -32,6 +32,9 @@ class Post:
     nonce: str | None = None
     reply_to: int | None = None  # the seq of the message it replies to
     attachments: tuple[int, ...] = ()  # ids of the sender's uploads to send with it
+    # Whether a free name becomes a room with it; False from a connection opened in an
+    # existing room, which is gone if its name is free now (renamed or deleted).
+    may_create: bool = True
 
 
 @dataclass(frozen=True)
@@ -75,19 +78,21 @@ def _room(room_name: str) -> Room:
     return room
 
 
-def _rooms_of(names: list[str]) -> dict[str, Room]:
-    """The rooms of these names, made (public) where there is none yet: two queries at
-    most for the names not cached."""
-    missing = [name for name in names if name not in _rooms]
-    if missing:
+def _rooms_of(names: list[str], creatable: set[str]) -> dict[str, Room]:
+    """The rooms of these names, made (public) where there is none yet and the name is
+    ``creatable``: two queries at most for the names not cached. A name with no room
+    that isn't creatable is left out."""
+    rooms = {name: _rooms[name] for name in names if name in _rooms}
+    if missing := [name for name in names if name not in rooms]:
         found = {room.name: room for room in Room.objects.filter(name__in=missing)}
-        if new := [name for name in missing if name not in found]:
+        if new := [name for name in missing if name not in found and name in creatable]:
             Room.objects.bulk_create([Room(name=name) for name in new], ignore_conflicts=True)
             found |= {room.name: room for room in Room.objects.filter(name__in=new)}
+        rooms |= found
         _rooms.update(found)
         while len(_rooms) > ROOMS_KEPT:
             del _rooms[next(iter(_rooms))]
-    return {name: _rooms.get(name) or _room(name) for name in names}
+    return rooms
 
 
 def room_forget(room_name: str) -> None:
@@ -170,15 +175,27 @@ def _store_one_by_one(
     return outcomes
 
 
-def _store_together(batches: list[Batch]) -> list[list[Stored | Exception]]:
-    rooms = _rooms_of([name for name, _, _ in batches])
+ROOM_GONE = "This room was renamed or deleted; pick it again from the list of rooms."
+
+
+def _store_together(batches: list[Batch], *, reread: bool = True) -> list[list[Stored | Exception]]:
+    creatable = {name for name, posts, _ in batches if any(post.may_create for post in posts)}
+    rooms = _rooms_of([name for name, _, _ in batches], creatable)
+    if len(rooms) < len({name for name, _, _ in batches}):
+        # Posts from connections whose room's name is free now: refused, not made a room.
+        live = [batch for batch in batches if batch[0] in rooms]
+        stored = iter(_store_together(live, reread=reread) if live else ())
+        return [
+            next(stored) if name in rooms else [ActionRefused("room_gone", ROOM_GONE)] * len(posts)
+            for name, posts, _ in batches
+        ]
     outsiders = _outsiders(rooms, batches)
-    if any(outsiders.values()):
-        # A room in the cache may be an older one of that name: read those again.
+    if reread and any(outsiders.values()):
+        # A room in the cache may be an older one of that name (renamed or deleted since):
+        # read those again, once.
         for name in [name for name, keys in outsiders.items() if keys]:
             room_forget(name)
-            rooms[name] = _room(name)
-        outsiders = _outsiders(rooms, batches)
+        return _store_together(batches, reread=False)
     placed = [(rooms[name].pk, post) for name, posts, _ in batches for post in posts]
     known = _messages_by_nonce(placed)
     mutes = _mutes(placed)

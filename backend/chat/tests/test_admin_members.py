@@ -166,3 +166,43 @@ async def test_a_member_removed_in_the_admin_is_sent_forbidden_and_closed_with_4
     assert [frame["code"] for frame in frames if frame["type"] == "error"] == ["forbidden"]
     assert code == 4403
     assert not await database_sync_to_async(secret.memberships.filter(user=bob).exists)()
+
+
+def _rename_in_the_admin(room_name: str, new_name: str) -> int:
+    """A superuser renames the room on its change page; returns the answer's status."""
+    try:
+        staff = person_new("renamer", is_staff=True, is_superuser=True)
+        client = Client()
+        client.force_login(staff)
+        url = f"/admin/chat/room/{Room.objects.get(name=room_name).pk}/change/"
+        form = FormFields("room_form")
+        form.feed(client.get(url).content.decode())
+        data: dict[str, list[str]] = {}
+        for name, value in form.fields:
+            data.setdefault(name, []).append(value)
+        data["name"] = [new_name]
+        return client.post(url, data).status_code
+    finally:
+        connections.close_all()
+
+
+async def test_a_tab_in_a_room_renamed_in_the_admin_is_closed_with_room_gone(
+    secret, bob, connect_room
+):
+    bobs_tab = await connect_room("secret", session=await user_session(bob))
+    assert await asyncio.to_thread(_rename_in_the_admin, "secret", "secret-renamed") == 302
+    frames, code = await frames_until_closed(bobs_tab)
+    assert [frame["code"] for frame in frames if frame["type"] == "error"] == ["room_gone"]
+    assert code == 4403
+    assert not await database_sync_to_async(Room.objects.filter(name="secret").exists)()
+
+
+async def test_a_post_from_a_tab_whose_room_was_deleted_makes_no_room(
+    secret, bob, connect_room
+):
+    bobs_tab = await connect_room("secret", session=await user_session(bob))
+    await database_sync_to_async(Room.objects.filter(name="secret").delete)()  # no notice
+    await bobs_tab.send({"type": "message", "message": "still here?", "nonce": "n-1"})
+    error = await bobs_tab.until(lambda frame: frame["type"] == "error")
+    assert (error["code"], error.get("nonce")) == ("room_gone", "n-1")
+    assert not await database_sync_to_async(Room.objects.filter(name="secret").exists)()
