@@ -21,8 +21,6 @@ class Process:
       may have missed, then tells connections and ``presence`` to catch up;
     - ``presence``: this process's people in each room and their heartbeat;
       ``presence_updates``: rooms' joins and leaves on their way to Redis;
-      ``presence_snapshots``: the last ``ENCODED_SNAPSHOTS`` snapshots sent, encoded
-      once for all the connections they go to;
     - ``posting``: posts on their way to the database, a queue per room that has some;
     - ``handshakes``: the handshakes being set up (``CHAT_HANDSHAKES_MAX``);
       ``person_reads``: their reads of people and rooms from the database, together;
@@ -41,7 +39,6 @@ class Process:
         from chat.realtime.admission import HandshakeSlots, PersonReads
         from chat.realtime.history_cache import HistoryReads
         from chat.realtime.hub import Hub
-        from chat.realtime.presence_feed import EncodedSnapshots
         from chat.redis_watch import RedisWatch
         from chat.services.messages import Posting
         from chat.services.presence import PresenceTracker, RoomUpdates
@@ -53,7 +50,6 @@ class Process:
         self.redis_watch = RedisWatch(before=self.hub.redis_recovered)
         self.presence = PresenceTracker(watch=self.redis_watch)
         self.presence_updates = RoomUpdates(self.presence)
-        self.presence_snapshots = EncodedSnapshots()
         self.posting = Posting()
         self.handshakes = HandshakeSlots()
         self.person_reads = PersonReads()

@@ -286,8 +286,28 @@ def identity_event(person_id: str, name: str, *, guest: bool, staff: bool) -> Id
     return {"type": "identity", "id": person_id, "user": name, "guest": guest, "staff": staff}
 
 
+class SharedEvent(dict):
+    """An event sent as it is to many connections (a room's presence snapshot, tens of
+    kilobytes in a room of a thousand): encoded once, when first sent, and let go with
+    the event."""
+
+    __slots__ = ("_text",)
+
+    def text(self) -> str:
+        try:
+            return self._text
+        except AttributeError:
+            self._text = event_encode(self)
+            return self._text
+
+
+def event_text(event: ServerEvent) -> str:
+    """The event encoded: once for all its connections if it is a ``SharedEvent``."""
+    return event.text() if isinstance(event, SharedEvent) else event_encode(event)
+
+
 def presence_event(users: list[PersonJSON], version: int) -> PresenceEvent:
-    return {"type": "presence", "users": users, "v": version}
+    return SharedEvent(type="presence", users=users, v=version)
 
 
 def join_event(user: PersonJSON, version: int) -> JoinEvent:

@@ -97,17 +97,23 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._refuse(refusal)
             return False
         await self.accept(self._subprotocol())
-        # An idle connection keeps its scope for hours; the handshake's headers
-        # have been read (the list is shared by the whole scope chain).
-        self.scope["headers"].clear()
+        query = parse_qs(self.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        after = query.get("after", [None])[0]
+        self._let_go_of_the_scope()
         metrics.CONNECTIONS_OPEN.inc()
         self.is_open = True
         rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
         self.gate = PostGate(bucket_new(rate, burst), admission.person_bucket,
                              abuse_limit=5 * burst)  # fmt: skip
-        query = parse_qs(self.scope["query_string"].decode("latin-1"), keep_blank_values=True)
-        after = query.get("after", [None])[0]
         return await self.session.start(after=after, recheck=admission.recheck, presence=False)
+
+    def _let_go_of_the_scope(self) -> None:
+        """An idle connection keeps its scope for hours (the server's and this consumer's
+        frames hold it); once open, everything in it has been read: its headers, query,
+        addresses, route and extensions go, the dict emptied in place."""
+        path = self.scope.get("path", "")
+        self.scope.clear()
+        self.scope.update(type="websocket", path=path)
 
     async def websocket_disconnect(self, message: dict) -> None:
         """As Channels' own, without its trip to the database thread to close old

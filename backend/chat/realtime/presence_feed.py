@@ -5,7 +5,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from chat.identity import Identity
-from chat.process import process
 from chat.protocol import events
 from chat.services.presence import presence, presence_join, presence_snapshot
 
@@ -13,30 +12,6 @@ logger = logging.getLogger(__name__)
 
 GAP_WAIT = 1.0  # how long a connection waits for a missing change before a new snapshot
 PENDING_MAX = 256  # changes a connection holds back while it waits
-# Snapshots kept encoded, for the other connections they go to (a batch of joins, or
-# every connection of a room asking at once, share one snapshot).
-ENCODED_SNAPSHOTS = 16
-
-
-class EncodedSnapshots:
-    """Each snapshot event's text, encoded once for every connection it is sent to: in a
-    room of a thousand people, a snapshot is tens of kilobytes of JSON, and a restart's
-    reconnecting pages are sent one each. Keeps the last few events (held, so an event's
-    ``id`` is not reused while it is a key)."""
-
-    def __init__(self, size: int = ENCODED_SNAPSHOTS) -> None:
-        self.size = size
-        self.texts: dict[int, tuple[events.PresenceEvent, str]] = {}
-
-    def text(self, event: events.PresenceEvent) -> str:
-        kept = self.texts.get(id(event))
-        if kept is not None and kept[0] is event:
-            return kept[1]
-        text = events.event_encode(event)
-        if len(self.texts) >= self.size:
-            del self.texts[next(iter(self.texts))]
-        self.texts[id(event)] = (event, text)
-        return text
 
 
 class PresenceFeed:
@@ -111,7 +86,7 @@ class PresenceFeed:
             if self.version is not None and event["v"] <= self.version:
                 return  # the connection has this version, or a later one
             self.version = event["v"]
-            await self.send(process().presence_snapshots.text(event))
+            await self.send(events.event_text(event))
             await self._flush()
 
     async def _flush(self) -> None:

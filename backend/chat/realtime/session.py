@@ -66,6 +66,9 @@ async def _always_drained() -> bool:
     return True
 
 
+_NONE_ABOVE: frozenset[int] = frozenset()
+
+
 class Delivered:
     """The message seqs a connection has been sent: every one up to ``through``,
     and the few above it that arrived early (broadcasts from several server
@@ -75,19 +78,24 @@ class Delivered:
 
     def __init__(self) -> None:
         self.through = 0
-        self.above: set[int] = set()
+        # A set only while some arrived early: an empty set is 200-odd bytes, for hours.
+        self.above: set[int] | frozenset[int] = _NONE_ABOVE
 
     def start_after(self, seq: int) -> None:
         """Nothing up to ``seq`` is owed to this connection (it has it, or didn't ask)."""
         self.through = max(self.through, seq)
-        self.above = {above for above in self.above if above > self.through}
+        self.above = {above for above in self.above if above > self.through} or _NONE_ABOVE
         self._settle()
 
     def has(self, seq: int) -> bool:
         return seq <= self.through or seq in self.above
 
     def add(self, seq: int) -> None:
-        if seq > self.through:
+        if seq == self.through + 1 and not self.above:
+            self.through = seq  # the usual case: the next one, none early
+        elif seq > self.through:
+            if self.above is _NONE_ABOVE:
+                self.above = set()
             self.above.add(seq)
             self._settle()
 
@@ -99,6 +107,8 @@ class Delivered:
         while self.through + 1 in self.above:
             self.through += 1
             self.above.discard(self.through)
+        if not self.above:
+            self.above = _NONE_ABOVE
 
 
 class Session:

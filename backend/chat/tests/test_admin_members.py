@@ -197,9 +197,7 @@ async def test_a_tab_in_a_room_renamed_in_the_admin_is_closed_with_room_gone(
     assert not await database_sync_to_async(Room.objects.filter(name="secret").exists)()
 
 
-async def test_a_post_from_a_tab_whose_room_was_deleted_makes_no_room(
-    secret, bob, connect_room
-):
+async def test_a_post_from_a_tab_whose_room_was_deleted_makes_no_room(secret, bob, connect_room):
     bobs_tab = await connect_room("secret", session=await user_session(bob))
     await database_sync_to_async(Room.objects.filter(name="secret").delete)()  # no notice
     await bobs_tab.send({"type": "message", "message": "still here?", "nonce": "n-1"})

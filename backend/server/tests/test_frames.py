@@ -53,3 +53,13 @@ def test_a_text_framed_again_stays_longest():
         cache.framed(kept)
     cache.framed("one more")
     assert id(kept) in cache.frames
+
+
+def test_the_frame_cache_keeps_at_most_its_bytes():
+    cache = FrameCache()
+    big = ["x" * 100_000 + str(n) for n in range(20)]  # 2 MB of texts
+    for text in big:
+        cache.framed(text)
+    assert cache.bytes == sum(len(frame) for _, frame in cache.frames.values())
+    assert cache.bytes <= FrameCache.MAX_BYTES
+    assert id(big[-1]) in cache.frames and id(big[0]) not in cache.frames

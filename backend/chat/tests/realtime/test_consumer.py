@@ -22,6 +22,13 @@ async def test_a_message_comes_back_to_its_sender(connect_room):
     assert frame["sent_at"].endswith("Z")
 
 
+async def test_an_open_connection_keeps_nothing_of_its_handshakes_scope(connect_room):
+    alice = await connect_room("lobby", query="after=0")
+    assert alice.communicator.scope == {"type": "websocket", "path": "/ws/chat/lobby/"}
+    await alice.send({"type": "message", "message": "still works"})
+    assert (await alice.receive())["message"] == "still works"
+
+
 async def test_a_message_reaches_every_member_of_the_room(connect_room):
     alice = await connect_room("lobby")
     bob = await connect_room("lobby")

@@ -4,7 +4,7 @@ import json
 import sys
 
 from chat.protocol import events
-from chat.realtime.presence_feed import EncodedSnapshots, PresenceFeed
+from chat.realtime.presence_feed import PresenceFeed
 from chat.tests.helpers import Outbox
 
 
@@ -72,7 +72,7 @@ async def test_a_snapshot_sent_to_many_connections_is_encoded_once(monkeypatch):
     monkeypatch.setattr(
         events, "event_encode", lambda event: encoded.append(event) or encode(event)
     )
-    shared = {"type": "presence", "v": 10, "users": [{"id": f"p{n}"} for n in range(100)]}
+    shared = events.presence_event([{"id": f"p{n}"} for n in range(100)], 10)
     outboxes = [Outbox() for _ in range(50)]
     feeds = [PresenceFeed("p-shared-text", outbox) for outbox in outboxes]
     for feed in feeds:
@@ -83,15 +83,6 @@ async def test_a_snapshot_sent_to_many_connections_is_encoded_once(monkeypatch):
     assert json.loads(outboxes[0].texts[-1])["v"] == 11
     for feed in feeds:
         feed.close()
-
-
-def test_the_encoded_snapshots_kept_are_bounded():
-    kept = EncodedSnapshots(size=3)
-    snapshots = [presence_frame(version) for version in range(10)]
-    for snapshot in snapshots:
-        assert json.loads(kept.text(snapshot))["v"] == snapshot["v"]
-    assert len(kept.texts) == 3
-    assert [event["v"] for event, _ in kept.texts.values()] == [7, 8, 9]
 
 
 async def test_connections_in_step_are_sent_the_broadcasts_own_frame():

@@ -28,6 +28,16 @@ def test_an_early_seq_is_kept_until_the_gap_fills():
     assert delivered.through == 6 and delivered.above == set()
 
 
+def test_a_connection_in_order_holds_no_set_of_early_seqs():
+    delivered = Delivered()
+    for seq in (1, 2, 3):
+        delivered.add(seq)
+    assert delivered.through == 3 and not isinstance(delivered.above, set)
+    delivered.add(5)
+    delivered.add(4)
+    assert delivered.through == 5 and not isinstance(delivered.above, set)
+
+
 def test_history_up_to_a_seq_counts_as_delivered():
     delivered = Delivered()
     delivered.add(9)
