@@ -27,6 +27,9 @@ class Forbidden(Exception):
         return str(self)
 
 
+ROOM_GONE = "This room was renamed or deleted; pick it again from the list of rooms."
+
+
 class RoomGone(Forbidden):
     """The room a connection was opened in no longer has its name (renamed or deleted);
     a free name in its place is not the same room."""

@@ -22,12 +22,16 @@ def test_sign_up_logs_in_and_returns_to_the_room(client):
     assert client.get("/chat/lobby/").context["identity"].name == "newbie"
 
 
+def _sign_up(client, username: str):
+    return client.post(
+        "/accounts/signup/",
+        {"username": username, "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
+    )
+
+
 def test_sign_up_refuses_a_taken_username(client):
     get_user_model().objects.create_user(username="taken", password="pw-for-tests-1")
-    response = client.post(
-        "/accounts/signup/",
-        {"username": "taken", "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
-    )
+    response = _sign_up(client, "taken")
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
 
@@ -35,20 +39,14 @@ def test_sign_up_refuses_a_taken_username(client):
 @pytest.mark.parametrize("look_alike", ["аlice", "ＡＬＩＣＥ", "Alice", "al\u200bice", "alicе"])
 def test_sign_up_refuses_a_username_that_looks_like_another(client, look_alike):
     get_user_model().objects.create_user(username="alice", password="pw-for-tests-1")
-    response = client.post(
-        "/accounts/signup/",
-        {"username": look_alike, "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
-    )
+    response = _sign_up(client, look_alike)
     assert response.status_code == 400
     assert get_user_model().objects.count() == 1
 
 
 def test_sign_up_refuses_a_cyrillic_look_alike_by_name(client):
     get_user_model().objects.create_user(username="alice", password="pw-for-tests-1")
-    response = client.post(
-        "/accounts/signup/",
-        {"username": "аlice", "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
-    )
+    response = _sign_up(client, "аlice")
     assert response.status_code == 400
     assert "looks the same as the name of an existing account" in response.content.decode()
 

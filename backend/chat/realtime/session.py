@@ -30,7 +30,7 @@ from django.conf import settings
 from observability import metrics
 
 from chat import selectors
-from chat.access import Forbidden, RoomGone, room_access
+from chat.access import ROOM_GONE, Forbidden, RoomGone, room_access
 from chat.identity import Identity
 from chat.process import detach, process
 from chat.protocol import events
@@ -328,9 +328,7 @@ class Session:
                     room_name=self.room_name, user_id=user_id
                 )
                 if self.existing_room and access.room is None:
-                    raise RoomGone(
-                        "This room was renamed or deleted; pick it again from the list of rooms."
-                    )
+                    raise RoomGone(ROOM_GONE)
         except Forbidden as exc:
             self.log.info("closing: not allowed in the room")
             self.held = None  # nothing more goes out

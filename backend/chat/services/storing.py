@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from chat.access import ROOM_GONE
 from chat.formatting import message_html
 from chat.identity import Identity
 from chat.models import Attachment, Membership, Mention, Message, Mute, Room
@@ -173,9 +174,6 @@ def _store_one_by_one(
             failed[post.identity.key] = outcome
         outcomes.append(outcome)
     return outcomes
-
-
-ROOM_GONE = "This room was renamed or deleted; pick it again from the list of rooms."
 
 
 def _store_together(batches: list[Batch], *, reread: bool = True) -> list[list[Stored | Exception]]:

@@ -108,20 +108,27 @@ class FormFields(HTMLParser):
             self.select = None
 
 
+def _room_change_form(room_name: str, superuser: str) -> tuple[Client, str, dict]:
+    """A new superuser's client on the room's admin change page: the page's URL and the
+    fields its form would submit unchanged."""
+    staff = person_new(superuser, is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    url = f"/admin/chat/room/{Room.objects.get(name=room_name).pk}/change/"
+    form = FormFields("room_form")
+    form.feed(client.get(url).content.decode())
+    data: dict[str, list[str]] = {}
+    for name, value in form.fields:
+        data.setdefault(name, []).append(value)
+    return client, url, data
+
+
 def _remove_in_the_admin(room_name: str, username: str) -> int:
     """A superuser opens the room's change page, ticks "Delete" on ``username``'s member
     row and saves; returns the status of the answer."""
     try:
-        staff = person_new("moderator", is_staff=True, is_superuser=True)
-        client = Client()
-        client.force_login(staff)
+        client, url, data = _room_change_form(room_name, "moderator")
         room = Room.objects.get(name=room_name)
-        url = f"/admin/chat/room/{room.pk}/change/"
-        form = FormFields("room_form")
-        form.feed(client.get(url).content.decode())
-        data: dict[str, list[str]] = {}
-        for name, value in form.fields:
-            data.setdefault(name, []).append(value)
         membership = room.memberships.get(user__username=username)
         [row] = [
             name.removesuffix("-id")
@@ -171,15 +178,7 @@ async def test_a_member_removed_in_the_admin_is_sent_forbidden_and_closed_with_4
 def _rename_in_the_admin(room_name: str, new_name: str) -> int:
     """A superuser renames the room on its change page; returns the answer's status."""
     try:
-        staff = person_new("renamer", is_staff=True, is_superuser=True)
-        client = Client()
-        client.force_login(staff)
-        url = f"/admin/chat/room/{Room.objects.get(name=room_name).pk}/change/"
-        form = FormFields("room_form")
-        form.feed(client.get(url).content.decode())
-        data: dict[str, list[str]] = {}
-        for name, value in form.fields:
-            data.setdefault(name, []).append(value)
+        client, url, data = _room_change_form(room_name, "renamer")
         data["name"] = [new_name]
         return client.post(url, data).status_code
     finally:

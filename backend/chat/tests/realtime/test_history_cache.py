@@ -253,11 +253,9 @@ def _stored(room: str, count: int) -> None:
     ])  # fmt: skip
 
 
-@through_connections
-async def test_handshakes_that_come_together_read_their_rooms_history_together(
-    connect_room, monkeypatch
-):
-    await _stored("together", 3)
+@pytest.fixture
+def history_reads(monkeypatch) -> list:
+    """The batches of (room, after) the handshakes read from the database, as read."""
     reads = []
     real = history_cache._read_rooms
 
@@ -266,6 +264,15 @@ async def test_handshakes_that_come_together_read_their_rooms_history_together(
         return real(items, length)
 
     monkeypatch.setattr("chat.realtime.history_cache._read_rooms", read)
+    return reads
+
+
+@through_connections
+async def test_handshakes_that_come_together_read_their_rooms_history_together(
+    connect_room, history_reads
+):
+    await _stored("together", 3)
+    reads = history_reads
     tabs = await asyncio.gather(*(connect_room("together") for _ in range(6)))
     assert all([m["seq"] for m in tab.history] == [1, 2, 3] for tab in tabs)
     assert 1 <= len(reads) < 6, reads  # one read for several handshakes
@@ -273,17 +280,10 @@ async def test_handshakes_that_come_together_read_their_rooms_history_together(
 
 @through_connections
 async def test_tabs_returning_from_further_back_than_a_page_share_one_read(
-    connect_room, monkeypatch
+    connect_room, history_reads
 ):
     await _stored("far-tail", HISTORY_LENGTH + 30)
-    reads = []
-    real = history_cache._read_rooms
-
-    def read(items, length):
-        reads.append(items)
-        return real(items, length)
-
-    monkeypatch.setattr("chat.realtime.history_cache._read_rooms", read)
+    reads = history_reads
     first = await connect_room("far-tail", query="after=5")
     assert len(reads) == 1
     later = [await connect_room("far-tail", query=f"after={after}") for after in (3, 10, 60)]
