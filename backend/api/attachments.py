@@ -1,5 +1,7 @@
 """``POST /api/rooms/<name>/attachments/``: upload a file to send with a message."""
 
+import re
+
 from ninja import Schema, Status
 
 from api.auth import any_session
@@ -8,10 +10,20 @@ from api.rooms import REFUSALS, room_to_post_in, router
 from chat.identity import identity_of
 from chat.protocol.events import attachment_json
 from chat.services.attachments import attachment_store, upload_limit_bytes
+from server.http import BodyLimit
 
 # What a multipart body adds around the file itself, at most, before it is refused
 # unread as too large.
 MULTIPART_OVERHEAD = 64 * 1024
+# The upload's path, as the server's HTTP protocol matches it to give it a larger limit.
+UPLOAD_PATH = re.compile(rb"/api/rooms/[^/]+/attachments/")
+
+
+def upload_body_limit() -> tuple[re.Pattern[bytes], BodyLimit]:
+    """The upload's path and the most its body may have (a file, and a form around it)."""
+    return UPLOAD_PATH, BodyLimit(
+        upload_limit_bytes() + MULTIPART_OVERHEAD, "file_too_large", _too_large()
+    )
 
 
 class AttachmentOut(Schema):

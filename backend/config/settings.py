@@ -247,6 +247,9 @@ if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
 # Largest attachment, in MiB (a larger upload is answered 413).
 CHAT_UPLOAD_MAX_MB = env_int("CHAT_UPLOAD_MAX_MB", 10, minimum=1)
+# Largest request body elsewhere, in KiB: the server answers a larger one 413 before
+# reading it (an upload's limit is CHAT_UPLOAD_MAX_MB and a form around the file).
+CHAT_REQUEST_BODY_MAX_KB = env_int("CHAT_REQUEST_BODY_MAX_KB", 1024, minimum=64)
 # Uploads stream to a temporary file past this size instead of being kept in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 # Minutes after sending that authors may edit a message (staff edit any, any time).

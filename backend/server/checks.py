@@ -20,6 +20,7 @@ from daphne.http_protocol import WebRequest
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
+from twisted.web.http import HTTPChannel
 
 from server.websocket import HANDSHAKE_ONLY
 
@@ -200,6 +201,24 @@ RELIANCES = (
         "Server.run() calling Server.listen_success(port)",
         "the worker keeps the listening ports it stops at shutdown",
         lambda: _assigns_or_reads(Server, "run", "listen_success"),
+    ),
+    Reliance(
+        "daphne",
+        "Server.run() assigning Server.http_factory and listening with it",
+        "the worker's HTTP factory, whose requests refuse a body over its limit unread, "
+        "takes the place of Daphne's",
+        lambda: _assigns_or_reads(Server, "run", "http_factory"),
+    ),
+    Reliance(
+        "twisted",
+        "HTTPChannel._path, set by lineReceived() from the request line before "
+        "allHeadersReceived() calls Request.gotLength()",
+        "a request's body limit, which depends on its path, is known before any of the "
+        "body is read",
+        lambda: (
+            _assigns_or_reads(HTTPChannel, "lineReceived", "_path", "allHeadersReceived")
+            and _assigns_or_reads(HTTPChannel, "allHeadersReceived", "gotLength")
+        ),
     ),
     Reliance(
         "twisted",

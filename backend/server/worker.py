@@ -27,6 +27,7 @@ from twisted.internet.error import ReactorNotRunning
 
 from chat.protocol import CloseCode
 from server import checks
+from server.http import BodyLimit, BodyLimits, BoundedHTTPFactory
 from server.input_queue import InputQueue
 from server.supervisor import EXIT_CANNOT_START
 from server.websocket import (
@@ -48,15 +49,29 @@ PARENT_CHECK_SECONDS = 1.0
 
 
 class WorkerServer(Server):
-    """Daphne's server with the chat's WebSocket protocol, a light input queue per
-    connection, and a graceful stop."""
+    """Daphne's server with the chat's HTTP and WebSocket protocols (bodies and unread
+    frames bounded), a light input queue per connection, and a graceful stop."""
 
-    def __init__(self, *args, send_limits: SendLimits, **kwargs) -> None:
+    def __init__(self, *args, send_limits: SendLimits, body_limits: BodyLimits, **kwargs) -> None:
         super().__init__(*args, ready_callable=self.check_fitted, **kwargs)
         self.send_limits = send_limits
+        self.body_limits = body_limits
         self.ports = []
         self.open_websockets: set[BoundedWebSocketProtocol] = set()
         self._ws_factory = None
+        self._http_factory = None
+
+    @property
+    def http_factory(self):
+        return self._http_factory
+
+    @http_factory.setter
+    def http_factory(self, factory) -> None:
+        # As for ws_factory below: run() builds Daphne's HTTP factory here before it
+        # listens with it; the worker's own, whose requests are bounded, takes its place.
+        self._http_factory = BoundedHTTPFactory(
+            self, limits=self.body_limits, clock=self.send_limits.clock
+        )
 
     @property
     def ws_factory(self):
@@ -75,6 +90,11 @@ class WorkerServer(Server):
         if self._ws_factory is None or self._ws_factory.protocol is not BoundedWebSocketProtocol:
             raise checks.DependencyCheckError(
                 "Daphne's Server.run() did not hand its WebSocket factory to ws_factory; "
+                + checks.pinned("daphne")
+            )
+        if self._http_factory is None:
+            raise checks.DependencyCheckError(
+                "Daphne's Server.run() did not hand its HTTP factory to http_factory; "
                 + checks.pinned("daphne")
             )
 
@@ -190,7 +210,8 @@ def build_server(fd: int) -> WorkerServer:
     """The server for the listening socket ``fd``, as the settings describe it."""
     from django.conf import settings
 
-    from config.asgi import application
+    from config.asgi import application  # isort: skip (sets Django up)
+    from api.attachments import upload_body_limit
 
     proxy_headers = (
         {
@@ -206,6 +227,9 @@ def build_server(fd: int) -> WorkerServer:
         endpoints=[f"fd:fileno={fd}"],
         **proxy_headers,
         send_limits=SendLimits(max_bytes=settings.CHAT_SEND_BUFFER_MAX_BYTES, clock=reactor),
+        body_limits=BodyLimits(
+            BodyLimit(settings.CHAT_REQUEST_BODY_MAX_KB * 1024), (upload_body_limit(),)
+        ),
         signal_handlers=True,
         websocket_timeout=-1,
         # Under a flood of new connections, a handshake may wait its turn.

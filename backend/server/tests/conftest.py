@@ -5,6 +5,7 @@ in-memory transport, so the code under test meets the same Daphne, autobahn
 and Twisted objects as in a worker; a fake clock stands in for the reactor's.
 """
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -14,9 +15,14 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
+from server.http import BodyLimit, BodyLimits
 from server.tests.helpers import BOUND
 from server.websocket import SendLimits
 from server.worker import WorkerServer
+
+# The body limits of the in-memory server: any path, and /upload/.
+BODY_MAX = 1024
+UPLOAD_MAX = 4096
 
 HANDSHAKE = (
     b"GET /ws/chat/lobby/ HTTP/1.1\r\n"
@@ -58,8 +64,13 @@ def worker_server(clock) -> WorkerServer:
         application=_idle_application,
         endpoints=["tcp:0"],
         send_limits=SendLimits(max_bytes=BOUND, clock=clock),
+        body_limits=BodyLimits(
+            BodyLimit(BODY_MAX),
+            ((re.compile(rb"/upload/"), BodyLimit(UPLOAD_MAX, "file_too_large")),),
+        ),
     )
     server.connections = {}
+    server.http_factory = HTTPFactory(server)
     server.ws_factory = WebSocketFactory(server, server="test")
     return server
 

@@ -8,6 +8,7 @@ from autobahn.websocket.protocol import WebSocketServerProtocol
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneWebSocketProtocol
 from twisted.internet.abstract import FileDescriptor
+from twisted.web.http import HTTPChannel
 
 from server import checks, worker
 from server.supervisor import EXIT_CANNOT_START
@@ -70,6 +71,9 @@ BREAKAGES = {
     "ws_factory": lambda mp: mp.setattr(Server, "run", _no_op),
     "listen_success": lambda mp: mp.setattr(Server, "run", _no_op),
     "application_instance": lambda mp: mp.setattr(Server, "kill_all_applications", _no_op),
+    "http_factory": lambda mp: mp.setattr(Server, "run", _no_op),
+    "_path": lambda mp: mp.setattr(HTTPChannel, "lineReceived", _no_op),
+    "gotLength": lambda mp: mp.setattr(HTTPChannel, "allHeadersReceived", _no_op),
     "_tempDataLen": lambda mp: mp.setattr(FileDescriptor, "doWrite", _no_op),
     "bufferSize": lambda mp: mp.delattr(FileDescriptor, "bufferSize"),
 }
@@ -86,6 +90,9 @@ PACKAGE_OF = {
     "ws_factory": "daphne",
     "listen_success": "daphne",
     "application_instance": "daphne",
+    "http_factory": "daphne",
+    "_path": "twisted",
+    "gotLength": "twisted",
     "_tempDataLen": "twisted",
     "bufferSize": "twisted",
 }

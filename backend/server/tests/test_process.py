@@ -219,3 +219,30 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(run_server):
     assert _group_gone(process.pid)
     assert port_is_free(port)
     assert "Traceback" not in log.read_text()
+
+
+def _post_head(port: int, path: str, content_length: int) -> bytes:
+    """Send only the head of a POST declaring ``content_length``; returns the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {content_length}\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_huge_body_is_refused_by_the_server_before_it_is_sent(run_server):
+    _, port, _ = run_server(workers=1, CHAT_REQUEST_BODY_MAX_KB="64", CHAT_UPLOAD_MAX_MB="1")
+    # The answer comes while the body has not been sent at all: nothing of it was read.
+    answer = _post_head(port, "/api/rooms/general/messages/", 2**30)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["code"] == "body_too_large"
+    answer = _post_head(port, "/api/rooms/general/attachments/", 2 * 1024 * 1024)
+    assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {
+        "type": "error",
+        "code": "file_too_large",
+        "detail": "A file may be at most 1 MiB.",
+    }

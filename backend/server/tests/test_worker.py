@@ -5,10 +5,12 @@ import os
 import re
 
 import pytest
+from daphne.ws_protocol import WebSocketFactory
 from twisted.internet.task import Clock
 
 from chat.protocol import CloseCode
 from server.checks import DependencyCheckError
+from server.http import BodyLimit, BodyLimits, BoundedHTTPFactory
 from server.input_queue import InputQueue
 from server.tests.helpers import BOUND, close_code, parse_frames
 from server.websocket import BoundedWebSocketProtocol, SendLimits, refuse_compression
@@ -28,15 +30,30 @@ def test_the_factory_daphne_builds_is_fitted_as_it_is_assigned(worker_server):
     assert factory.send_limits.max_bytes == BOUND
     assert factory.open_websockets is worker_server.open_websockets
     assert factory.perMessageCompressionAccept is refuse_compression
+    assert isinstance(worker_server.http_factory, BoundedHTTPFactory)
     worker_server.check_fitted()
 
 
-def test_a_server_whose_factory_was_never_fitted_does_not_start(clock):
-    server = WorkerServer(
-        application=None, endpoints=["tcp:0"], send_limits=SendLimits(max_bytes=1024, clock=clock)
+def _unfitted_server(clock) -> WorkerServer:
+    return WorkerServer(
+        application=None,
+        endpoints=["tcp:0"],
+        send_limits=SendLimits(max_bytes=1024, clock=clock),
+        body_limits=BodyLimits(BodyLimit(1024)),
     )
+
+
+def test_a_server_whose_factory_was_never_fitted_does_not_start(clock):
+    server = _unfitted_server(clock)
     assert server.ready_callable == server.check_fitted
     with pytest.raises(DependencyCheckError, match=r"ws_factory.*daphne==4\.2\.3"):
+        server.check_fitted()
+
+
+def test_a_server_whose_http_factory_was_never_replaced_does_not_start(clock):
+    server = _unfitted_server(clock)
+    server.ws_factory = WebSocketFactory(server, server="test")
+    with pytest.raises(DependencyCheckError, match=r"http_factory.*daphne==4\.2\.3"):
         server.check_fitted()
 
 
@@ -106,6 +123,16 @@ def test_the_worker_server_follows_the_settings(settings, trust_proxy):
     assert server.websocket_timeout == -1
     assert re.fullmatch(r"chat-worker-[0-9a-f]{8}", server.server_name)  # not the pid
     assert (server.proxy_forwarded_address_header == "X-Forwarded-For") is trust_proxy
+
+
+def test_the_worker_server_bounds_bodies_as_the_settings_say(settings):
+    settings.CHAT_REQUEST_BODY_MAX_KB = 100
+    settings.CHAT_UPLOAD_MAX_MB = 3
+    limits = build_server(fd=7).body_limits
+    assert limits.of(b"/api/rooms/general/messages/").max_bytes == 100 * 1024
+    upload = limits.of(b"/api/rooms/general/attachments/?x=1")
+    assert upload.max_bytes > 3 * 1024 * 1024
+    assert upload.code == "file_too_large"
 
 
 def test_what_start_up_made_is_left_out_of_the_cycle_collectors_passes():
