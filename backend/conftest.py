@@ -53,11 +53,13 @@ def _channel_layer_on_test_redis(redis_url):
 
 @pytest.fixture(autouse=True)
 def _rooms_forgotten():
-    """Each test's database starts empty: the poster's rooms, cached by name, go with it."""
-    from chat.services import storing
+    """Each test's database starts empty: the poster's rooms, cached by name, go with it,
+    and so do the uploads counted against each person's and address's limits."""
+    from chat.services import attachments, storing
 
     yield
     storing._rooms.clear()
+    attachments.upload_buckets.clear()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import re
 
+from django.db import DatabaseError
 from ninja import Schema, Status
 
 from api.auth import any_session
@@ -9,7 +10,7 @@ from api.errors import ApiError, ErrorOut
 from api.rooms import REFUSALS, room_to_post_in, router
 from chat.identity import identity_of
 from chat.protocol.events import attachment_json
-from chat.services.attachments import attachment_store, upload_limit_bytes
+from chat.services.attachments import attachment_store, upload_limit_bytes, upload_refusal
 from server.http import BodyLimit
 
 # What a multipart body adds around the file itself, at most, before it is refused
@@ -37,7 +38,7 @@ class AttachmentOut(Schema):
 
 @router.post(
     "/{name}/attachments/",
-    response={201: AttachmentOut, **REFUSALS, 413: ErrorOut},
+    response={201: AttachmentOut, **REFUSALS, 413: ErrorOut, 429: ErrorOut, 503: ErrorOut},
     auth=any_session,
     openapi_extra={
         "requestBody": {
@@ -72,9 +73,15 @@ def attachment_upload(request, name: str):
         raise ApiError(400, "missing_file", "Send the file as the multipart field “file”.")
     if upload.size > limit:
         raise ApiError(413, "file_too_large", _too_large())
-    attachment = attachment_store(
-        room=room, identity=identity, name=upload.name, data=upload.read()
-    )
+    try:
+        refusal = upload_refusal(identity, request.META.get("REMOTE_ADDR"), upload.size)
+        if refusal is not None:
+            raise refusal
+        attachment = attachment_store(
+            room=room, identity=identity, name=upload.name, data=upload.read()
+        )
+    except DatabaseError:
+        raise ApiError(503, "unavailable", "The file could not be stored; try again.") from None
     return Status(201, attachment_json(attachment))
 
 

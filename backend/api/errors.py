@@ -8,11 +8,14 @@ from ninja import Schema
 class ApiError(Exception):
     """Raise in an endpoint to answer ``status`` with this code and detail."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.retry_after = retry_after
 
 
 # The HTTP status of a refusal's code; any other code is a 400.
@@ -27,6 +30,10 @@ STATUS = {
     "muted": 403,
     "room_taken": 409,
     "file_too_large": 413,
+    "unsent_uploads_too_large": 413,
+    "guest_uploads_off": 403,
+    "rate_limited": 429,
+    "busy": 503,
 }
 
 
@@ -38,7 +45,11 @@ class ErrorOut(Schema):
     type: Literal["error"] = "error"
     code: str
     detail: str
+    retry_after: float | None = None  # with 429 and 503: seconds to wait before trying again
 
 
-def error_body(code: str, detail: str) -> dict:
-    return {"type": "error", "code": code, "detail": detail}
+def error_body(code: str, detail: str, retry_after: float | None = None) -> dict:
+    body = {"type": "error", "code": code, "detail": detail}
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    return body

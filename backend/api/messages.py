@@ -121,6 +121,8 @@ def message_create(request, name: str):
     identity = identity_of(request.user, request.session)
     wait = http_post_buckets.take(identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST)
     if wait:
-        raise ApiError(429, "rate_limited", f"Too many messages; try again in {wait:.1f} s.")
+        raise ApiError(
+            429, "rate_limited", f"Too many messages; try again in {wait:.1f} s.", round(wait, 1)
+        )
     result = message_post_now(room, identity, message)
     return Status(201 if result.created else 200, events.message_event(result.message))

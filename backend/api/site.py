@@ -31,7 +31,9 @@ api.add_router("/hooks/", hooks_router)
 
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
-    return api.create_response(request, error_body(exc.code, exc.detail), status=exc.status)
+    return api.create_response(
+        request, error_body(exc.code, exc.detail, exc.retry_after), status=exc.status
+    )
 
 
 @api.exception_handler(ActionRefused)
@@ -39,7 +41,9 @@ def _api_error(request, exc: ApiError):
 def _refused(request, exc: ActionRefused | Forbidden):
     """What the rules refuse, raised by chat's services and access checks."""
     return api.create_response(
-        request, error_body(exc.code, exc.detail), status=refusal_status(exc.code)
+        request,
+        error_body(exc.code, exc.detail, getattr(exc, "retry_after", None)),
+        status=refusal_status(exc.code),
     )
 
 

@@ -133,7 +133,9 @@ def webhook_post(request, secret: str):
     message = message_of({"message": data["text"]})
     wait = webhook_wait(hook)
     if wait:
-        raise ApiError(429, "rate_limited", f"Too many messages; try again in {wait:.1f} s.")
+        raise ApiError(
+            429, "rate_limited", f"Too many messages; try again in {wait:.1f} s.", round(wait, 1)
+        )
     result = message_post_now(hook.room, webhook_identity(hook), message)
     webhook_used(hook)
     return Status(201, events.message_event(result.message))

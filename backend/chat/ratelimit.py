@@ -113,6 +113,9 @@ class RequestBuckets:
             bucket = self._buckets[key] = TokenBucket(rate, burst, self.clock)
         return bucket.take()
 
+    def clear(self) -> None:
+        self._buckets.clear()
+
     def _forget_full(self) -> None:
         for key, bucket in list(self._buckets.items()):
             if bucket.full():

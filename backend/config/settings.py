@@ -247,6 +247,18 @@ if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
 # Largest attachment, in MiB (a larger upload is answered 413).
 CHAT_UPLOAD_MAX_MB = env_int("CHAT_UPLOAD_MAX_MB", 10, minimum=1)
+# Uploads a person may make a minute (half of them at once); an address, four times that.
+CHAT_UPLOADS_PER_MINUTE = env_int("CHAT_UPLOADS_PER_MINUTE", 20, minimum=1)
+# Uploads not sent with a message: at most this many MiB per person, removed after this
+# many hours.
+CHAT_UPLOAD_UNSENT_MAX_MB = env_int("CHAT_UPLOAD_UNSENT_MAX_MB", 50, minimum=1)
+CHAT_UPLOAD_UNSENT_HOURS = env_int("CHAT_UPLOAD_UNSENT_HOURS", 24, minimum=1)
+# Whether guests (no account) may upload files.
+CHAT_GUEST_UPLOADS = env_bool("CHAT_GUEST_UPLOADS", True)
+# Images of more pixels are kept as plain files (no preview); at most this many are
+# decoded at once in a process.
+CHAT_IMAGE_PIXELS_MAX = env_int("CHAT_IMAGE_PIXELS_MAX", 16_000_000, minimum=1_000_000)
+CHAT_IMAGE_DECODES_MAX = env_int("CHAT_IMAGE_DECODES_MAX", 2, minimum=1)
 # Largest request body elsewhere, in KiB: the server answers a larger one 413 before
 # reading it (an upload's limit is CHAT_UPLOAD_MAX_MB and a form around the file).
 CHAT_REQUEST_BODY_MAX_KB = env_int("CHAT_REQUEST_BODY_MAX_KB", 1024, minimum=64)

@@ -246,7 +246,7 @@ def drop_unsent(transport) -> int:
     return held
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
+def malloc_trimmer() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
     name = ctypes.util.find_library("c")
     try:
@@ -526,6 +526,6 @@ def fit_factory(factory, *, limits: SendLimits, open_websockets: set) -> None:
     """
     factory.protocol = BoundedWebSocketProtocol
     factory.send_limits = limits
-    factory.memory_release = MemoryRelease(limits.clock, _malloc_trim())
+    factory.memory_release = MemoryRelease(limits.clock, malloc_trimmer())
     factory.open_websockets = open_websockets
     factory.setProtocolOptions(perMessageCompressionAccept=refuse_compression)

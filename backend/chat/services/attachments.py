@@ -2,33 +2,73 @@
 
 An upload is kept through Django's storage API (the ``default`` storage: a folder
 in development, S3-compatible storage in production by settings alone). A file
-is an image only if Pillow reads it as PNG, JPEG, GIF or WebP of at most
-``IMAGE_PIXELS_MAX`` pixels; such an image is stored again without its metadata
-(EXIF, GPS, text chunks) and gets a thumbnail. Anything else is kept as bytes and
-only ever served as a download.
+is an image only if Pillow reads it as PNG, JPEG (a phone's MPO too), GIF or WebP
+of at most ``CHAT_IMAGE_PIXELS_MAX`` pixels; such an image is stored again from
+its pixels alone (no EXIF, GPS, XMP, comments, text chunks or trailing bytes; a
+GIF frame by frame) and gets a thumbnail. Anything else is kept as bytes and only
+ever served as a download.
+
+Decoding is bounded: at most ``CHAT_IMAGE_DECODES_MAX`` images at once in a
+process (the next waits up to ``DECODE_WAIT_SECONDS``, then is refused ``busy``),
+no full-size copy kept beside another, and the memory handed back afterwards.
+
+Uploads are bounded too: per person and per address (``upload_refusal``), by the
+bytes of a person's uploads not sent yet, and such uploads expire after
+``CHAT_UPLOAD_UNSENT_HOURS`` (removed as the next upload is stored).
 """
 
+import datetime
+import functools
 import io
 import secrets
+import threading
 import unicodedata
 import warnings
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from PIL import Image, ImageOps, UnidentifiedImageError
+from django.db.models import Sum
+from django.utils import timezone
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from chat.identity import Identity
 from chat.models import Attachment, Message, Room
+from chat.ratelimit import RequestBuckets
 from chat.services import ActionRefused
+from server.websocket import malloc_trimmer
 
-IMAGE_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
-# Larger images are kept as plain files (no thumbnail): decoding them would cost too much.
-IMAGE_PIXELS_MAX = 40_000_000
+# Pillow's formats we show inline, and the format each is stored in.
+IMAGE_FORMATS = {
+    "PNG": ("image/png", "PNG"),
+    "JPEG": ("image/jpeg", "JPEG"),
+    "MPO": ("image/jpeg", "JPEG"),  # a phone's JPEG with more pictures after it: the first
+    "GIF": ("image/gif", "GIF"),
+    "WEBP": ("image/webp", "WEBP"),
+}
 THUMBNAIL_SIZE = (480, 480)
 NAME_MAX_LENGTH = 150
-# Pillow refuses to decode more than this at all (its guard against decompression bombs).
-Image.MAX_IMAGE_PIXELS = IMAGE_PIXELS_MAX
+# An animated GIF's frames are rebuilt one by one: at most this many.
+GIF_FRAMES_MAX = 300
+# How long an upload waits for a decoding slot before it is refused ``busy``.
+DECODE_WAIT_SECONDS = 10.0
+# The pieces of an image's info that are about its pixels, kept when it is stored again.
+PIXEL_INFO = ("icc_profile", "transparency", "duration", "loop", "background")
+# Expired unsent uploads removed as one upload is stored, at most.
+EXPIRED_PER_UPLOAD = 100
+# Uploads per minute from one address, as many times a person's.
+UPLOADS_PER_ADDRESS = 4
+
+upload_buckets = RequestBuckets()  # per person and per address, in this process
+
+
+@functools.cache
+def _decoding_slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(settings.CHAT_IMAGE_DECODES_MAX)
+
+
+def pixels_max() -> int:
+    return settings.CHAT_IMAGE_PIXELS_MAX
 
 
 def upload_limit_bytes() -> int:
@@ -53,39 +93,154 @@ def file_name_clean(raw: str) -> str:
 
 
 def _image(data: bytes) -> tuple[str, bytes, bytes] | None:
-    """(content type, the image without metadata, its thumbnail) if ``data`` is an image
-    we show, else None."""
+    """(content type, the image from its pixels alone, its thumbnail) if ``data`` is an
+    image we show, else None. Waits for a decoding slot; refused ``busy`` after a while."""
+    if not _decoding_slots().acquire(timeout=DECODE_WAIT_SECONDS):
+        raise ActionRefused(
+            "busy", "Too many images are being processed; try again in a moment.", retry_after=5
+        )
+    try:
+        return _image_decoded(data)
+    finally:
+        _decoding_slots().release()
+        _memory_back()
+
+
+def _memory_back() -> None:
+    """Hand the decoded pixels' memory back to the system, not keep it for later."""
+    trim = _trimmer()
+    if trim is not None:
+        trim(0)
+
+
+_trimmer = functools.cache(malloc_trimmer)
+
+
+def _image_decoded(data: bytes) -> tuple[str, bytes, bytes] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
                 kind = probe.format
-                if kind not in IMAGE_FORMATS or probe.width * probe.height > IMAGE_PIXELS_MAX:
+                if kind not in IMAGE_FORMATS or probe.width * probe.height > pixels_max():
                     return None
                 probe.verify()
+            content_type, stored_as = IMAGE_FORMATS[kind]
             with Image.open(io.BytesIO(data)) as image:
+                if stored_as == "GIF":
+                    rebuilt = _gif_rebuilt(image)
+                    return None if rebuilt is None else (content_type, *rebuilt)
                 image.load()
-                if kind == "GIF":
-                    clean = data  # re-encoding would lose the animation; GIFs carry no EXIF
-                    picture = image.convert("RGBA")
-                else:
-                    picture = ImageOps.exif_transpose(image)
-                    clean = _encoded(picture, kind)
-                thumbnail = picture.copy()
-                thumbnail.thumbnail(THUMBNAIL_SIZE)
-                return IMAGE_FORMATS[kind], clean, _encoded(thumbnail, "WEBP")
+                ImageOps.exif_transpose(image, in_place=True)  # no second full-size copy
+                clean = _encoded(image, stored_as)
+                image.thumbnail(THUMBNAIL_SIZE)  # in place, too
+                return content_type, clean, _encoded(image, "WEBP")
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            OSError, ValueError, SyntaxError):  # fmt: skip
+            OSError, ValueError, SyntaxError, EOFError):  # fmt: skip
         return None
 
 
+def _gif_rebuilt(image: Image.Image) -> tuple[bytes, bytes] | None:
+    """A GIF made again from its frames' pixels and timing (no comments, XMP or other
+    extensions, nothing after its end), and its first frame's thumbnail."""
+    frame_count = getattr(image, "n_frames", 1)
+    if frame_count > GIF_FRAMES_MAX or frame_count * image.width * image.height > pixels_max():
+        return None
+    frames, durations = [], []
+    for frame in ImageSequence.Iterator(image):
+        durations.append(frame.info.get("duration", 100))
+        frames.append(frame.convert("RGBA"))
+    out = io.BytesIO()
+    first = frames[0]
+    first.info = {}
+    first.save(
+        out,
+        format="GIF",
+        save_all=len(frames) > 1,
+        append_images=frames[1:],
+        duration=durations if len(frames) > 1 else durations[0],
+        loop=image.info.get("loop", 0),
+        disposal=2,
+    )
+    thumbnail = first.copy()
+    thumbnail.thumbnail(THUMBNAIL_SIZE)
+    return out.getvalue(), _encoded(thumbnail, "WEBP")
+
+
 def _encoded(picture: Image.Image, kind: str) -> bytes:
-    """``picture`` saved anew as ``kind``: only pixels, no metadata."""
+    """``picture`` saved anew as ``kind``: only pixels (and their colour profile), no
+    metadata."""
+    picture.info = {key: picture.info[key] for key in PIXEL_INFO if key in picture.info}
     out = io.BytesIO()
     if kind == "JPEG" and picture.mode not in ("RGB", "L"):
         picture = picture.convert("RGB")
     picture.save(out, format=kind, **({"quality": 90} if kind in ("JPEG", "WEBP") else {}))
     return out.getvalue()
+
+
+def upload_refusal(identity: Identity, address: str | None, size: int) -> ActionRefused | None:
+    """Why ``identity`` (from ``address``) may not upload ``size`` more bytes now, or None."""
+    if identity.is_guest and not settings.CHAT_GUEST_UPLOADS:
+        return ActionRefused("guest_uploads_off", "Sign in to attach files: guests can't here.")
+    rate = settings.CHAT_UPLOADS_PER_MINUTE / 60
+    burst = max(settings.CHAT_UPLOADS_PER_MINUTE // 2, 1)
+    wait = upload_buckets.take(f"person:{identity.key}", rate, burst)
+    if not wait and address:
+        wait = upload_buckets.take(
+            f"address:{address}", rate * UPLOADS_PER_ADDRESS, burst * UPLOADS_PER_ADDRESS
+        )
+    if wait:
+        return ActionRefused(
+            "rate_limited",
+            f"At most {settings.CHAT_UPLOADS_PER_MINUTE} uploads a minute; "
+            f"try again in {wait:.0f} s.",
+            retry_after=round(wait, 1),
+        )
+    quota = settings.CHAT_UPLOAD_UNSENT_MAX_MB * 1024 * 1024
+    unsent = (
+        _unsent(Attachment.objects.filter(sender_key=identity.key)).aggregate(total=Sum("size"))[
+            "total"
+        ]
+        or 0
+    )
+    if unsent + size > quota:
+        return ActionRefused(
+            "unsent_uploads_too_large",
+            f"Files you uploaded but haven't sent may take at most "
+            f"{settings.CHAT_UPLOAD_UNSENT_MAX_MB} MiB: send them first, or wait for them "
+            f"to expire ({settings.CHAT_UPLOAD_UNSENT_HOURS} h after upload).",
+        )
+    return None
+
+
+def _unsent(attachments):
+    """Of ``attachments``, those not sent with a message and not expired yet."""
+    return attachments.filter(message__isnull=True, created__gte=_unsent_since())
+
+
+def _unsent_since() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(hours=settings.CHAT_UPLOAD_UNSENT_HOURS)
+
+
+def unsent_uploads_expire(limit: int = EXPIRED_PER_UPLOAD) -> int:
+    """Remove up to ``limit`` uploads never sent, older than CHAT_UPLOAD_UNSENT_HOURS, and
+    their files (once that is committed); returns how many."""
+    expired = list(
+        Attachment.objects.filter(message__isnull=True, created__lt=_unsent_since()).order_by("pk")[
+            :limit
+        ]
+    )
+    if expired:
+        Attachment.objects.filter(pk__in=[a.pk for a in expired], message__isnull=True).delete()
+        transaction.on_commit(lambda: _files_remove(expired))
+    return len(expired)
+
+
+def _files_remove(attachments: list[Attachment]) -> None:
+    for attachment in attachments:
+        attachment.file.delete(save=False)
+        if attachment.thumbnail:
+            attachment.thumbnail.delete(save=False)
 
 
 def attachment_store(*, room: Room, identity: Identity, name: str, data: bytes) -> Attachment:
@@ -96,6 +251,7 @@ def attachment_store(*, room: Room, identity: Identity, name: str, data: bytes) 
         )
     if not data:
         raise ActionRefused("empty_file", "The file is empty.")
+    unsent_uploads_expire()
     name = file_name_clean(name)
     image = _image(data)
     attachment = Attachment(
@@ -119,11 +275,4 @@ def attachments_delete(message: Message) -> None:
     """A deleted message's files go (once the deletion is committed)."""
     attachments = list(Attachment.objects.filter(message=message))
     Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
-
-    def remove_files() -> None:
-        for attachment in attachments:
-            attachment.file.delete(save=False)
-            if attachment.thumbnail:
-                attachment.thumbnail.delete(save=False)
-
-    transaction.on_commit(remove_files)
+    transaction.on_commit(lambda: _files_remove(attachments))
