@@ -76,6 +76,8 @@ def room(request, room_name):
     context = {
         "room_name": room_name,
         "room_context": _room_context(request, room_name, access),
+        # Guests don't see the attach button when they may not upload.
+        "may_upload": request.user.is_authenticated or settings.CHAT_GUEST_UPLOADS,
         # For the page's one request before it connects (becoming a guest).
         "csrf": get_token(request),
         "limits": {

@@ -48,3 +48,15 @@ def test_the_modules_are_served_as_javascript_with_debug_off(client, settings, m
     response = client.get(f"/static/chat/room/{module}")
     assert response.status_code == 200
     assert "javascript" in response["Content-Type"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("guest_uploads", "hidden"), [(True, False), (False, True)])
+def test_a_guest_sees_the_attach_button_only_when_guests_may_upload(
+    client, settings, guest_uploads, hidden
+):
+    settings.CHAT_GUEST_UPLOADS = guest_uploads
+    page = client.get("/chat/lobby/").content.decode()
+    assert (
+        'class="attach-button" title="Attach files (or drop or paste them)" hidden' in page
+    ) is hidden
