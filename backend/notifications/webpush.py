@@ -8,7 +8,8 @@ Requests to push services go through one pool of threads per process, so at most
 ``SENDING_AT_ONCE`` are under way however many messages are being pushed; the
 others wait their turn without tying up the event loop's default executor (DNS,
 the database adapters). Before each request the endpoint's host is resolved and a
-local or private address is refused (notifications/endpoints.py).
+local or private address is refused, as is a connection that reaches one and a
+redirect (notifications/endpoints.py).
 """
 
 import asyncio
@@ -26,7 +27,7 @@ from django.conf import settings
 from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
-from notifications.endpoints import resolved_refusal
+from notifications.endpoints import EndpointRefused, checked_session, resolved_refusal
 from notifications.models import PushSubscription
 
 logger = logging.getLogger(__name__)
@@ -50,10 +51,6 @@ class _Target:
     p256dh: str
     auth: str
     had_error: bool
-
-
-class EndpointRefused(Exception):
-    """The endpoint's host is, or resolves to, a local or private address."""
 
 
 def push_enabled() -> bool:
@@ -138,18 +135,20 @@ def _send(target: _Target, *, data: str, vapid: Vapid, subject: str, allow_local
         refusal = resolved_refusal(endpoint.hostname or "", port)
         if refusal:
             raise EndpointRefused(refusal)
-    webpush(
-        subscription_info={
-            "endpoint": target.endpoint,
-            "keys": {"p256dh": target.p256dh, "auth": target.auth},
-        },
-        data=data,
-        vapid_private_key=vapid,
-        vapid_claims={"sub": subject},
-        content_encoding="aes128gcm",
-        timeout=TIMEOUT_SECONDS,
-        ttl=TTL_SECONDS,
-    )
+    with checked_session(check_addresses=not allow_local) as session:
+        webpush(
+            subscription_info={
+                "endpoint": target.endpoint,
+                "keys": {"p256dh": target.p256dh, "auth": target.auth},
+            },
+            data=data,
+            vapid_private_key=vapid,
+            vapid_claims={"sub": subject},
+            content_encoding="aes128gcm",
+            timeout=TIMEOUT_SECONDS,
+            ttl=TTL_SECONDS,
+            requests_session=session,
+        )
 
 
 async def _push_one(*, target: _Target, send: Callable[[_Target], None]) -> bool:

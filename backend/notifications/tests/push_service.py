@@ -26,11 +26,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class PushService:
-    """``status`` is what every push is answered; ``received`` what came, in order;
-    ``most_in_flight`` the most pushes it was answering at once."""
+    """``status`` is what every push is answered (with ``location``, if set, as its
+    Location header); ``received`` what came, in order; ``most_in_flight`` the most pushes
+    it was answering at once."""
 
     def __init__(self) -> None:
         self.status = 201
+        self.location: str | None = None
         self.received: list[Received] = []
         self.in_flight = 0
         self.most_in_flight = 0
@@ -52,6 +54,8 @@ class PushService:
                     # push as soon as it has the answer.
                     service._in_flight_add(-1)
                 self.send_response(service.status)
+                if service.location:
+                    self.send_header("Location", service.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -314,3 +314,42 @@ def test_a_stored_endpoint_at_a_local_address_is_skipped_and_kept(push_service, 
         assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
     assert push_service.received == []
     assert "local or private" in PushSubscription.objects.get().last_error
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_push_services_redirect_is_not_followed(push_service, vapid_public_key, status):
+    bob = person_new("bob")
+    subscribed(bob, Browser.new(), f"{push_service.url}/bob")
+    push_service.status = status
+    push_service.location = f"{push_service.url}/internal-admin"
+    assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
+    assert [received.path for received in push_service.received] == ["/bob"]
+    error = PushSubscription.objects.get().last_error
+    assert f"answered {status}, a redirect" in error and "not followed" in error
+
+
+def test_a_name_that_points_inside_once_checked_is_not_connected_to(
+    push_service, vapid_public_key, monkeypatch
+):
+    # DNS rebinding: the name resolves to an internet address when it is checked, and to
+    # this machine a moment later, when the connection is made.
+    answers = ["93.184.216.34", "127.0.0.1"]
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "push.example.test":
+            host = answers.pop(0) if len(answers) > 1 else answers[0]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    bob = person_new("bob")
+    port = push_service.url.rsplit(":", 1)[1]
+    PushSubscription.objects.create(
+        user=bob,
+        endpoint=f"http://push.example.test:{port}/bob",
+        **Browser.new().subscription("x")["keys"],
+    )
+    with override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False):
+        assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
+    assert push_service.received == []
+    assert "led to 127.0.0.1" in PushSubscription.objects.get().last_error
