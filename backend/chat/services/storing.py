@@ -257,24 +257,36 @@ def _store_fresh(
     messages = [message for name in fresh for _, message in fresh[name]]
     for message in messages:  # before the rooms' rows are locked; text no database takes
         message.html = message_html(message.body)  # fails here as it would there
+    # Whom they mention, found before the rooms' rows are locked too, for the room's kind
+    # as cached; again under the lock for a room whose kind changed meanwhile (rare).
+    texts = {
+        name: RoomTexts(
+            rooms[name].pk,
+            rooms[name].kind,
+            [message.body for _, message in numbered],
+            present.get(name, []),
+        )
+        for name, numbered in fresh.items()
+        if any("@" in message.body for _, message in numbered)
+    }
+    resolved = dict(zip(texts, mentions_resolve_rooms(list(texts.values())), strict=True))
     now = timezone.now()
     taken = _seqs_take({rooms[name].pk: len(fresh[name]) for name in fresh}, now)
     gone = {name for name in fresh if taken.get(rooms[name].pk, (None,))[0] != name}
     if gone:
         raise _RoomsGone(gone)
-    texts: list[tuple[RoomTexts, list[Message]]] = []
+    mentioned: dict[int, tuple[int, ...]] = {}
     for name, numbered in fresh.items():
         _, kind, last_seq = taken[rooms[name].pk]
         for seq, (_, message) in enumerate(numbered, start=last_seq - len(numbered) + 1):
             message.seq = seq
             message.created = now
-        if any("@" in message.body for _, message in numbered):
-            batch = [message for _, message in numbered]
-            room_texts = RoomTexts(
-                rooms[name].pk, kind, [m.body for m in batch], present.get(name, [])
-            )
-            texts.append((room_texts, batch))
-    mentioned = _mentions_set(texts)
+        if name not in texts:
+            continue
+        if kind != texts[name].kind:
+            (resolved[name],) = mentions_resolve_rooms([texts[name]._replace(kind=kind)])
+        for (_, message), people in zip(numbered, resolved[name], strict=True):
+            _mentions_keep(message, people, mentioned)
     _insert(messages, now)
     _attach(messages)
     mentions = [
@@ -499,17 +511,6 @@ def _attach(messages: list[Message]) -> None:
         if taken != len(ids):
             raise IntegrityError("an attachment was sent with another message meanwhile")
         message.attachment_rows = list(Attachment.objects.filter(pk__in=ids).order_by("pk"))
-
-
-def _mentions_set(rooms: list[tuple[RoomTexts, list[Message]]]) -> dict[int, tuple[int, ...]]:
-    """Record who each message @mentions (its ``mentions``); returns, by id() of each
-    message, the signed-up people it mentions other than its author."""
-    users: dict[int, tuple[int, ...]] = {}
-    resolved = mentions_resolve_rooms([room for room, _ in rooms])
-    for (_, messages), mentioned in zip(rooms, resolved, strict=True):
-        for message, people in zip(messages, mentioned, strict=True):
-            _mentions_keep(message, people, users)
-    return users
 
 
 def _mentions_keep(message: Message, people, users: dict[int, tuple[int, ...]]) -> None:

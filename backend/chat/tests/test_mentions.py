@@ -3,6 +3,7 @@ that ends where the text's name ends, in the order of first appearance."""
 
 import pytest
 
+from chat import mentions
 from chat.mentions import mentions_find
 
 
@@ -117,3 +118,14 @@ def test_many_names_and_a_long_text_find_the_mentions():
     text = f"@user1999 {filler} (@user42) {filler} @user4, @user19999 @user1999"
     assert len(text) > 4000
     assert mentions_find(text, names) == ["user1999", "user42", "user4"]
+
+
+def test_matching_normalizes_each_name_once_not_each_stretch_of_text(monkeypatch):
+    # A text of 4,000 "@" and a 150-character name: normalizing the 150 characters after
+    # each "@" at each possible length cost 200 ms of CPU per message.
+    calls = []
+    real = mentions.name_key
+    monkeypatch.setattr(mentions, "name_key", lambda name: calls.append(name) or real(name))
+    names = ["a" * 150, "bob"]
+    assert mentions_find("@" * 4000 + " @bob", names) == ["bob"]
+    assert len(calls) == len(names)

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 
 from chat.models import Membership, Mention, Message, Room
 from chat.services.messages import messages_post
-from chat.services.storing import Post
+from chat.services.storing import Post, messages_store
 from chat.tests.helpers import guest_session
 from chat.tests.membership import dm_room, identity, person_id, person_new, post, private_room
 
@@ -112,3 +112,17 @@ async def test_a_present_guest_is_mentioned_by_their_display_name(alice, connect
     )
     assert result.message.mentions == [guest.identity["id"]]
     assert await database_sync_to_async(Mention.objects.count)() == 0
+
+
+def test_a_room_made_private_after_it_was_cached_mentions_by_its_new_kind(alice, bob):
+    # Mentions are found before the room's row is locked, for the kind the poster
+    # cached; the kind read under the lock decides.
+    lobby = lobby_with(alice)
+    post("lobby", alice, "first")  # the room is cached as public
+    Room.objects.filter(pk=lobby.pk).update(kind=Room.Kind.PRIVATE)
+    present = [{"user": "bob", "id": person_id(bob), "guest": False}]
+    (stored,) = messages_store(
+        room_name="lobby", posts=[Post(identity(alice), "@bob look")], present=present
+    )
+    assert stored.message.mentions == []  # bob is present, but not a member of the room now
+    assert counted(bob) == 0
