@@ -2,13 +2,14 @@ from django.contrib import admin
 
 from chat.models import Invitation, Membership, Message, MessageEdit, Mute, Room
 from chat.services import editing, moderation
-from chat.services.rooms import access_changed
+from chat.services.rooms import access_changed, room_made_private
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     raw_id_fields = ["user"]
+    fields = ["user", "is_owner", "chosen", "last_read_seq", "joined"]
     readonly_fields = ["last_read_seq", "joined"]
 
     def _dm(self, obj) -> bool:
@@ -60,6 +61,13 @@ class RoomAdmin(admin.ModelAdmin):
             access_changed(obj, whole_room=True)  # made, private, or named anew
         if change and "name" in form.changed_data:
             access_changed(Room(name=form.initial["name"], kind=obj.kind), whole_room=True)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        was_public = form.initial.get("kind") == Room.Kind.PUBLIC
+        if change and was_public and form.instance.kind != Room.Kind.PUBLIC:
+            # After the member rows: one ticked "chosen" on this same save stays.
+            room_made_private(form.instance)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save()

@@ -43,13 +43,22 @@ class Room(models.Model):
 
 class Membership(models.Model):
     """A person's place in a room: what lets them read a private room or a DM, puts the
-    room in their sidebar, and keeps how far they have read."""
+    room in their sidebar, and keeps how far they have read.
+
+    ``chosen``: they were made a member (made the room, were added or invited, or
+    added in the admin), not only by reading a public room. Only chosen members stay
+    when a public room is made private."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     is_owner = models.BooleanField(default=False)
+    chosen = models.BooleanField(
+        default=True,
+        help_text="A member by choice, not only by reading a public room: stays a member "
+        "if the room is made private.",
+    )
     # The last seq this person has seen in the room (0: none yet).
     last_read_seq = models.PositiveBigIntegerField(default=0)
     joined = models.DateTimeField(default=timezone.now)

@@ -87,7 +87,9 @@ def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
     if room.kind != Room.Kind.PRIVATE:
         raise not_private(room)
     user = _username_user(username)
-    membership, created = Membership.objects.get_or_create(room=room, user=user)
+    membership, created = Membership.objects.update_or_create(
+        room=room, user=user, defaults={"chosen": True}
+    )
     if created:
         access_changed(room, user.pk)
     return membership, created
@@ -149,6 +151,16 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
     return room, True
 
 
+def room_made_private(room: Room) -> list[int]:
+    """A public room was made private: only its chosen members stay (not those who only
+    read it while it was public). Returns the users who are members no more."""
+    readers = Membership.objects.filter(room=room, chosen=False)
+    gone = list(readers.values_list("user_id", flat=True))
+    readers.delete()
+    access_changed(room, *gone)  # their tabs elsewhere drop it from the sidebar
+    return gone
+
+
 def read_mark(*, room: Room, user, seq: int) -> Membership:
     """Move ``user``'s read mark in ``room`` forward to ``seq`` (at most the room's last);
     reading a public room makes them a member (it joins their sidebar). Every tab
@@ -156,7 +168,9 @@ def read_mark(*, room: Room, user, seq: int) -> Membership:
     private room or DM (say, removed a moment ago)."""
     seq = min(seq, room.last_seq)
     if room.kind == Room.Kind.PUBLIC:
-        membership, joined = Membership.objects.get_or_create(room=room, user=user)
+        membership, joined = Membership.objects.get_or_create(
+            room=room, user=user, defaults={"chosen": False}
+        )
     else:
         membership, joined = Membership.objects.filter(room=room, user=user).first(), False
         if membership is None:
@@ -251,6 +265,8 @@ def invitation_accept(*, token: str, user) -> Room:
             raise InvitationRefused(
                 "invitation_used", "This invitation has been used already: ask for a new one.", 410
             )
-        Membership.objects.get_or_create(room=invitation.room, user=user)
+        Membership.objects.update_or_create(
+            room=invitation.room, user=user, defaults={"chosen": True}
+        )
     access_changed(invitation.room, user.pk)
     return invitation.room

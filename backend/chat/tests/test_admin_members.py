@@ -14,9 +14,10 @@ from django.test import Client
 
 from chat.access import room_access
 from chat.admin import RoomAdmin
-from chat.models import Room
+from chat.models import Membership, Room
 from chat.protocol import events
 from chat.realtime import session as realtime_session
+from chat.services.rooms import read_mark
 from chat.tests.helpers import user_session
 from chat.tests.membership import person_new
 
@@ -203,3 +204,39 @@ async def test_a_post_from_a_tab_whose_room_was_deleted_makes_no_room(secret, bo
     error = await bobs_tab.until(lambda frame: frame["type"] == "error")
     assert (error["code"], error.get("nonce")) == ("room_gone", "n-1")
     assert not await database_sync_to_async(Room.objects.filter(name="secret").exists)()
+
+
+def _make_private_in_the_admin(room_name: str) -> int:
+    try:
+        client, url, data = _room_change_form(room_name, "privatizer")
+        data["kind"] = ["private"]
+        return client.post(url, data).status_code
+    finally:
+        connections.close_all()
+
+
+async def test_a_public_room_made_private_keeps_only_its_chosen_members(bob, connect_room):
+    alice, carol = await database_sync_to_async(
+        lambda: (person_new("alice"), person_new("carol"))
+    )()
+
+    def lobby_read_by_carol_with_alice_added() -> None:
+        room = Room.objects.create(name="lobby")
+        read_mark(room=room, user=carol, seq=0)  # kept in her sidebar by reading it
+        Membership.objects.create(room=room, user=alice)  # added in the admin: chosen
+
+    await database_sync_to_async(lobby_read_by_carol_with_alice_added)()
+    carols_tab = await connect_room("lobby", session=await user_session(carol))
+    alices_tab = await connect_room("lobby", session=await user_session(alice))
+    assert await asyncio.to_thread(_make_private_in_the_admin, "lobby") == 302
+    frames, code = await frames_until_closed(carols_tab)
+    assert [frame["code"] for frame in frames if frame["type"] == "error"] == ["forbidden"]
+    assert code == 4403
+    members = await database_sync_to_async(
+        lambda: sorted(
+            Room.objects.get(name="lobby").memberships.values_list("user__username", flat=True)
+        )
+    )()
+    assert members == ["alice"]
+    await alices_tab.send({"type": "message", "message": "still in", "nonce": "n-1"})
+    assert (await alices_tab.until(lambda f: f["type"] == "message"))["message"] == "still in"
