@@ -24,11 +24,13 @@ from chat.ratelimit import bucket_new
 from chat.realtime.actions import message_act
 from chat.realtime.admission import UNAVAILABLE, Admission, Refused, admit, handshake_slots
 from chat.realtime.asgi import closer, drain_waiter, text_sender
+from chat.realtime.hub import hub
 from chat.realtime.post_gate import PostGate
 from chat.realtime.posting import PostsInFlight
 from chat.realtime.session import Session
+from chat.rooms import room_group_name
 from chat.services import ActionRefused
-from chat.services.broadcast import LAYER_ERRORS
+from chat.services.broadcast import LAYER_ERRORS, person_address
 from chat.services.typing import typing_announce
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _open(self) -> bool:
         """Admit, accept and start the connection up to its history; False if refused."""
+        # Notices to people that reach this process from now on: one that came before the
+        # session followed its person (below) may have changed what admit() read.
+        mark = hub().known.mark()
         try:
             self.admission = admission = await admit(self.scope)
             send = self.base_send
@@ -105,7 +110,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         rate, burst = settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST
         self.gate = PostGate(bucket_new(rate, burst), admission.person_bucket,
                              abuse_limit=5 * burst)  # fmt: skip
-        return await self.session.start(after=after, recheck=admission.recheck, presence=False)
+        # Read before the session was subscribed: checked again if a notice that could
+        # change it reached this process meanwhile (it went past the session).
+        recheck = admission.recheck or hub().known.changed_since(
+            mark, person_address(admission.identity.key).key, room_group_name(admission.room_name)
+        )
+        return await self.session.start(after=after, recheck=recheck, presence=False)
 
     def _let_go_of_the_scope(self) -> None:
         """An idle connection keeps its scope for hours (the server's and this consumer's

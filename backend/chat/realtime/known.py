@@ -18,6 +18,11 @@ would say it changed reach this process:
   used by the handshake that read it but not kept, and everything is forgotten
   when Redis comes back (broadcasts may have been lost).
 
+A handshake reads before its session follows the person and the room: a notice
+that reaches the process in between goes past the session. ``changed_since``
+tells the handshake so (the person or the room had a notice, or the process
+subscribed anew or Redis came back), and the session checks again.
+
 A kept session or room also lasts at most ``max_age`` seconds, so one changed
 without a notice (a session expired or removed by hand, rooms restored from an
 archive) is read again soon. Both tables are bounded
@@ -35,6 +40,9 @@ from chat.protocol import events
 # The kind kept for a name no room has yet: anyone may read it, and whoever makes it a
 # room tells the room's connections (chat.access) if it isn't public.
 FREE = "free"
+
+# People and rooms whose latest change is remembered (by changed_since) one by one.
+CHANGED_KEPT = 4096
 
 # The broadcasts to a person after which what is kept of them may be wrong.
 PERSON_CHANGES = frozenset(
@@ -64,6 +72,10 @@ class Known:
         # room group -> (kind, or FREE for a name no room has yet; kept until)
         self._rooms: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.changes = 0  # anything that could make a read from before it wrong
+        # The value of ``changes`` when each person or room last changed, for the latest
+        # ``CHANGED_KEPT`` of them; past that (or for every one), ``_all_changed``.
+        self._changed: OrderedDict[str, int] = OrderedDict()
+        self._all_changed = 0
 
     # --- reading ----------------------------------------------------------------------
 
@@ -111,6 +123,21 @@ class Known:
         while len(self._rooms) > self.max_rooms:
             self._rooms.popitem(last=False)
 
+    def changed_since(self, mark: int, *keys: str) -> bool:
+        """Whether a notice that could change what was read about ``keys`` (a person's
+        address, a room's group) reached this process after ``mark``, or the process may
+        have missed one (it subscribed, or Redis came back)."""
+        if self._all_changed > mark:
+            return True
+        return any(self._changed.get(key, -1) > mark for key in keys)
+
+    def _changed_now(self, key: str) -> None:
+        self._changed[key] = self.changes
+        self._changed.move_to_end(key)
+        if len(self._changed) > CHANGED_KEPT:
+            _, oldest = self._changed.popitem(last=False)
+            self._all_changed = max(self._all_changed, oldest)
+
     def person_until(self) -> float:
         """When a person kept now is to be read again at the latest."""
         return self.clock() + self.max_age
@@ -124,6 +151,8 @@ class Known:
             return
         to = message.get("to")
         self.changes += 1
+        if to is not None:
+            self._changed_now(to)
         if to in self._rooms and kind == events.ACCESS_TYPE:
             del self._rooms[to]
         for session_key in list(self._by_address.get(to, ())):
@@ -133,6 +162,11 @@ class Known:
         """The process subscribed to ``group``, or stopped following it."""
         self.changes += 1
         if followed:
+            # What was sent to it before the subscription took hold never came.
+            if group == self.people_group:
+                self._all_changed = self.changes
+            else:
+                self._changed_now(group)
             return
         self._rooms.pop(group, None)
         if group == self.people_group:
@@ -142,6 +176,7 @@ class Known:
     def clear(self) -> None:
         """Broadcasts may have been lost (Redis was away)."""
         self.changes += 1
+        self._all_changed = self.changes
         self._sessions.clear()
         self._by_address.clear()
         self._rooms.clear()

@@ -200,7 +200,7 @@ class Session:
         does, with ``join_presence``) who is here. With ``recheck``, first check access
         again: it may have changed before the session was subscribed (False: it refused,
         and the connection is being closed)."""
-        if recheck and await self._access_check(own_room=True) is None:
+        if recheck and not await self._recheck():
             return False
         await self.send_event(self._identity_event())
         replayed = False
@@ -308,14 +308,22 @@ class Session:
         again whether they may read this connection's room (``own_room``; its broadcasts
         are held meanwhile), and follow and tell the page the rooms of its sidebar if
         they changed."""
+        if not await self._recheck(own_room=own_room):
+            return
+        if own_room:
+            await self._release_held()
+
+    async def _recheck(self, *, own_room: bool = True) -> bool:
+        """Check again whether the person may read this room (``own_room``), and follow
+        the rooms of their sidebar as they are now, telling the page if they changed;
+        False if the connection is being closed."""
         rooms = await self._access_check(own_room=own_room)
         if rooms is None:
-            return
+            return False
         if rooms != self.rooms:
             await self._follow(rooms)
             await self.send_event(events.ROOMS_EVENT)
-        if own_room:
-            await self._release_held()
+        return True
 
     async def _access_check(self, *, own_room: bool) -> frozenset[str] | None:
         """The rooms of the person's sidebar, read again; None, after closing the
@@ -496,8 +504,9 @@ class Session:
         await self.send_event(ready)
 
     async def _catch_up(self) -> None:
-        # Members may have changed while Redis, which tells connections so, was away.
-        if await self._access_check(own_room=True) is None:
+        # Members may have changed while Redis, which tells connections so, was away: of
+        # this room, and of the rooms whose activity is passed on.
+        if not await self._recheck():
             return
         for delay in CATCH_UP_DELAYS:
             await asyncio.sleep(delay)

@@ -11,6 +11,7 @@ from chat.identity import Identity
 from chat.models import Room
 from chat.protocol import events
 from chat.realtime import admission
+from chat.realtime import known as known_module
 from chat.realtime.hub import hub
 from chat.realtime.known import Known, KnownPerson
 from chat.realtime.session import Session
@@ -142,6 +143,40 @@ def test_the_tables_are_bounded_and_drop_the_least_recently_used():
 # --- through real connections: the next handshake sees every change -----------------------
 
 through_connections = pytest.mark.django_db(transaction=True)
+
+
+def test_a_notice_after_a_mark_is_a_change_for_its_person_or_room_only():
+    known = known_of()
+    mark = known.mark()
+    known.take({"type": events.ACCESS_TYPE, "to": "person.alice"})
+    known.take({"type": events.ACCESS_TYPE, "to": "room.a"})
+    assert known.changed_since(mark, "person.alice")
+    assert known.changed_since(mark, "person.bob", "room.a")
+    assert not known.changed_since(mark, "person.bob", "room.b")
+    assert not known.changed_since(known.mark(), "person.alice", "room.a")
+
+
+def test_a_new_subscription_or_redis_coming_back_is_a_change_for_whoever_it_may_concern():
+    known = known_of()
+    mark = known.mark()
+    known.subscriptions_changed("room.b", followed=True)
+    assert known.changed_since(mark, "person.bob", "room.b")
+    assert not known.changed_since(mark, "person.bob", "room.c")
+    known.subscriptions_changed(PEOPLE, followed=True)
+    assert known.changed_since(mark, "person.bob")
+    mark = known.mark()
+    known.clear()
+    assert known.changed_since(mark, "person.bob")
+
+
+def test_changes_forgotten_past_the_bound_count_as_changes_for_everyone(monkeypatch):
+    monkeypatch.setattr(known_module, "CHANGED_KEPT", 2)
+    known = known_of()
+    mark = known.mark()
+    for person in ("person.a", "person.b", "person.c"):
+        known.take({"type": events.ACCESS_TYPE, "to": person})
+    assert known.changed_since(mark, "person.zed")  # person.a's change was let go
+    assert not known.changed_since(known.mark(), "person.zed")
 
 
 async def _refused(room: str, session: str | None = None) -> dict:
@@ -305,3 +340,41 @@ async def test_people_who_connect_together_are_read_together(connect_room, monke
     tabs = await asyncio.gather(*(connect_room("together", session=key) for key in sessions))
     assert sorted(tab.identity["user"] for tab in tabs) == [f"guest-{n:04d}" for n in range(8)]
     assert sum(batches) == 8 and len(batches) < 8, batches
+
+
+@through_connections
+async def test_a_removal_that_came_before_the_session_followed_its_person_is_not_missed(
+    connect_room, monkeypatch
+):
+    """Removed from another room between the handshake's read (its sidebar still had
+    the room) and the session's subscription: the notice reached the process but not
+    the session, so the session reads the sidebar again and passes on no activity."""
+
+    @database_sync_to_async
+    def rooms_of_ann_and_ben():
+        ann, ben = person_new("ann"), person_new("ben")
+        Room.objects.create(name="here")  # public: no check of access after subscribing
+        for name in ("elsewhere", "third"):
+            private_room(name, ann, ben)
+        return ann, ben
+
+    ann, ben = await rooms_of_ann_and_ben()
+    anns = await user_session(ann)
+    await connect_room("here", session=anns)  # the process follows the people group
+    real_open = Session.open
+
+    async def open_after_a_removal(self):
+        monkeypatch.setattr(Session, "open", real_open)
+        mark = hub().known.mark()
+        elsewhere = await database_sync_to_async(Room.objects.get)(name="elsewhere")
+        await database_sync_to_async(member_remove)(room=elsewhere, by=ann, username="ben")
+        await eventually(lambda: hub().known.changes != mark, what="the notice")
+        await real_open(self)
+
+    monkeypatch.setattr(Session, "open", open_after_a_removal)
+    bens_tab = await connect_room("here", session=await user_session(ben))
+    await (await connect_room("elsewhere", session=anns)).post("not for ben")
+    await (await connect_room("third", session=anns)).post("for ben")
+    activity = await bens_tab.until(lambda frame: frame["type"] == "activity")
+    assert activity["room"] == "third"
+    assert await bens_tab.receive_nothing(kinds={"activity"})

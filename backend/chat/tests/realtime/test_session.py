@@ -308,3 +308,38 @@ async def test_a_check_of_access_during_history_holds_what_follows_it():
         assert closer.calls == 0
     finally:
         session.close()
+
+
+@database_sync_to_async
+def _private_room_of(name: str, *usernames: str) -> None:
+    private_room(
+        name, *[Membership.objects.filter(user__username=u).first().user for u in usernames]
+    )
+
+
+@database_sync_to_async
+def _removed_without_a_notice(room: str, username: str) -> None:
+    """As when the notice of a removal is lost (Redis was away)."""
+    Membership.objects.filter(room__name=room, user__username=username).delete()
+
+
+async def test_catching_up_after_a_redis_outage_follows_the_sidebar_as_it_is_now(monkeypatch):
+    """Removed from another room during the outage: its activity is no longer passed on."""
+    monkeypatch.setattr(session_module, "CATCH_UP_DELAYS", (0.0,))
+    people = await _private_room("s-here", "ann", "ben")
+    await _private_room_of("s-other", "ann", "ben")
+    outbox = Outbox()
+    session = Session("s-here", people["ben"], outbox, rooms=frozenset({"s-here", "s-other"}))
+    await session.open()
+    try:
+        await session.start(after=None)
+        await _removed_without_a_notice("s-other", "ben")
+        session.redis_recovered()
+        await eventually(lambda: session.rooms == frozenset({"s-here"}), what="the new sidebar")
+        assert events.ROOMS_EVENT["type"] in outbox.kinds()
+        activity = {"type": events.ACTIVITY_TYPE, "room": "s-other", "seq": 1, "from": "ann",
+                    "text": "secret", "mentions": [], "dm": False}  # fmt: skip
+        await session.group_message(activity)
+        assert not any("secret" in text for text in outbox.texts)
+    finally:
+        session.close()
