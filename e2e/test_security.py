@@ -97,6 +97,13 @@ def test_the_admin_works_under_the_policy_without_violations(watched: Page, chat
     assert watched.csp_violations == []
 
 
+def test_the_api_docs_work_under_the_policy(watched: Page):
+    watched.goto("/api/docs")
+    expect(watched.locator(".swagger-ui .info .title")).to_contain_text("Chat API")
+    expect(watched.locator(".opblock-summary-path").first).to_be_visible()
+    assert [v for v in watched.csp_violations if "script-src" in v] == []
+
+
 def test_the_policy_blocks_inline_script(watched: Page):
     RoomPage(watched).open("csp-inline")
     with pytest.raises(Error):

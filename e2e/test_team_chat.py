@@ -243,3 +243,35 @@ def test_a_removed_member_loses_the_room_at_once(people, team):
     expect(alice_room.members.filter(has_text=CAROL)).to_have_count(0)
     expect(carol_room.status).to_have_text("You don't have access to this room.")
     expect(carol_room.input).to_be_disabled()
+
+
+def test_an_open_members_list_follows_joins_and_leaves(people, team):
+    alice, bob, carol = people
+    bob_room = bob.open(team)
+    expect(bob_room.members).to_have_count(2)
+    alice_room = alice.open(team)
+    alice.page.fill("#add-member-username", CAROL.upper())  # usernames in any case
+    alice.page.click("#add-member-submit")
+    expect(bob_room.members.filter(has_text=CAROL)).to_have_count(1)  # without a reload
+    alice_room.members.filter(has_text=CAROL).get_by_role(
+        "button", name=f"Remove {CAROL} from the room"
+    ).click()
+    expect(bob_room.members.filter(has_text=CAROL)).to_have_count(0)
+
+
+def test_on_a_phone_the_members_panel_shows_add_invite_and_leave(people, team):
+    _, bob, _ = people
+    bob.page.set_viewport_size({"width": 360, "height": 740})
+    try:
+        bob_room = bob.open(team)
+        expect(bob_room.members).to_have_count(2)
+        for selector in ("#add-member-submit", "#invite-button", "#leave-room"):
+            control = bob.page.locator(selector)
+            control.scroll_into_view_if_needed()
+            expect(control).to_be_in_viewport()
+            box = control.bounding_box()
+            panel = bob.page.locator(".presence-panel").bounding_box()
+            # Within the panel as laid out, not hidden past the end of a small scroll box.
+            assert box["y"] + box["height"] <= panel["y"] + panel["height"] + 1
+    finally:
+        bob.page.set_viewport_size({"width": 1280, "height": 720})

@@ -17,7 +17,12 @@ from chat.protocol import FINAL, CloseCode, events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
 from chat.search import SearchError, message_search
-from chat.services.rooms import InvitationRefused, invitation_accept, invitation_find
+from chat.services.rooms import (
+    InvitationRefused,
+    invitation_accept,
+    invitation_find,
+    room_name_taken_as,
+)
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
@@ -73,6 +78,10 @@ def room(request, room_name):
         )
     except Forbidden as exc:
         return _forbidden_page(request, room_name, exc)
+    if access.room is None and (taken := room_name_taken_as(room_name)) is not None:
+        # "General" is the room "general": its page, not a new room.
+        query = request.META.get("QUERY_STRING")
+        return redirect(reverse("chat:room", args=[taken]) + (f"?{query}" if query else ""))
     context = {
         "room_name": room_name,
         "room_context": _room_context(request, room_name, access),

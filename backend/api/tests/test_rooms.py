@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from chat.models import Invitation, Membership, Room
+from chat.services import ActionRefused
 from chat.tests.membership import (
     api,
     client_of,
@@ -152,6 +153,17 @@ def test_adding_a_member_answers_201_then_200(secret, alice):
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == {"username": "carol", "owner": False}
     assert is_member("carol", "secret")
+
+
+def test_someone_in_too_many_private_rooms_is_not_added_to_more(secret, alice, settings):
+    settings.CHAT_PRIVATE_ROOMS_PER_PERSON_MAX = 2
+    carol = person_new("carol")
+    private_room("carols-own", carol)
+    private_room("another", alice, carol)
+    response = api(client_of(alice), "post", "/api/rooms/secret/members/", {"username": "carol"})
+    assert (response.status_code, error_code(response)) == (409, "too_many_rooms")
+    assert "invitation" in response.json()["detail"]
+    assert not is_member("carol", "secret")
 
 
 def test_a_member_who_is_no_owner_may_add_people(secret, bob):
@@ -398,3 +410,39 @@ def test_the_openapi_schema_lists_the_endpoints():
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert {"/api/rooms/", "/api/dms/"} <= set(paths)
+
+
+def test_the_api_docs_page_loads_swagger_from_this_site_only():
+    page = client_of().get("/api/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "https://" not in html  # nothing from a CDN, which the CSP would block
+
+
+def test_a_room_differing_only_by_case_is_taken(alice):
+    Room.objects.create(name="general")
+    response = api(client_of(alice), "post", "/api/rooms/", {"name": "General"})
+    assert (response.status_code, error_code(response)) == (409, "room_taken")
+    assert "“general”" in response.json()["detail"]
+
+
+def test_people_are_added_by_username_whatever_the_case(secret, alice):
+    person_new("carol")
+    response = api(client_of(alice), "post", "/api/rooms/secret/members/", {"username": "Carol"})
+    assert response.status_code == 201
+    assert is_member("carol", "secret")
+
+
+def test_a_room_page_named_in_another_case_leads_to_the_room(alice):
+    Room.objects.create(name="general")
+    response = client_of(alice).get("/chat/General/?around=3")
+    assert response.status_code == 302
+    assert response["Location"] == "/chat/general/?around=3"
+
+
+def test_a_first_post_never_makes_a_room_differing_only_by_case(alice):
+    Room.objects.create(name="general")
+    with pytest.raises(ActionRefused):
+        post("General", alice, "hello")
+    assert list(Room.objects.values_list("name", flat=True)) == ["general"]

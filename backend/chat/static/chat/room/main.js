@@ -217,7 +217,11 @@ function setUpMembersPanel() {
   }
   panel.show();
   showMembers().catch(() => {});
+  membersChanged = () => showMembers().catch(() => {});
 }
+
+// Called when the server says the room's members changed (someone joined or left).
+let membersChanged = () => {};
 
 // --- notifications ----------------------------------------------------------------------
 
@@ -419,6 +423,9 @@ const handlers = {
   },
   rooms() {
     roomsRefresh.call();
+  },
+  members() {
+    membersChanged();
   },
   identity(frame) {
     state.identity(frame);

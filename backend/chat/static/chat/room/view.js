@@ -545,6 +545,9 @@ export class RoomView {
 
   setIdentity(name) {
     if (this.identityName) this.identityName.textContent = name;
+    // "You are a guest" until the name is known, then "You are <name> [guest]".
+    const badge = this.doc.getElementById("identity-badge");
+    if (badge) badge.hidden = false;
   }
 
   // `people`: sorted {id, user, guest}; `me`: who we are ({id, user, guest}), or null.
