@@ -55,11 +55,13 @@ def _channel_layer_on_test_redis(redis_url):
 def _rooms_forgotten():
     """Each test's database starts empty: the poster's rooms, cached by name, go with it,
     and so do the uploads counted against each person's and address's limits."""
+    from chat import ratelimit
     from chat.services import attachments, storing
 
     yield
     storing._rooms.clear()
     attachments.upload_buckets.clear()
+    ratelimit.throttle_buckets.clear()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ STATUS = {
     "unknown_webhook": 404,
     "muted": 403,
     "room_taken": 409,
+    "too_many_rooms": 409,
     "file_too_large": 413,
     "unsent_uploads_too_large": 413,
     "guest_uploads_off": 403,

@@ -25,6 +25,7 @@ from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 FORMAT, VERSION = "chat-export", 1
 # In the order they are restored: each only points at models before it (or itself).
@@ -102,6 +103,7 @@ def chat_restore(path: str | Path) -> dict[str, int]:
         raise BackupError(f"There is no archive at {path}.") from None
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BackupError(f"{path} is not a chat archive (a .tar.gz): {exc}") from None
+    _check_migrated()
     with archive:
         try:
             manifest = _manifest(archive)
@@ -120,6 +122,16 @@ def chat_restore(path: str | Path) -> dict[str, int]:
         except (tarfile.TarError, EOFError, OSError) as exc:
             raise BackupError(f"The archive is truncated or damaged: {exc}") from None
     return counts
+
+
+def _check_migrated() -> None:
+    """The database has every table of this version: else, say how to make them."""
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise BackupError(
+            "The database is not migrated (or not fully): run `python manage.py migrate` "
+            "(`invoke migrate`) on it first, then restore into it."
+        )
 
 
 def _check_counts(manifest: dict, counts: dict[str, int]) -> None:

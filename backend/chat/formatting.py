@@ -66,3 +66,20 @@ def message_html(text: str) -> str:
     if len(text) > RENDER_MAX_LENGTH:
         return '<p dir="auto">' + html.escape(text, quote=False).replace("\n", "<br>\n") + "</p>"
     return _cleaner.clean(_markdown.render(text)).strip()
+
+
+# Tags that end a block (a space between the words either side); any other is dropped.
+_BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|blockquote|pre|br)\b[^>]*>")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_text(rendered: str) -> str:
+    """The words of a message's HTML (as ``message_html`` made it), on one line: what a
+    quote or a snippet shows, without the Markdown people typed ("**done**" is "done",
+    a link its text)."""
+    return " ".join(html.unescape(_TAG.sub("", _BLOCK_TAG.sub(" ", rendered))).split())
+
+
+def plain_text(text: str) -> str:
+    """The words of Markdown ``text``, as ``html_text`` gives them."""
+    return html_text(message_html(text))

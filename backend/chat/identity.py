@@ -165,10 +165,13 @@ def name_skeletons(name: str) -> frozenset[str]:
     and, since "I" looks like "l" but "i" doesn't, the same of the skeleton of the name as
     written.
     """
+    return frozenset(name_skeleton_pair(name))
+
+
+def name_skeleton_pair(name: str) -> tuple[str, str]:
+    """``name_skeletons``: the case-folded name's, then the name as written's."""
     text = unicodedata.normalize("NFKC", "".join(c for c in name if not is_default_ignorable(c)))
-    return frozenset(
-        (_tr39_skeleton(text.casefold()), _tr39_skeleton(_tr39_skeleton(text).casefold()))
-    )
+    return _tr39_skeleton(text.casefold()), _tr39_skeleton(_tr39_skeleton(text).casefold())
 
 
 def _tr39_skeleton(text: str) -> str:
@@ -202,9 +205,7 @@ def guest_name_claim(guest_key: str, name: str) -> None:
     guest claimed a name that looks the same less than a session's lifetime ago."""
     from chat.models import GuestName  # models import this module's helpers
 
-    text = unicodedata.normalize("NFKC", "".join(c for c in name if not is_default_ignorable(c)))
-    skeleton = _tr39_skeleton(text.casefold())
-    skeleton_cased = _tr39_skeleton(_tr39_skeleton(text).casefold())
+    skeleton, skeleton_cased = name_skeleton_pair(name)
     keys = {skeleton, skeleton_cased}
     now = timezone.now()
     expired = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
@@ -327,13 +328,27 @@ USERNAME_LOOKS_TAKEN = "“{name}” looks the same as the name of an existing a
 
 def username_alike(name: str) -> str | None:
     """The username of an account that looks like ``name`` (they share a confusable
-    skeleton: "ＡＬＩＣＥ", "аlice" with a Cyrillic "а" and "alice" look alike), if any."""
-    skeletons = name_skeletons(name)
-    usernames = get_user_model().objects.values_list("username", flat=True)
-    for username in usernames.iterator():
-        if skeletons & name_skeletons(username):
-            return username
-    return None
+    skeleton: "ＡＬＩＣＥ", "аlice" with a Cyrillic "а" and "alice" look alike), if any:
+    one indexed lookup of the skeletons kept with each account (``UsernameLook``)."""
+    from chat.models import UsernameLook  # models import this module's helpers
+
+    keys = name_skeletons(name)
+    look = (
+        UsernameLook.objects.filter(Q(skeleton__in=keys) | Q(skeleton_cased__in=keys))
+        .values_list("user__username", flat=True)
+        .first()
+    )
+    return look
+
+
+def username_look_keep(user) -> None:
+    """Keep the skeletons of ``user``'s username (after it was made or changed)."""
+    from chat.models import UsernameLook
+
+    skeleton, skeleton_cased = name_skeleton_pair(user.username)
+    UsernameLook.objects.update_or_create(
+        user_id=user.pk, defaults={"skeleton": skeleton, "skeleton_cased": skeleton_cased}
+    )
 
 
 def display_name_clean(raw: str, *, claim_for: str | None = None) -> str:

@@ -256,6 +256,20 @@ class Mute(models.Model):
         return f"{self.name} in {self.room.name} until {self.until:%Y-%m-%d %H:%M}"
 
 
+class UsernameLook(models.Model):
+    """How an account's username looks (chat.identity.name_skeletons), kept so that a new
+    name is compared with every username by an indexed lookup, not a scan."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    skeleton = models.CharField(max_length=1000, db_index=True)  # of the case-folded name
+    skeleton_cased = models.CharField(max_length=1000, db_index=True)  # of the name as written
+
+    def __str__(self) -> str:
+        return self.skeleton
+
+
 class GuestName(models.Model):
     """The name a guest goes by, claimed so that no other guest takes one that looks the
     same (chat.identity.name_skeletons) while the claim lasts."""

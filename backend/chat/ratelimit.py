@@ -4,6 +4,8 @@ Both are kept per server process: a person whose tabs are spread over several
 processes gets a bucket in each.
 """
 
+import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -36,6 +38,15 @@ class TokenBucket:
         return (
             self.rate <= 0 or self.tokens + (self.clock() - self.updated) * self.rate >= self.burst
         )
+
+    def spend(self, count: float) -> None:
+        """Take ``count`` tokens whatever is left: the bucket may owe some, and then
+        ``take_time`` says when it is back to one."""
+        if self.rate <= 0:
+            return
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate) - count
+        self.updated = now
 
     def take(self) -> float:
         """Take one token: 0.0 when allowed, else the seconds until one is available."""
@@ -147,3 +158,103 @@ person_buckets = SharedBuckets()
 http_post_buckets = RequestBuckets()  # people posting over HTTP, and webhooks
 connections_per_person = ConnectionCounter()
 connections_per_ip = ConnectionCounter()
+
+
+# --- requests that cost the server or other people something ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """At most ``per_minute`` requests a minute (``burst`` at once) of ``methods`` to
+    paths matching ``path``, per person (signed in, or a guest's session) or, with
+    ``by_address`` or for anyone else, per address; ``new_visitors_only``: only
+    requests without a session (one that would make one)."""
+
+    name: str
+    methods: frozenset[str]
+    path: re.Pattern[str]
+    per_minute: float
+    burst: int
+    by_address: bool = False
+    new_visitors_only: bool = False
+
+
+def _throttle(name, methods, path, per_minute, burst, **flags) -> Throttle:
+    return Throttle(name, frozenset(methods.split()), re.compile(path), per_minute, burst, **flags)
+
+
+THROTTLES = (
+    # Each failed login costs a password hash whatever the username (and a lockout by
+    # django-axes concerns one username at one address only).
+    _throttle("log in", "POST", r"/(accounts|admin)/login/", 20, 10, by_address=True),
+    _throttle("sign up", "POST", r"/accounts/signup/", 5, 5, by_address=True),
+    _throttle("guest", "GET POST", r"/accounts/guest/", 30, 30, new_visitors_only=True),
+    _throttle("rename", "POST", r"/accounts/name/", 10, 5),
+    _throttle("tokens", "POST", r"/accounts/tokens/|/api/tokens/", 10, 5),
+    _throttle("rooms", "POST", r"/api/rooms/|/api/dms/", 20, 10),
+    _throttle("members", "POST", r"/api/rooms/[^/]+/members/", 30, 15),
+    _throttle("invitations", "POST", r"/api/rooms/[^/]+/invitations/", 20, 10),
+    _throttle("webhooks", "POST", r"/api/rooms/[^/]+/webhooks/", 10, 5),
+    _throttle("search", "GET", r"/search/|/api/search/", 30, 10),
+)
+
+
+class RequestThrottles:
+    """Answers a request over its throttle 429, with ``Retry-After`` (the API's error
+    shape on /api/, with ``retry_after``), counted in this process. Goes after the
+    middleware that signs people in. ``CHAT_THROTTLE_SCALE`` multiplies every rate
+    (0: no throttling)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        throttle = self._throttle_of(request)
+        if throttle is not None:
+            wait = self._wait(request, throttle)
+            if wait:
+                return _too_many(request, throttle, wait)
+        return self.get_response(request)
+
+    @staticmethod
+    def _throttle_of(request) -> Throttle | None:
+        from django.conf import settings
+
+        if settings.CHAT_THROTTLE_SCALE <= 0:
+            return None
+        for throttle in THROTTLES:
+            if request.method in throttle.methods and throttle.path.fullmatch(request.path):
+                if throttle.new_visitors_only and settings.SESSION_COOKIE_NAME in request.COOKIES:
+                    return None
+                return throttle
+        return None
+
+    def _wait(self, request, throttle: Throttle) -> float:
+        from django.conf import settings
+
+        scale = settings.CHAT_THROTTLE_SCALE
+        user = getattr(request, "user", None)
+        if not throttle.by_address and user is not None and user.is_authenticated:
+            who = f"user:{user.pk}"
+        else:
+            who = f"address:{request.META.get('REMOTE_ADDR', '')}"
+        return throttle_buckets.take(
+            f"{throttle.name}:{who}", throttle.per_minute * scale / 60, throttle.burst * scale
+        )
+
+
+throttle_buckets = RequestBuckets()  # this process's, whichever handler serves the request
+
+
+def _too_many(request, throttle: Throttle, wait: float):
+    from django.http import HttpResponse, JsonResponse
+
+    seconds = max(1, math.ceil(wait))
+    detail = f"Too many requests ({throttle.name}); try again in {seconds} s."
+    if request.path.startswith("/api/"):
+        body = {"type": "error", "code": "rate_limited", "detail": detail, "retry_after": seconds}
+        response = JsonResponse(body, status=429)
+    else:
+        response = HttpResponse(detail, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(seconds)
+    return response

@@ -5,22 +5,36 @@ PostgreSQL answers with its own full-text search (``websearch_to_tsquery`` on th
 ranked by ``ts_rank``, snippets from ``ts_headline``); SQLite with FTS5 (bm25),
 the query translated to FTS5's syntax with every word quoted. Both read a
 message's current text only: an edit's old text and deleted messages are never
-found. The rooms searched are those the searcher may read, found once per search.
+found. The rooms searched are those the searcher may read, found by a subquery of
+the search itself (never a list of every public room's id).
+
+A search is bounded: only the newest ``CANDIDATES_MAX`` matches are ranked (on
+PostgreSQL from a stored ``tsvector``, not one computed per match), and it is
+cut off after ``SEARCH_SECONDS_MAX`` (PostgreSQL's statement timeout; SQLite's
+progress handler), refused as ``search_too_broad``.
 """
 
+import contextlib
 import html
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from django.db import connection
-from django.db.models import Q
+from django.db import OperationalError, connection, transaction
 
+from chat.formatting import plain_text
 from chat.models import Room
 
 QUERY_MAX_LENGTH = 200
 RESULTS_MAX = 50
+# The newest matches that are ranked, at most: the best of them are the results.
+CANDIDATES_MAX = 2000
+# A search taking longer is stopped.
+SEARCH_SECONDS_MAX = 3.0
+# SQLite checks the time every this many of its virtual machine's instructions.
+SQLITE_CHECK_EVERY = 10_000
 # Highlight marks inside a snippet: private-use characters, turned into <mark> by
 # ``_snippet``. A message holding them itself only gets stray (escaped-text) marks.
 _START, _STOP = "\ue000", "\ue001"
@@ -43,14 +57,6 @@ class SearchHit:
     created: datetime
 
 
-def readable_room_ids(*, user_id: int | None) -> list[int]:
-    """Every public room, and the private rooms and DMs ``user_id`` is a member of."""
-    readable = Q(kind=Room.Kind.PUBLIC)
-    if user_id is not None:
-        readable |= Q(memberships__user_id=user_id)
-    return list(Room.objects.filter(readable).values_list("id", flat=True).distinct())
-
-
 def message_search(
     *,
     user_id: int | None,
@@ -70,16 +76,16 @@ def message_search(
     terms = _terms(query)
     if not any(not term.negated for term in terms):
         raise SearchError("empty_query", "Search for at least one word.")
-    room_ids = readable_room_ids(user_id=user_id)
+    # The rooms the person may read: every public room, and those they are a member of.
+    readable = "SELECT id FROM chat_room WHERE kind = %s"
+    params: list = [Room.Kind.PUBLIC]
+    if user_id is not None:
+        readable += " UNION SELECT room_id FROM chat_membership WHERE user_id = %s"
+        params.append(user_id)
+    where = [f"m.room_id IN ({readable})", "m.deleted_at IS NULL"]
     if room is not None:
-        room_ids = list(
-            Room.objects.filter(id__in=room_ids, name=room).values_list("id", flat=True)
-        )
-    if not room_ids:
-        return []
-    placeholders = ", ".join(["%s"] * len(room_ids))
-    where = [f"m.room_id IN ({placeholders})", "m.deleted_at IS NULL"]
-    params: list = list(room_ids)
+        where.append("m.room_id IN (SELECT id FROM chat_room WHERE name = %s)")
+        params.append(room)
     if author:
         where.append("LOWER(m.author_name) = LOWER(%s)")
         params.append(author)
@@ -89,10 +95,24 @@ def message_search(
             params.append(connection.ops.adapt_datetimefield_value(bound))
     limit = max(1, min(limit, RESULTS_MAX))
     run = _postgres if connection.vendor == "postgresql" else _sqlite
+    try:
+        rows = run(query, terms, where, params, limit)
+    except OperationalError as exc:
+        if not _timed_out(exc):
+            raise
+        raise SearchError(
+            "search_too_broad",
+            "The search took too long: narrow it down (more words, a room, an author, dates).",
+        ) from None
     return [
         SearchHit(name, seq, author_name, *_snippet(snippet), created)
-        for name, seq, author_name, snippet, created in run(query, terms, where, params, limit)
+        for name, seq, author_name, snippet, created in rows
     ]
+
+
+def _timed_out(exc: OperationalError) -> bool:
+    text = str(exc).lower()
+    return "statement timeout" in text or "interrupted" in text
 
 
 class Term(NamedTuple):
@@ -126,38 +146,74 @@ def _postgres(query: str, terms, where: list[str], params: list, limit: int):
                            'StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12'),
                m.created
         FROM (
-            SELECT m.id, ts_rank(to_tsvector('simple', m.body), {tsquery}) AS rank
-            FROM chat_message m
-            WHERE to_tsvector('simple', m.body) @@ {tsquery} AND {" AND ".join(where)}
-            ORDER BY rank DESC, m.created DESC, m.id DESC
+            SELECT newest.id, ts_rank(newest.search_vector, {tsquery}) AS rank
+            FROM (
+                SELECT m.id, m.search_vector
+                FROM chat_message m
+                WHERE m.search_vector @@ {tsquery} AND {" AND ".join(where)}
+                ORDER BY m.id DESC
+                LIMIT {CANDIDATES_MAX}
+            ) newest
+            ORDER BY rank DESC, newest.id DESC
             LIMIT %s
         ) best
         JOIN chat_message m ON m.id = best.id
         JOIN chat_room r ON r.id = m.room_id
         ORDER BY best.rank DESC, m.created DESC, m.id DESC
     """
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL statement_timeout = {int(SEARCH_SECONDS_MAX * 1000)}")
         cursor.execute(sql, [query, query, query, *params, limit])
         return cursor.fetchall()
 
 
 def _sqlite(query: str, terms, where: list[str], params: list, limit: int):
     match = _fts5_query(terms)
-    sql = f"""
-        SELECT r.name, m.seq, m.author_name,
-               snippet(chat_message_fts, 0, '{_START}', '{_STOP}', '…', 24),
-               m.created
-        FROM chat_message_fts
-        JOIN chat_message m ON m.id = chat_message_fts.rowid
-        JOIN chat_room r ON r.id = m.room_id
-        WHERE chat_message_fts MATCH %s AND {" AND ".join(where)}
-        ORDER BY bm25(chat_message_fts), m.created DESC, m.id DESC
+    best = f"""
+        SELECT newest.id FROM (
+            SELECT m.id, m.created, bm25(chat_message_fts) AS rank
+            FROM chat_message_fts
+            JOIN chat_message m ON m.id = chat_message_fts.rowid
+            WHERE chat_message_fts MATCH %s AND {" AND ".join(where)}
+            ORDER BY chat_message_fts.rowid DESC
+            LIMIT {CANDIDATES_MAX}
+        ) newest
+        ORDER BY newest.rank, newest.created DESC, newest.id DESC
         LIMIT %s
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [match, *params, limit])
-        rows = cursor.fetchall()
-    return [(*row[:4], _datetime(row[4])) for row in rows]
+    with _sqlite_deadline(), connection.cursor() as cursor:
+        cursor.execute(best, [match, *params, limit])
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return []
+        # Snippets of the results only: each re-reads its message's text.
+        listed = ", ".join("%s" for _ in ids)
+        cursor.execute(
+            f"""
+            SELECT m.id, r.name, m.seq, m.author_name,
+                   snippet(chat_message_fts, 0, '{_START}', '{_STOP}', '…', 24), m.created
+            FROM chat_message_fts
+            JOIN chat_message m ON m.id = chat_message_fts.rowid
+            JOIN chat_room r ON r.id = m.room_id
+            WHERE chat_message_fts MATCH %s AND chat_message_fts.rowid IN ({listed})
+            """,
+            [match, *ids],
+        )
+        found = {row[0]: row[1:] for row in cursor.fetchall()}
+    return [(*found[i][:4], _datetime(found[i][4])) for i in ids if i in found]
+
+
+@contextlib.contextmanager
+def _sqlite_deadline():
+    """Interrupt SQLite's statements after SEARCH_SECONDS_MAX (sqlite3's progress handler)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    deadline = time.monotonic() + SEARCH_SECONDS_MAX
+    raw.set_progress_handler(lambda: time.monotonic() > deadline, SQLITE_CHECK_EVERY)
+    try:
+        yield
+    finally:
+        raw.set_progress_handler(None, 0)
 
 
 def _fts5_query(terms: list[Term]) -> str:
@@ -184,7 +240,9 @@ def _datetime(value) -> datetime:
 
 
 def _snippet(marked: str) -> tuple[str, str]:
-    """A headline's plain text, and its escaped HTML with the marks as <mark>."""
+    """A headline's plain text (its words, not the Markdown typed), and its escaped HTML
+    with the marks as <mark>."""
+    marked = plain_text(marked)
     text = marked.replace(_START, "").replace(_STOP, "")
     escaped = html.escape(marked)
     return text, escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")

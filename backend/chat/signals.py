@@ -5,6 +5,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from chat.identity import username_look_keep
 from chat.services.people import person_credentials_changed
 
 
@@ -14,6 +15,13 @@ def _logged_out(sender, request, user, **kwargs) -> None:
     # reading it back.
     if user is not None:
         person_credentials_changed(user_id=user.pk, ended_session=request.session.session_key)
+
+
+@receiver(post_save, sender=get_user_model())
+def _username_look_kept(sender, instance, created, update_fields=None, **kwargs) -> None:
+    # Made, or saved with its username (a log-in only stamps last_login).
+    if created or update_fields is None or "username" in update_fields:
+        username_look_keep(instance)
 
 
 @receiver(post_save, sender=get_user_model())

@@ -3,6 +3,7 @@
 See the README's "Configuration" table for every variable.
 """
 
+import hashlib
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
@@ -43,7 +44,8 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-THIRD_PARTY_APPS = ["channels", "axes", "csp"]
+# "ninja": /api/docs serves Swagger UI's files from this site (the CSP allows no other).
+THIRD_PARTY_APPS = ["channels", "axes", "csp", "ninja"]
 LOCAL_APPS = ["chat", "accounts", "observability", "api", "notifications", "integrations"]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -56,6 +58,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # On /api/, an Authorization: Bearer token replaces the session's user.
     "integrations.middleware.BearerTokenMiddleware",
+    # Sign-up, logins, tokens, rooms, invitations, webhooks, searches... per person or
+    # address (chat.ratelimit.THROTTLES).
+    "chat.ratelimit.RequestThrottles",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -112,8 +117,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # rooms over all of them; presence and the outage watch use the first.
 REDIS_URLS = env_list("REDIS_URL", ["redis://127.0.0.1:6379/0"]) or ["redis://127.0.0.1:6379/0"]
 REDIS_URL = REDIS_URLS[0]
-# Starts every Redis key and channel name of this deployment (several may share a Redis).
-CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX") or "chat"
+
+
+def _deployment_tag(database: dict) -> str:
+    """A short tag of the database a deployment uses: deployments on different databases
+    get different Redis prefixes, whichever Redis they share."""
+    name = database["NAME"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(Path(name).resolve())
+    where = "|".join(str(database.get(key) or "") for key in ("ENGINE", "HOST", "PORT"))
+    return hashlib.sha256(f"{where}|{name}".encode()).hexdigest()[:10]
+
+
+# Starts every Redis key and channel name of this deployment, so several deployments
+# may share a Redis without hearing each other: by default "chat-" and a tag of the
+# database (the processes of one deployment share it; another database, another prefix).
+CHAT_REDIS_PREFIX = env_str("CHAT_REDIS_PREFIX") or f"chat-{_deployment_tag(DATABASES['default'])}"
 # Redis Sentinel instead of one address: REDIS_SENTINELS=host:port,host:port,...
 # names the sentinels, which tell where the primary called REDIS_SENTINEL_MASTER
 # is; after a failover every client follows the promoted replica. REDIS_URL is
@@ -190,7 +209,8 @@ else:
     raise ImproperlyConfigured(f"CHAT_STORAGE must be 'filesystem' or 's3', not {CHAT_STORAGE!r}.")
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Hashed names once collected (config/static.py).
+    "staticfiles": {"BACKEND": "config.static.HashedWhenCollected"},
 }
 
 # Failed logins: after CHAT_LOGIN_FAILURE_LIMIT wrong passwords for one username
@@ -274,7 +294,12 @@ CHAT_PRESENCE_TTL = env_float("CHAT_PRESENCE_TTL", 30.0, minimum=1.0)
 
 # Flood control: messages per second and burst, per connection and per person
 # (0 turns it off); open connections per person and per client IP (0: no cap).
+# Private rooms others may add a person to (past it, only an invitation they accept).
+CHAT_PRIVATE_ROOMS_PER_PERSON_MAX = env_int("CHAT_PRIVATE_ROOMS_PER_PERSON_MAX", 500, minimum=1)
 CHAT_RATE_LIMIT = env_float("CHAT_RATE_LIMIT", 5.0)
+# Multiplies the rates of chat.ratelimit.THROTTLES (sign-up, logins, searches...); 0 turns
+# them off.
+CHAT_THROTTLE_SCALE = env_float("CHAT_THROTTLE_SCALE", 1.0)
 CHAT_RATE_BURST = env_int("CHAT_RATE_BURST", 10, minimum=1)
 CHAT_MAX_CONNECTIONS_PER_PERSON = env_int("CHAT_MAX_CONNECTIONS_PER_PERSON", 20)
 CHAT_MAX_CONNECTIONS_PER_IP = env_int("CHAT_MAX_CONNECTIONS_PER_IP", 200)

@@ -10,6 +10,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from django.urls import reverse
 
+from chat.formatting import html_text, plain_text
 from chat.models import Attachment, Message, Reaction
 from chat.rooms import public_person_id
 
@@ -155,6 +156,12 @@ class RoomsEvent(TypedDict):
     type: Literal["rooms"]
 
 
+class MembersEvent(TypedDict):
+    """Who is a member of this room changed: fetch its members again."""
+
+    type: Literal["members"]
+
+
 class ErrorEvent(TypedDict):
     type: Literal["error"]
     code: str
@@ -178,6 +185,7 @@ ServerEvent = (
     | ActivityEvent
     | ReadEvent
     | RoomsEvent
+    | MembersEvent
     | ErrorEvent
 )
 
@@ -224,7 +232,10 @@ def reply_json(original: Message | None) -> ReplyJSON | None:
     if original is None:
         return None
     deleted = original.deleted_at is not None
-    text = "" if deleted else " ".join(original.body.split())
+    # Its words, not the Markdown typed ("**done**" quoted as "done").
+    text = (
+        "" if deleted else html_text(original.html) if original.html else plain_text(original.body)
+    )
     if len(text) > SNIPPET_LENGTH:
         text = text[: SNIPPET_LENGTH - 1].rstrip() + "…"
     return {"seq": original.seq, "user": original.author_name, "snippet": text, "deleted": deleted}
@@ -361,6 +372,7 @@ def read_event(room: str, seq: int) -> ReadEvent:
 
 
 ROOMS_EVENT: RoomsEvent = {"type": "rooms"}
+MEMBERS_EVENT: MembersEvent = {"type": "members"}
 
 
 def error_event(

@@ -80,10 +80,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _open(self) -> bool:
         """Admit, accept and start the connection up to its history; False if refused."""
-        # Notices to people that reach this process from now on: one that came before the
-        # session followed its person (below) may have changed what admit() read.
-        mark = hub().known.mark()
         try:
+            # Notices to people that reach this process from now on: one that comes before
+            # the session follows its person (below) may have changed what admit() read.
+            try:
+                await hub().follow_people()
+            except LAYER_ERRORS:
+                raise Refused(*UNAVAILABLE, CloseCode.TRY_AGAIN_LATER) from None
+            mark = hub().known.mark()
             self.admission = admission = await admit(self.scope)
             send = self.base_send
             self.session = Session(
@@ -161,7 +165,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 case frames.SendMessage():
                     await self._post(frame)
                 case frames.Resume(after=after):
-                    await session.replay_after(after, wait=gate.resume_wait())
+                    sent = await session.replay_after(after, wait=gate.resume_wait())
+                    gate.replayed(sent, settings.CHAT_REPLAY_MAX)
                 case frames.Typing():
                     if gate.typing_due():
                         await typing_announce(session.room_name, session.identity)

@@ -45,6 +45,7 @@ class Hub:
         self.channel: str | None = None
         self.members: dict[str, set[Member]] = {}  # by address key
         self.users = Counter()  # addresses in use, by group
+        self.subscribed: set[str] = set()  # the groups whose broadcasts come here
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._channel_lock = asyncio.Lock()
         self._reader: asyncio.Task | None = None
@@ -63,13 +64,25 @@ class Hub:
         Returns once the process is subscribed, so nothing sent after this is missed.
         """
         async with self._lock(address.group):
-            if not self.users[address.group]:
-                await self.layer.group_add(address.group, await self._channel())
-                self.known.subscriptions_changed(address.group, followed=True)
+            await self._subscribe(address.group)
             members = self.members.setdefault(address.key, set())
             if member not in members:
                 members.add(member)
                 self.users[address.group] += 1
+
+    async def follow_people(self) -> None:
+        """Take every person's notices from now on, for good: a handshake reads who its
+        person is before its session follows them, and a notice in between must still
+        reach the process (chat.realtime.known), whose people group is then never left."""
+        if PEOPLE_GROUP not in self.subscribed:
+            async with self._lock(PEOPLE_GROUP):
+                await self._subscribe(PEOPLE_GROUP)
+
+    async def _subscribe(self, group: str) -> None:
+        if group not in self.subscribed:
+            await self.layer.group_add(group, await self._channel())
+            self.subscribed.add(group)
+            self.known.subscriptions_changed(group, followed=True)
 
     def leave(self, address: Address, member: Member) -> None:
         """Deliver nothing more to ``member`` (at once: it may be a connection
@@ -84,6 +97,8 @@ class Hub:
         self.users[address.group] -= 1
         if self.users[address.group] <= 0:
             del self.users[address.group]
+            if address.group == PEOPLE_GROUP:
+                return  # followed for good (follow_people)
             self.history.forget(address.group)  # its broadcasts no longer come here
             self.known.subscriptions_changed(address.group, followed=False)
             task = asyncio.get_running_loop().create_task(self._unsubscribe(address.group))
@@ -94,6 +109,7 @@ class Hub:
         async with self._lock(group):
             if self.users[group]:
                 return  # someone joined again meanwhile
+            self.subscribed.discard(group)
             try:
                 await self.layer.group_discard(group, self.channel)
             except LAYER_ERRORS:
@@ -101,7 +117,7 @@ class Hub:
 
     def follows(self, group: str) -> bool:
         """Whether this process is subscribed to ``group`` (so its broadcasts come here)."""
-        return self.users[group] > 0
+        return self.users[group] > 0 or (group == PEOPLE_GROUP and group in self.subscribed)
 
     async def deliver(self, message: dict) -> int:
         """Hand one broadcast to each local connection at its address, in turn;

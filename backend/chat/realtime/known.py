@@ -20,8 +20,10 @@ would say it changed reach this process:
 
 A handshake reads before its session follows the person and the room: a notice
 that reaches the process in between goes past the session. ``changed_since``
-tells the handshake so (the person or the room had a notice, or the process
-subscribed anew or Redis came back), and the session checks again.
+tells the handshake so (the person or the room had a notice, or the process had
+only just begun following people's notices, or Redis came back), and the session
+checks again. The process follows people's notices for good from its first
+handshake on (``Hub.follow_people``), before that handshake reads anything.
 
 A kept session or room also lasts at most ``max_age`` seconds, so one changed
 without a notice (a session expired or removed by hand, rooms restored from an
@@ -126,7 +128,7 @@ class Known:
     def changed_since(self, mark: int, *keys: str) -> bool:
         """Whether a notice that could change what was read about ``keys`` (a person's
         address, a room's group) reached this process after ``mark``, or the process may
-        have missed one (it subscribed, or Redis came back)."""
+        have missed one (it began following people's notices, or Redis came back)."""
         if self._all_changed > mark:
             return True
         return any(self._changed.get(key, -1) > mark for key in keys)
@@ -162,11 +164,9 @@ class Known:
         """The process subscribed to ``group``, or stopped following it."""
         self.changes += 1
         if followed:
-            # What was sent to it before the subscription took hold never came.
             if group == self.people_group:
+                # Any person's notice sent before the subscription took hold never came.
                 self._all_changed = self.changes
-            else:
-                self._changed_now(group)
             return
         self._rooms.pop(group, None)
         if group == self.people_group:

@@ -26,11 +26,14 @@ TYPING_MIN_INTERVAL = 1.0
 # Replays a connection may ask for at once, and then one per this many seconds.
 RESUME_BURST = 3
 RESUME_INTERVAL = 1.0
+# Messages a connection's replays may send a second, after a first CHAT_REPLAY_MAX: a
+# resume after more than that waits its turn.
+REPLAYED_PER_SECOND = 100.0
 
 
 class PostGate:
     __slots__ = ("bucket", "person_bucket", "clock", "abuse_limit", "held_for", "refusals",
-                 "last_typing", "resumes", "closing")  # fmt: skip
+                 "last_typing", "resumes", "replays", "closing")  # fmt: skip
 
     def __init__(
         self,
@@ -49,6 +52,7 @@ class PostGate:
         self.refusals: deque[float] | None = None  # made on the first refusal
         self.last_typing: float | None = None
         self.resumes = TokenBucket(1 / RESUME_INTERVAL, RESUME_BURST, clock=clock)
+        self.replays: TokenBucket | None = None  # messages replayed: made on the first
         self.closing = False  # told to close for flooding; later frames are dropped
 
     def wait_for(self, nonce: str | None) -> float:
@@ -96,7 +100,16 @@ class PostGate:
         wait = self.resumes.take()
         if wait:
             self.resumes.tokens -= 1  # its token, taken ahead: the next one waits longer
+        if self.replays is not None:
+            wait = max(wait, self.replays.take_time())
         return wait
+
+    def replayed(self, count: int, allowance: int) -> None:
+        """A resume sent ``count`` messages, out of the connection's ``allowance``
+        (CHAT_REPLAY_MAX) refilled at REPLAYED_PER_SECOND."""
+        if self.replays is None:
+            self.replays = TokenBucket(REPLAYED_PER_SECOND, allowance, clock=self.clock)
+        self.replays.spend(count)
 
     @property
     def flooding(self) -> bool:

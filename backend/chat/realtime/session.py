@@ -463,16 +463,18 @@ class Session:
         metrics.MESSAGES_DELIVERED.inc(sent)
         return sent
 
-    async def replay_after(self, after: int, *, wait: float = 0.0, cached: bool = False) -> None:
+    async def replay_after(self, after: int, *, wait: float = 0.0, cached: bool = False) -> int:
         """After ``wait`` seconds, send the messages after seq ``after`` (up to
         CHAT_REPLAY_MAX), a page at a time as the client reads, then ``ready``. With
         ``cached`` (a returning tab's handshake), from the process's latest page when it
         holds them all, else read together with the other handshakes' (``HistoryReads``);
-        an explicit ``resume`` (the page saw a gap) reads the database on its own."""
+        an explicit ``resume`` (the page saw a gap) reads the database on its own. Returns
+        how many messages it sent."""
         if wait:
             await asyncio.sleep(wait)
         metrics.RESUMES.inc()
         last_seq, left, more = after, settings.CHAT_REPLAY_MAX, True
+        replayed = 0
         if cached:  # from the process's latest page, else read with other handshakes'
             frames = hub().history.after(room_address(self.room_name).group, after)
             complete = True
@@ -482,26 +484,31 @@ class Session:
                 frames, complete = frames[:left], False
             for start in range(0, len(frames), REPLAY_PAGE):
                 if start and not await self.drained():
-                    return  # the client is gone, or cut off for not reading
-                metrics.REPLAYED.inc(await self._send_frames(frames[start : start + REPLAY_PAGE]))
+                    return replayed  # the client is gone, or cut off for not reading
+                sent = await self._send_frames(frames[start : start + REPLAY_PAGE])
+                metrics.REPLAYED.inc(sent)
+                replayed += sent
             if frames:
                 last_seq, left = frames[-1][0], left - len(frames)
             more = not complete
             if not more or not left:
                 ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=more)
                 await self.send_event(ready)
-                return
+                return replayed
         while more and left:
             messages, more = await database_sync_to_async(selectors.room_messages_after)(
                 room_name=self.room_name, after=last_seq, limit=min(REPLAY_PAGE, left)
             )
-            metrics.REPLAYED.inc(await self._send_messages(messages))
+            sent = await self._send_messages(messages)
+            metrics.REPLAYED.inc(sent)
+            replayed += sent
             if messages:
                 last_seq, left = messages[-1].seq, left - len(messages)
             if more and not await self.drained():
-                return  # the client is gone, or cut off for not reading
+                return replayed  # the client is gone, or cut off for not reading
         ready = events.ready_event(max(last_seq, self.delivered.highest), truncated=more)
         await self.send_event(ready)
+        return replayed
 
     async def _catch_up(self) -> None:
         # Members may have changed while Redis, which tells connections so, was away: of

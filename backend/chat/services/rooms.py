@@ -13,6 +13,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,12 +35,25 @@ def _user_key(user_id: int) -> str:
 
 def access_changed(room: Room, *user_ids: int, whole_room: bool = False) -> None:
     """Tell the connections of these people (and with ``whole_room``, every connection in
-    the room) that who may read ``room`` changed, once the change is committed."""
+    the room) that who may read ``room`` changed, once the change is committed; and the
+    pages open in the room that its members changed (they show them)."""
     addresses = [person_address(_user_key(user_id)) for user_id in user_ids]
     if whole_room:
         addresses.append(room_address(room.name))
     for address in addresses:
         on_commit_send(address, {"type": events.ACCESS_TYPE, "room": room.name})
+    if user_ids and room.kind != Room.Kind.PUBLIC:
+        members = {
+            "type": events.GROUP_EVENT_TYPE,
+            "text": events.event_encode(events.MEMBERS_EVENT),
+        }
+        on_commit_send(room_address(room.name), members)
+
+
+def room_name_taken_as(name: str) -> str | None:
+    """The name of the room that ``name`` is taken by whatever the case ("General" by
+    "general"), if any: two rooms never differ by case alone."""
+    return Room.objects.filter(name__iexact=name).values_list("name", flat=True).first()
 
 
 def room_create(*, user, name: str, private: bool) -> Room:
@@ -55,6 +69,9 @@ def room_create(*, user, name: str, private: bool) -> Room:
             "reserved_name", "Names like “dm-1-2” are kept for direct messages; pick another."
         )
     kind = Room.Kind.PRIVATE if private else Room.Kind.PUBLIC
+    taken = room_name_taken_as(name)
+    if taken is not None:
+        raise ActionRefused("room_taken", f"There is already a room called “{taken}”.")
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, kind=kind)
@@ -67,8 +84,13 @@ def room_create(*, user, name: str, private: bool) -> Room:
 
 
 def _username_user(username: str):
+    """The account called ``username``: exactly, else whatever the case ("Bob" is bob)."""
     username = (username or "").strip()
-    user = get_user_model().objects.filter(username=username).first() if username else None
+    accounts = get_user_model().objects
+    user = accounts.filter(username=username).first() if username else None
+    if user is None and username:
+        alike = list(accounts.filter(username__iexact=username)[:2])
+        user = alike[0] if len(alike) == 1 else None
     if user is None:
         raise ActionRefused("unknown_user", f"No one has signed up as “{username}”.")
     return user
@@ -87,6 +109,15 @@ def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
     if room.kind != Room.Kind.PRIVATE:
         raise not_private(room)
     user = _username_user(username)
+    most = settings.CHAT_PRIVATE_ROOMS_PER_PERSON_MAX
+    if user.pk != by.pk and (
+        Membership.objects.filter(user=user, room__kind=Room.Kind.PRIVATE).count() >= most
+    ):
+        raise ActionRefused(
+            "too_many_rooms",
+            f"“{user.username}” is in {most:,} private rooms already: they can join this "
+            "one by an invitation link.",
+        )
     membership, created = Membership.objects.update_or_create(
         room=room, user=user, defaults={"chosen": True}
     )

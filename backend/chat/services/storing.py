@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.access import ROOM_GONE
@@ -21,7 +22,12 @@ from chat.formatting import message_html
 from chat.identity import Identity
 from chat.models import Attachment, Membership, Mention, Message, Mute, Room
 from chat.services import ActionRefused
-from chat.services.mentions import RoomTexts, mentions_resolve, mentions_resolve_rooms
+from chat.services.mentions import (
+    Mentioned,
+    RoomTexts,
+    mentions_resolve,
+    mentions_resolve_rooms,
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ def _rooms_of(names: list[str], creatable: set[str]) -> dict[str, Room]:
     if missing := [name for name in names if name not in rooms]:
         found = {room.name: room for room in Room.objects.filter(name__in=missing)}
         if new := [name for name in missing if name not in found and name in creatable]:
+            # Never a second room differing by case alone ("General" beside "general").
+            taken = _taken_whatever_the_case(new)
+            new = [name for name in new if name.casefold() not in taken]
+        if new:
             Room.objects.bulk_create([Room(name=name) for name in new], ignore_conflicts=True)
             found |= {room.name: room for room in Room.objects.filter(name__in=new)}
         rooms |= found
@@ -94,6 +104,14 @@ def _rooms_of(names: list[str], creatable: set[str]) -> dict[str, Room]:
         while len(_rooms) > ROOMS_KEPT:
             del _rooms[next(iter(_rooms))]
     return rooms
+
+
+def _taken_whatever_the_case(names: list[str]) -> set[str]:
+    """Of ``names``, the casefolded ones a room has whatever the case."""
+    query = Q()
+    for name in names:
+        query |= Q(name__iexact=name)
+    return {name.casefold() for name in Room.objects.filter(query).values_list("name", flat=True)}
 
 
 def room_forget(room_name: str) -> None:
@@ -111,8 +129,9 @@ def rooms_store(batches: list[Batch]) -> list[list[Stored | Exception] | Excepti
     taken, so writers in any number of processes get consecutive, unique seqs.
     """
     try:
+        early = _mentions_early(batches)  # SQLite takes its write lock as a transaction begins
         with transaction.atomic():
-            return _store_together(batches)
+            return _store_together(batches, early)
     except _RoomsGone as gone:
         for name in gone.names:
             room_forget(name)
@@ -121,6 +140,27 @@ def rooms_store(batches: list[Batch]) -> list[list[Stored | Exception] | Excepti
         if len(batches) > 1:
             return [rooms_store([batch])[0] for batch in batches]
         return [_room_failed(batches[0], error)]
+
+
+# Whom each post of a batch @mentions, found before the transaction, for a room as the
+# poster has it cached: room name -> (its id, its kind then, who each post mentions).
+Early = dict[str, tuple[int, str, list[list[Mentioned]]]]
+
+
+def _mentions_early(batches: list[Batch]) -> Early:
+    wanted = []
+    for name, posts, present in batches:
+        room = room_cached(name)
+        if room is not None and any("@" in post.text for post in posts):
+            texts = RoomTexts(room.pk, room.kind, [post.text for post in posts], present)
+            wanted.append((name, texts))
+    if not wanted:
+        return {}
+    found = mentions_resolve_rooms([texts for _, texts in wanted])
+    return {
+        name: (texts.room_id, texts.kind, people)
+        for (name, texts), people in zip(wanted, found, strict=True)
+    }
 
 
 def messages_store(
@@ -176,13 +216,15 @@ def _store_one_by_one(
     return outcomes
 
 
-def _store_together(batches: list[Batch], *, reread: bool = True) -> list[list[Stored | Exception]]:
+def _store_together(
+    batches: list[Batch], early: Early, *, reread: bool = True
+) -> list[list[Stored | Exception]]:
     creatable = {name for name, posts, _ in batches if any(post.may_create for post in posts)}
     rooms = _rooms_of([name for name, _, _ in batches], creatable)
     if len(rooms) < len({name for name, _, _ in batches}):
         # Posts from connections whose room's name is free now: refused, not made a room.
         live = [batch for batch in batches if batch[0] in rooms]
-        stored = iter(_store_together(live, reread=reread) if live else ())
+        stored = iter(_store_together(live, early, reread=reread) if live else ())
         return [
             next(stored) if name in rooms else [ActionRefused("room_gone", ROOM_GONE)] * len(posts)
             for name, posts, _ in batches
@@ -193,7 +235,7 @@ def _store_together(batches: list[Batch], *, reread: bool = True) -> list[list[S
         # read those again, once.
         for name in [name for name, keys in outsiders.items() if keys]:
             room_forget(name)
-        return _store_together(batches, reread=False)
+        return _store_together(batches, early, reread=False)
     placed = [(rooms[name].pk, post) for name, posts, _ in batches for post in posts]
     known = _messages_by_nonce(placed)
     mutes = _mutes(placed)
@@ -233,7 +275,8 @@ def _store_together(batches: list[Batch], *, reread: bool = True) -> list[list[S
                 message = _message_new(room, post, replied.get((room.pk, post.reply_to)))
                 fresh.setdefault(name, []).append((index, message))
         outcomes.append(results)
-    mentioned = _store_fresh(rooms, fresh, {name: present for name, _, present in batches})
+    presence = {name: present for name, _, present in batches}
+    mentioned = _store_fresh(rooms, fresh, presence, early)
     for number, (name, _, _) in enumerate(batches):
         for index, message in fresh.get(name, ()):
             outcomes[number][index] = Stored(
@@ -249,6 +292,7 @@ def _store_fresh(
     rooms: dict[str, Room],
     fresh: dict[str, list[tuple[int, Message]]],
     present: dict[str, list[dict]],
+    early: Early,
 ) -> dict[int, tuple[int, ...]]:
     """Number and insert the new messages; returns, by id() of each new message, the
     signed-up people it @mentions other than its author."""
@@ -257,19 +301,26 @@ def _store_fresh(
     messages = [message for name in fresh for _, message in fresh[name]]
     for message in messages:  # before the rooms' rows are locked; text no database takes
         message.html = message_html(message.body)  # fails here as it would there
-    # Whom they mention, found before the rooms' rows are locked too, for the room's kind
-    # as cached; again under the lock for a room whose kind changed meanwhile (rare).
-    texts = {
-        name: RoomTexts(
-            rooms[name].pk,
-            rooms[name].kind,
-            [message.body for _, message in numbered],
-            present.get(name, []),
+    # Whom they mention: found before the transaction for the room as cached (``early``),
+    # else here; again once the room's row is locked if its kind changed meanwhile (rare).
+    texts: dict[str, RoomTexts] = {}
+    resolved: dict[str, tuple[str, list]] = {}  # room -> (the kind used, who each mentions)
+    for name, numbered in fresh.items():
+        if not any("@" in message.body for _, message in numbered):
+            continue
+        room = rooms[name]
+        texts[name] = RoomTexts(
+            room.pk, room.kind, [message.body for _, message in numbered], present.get(name, [])
         )
-        for name, numbered in fresh.items()
-        if any("@" in message.body for _, message in numbered)
-    }
-    resolved = dict(zip(texts, mentions_resolve_rooms(list(texts.values())), strict=True))
+        found = early.get(name)
+        if found is not None and found[0] == room.pk:
+            resolved[name] = (found[1], [found[2][index] for index, _ in numbered])
+    missing = [name for name in texts if name not in resolved]
+    if missing:
+        late = mentions_resolve_rooms([texts[name] for name in missing])
+        resolved.update(
+            (name, (texts[name].kind, people)) for name, people in zip(missing, late, strict=True)
+        )
     now = timezone.now()
     taken = _seqs_take({rooms[name].pk: len(fresh[name]) for name in fresh}, now)
     gone = {name for name in fresh if taken.get(rooms[name].pk, (None,))[0] != name}
@@ -283,9 +334,10 @@ def _store_fresh(
             message.created = now
         if name not in texts:
             continue
-        if kind != texts[name].kind:
-            (resolved[name],) = mentions_resolve_rooms([texts[name]._replace(kind=kind)])
-        for (_, message), people in zip(numbered, resolved[name], strict=True):
+        kind_used, people_of = resolved[name]
+        if kind != kind_used:
+            (people_of,) = mentions_resolve_rooms([texts[name]._replace(kind=kind)])
+        for (_, message), people in zip(numbered, people_of, strict=True):
             _mentions_keep(message, people, mentioned)
     _insert(messages, now)
     _attach(messages)

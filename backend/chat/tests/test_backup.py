@@ -3,7 +3,11 @@ links included; a bad archive, or a database with content, is refused and loads 
 
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -15,7 +19,7 @@ from django.db import connection
 from integrations.bots import bot_create
 
 from chat.backup import MODELS, BackupError, chat_export, chat_restore
-from chat.models import Attachment, Message, Room
+from chat.models import Attachment, Message, Room, UsernameLook
 from chat.services import editing, moderation, reactions
 from chat.services.attachments import attachment_store
 from chat.services.storing import Post, messages_store
@@ -77,6 +81,7 @@ def empty_database() -> None:
 def rows_delete() -> None:
     """Every exported row gone, as from a lost database (the storage is left as it is)."""
     with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {UsernameLook._meta.db_table}")  # kept beside accounts
         for label in reversed(MODELS):
             cursor.execute(f"DELETE FROM {_objects(label).model._meta.db_table}")
 
@@ -213,3 +218,21 @@ def test_a_relative_path_is_taken_from_where_invoke_ran(archive, tmp_path, monke
     (tmp_path / "here").mkdir()
     call_command("export_chat", "relative.tar.gz")
     assert tarfile.is_tarfile(tmp_path / "here" / "relative.tar.gz")
+
+
+def test_a_restore_into_a_database_never_migrated_says_to_migrate_first(archive, tmp_path):
+    path, _ = archive
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'never-migrated.sqlite3'}",
+        "CHAT_DATA_DIR": str(tmp_path / "data"),
+    }
+    done = subprocess.run(
+        [sys.executable, "manage.py", "restore_chat", str(path)],
+        cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "not migrated" in done.stderr and "migrate" in done.stderr
+    assert "Traceback" not in done.stderr

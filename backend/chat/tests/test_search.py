@@ -4,8 +4,10 @@ ranking, and queries that can't be searched."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
+from chat import search
 from chat.models import Membership, Message
 from chat.search import SearchError, message_search
 from chat.services import editing, moderation
@@ -122,3 +124,56 @@ def test_sql_or_operator_looking_text_is_just_words(alice, query):
     post("lobby", alice, "drop table chat message near")
     message_search(user_id=alice.pk, query=query)  # no error
     assert Message.objects.count() == 1
+
+
+def test_only_the_newest_matches_are_ranked(alice, monkeypatch):
+    monkeypatch.setattr(search, "CANDIDATES_MAX", 2)
+    post("lobby", alice, "cats cats cats cats")  # the best match, but the oldest
+    post("lobby", alice, "cats and dogs and birds")
+    post("lobby", alice, "cats and fish and more")
+    assert sorted(found(alice, "cats")) == [("lobby", 2), ("lobby", 3)]
+
+
+def test_the_readable_rooms_are_a_subquery_not_a_list_of_every_public_room(alice):
+    for number in range(30):
+        post(f"public-{number}", alice, "hello there")
+    statements = []
+
+    def recorded(execute, sql, params, many, context):
+        statements.append(params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(recorded):
+        assert len(found(None, "hello")) == 20
+    assert max(len(params or ()) for params in statements) < 30
+
+
+def test_a_search_that_takes_too_long_is_stopped_and_refused(alice, monkeypatch):
+    post("lobby", alice, "hello there")
+    if connection.vendor == "postgresql":
+        # PostgreSQL stops it itself: the search runs under a statement timeout.
+        seen = []
+
+        def recorded(execute, sql, params, many, context):
+            seen.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(recorded):
+            found(alice, "hello")
+        assert any("statement_timeout" in sql for sql in seen)
+        return
+    monkeypatch.setattr(search, "SEARCH_SECONDS_MAX", -1.0)  # past already
+    monkeypatch.setattr(search, "SQLITE_CHECK_EVERY", 1)
+    with pytest.raises(SearchError) as refused:
+        found(alice, "hello")
+    assert refused.value.code == "search_too_broad"
+    monkeypatch.setattr(search, "SEARCH_SECONDS_MAX", 3.0)
+    assert found(alice, "hello") == [("lobby", 1)]  # the connection is usable afterwards
+
+
+def test_a_snippet_shows_the_words_not_the_markdown(alice):
+    post("lobby", alice, "the **launch** is in [the plan](https://example.com)")
+    (hit,) = message_search(user_id=alice.pk, query="launch")
+    assert "**" not in hit.snippet and "](" not in hit.snippet
+    assert "launch" in hit.snippet and "the plan" in hit.snippet
+    assert "<mark>launch</mark>" in hit.snippet_html

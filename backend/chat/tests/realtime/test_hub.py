@@ -10,7 +10,7 @@ from channels.layers import get_channel_layer
 from chat.protocol import events
 from chat.ratelimit import connections_per_ip, connections_per_person
 from chat.realtime.hub import Hub, hub
-from chat.services.broadcast import person_address, room_address, send_to
+from chat.services.broadcast import PEOPLE_GROUP, person_address, room_address, send_to
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, eventually
 
 
@@ -88,6 +88,24 @@ async def test_a_message_to_a_person_reaches_only_their_connections(redis_url):
         channels = await redis.pubsub_channels(f"*{person_address('guest:tabs').group}*")
         assert len(channels) == 1
         assert await redis.pubsub_numsub(channels[0]) == [(channels[0], 1)]
+    finally:
+        await redis.aclose()
+
+
+async def test_peoples_notices_are_followed_for_good_once_followed(redis_url):
+    hub = Hub(get_channel_layer())
+    tab = Recorder()
+    await hub.join(person_address("guest:once"), tab)
+    hub.leave(person_address("guest:once"), tab)  # the process's last connection goes
+    assert hub.follows(PEOPLE_GROUP) and not hub._unsubscribing
+    changes = hub.known.changes
+    await hub.follow_people()  # already: nothing subscribes anew, nothing counts as changed
+    await hub.join(person_address("guest:again"), Recorder())
+    assert hub.known.changes == changes
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        channels = await redis.pubsub_channels(f"*{PEOPLE_GROUP}*")
+        assert [await redis.pubsub_numsub(c) for c in channels] == [[(channels[0], 1)]]
     finally:
         await redis.aclose()
 

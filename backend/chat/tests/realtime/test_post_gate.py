@@ -1,9 +1,12 @@
 """The post gate: flood control, the order hold after a refusal, flooding, typing."""
 
+import pytest
+
 from chat.ratelimit import TokenBucket
 from chat.realtime.post_gate import (
     ABUSE_WINDOW,
     HOLD_ORDER_FOR,
+    REPLAYED_PER_SECOND,
     RESUME_BURST,
     RESUME_INTERVAL,
     PostGate,
@@ -131,6 +134,19 @@ def test_resumes_past_a_few_at_once_wait_their_turn():
     assert gate.resume_wait() == RESUME_INTERVAL
     clock.advance(RESUME_INTERVAL)
     assert gate.resume_wait() == RESUME_INTERVAL  # the one before took this second's
+
+
+def test_resumes_that_replayed_many_messages_wait_until_the_allowance_is_back():
+    clock = FakeClock()
+    gate = gate_of(clock)
+    assert gate.resume_wait() == 0.0
+    gate.replayed(1000, 1000)  # a whole allowance at once
+    assert gate.resume_wait() == pytest.approx(1 / REPLAYED_PER_SECOND)
+    gate.replayed(500, 1000)  # sent anyway (it never refuses): the next waits for them
+    clock.advance(RESUME_INTERVAL)
+    assert gate.resume_wait() == pytest.approx((500 + 1) / REPLAYED_PER_SECOND - RESUME_INTERVAL)
+    clock.advance(10)
+    assert gate.resume_wait() == 0.0
 
 
 def test_a_flooding_connection_is_closed_once():

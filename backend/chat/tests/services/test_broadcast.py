@@ -120,7 +120,12 @@ def test_a_member_removed_is_told_once_the_outer_transaction_commits(
         member_remove(room=secret, by=alice, username="bob")
         assert layer_sent == []
     to = person_key(f"user:{bob.pk}")
-    assert layer_sent == [(PEOPLE_GROUP, {"type": "chat.access", "room": "secret", "to": to})]
+    assert layer_sent[0] == (PEOPLE_GROUP, {"type": "chat.access", "room": "secret", "to": to})
+    # And the pages open in the room show its members anew.
+    group = room_group_name("secret")
+    assert layer_sent[1:] == [
+        (group, {"type": "chat.event", "text": '{"type":"members"}', "to": group})
+    ]
 
 
 def test_a_member_removal_rolled_back_is_never_told(layer_sent, secret, alice):

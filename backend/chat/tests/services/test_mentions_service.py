@@ -3,8 +3,10 @@ the people present, guests included, by the name they show."""
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
 
 from chat.models import Membership, Mention, Message, Room
+from chat.services import storing
 from chat.services.messages import messages_post
 from chat.services.storing import Post, messages_store
 from chat.tests.helpers import guest_session
@@ -126,3 +128,22 @@ def test_a_room_made_private_after_it_was_cached_mentions_by_its_new_kind(alice,
     )
     assert stored.message.mentions == []  # bob is present, but not a member of the room now
     assert counted(bob) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mentions_in_a_cached_room_are_found_before_the_transaction_begins(alice, bob, monkeypatch):
+    # SQLite takes its write lock as a transaction begins: matching and its lookups must
+    # not hold it (a long text would hold up every room's posts).
+    lobby_with(alice, bob)
+    post("lobby", alice, "first")  # the room is cached now
+    inside = []
+    real = storing.mentions_resolve_rooms
+
+    def resolve(rooms):
+        inside.append(connection.in_atomic_block)
+        return real(rooms)
+
+    monkeypatch.setattr(storing, "mentions_resolve_rooms", resolve)
+    message = post("lobby", alice, "@bob look")
+    assert message.mentions == [person_id(bob)]
+    assert inside == [False]

@@ -80,3 +80,10 @@ def test_a_reply_can_only_quote_its_own_room():
     post("rp-there", alice, "there")
     reply = _reply("rp-there", alice, "answer", 1)
     assert message_event(reply)["reply_to"]["snippet"] == "there"
+
+
+def test_a_quote_shows_the_originals_words_not_its_markdown():
+    alice = person_new("alice")
+    post("rp-markdown", alice, "**done**, see [the docs](https://example.com) and `x < y`")
+    reply = _reply("rp-markdown", alice, "thanks", 1)
+    assert message_event(reply)["reply_to"]["snippet"] == "done, see the docs and x < y"
