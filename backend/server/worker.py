@@ -53,7 +53,7 @@ class WorkerServer(Server):
     frames bounded), a light input queue per connection, and a graceful stop."""
 
     def __init__(self, *args, send_limits: SendLimits, body_limits: BodyLimits, **kwargs) -> None:
-        super().__init__(*args, ready_callable=self.check_fitted, **kwargs)
+        super().__init__(*args, ready_callable=self.ready, **kwargs)
         self.send_limits = send_limits
         self.body_limits = body_limits
         self.ports = []
@@ -85,8 +85,13 @@ class WorkerServer(Server):
         fit_factory(factory, limits=self.send_limits, open_websockets=self.open_websockets)
         self._ws_factory = factory
 
+    def ready(self) -> None:
+        """Daphne's ready_callable, run on the event loop once listening."""
+        self.check_fitted()
+        asyncio.get_event_loop().set_exception_handler(clients_gone_unreported)
+
     def check_fitted(self) -> None:
-        """Daphne's ready_callable: fail now if no fitted factory will build the WebSockets."""
+        """Fail now if no fitted factory will build the WebSockets (or serve HTTP)."""
         if self._ws_factory is None or self._ws_factory.protocol is not BoundedWebSocketProtocol:
             raise checks.DependencyCheckError(
                 "Daphne's Server.run() did not hand its WebSocket factory to ws_factory; "
@@ -132,6 +137,18 @@ class WorkerServer(Server):
             protocol.serverClose(code=CloseCode.SERVICE_RESTART, reason=b"server restart")
         logger.info("closed %d WebSockets with %d", len(open_sockets), CloseCode.SERVICE_RESTART)
         return task.deferLater(reactor, CLOSE_GRACE_SECONDS, lambda: None)
+
+
+def clients_gone_unreported(loop, context: dict) -> None:
+    """The event loop's handler of errors nothing awaited: a request whose client left
+    is no error. (At shutdown Daphne cancels the requests still under way; Django leaves
+    each one's watch for the client's disconnect running, which then raises
+    RequestAborted with nobody to take it, and asyncio would log its traceback.)"""
+    from django.core.exceptions import RequestAborted
+
+    if isinstance(context.get("exception"), RequestAborted):
+        return
+    loop.default_exception_handler(context)
 
 
 class ParentWatch:

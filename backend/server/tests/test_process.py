@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -218,6 +219,34 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(run_server):
     assert process.wait(timeout=STOP_TIMEOUT) == 0
     assert _group_gone(process.pid)
     assert port_is_free(port)
+    assert "Traceback" not in log.read_text()
+
+
+def test_requests_under_way_when_the_server_stops_leave_no_traceback(run_server):
+    process, port, log = run_server(workers=2)
+    stop = threading.Event()
+    answered = []
+
+    def keep_asking() -> None:
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                    sock.sendall(b"GET /chat/lobby/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                    answered.append(sock.recv(16))
+            except OSError:
+                pass
+
+    askers = [threading.Thread(target=keep_asking, daemon=True) for _ in range(8)]
+    for asker in askers:
+        asker.start()
+    try:
+        wait_until(lambda: len(answered) > 20, timeout=10, what="requests answered")
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=STOP_TIMEOUT) == 0
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join(timeout=5)
     assert "Traceback" not in log.read_text()
 
 

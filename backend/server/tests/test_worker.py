@@ -1,11 +1,13 @@
 """The worker's Daphne server: its fitted factory, input queues, graceful stop, parent watch."""
 
+import asyncio
 import gc
 import os
 import re
 
 import pytest
 from daphne.ws_protocol import WebSocketFactory
+from django.core.exceptions import RequestAborted
 from twisted.internet.task import Clock
 
 from chat.protocol import CloseCode
@@ -20,6 +22,7 @@ from server.worker import (
     ParentWatch,
     WorkerServer,
     build_server,
+    clients_gone_unreported,
     collect_only_what_serving_makes,
 )
 
@@ -45,7 +48,7 @@ def _unfitted_server(clock) -> WorkerServer:
 
 def test_a_server_whose_factory_was_never_fitted_does_not_start(clock):
     server = _unfitted_server(clock)
-    assert server.ready_callable == server.check_fitted
+    assert server.ready_callable == server.ready
     with pytest.raises(DependencyCheckError, match=r"ws_factory.*daphne==4\.2\.3"):
         server.check_fitted()
 
@@ -145,3 +148,14 @@ def test_what_start_up_made_is_left_out_of_the_cycle_collectors_passes():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_request_whose_client_left_is_not_reported_but_other_errors_are(caplog):
+    loop = asyncio.new_event_loop()
+    try:
+        clients_gone_unreported(loop, {"message": "gone", "exception": RequestAborted()})
+        assert caplog.records == []
+        clients_gone_unreported(loop, {"message": "broken", "exception": ValueError("x")})
+        assert [record.getMessage() for record in caplog.records] == ["broken"]
+    finally:
+        loop.close()
