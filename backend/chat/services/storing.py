@@ -107,11 +107,13 @@ def _rooms_of(names: list[str], creatable: set[str]) -> dict[str, Room]:
 
 
 def _taken_whatever_the_case(names: list[str]) -> set[str]:
-    """Of ``names``, the casefolded ones a room has whatever the case."""
+    """Of ``names``, the casefolded ones a room has in another case. (One with the very
+    name, made by another process a moment ago, is read below as if found.)"""
     query = Q()
     for name in names:
         query |= Q(name__iexact=name)
-    return {name.casefold() for name in Room.objects.filter(query).values_list("name", flat=True)}
+    rooms = Room.objects.filter(query).values_list("name", flat=True)
+    return {name.casefold() for name in rooms if name not in names}
 
 
 def room_forget(room_name: str) -> None:
