@@ -6,10 +6,17 @@ import json
 import pytest
 from django.test import Client
 
+from chat import ratelimit
 from chat.ratelimit import THROTTLES
 from chat.tests.membership import client_of, person_new
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _time_stands_still(monkeypatch):
+    """No refill while a test's requests go (a login hashes a password: slow on purpose)."""
+    monkeypatch.setattr(ratelimit.throttle_buckets, "clock", lambda: 1000.0)
 
 
 def _throttle(name: str):
