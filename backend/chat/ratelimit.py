@@ -11,6 +11,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+
 
 @dataclass(slots=True)
 class TokenBucket:
@@ -218,8 +221,6 @@ class RequestThrottles:
 
     @staticmethod
     def _throttle_of(request) -> Throttle | None:
-        from django.conf import settings
-
         if settings.CHAT_THROTTLE_SCALE <= 0:
             return None
         for throttle in THROTTLES:
@@ -230,8 +231,6 @@ class RequestThrottles:
         return None
 
     def _wait(self, request, throttle: Throttle) -> float:
-        from django.conf import settings
-
         scale = settings.CHAT_THROTTLE_SCALE
         user = getattr(request, "user", None)
         if not throttle.by_address and user is not None and user.is_authenticated:
@@ -247,8 +246,6 @@ throttle_buckets = RequestBuckets()  # this process's, whichever handler serves 
 
 
 def _too_many(request, throttle: Throttle, wait: float):
-    from django.http import HttpResponse, JsonResponse
-
     seconds = max(1, math.ceil(wait))
     detail = f"Too many requests ({throttle.name}); try again in {seconds} s."
     if request.path.startswith("/api/"):

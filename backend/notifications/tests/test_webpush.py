@@ -266,7 +266,9 @@ def test_pushes_under_way_leave_the_default_executor_free(push_service, vapid_pu
 
 @dataclass
 class Resolver:
-    names: dict[str, str]  # name -> the address it resolves to
+    # name -> the address it resolves to, or the addresses of its next look-ups in turn
+    # (the last one stays)
+    names: dict[str, str | list[str]]
     threads: list[str]  # the threads that looked them up
 
 
@@ -277,26 +279,35 @@ def resolver(monkeypatch) -> Resolver:
     real = socket.getaddrinfo
 
     def getaddrinfo(host, *args, **kwargs):
+        answer = resolver.names.get(host, host)
         if host in resolver.names:
             resolver.threads.append(threading.current_thread().name)
-        return real(resolver.names.get(host, host), *args, **kwargs)
+        if isinstance(answer, list):
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
+        return real(answer, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return resolver
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254"])
-def test_a_name_resolving_to_a_local_address_is_skipped_and_kept(
-    push_service, vapid_public_key, resolver, address
-):
+def _subscribed_at_a_name(push_service):
+    """Bob, subscribed (stored as is) at push.example.test on the push service's port."""
     bob = person_new("bob")
-    resolver.names["push.example.test"] = address
     port = push_service.url.rsplit(":", 1)[1]
     PushSubscription.objects.create(
         user=bob,
         endpoint=f"http://push.example.test:{port}/bob",
         **Browser.new().subscription("x")["keys"],
     )
+    return bob
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "169.254.169.254"])
+def test_a_name_resolving_to_a_local_address_is_skipped_and_kept(
+    push_service, vapid_public_key, resolver, address
+):
+    bob = _subscribed_at_a_name(push_service)
+    resolver.names["push.example.test"] = address
     with override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False):
         assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
     assert push_service.received == []
@@ -329,26 +340,12 @@ def test_a_push_services_redirect_is_not_followed(push_service, vapid_public_key
 
 
 def test_a_name_that_points_inside_once_checked_is_not_connected_to(
-    push_service, vapid_public_key, monkeypatch
+    push_service, vapid_public_key, resolver
 ):
     # DNS rebinding: the name resolves to an internet address when it is checked, and to
     # this machine a moment later, when the connection is made.
-    answers = ["93.184.216.34", "127.0.0.1"]
-    real = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host == "push.example.test":
-            host = answers.pop(0) if len(answers) > 1 else answers[0]
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    bob = person_new("bob")
-    port = push_service.url.rsplit(":", 1)[1]
-    PushSubscription.objects.create(
-        user=bob,
-        endpoint=f"http://push.example.test:{port}/bob",
-        **Browser.new().subscription("x")["keys"],
-    )
+    bob = _subscribed_at_a_name(push_service)
+    resolver.names["push.example.test"] = ["93.184.216.34", "127.0.0.1"]
     with override_settings(CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=False):
         assert send(user_ids=[bob.id], payload=PAYLOAD) == 0
     assert push_service.received == []
