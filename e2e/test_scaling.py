@@ -17,10 +17,12 @@ MESSAGES_EACH = 10
 
 async def _clients_on_both_workers(base_url: str, room: str) -> list[ChatClient]:
     clients = [await ChatClient.connect(base_url, room) for _ in range(CLIENTS)]
-    for _ in range(20):  # the kernel picks the worker; open more until both served
+    # The kernel picks the worker, and one idle worker can take connection after
+    # connection made one by one: open more, several at once, until both serve some.
+    for _ in range(20):
         if len({client.worker for client in clients}) >= 2:
             return clients
-        clients.append(await ChatClient.connect(base_url, room))
+        clients += await asyncio.gather(*(ChatClient.connect(base_url, room) for _ in range(4)))
     raise AssertionError("every connection landed on the same worker")
 
 
