@@ -87,6 +87,31 @@ def seed_messages(chat_server):
     return seed
 
 
+ADMIN_SCRIPT = """
+import sys
+from django.contrib.auth import get_user_model
+username, password = sys.stdin.read().split()
+get_user_model().objects.create_user(username=username, password=password, is_staff=True)
+"""
+
+
+@pytest.fixture
+def make_admin(chat_server):
+    """An admin account (staff) in the server's database, as the owner would make one."""
+
+    def make(username: str, password: str) -> None:
+        subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", ADMIN_SCRIPT],
+            cwd=BACKEND_DIR,
+            env={**os.environ, **chat_server.env},
+            input=f"{username} {password}",
+            text=True,
+            check=True,
+        )
+
+    return make
+
+
 @pytest.fixture
 def start_server(chat_server, work_dir):
     """Start another server on the same database and Redis: more workers, other settings."""

@@ -24,6 +24,7 @@ STATUS = {
     "not_owner": 403,
     "unknown_room": 404,
     "unknown_member": 404,
+    "unknown_person": 404,
     "unknown_invitation": 404,
     "unknown_token": 404,
     "unknown_webhook": 404,

@@ -212,7 +212,8 @@ def members_list(request, name: str):
     room = existing_room(request, name)
     if not room.private and not request.user.is_authenticated:
         raise ApiError(401, "sign_in_required", "Sign in to see who keeps this room.")
-    members = room.memberships.select_related("user").order_by("user__username")
+    members = room.memberships.filter(user__is_active=True).select_related("user")
+    members = members.order_by("user__username")
     return {"members": [{"username": m.user.username, "owner": m.is_owner} for m in members]}
 
 

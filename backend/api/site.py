@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 import api.attachments  # noqa: F401  (these modules' endpoints join the rooms router)
 import api.messages  # noqa: F401
 from api.errors import ApiError, error_body, refusal_status
+from api.people import audit_router, people_router
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
 from api.search import router as search_router
@@ -19,7 +20,7 @@ api = NinjaAPI(
     title="Chat API",
     version="1",
     description="Rooms, members, messages, direct messages, read marks, Web Push, API tokens, "
-    "webhooks and search (docs/api.md).",
+    "webhooks, search, and people and their audit log for admins (docs/api.md).",
     urls_namespace="api",
 )
 api.add_router("/rooms/", rooms_router)
@@ -27,6 +28,8 @@ api.add_router("/dms/", dms_router)
 api.add_router("/search/", search_router)
 api.add_router("/tokens/", tokens_router)
 api.add_router("/hooks/", hooks_router)
+api.add_router("/people/", people_router)
+api.add_router("/audit/", audit_router)
 
 
 @api.exception_handler(ApiError)

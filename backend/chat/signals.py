@@ -29,7 +29,7 @@ def _account_saved(sender, instance, created, update_fields=None, **kwargs) -> N
     # A new account has nothing kept anywhere; a log-in only stamps last_login.
     if created or (update_fields is not None and set(update_fields) == {"last_login"}):
         return
-    person_credentials_changed(user_id=instance.pk)
+    person_credentials_changed(user_id=instance.pk, deactivated=not instance.is_active)
 
 
 @receiver(post_delete, sender=get_user_model())

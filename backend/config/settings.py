@@ -46,7 +46,15 @@ DJANGO_APPS = [
 ]
 # "ninja": /api/docs serves Swagger UI's files from this site (the CSP allows no other).
 THIRD_PARTY_APPS = ["channels", "axes", "csp", "ninja"]
-LOCAL_APPS = ["chat", "accounts", "observability", "api", "notifications", "integrations"]
+LOCAL_APPS = [
+    "chat",
+    "accounts",
+    "organization",
+    "observability",
+    "api",
+    "notifications",
+    "integrations",
+]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("invite/<str:token>/", chat_views.invitation, name="invitation"),
     path("search/", chat_views.search, name="search"),
+    path("", include("organization.urls")),
     path(
         "files/<str:key>/thumbnail/", chat_views.attachment_thumbnail, name="attachment_thumbnail"
     ),

@@ -287,7 +287,9 @@ class Session:
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
             case events.CREDENTIALS_TYPE if self.credential is not None:
-                self._in_background(self._credentials_check(message.get("session")))
+                self._in_background(
+                    self._credentials_check(message.get("session"), message.get("deactivated"))
+                )
             case events.ACTIVITY_TYPE if message["room"] in self.rooms:  # joined or leaving
                 await self.send_event(self._activity_event(message))
             case events.ACCESS_TYPE:
@@ -384,10 +386,11 @@ class Session:
         except LAYER_ERRORS:
             self.log.warning("could not announce a new name")
 
-    async def _credentials_check(self, ended_session: str | None) -> None:
-        """The person logged out somewhere, a token was revoked or the account changed:
-        close (4401) unless this connection's credential still signs the same person in;
-        take on what changed (staff, say) if it does."""
+    async def _credentials_check(self, ended_session: str | None, deactivated: bool) -> None:
+        """The person logged out somewhere, a token was revoked or the account changed
+        (``deactivated``: made inactive): close (4401) unless this connection's
+        credential still signs the same person in; take on what changed (staff, say) if
+        it does."""
         kind, secret = self.credential
         if kind == "session" and ended_session == session_digest(secret):
             identity = None  # logged out (the notice comes before the session is removed)
@@ -396,9 +399,15 @@ class Session:
         if identity is None or identity.key != self.identity.key:
             self.log.info("closing: the connection's credential no longer signs them in")
             self.held = None  # nothing more goes out
-            await self.send_event(events.error_event(
-                "signed_out", "You were signed out (or your token was revoked); sign in again."
-            ))  # fmt: skip
+            if deactivated:
+                error = events.error_event(
+                    "deactivated", "Your account was deactivated by an admin of this chat."
+                )
+            else:
+                error = events.error_event(
+                    "signed_out", "You were signed out (or your token was revoked); sign in again."
+                )
+            await self.send_event(error)
             if self.sign_out is not None:
                 await self.sign_out()
             return

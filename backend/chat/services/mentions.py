@@ -74,7 +74,7 @@ def mentions_resolve_rooms(rooms: list[RoomTexts]) -> list[list[list[Mentioned]]
     accounts = list(
         get_user_model()
         .objects.annotate(lowered=Lower("username"))
-        .filter(lowered__in=wanted)
+        .filter(lowered__in=wanted, is_active=True)
         .values_list("pk", "username", "lowered")
     ) if wanted else []  # fmt: skip
     members = set(

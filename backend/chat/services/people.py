@@ -33,13 +33,18 @@ def guest_rename(*, session, identity: Identity, name: str) -> str:
     return name
 
 
-def person_credentials_changed(*, user_id: int, ended_session: str | None = None) -> None:
+def person_credentials_changed(
+    *, user_id: int, ended_session: str | None = None, deactivated: bool = False
+) -> None:
     """A person logged out somewhere (``ended_session``: the session's key), or their
-    account changed: once that is committed, every process forgets what it kept of them
-    (chat.realtime.known), and their open connections check what signed them in."""
+    account changed (``deactivated``: it is inactive now): once that is committed, every
+    process forgets what it kept of them (chat.realtime.known), and their open
+    connections check what signed them in."""
     message = {"type": events.CREDENTIALS_TYPE}
     if ended_session is not None:
         message["session"] = session_digest(ended_session)
+    if deactivated:
+        message["deactivated"] = True
     on_commit_send(person_address(f"user:{user_id}"), message)
 
 

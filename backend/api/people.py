@@ -1,0 +1,72 @@
+"""``/api/people/`` and ``/api/audit/``: admins deactivate and reactivate people, and read
+what admins did (docs/api.md)."""
+
+from datetime import datetime
+
+from ninja import Router, Schema
+from organization.services import (
+    audit_entries,
+    person_deactivate,
+    person_find,
+    person_reactivate,
+)
+
+from api.auth import signed_in
+from api.errors import ErrorOut
+
+people_router = Router(tags=["People"])
+audit_router = Router(tags=["People"])
+
+REFUSALS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+
+
+class PersonOut(Schema):
+    username: str
+    active: bool
+    changed: bool  # False when they already were as asked
+
+
+class AuditEntryOut(Schema):
+    at: datetime
+    actor: str
+    action: str
+    target: str
+
+
+class AuditOut(Schema):
+    entries: list[AuditEntryOut]
+
+
+def _person_out(person, changed: bool) -> dict:
+    return {"username": person.username, "active": person.is_active, "changed": changed}
+
+
+@people_router.post("/{username}/deactivate/", response={200: PersonOut, **REFUSALS},
+                    auth=signed_in)  # fmt: skip
+def person_deactivate_endpoint(request, username: str):
+    """Deactivate someone (admins): their sockets close, sessions end, tokens stop
+    working and push subscriptions go; their messages stay."""
+    person = person_find(username)
+    changed = person_deactivate(person=person, by=request.user)
+    return _person_out(person, changed)
+
+
+@people_router.post("/{username}/reactivate/", response={200: PersonOut, **REFUSALS},
+                    auth=signed_in)  # fmt: skip
+def person_reactivate_endpoint(request, username: str):
+    """Let a deactivated person sign in again (admins)."""
+    person = person_find(username)
+    changed = person_reactivate(person=person, by=request.user)
+    return _person_out(person, changed)
+
+
+@audit_router.get("/", response={200: AuditOut, **REFUSALS}, auth=signed_in)
+def audit_list(request):
+    """The latest 200 things admins did to people, newest first (admins)."""
+    entries = audit_entries(by=request.user)
+    return {
+        "entries": [
+            {"at": e.at, "actor": e.actor_name, "action": e.action, "target": e.target_name}
+            for e in entries
+        ]
+    }
