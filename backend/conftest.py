@@ -15,6 +15,7 @@ from django.test import override_settings
 from chat.tests.helpers import HOST, ORIGIN, ChatClient, session_cookie
 from chat.tests.membership import person_new, private_room
 from devtools.redis_server import RedisServer, redis_ping, server_binary
+from devtools.smtp_server import SmtpServer
 from devtools.waiting import free_port
 from notifications.keys import vapid_keys_new
 from notifications.tests.push_service import SUBJECT as PUSH_SUBJECT
@@ -132,6 +133,25 @@ def vapid_public_key():
         CHAT_PUSH_ALLOW_HTTP_ENDPOINTS=True,
     ):
         yield public_key
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server the chat sends its e-mail to (instead of Django's test outbox)."""
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """Mail settings naming an SMTP server that isn't there (a closed local port)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.EMAIL_TIMEOUT = 2
 
 
 @pytest.fixture

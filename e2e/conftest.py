@@ -46,6 +46,10 @@ def chat_server(work_dir, redis_server):
         "CHAT_DATA_DIR": str(work_dir),
         # The suite signs up and logs in far more often, from one address, than people do.
         "CHAT_THROTTLE_SCALE": "50",
+        # Most tests sign up and visit as guests; those of invitations and of signing in
+        # by SSO start servers of their own with other settings.
+        "CHAT_SIGNUP": "open",
+        "CHAT_GUESTS": "on",
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -122,6 +126,30 @@ def start_server(chat_server, work_dir):
         server = ChatServer(
             "127.0.0.1", free_port(), {**chat_server.env, **env}, log_path=log, workers=workers
         )
+        started.append(server.start())
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_server(chat_server, work_dir):
+    """Start a server on a database of its own, empty but migrated, with other settings
+    (say CHAT_SIGNUP=invite): for the first-run page and the sign-up modes."""
+    started: list[ChatServer] = []
+
+    def start(**env: str) -> ChatServer:
+        name = f"fresh-{len(started)}"
+        env = {**chat_server.env, "DATABASE_URL": f"sqlite:///{work_dir / name}.sqlite3", **env}
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=BACKEND_DIR,
+            env={**os.environ, **env},
+            check=True,
+        )
+        server = ChatServer("127.0.0.1", free_port(), env, log_path=work_dir / f"{name}.log")
         started.append(server.start())
         return server
 

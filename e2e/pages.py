@@ -162,14 +162,15 @@ def guest_browsers(browser: Browser, base_url: str, names: tuple[str, ...]):
 
 
 def sign_up(context: BrowserContext, username: str, password: str = "a-long-passphrase-1") -> Page:
-    """A new account made through the sign-up page; the page it ends on (the directory)."""
+    """A new account made through the sign-up page; the page it ends on (the general
+    room, with a welcome)."""
     page = context.new_page()
     page.goto("/accounts/signup/")
     page.fill("#id_username", username)
     page.fill("#id_password1", password)
     page.fill("#id_password2", password)
     page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/chat/")
+    page.wait_for_url("**/chat/general/?welcome=1")
     return page
 
 

@@ -81,7 +81,15 @@ def test_a_room_showing_an_error(scheme_context, request):
     assert_no_violations(room.page)
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/accounts/signup/", "/accounts/name/"])
+ACCOUNT_FORMS = [
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/name/",
+    "/accounts/password/reset/",
+]
+
+
+@pytest.mark.parametrize("path", ACCOUNT_FORMS)
 def test_the_account_forms(scheme_context, path: str):
     page = scheme_context.new_page()
     page.goto(path)
@@ -101,7 +109,7 @@ def test_the_log_out_page(scheme_context, request):
     page.fill("#id_password1", "a-long-passphrase-1")
     page.fill("#id_password2", "a-long-passphrase-1")
     page.get_by_role("button", name="Create account").click()
-    page.wait_for_url("**/chat/")
+    page.wait_for_url("**/chat/general/?welcome=1")
     page.goto("/accounts/logout/")
     expect(page.get_by_role("button", name="Log out")).to_have_count(2)  # header and page
     assert_no_violations(page)

@@ -17,7 +17,7 @@ def test_a_deactivated_persons_open_tab_closes_and_says_why(browser: Browser, ba
 
         admin = admin_context.new_page()
         admin.goto("/accounts/login/?next=/people/")
-        admin.fill("#id_username", ADMIN)
+        admin.fill("#id_login", ADMIN)
         admin.fill("#id_password", PASSWORD)
         admin.get_by_role("button", name="Log in").click()
         admin.get_by_role("button", name=f"Deactivate {PERSON}").click()
@@ -31,7 +31,7 @@ def test_a_deactivated_persons_open_tab_closes_and_says_why(browser: Browser, ba
 
         relogin = leaver_context.new_page()
         relogin.goto("/accounts/login/")
-        relogin.fill("#id_username", PERSON)
+        relogin.fill("#id_login", PERSON)
         relogin.fill("#id_password", PASSWORD)
         relogin.get_by_role("button", name="Log in").click()
         expect(relogin.get_by_text("This account was deactivated")).to_be_visible()

@@ -133,7 +133,7 @@ def test_repeated_wrong_passwords_show_when_to_try_again(page: Page):
     page.click("#logout-button")
     for attempt in range(5):
         page.goto("/accounts/login/")
-        page.fill("#id_username", "lockme")
+        page.fill("#id_login", "lockme")
         page.fill("#id_password", f"wrong-{attempt}")
         page.get_by_role("button", name="Log in").click()
         page.wait_for_load_state("load")
@@ -141,7 +141,7 @@ def test_repeated_wrong_passwords_show_when_to_try_again(page: Page):
         "Too many failed login attempts. Try again in 15 minutes."
     )
     page.goto("/accounts/login/")
-    page.fill("#id_username", "lockme")
+    page.fill("#id_login", "lockme")
     page.fill("#id_password", "a-long-passphrase-1")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#lockout-message")).to_be_visible()

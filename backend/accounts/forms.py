@@ -1,6 +1,5 @@
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.contrib.auth.forms import UserCreationForm
 
 from chat.identity import (
     DISPLAY_NAME_MAX_LENGTH,
@@ -11,7 +10,9 @@ from chat.identity import (
 )
 
 
-class SignUpForm(UserCreationForm):
+class OwnerForm(UserCreationForm):
+    """The first account: its owner's username and password."""
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
 
@@ -22,25 +23,6 @@ class SignUpForm(UserCreationForm):
         if username and username_alike(username) is not None:
             raise forms.ValidationError(USERNAME_LOOKS_TAKEN.format(name=username))
         return username
-
-
-DEACTIVATED = "This account was deactivated. Ask an admin of this chat to reactivate it."
-
-
-class LoginForm(AuthenticationForm):
-    """Django's log-in, which says so when the right password is given for a deactivated
-    account (Django's answer would read as a wrong password)."""
-
-    def clean(self):
-        try:
-            return super().clean()
-        except forms.ValidationError as refused:
-            username = self.cleaned_data.get("username") or ""
-            password = self.cleaned_data.get("password") or ""
-            person = get_user_model().objects.filter(username=username).first()
-            if person is not None and not person.is_active and person.check_password(password):
-                raise forms.ValidationError(DEACTIVATED, code="deactivated") from refused
-            raise
 
 
 class GuestNameForm(forms.Form):

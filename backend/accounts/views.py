@@ -1,19 +1,30 @@
-"""Sign up, a guest's display name, API tokens, and a page for a GET of log out (which only a
-POST does)."""
+"""Sign up (django-allauth's form, with the chat's rules on who may), password reset, the
+first-run page, a guest's display name, API tokens, and a page for a GET of log out
+(which only a POST does)."""
 
 import math
 
+from allauth.account import views as allauth_views
+from allauth.account.adapter import get_adapter
 from django.conf import settings
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from integrations.tokens import token_create, token_revoke, tokens_active
+from organization.invitations import GENERAL_ROOM, InvitationGone, general_join, role_give
+from organization.mail import EMAIL_NOT_SENT
+from organization.models import Role
 
-from accounts.forms import GuestNameForm, SignUpForm
+from accounts.adapter import EmailNotSent
+from accounts.forms import GuestNameForm, OwnerForm
+from chat.access import SIGN_IN_REQUIRED
 from chat.identity import guest_name_keep, identity_of
 from chat.services import ActionRefused, people
 
@@ -29,14 +40,59 @@ def _next_url(request, default: str = "/chat/") -> str:
 
 @require_http_methods(["GET", "POST"])
 def signup(request):
-    form = SignUpForm(request.POST or None)
+    """allauth's sign-up, when CHAT_SIGNUP lets this visitor sign up (403 otherwise);
+    all of it or nothing: an invitation used up meanwhile (410) or e-mail that can't be
+    sent (503) leaves no account behind."""
+    if not get_adapter(request).is_open_for_signup(request):
+        context = {"mode": settings.CHAT_SIGNUP}
+        return render(request, "account/signup_closed.html", context, status=403)
+    try:
+        with transaction.atomic():
+            response = allauth_views.signup(request)
+            if request.method == "POST" and response.status_code == 200:
+                response.status_code = 400  # the form came back with its errors
+            return response
+    except InvitationGone as exc:
+        return render(
+            request, "organization/invitation_gone.html", {"detail": str(exc)}, status=410
+        )
+    except EmailNotSent:
+        logout(request)
+        return _email_not_sent(request)
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """allauth's password reset, which never says whether the address has an account;
+    503 with the form again when the e-mail can't be sent."""
+    try:
+        return allauth_views.password_reset(request)
+    except EmailNotSent:
+        return _email_not_sent(request)
+
+
+def _email_not_sent(request):
+    context = {"detail": EMAIL_NOT_SENT, "again": request.get_full_path()}
+    return render(request, "accounts/email_not_sent.html", context, status=503)
+
+
+@require_http_methods(["GET", "POST"])
+def setup(request):
+    """The first-run page: makes the owner while no account exists (404 after)."""
+    if get_user_model().objects.exists():
+        raise Http404("This chat is set up already.")
+    form = OwnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(_next_url(request))
-    status = 400 if form.errors else 200
+        with transaction.atomic():
+            if get_user_model().objects.exists():  # made meanwhile in another tab
+                raise Http404("This chat is set up already.")
+            owner = form.save()
+            role_give(owner, Role.OWNER)
+            general_join(owner)
+        login(request, owner, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(reverse("chat:room", args=[GENERAL_ROOM]) + "?welcome=1")
     return render(
-        request, "accounts/signup.html", {"form": form, "next": _next_url(request)}, status=status
+        request, "accounts/setup.html", {"form": form}, status=400 if form.errors else 200
     )
 
 
@@ -45,6 +101,8 @@ def guest_name(request):
     """A guest picks the name others see; signed-in users always post as their username."""
     if request.user.is_authenticated:
         return redirect(_next_url(request))
+    if not settings.CHAT_GUESTS:
+        return redirect_to_login(request.get_full_path())
     # A guest is made when they choose a name, not when they look at the form.
     identity = identity_of(request.user, request.session, create=request.method == "POST")
     form = GuestNameForm(
@@ -60,6 +118,16 @@ def guest_name(request):
     status = 400 if form.errors else 200
     context = {"form": form, "next": _next_url(request)}
     return render(request, "accounts/guest_name.html", context, status=status)
+
+
+def login_name(request, credentials: dict | None) -> str | None:
+    """The name a log-in tried, for django-axes: allauth's form calls it "login" and
+    passes it on as "username" or "email"; Django's admin form calls it "username"."""
+    for source in (credentials or {}, getattr(request, "POST", {})):
+        for field in ("login", "username", "email"):
+            if source.get(field):
+                return str(source[field]).strip().lower()
+    return None
 
 
 def locked_out(request, original_response=None, credentials=None):
@@ -84,6 +152,10 @@ class LogoutView(auth_views.LogoutView):
 def guest(request):
     """Who the visitor is in chat, made a guest (with a session) if they weren't: the room
     page asks before it connects, so page views alone store no session."""
+    if not settings.CHAT_GUESTS and not request.user.is_authenticated:
+        return JsonResponse(
+            {"type": "error", "code": "sign_in_required", "detail": SIGN_IN_REQUIRED}, status=401
+        )
     identity = identity_of(request.user, request.session)
     if identity.is_guest:
         identity = guest_name_keep(identity, request.session)

@@ -21,6 +21,7 @@ class ApiError(Exception):
 # The HTTP status of a refusal's code; any other code is a 400.
 STATUS = {
     "forbidden": 403,
+    "sign_in_required": 401,
     "not_owner": 403,
     "unknown_room": 404,
     "unknown_member": 404,
@@ -36,6 +37,7 @@ STATUS = {
     "guest_uploads_off": 403,
     "rate_limited": 429,
     "busy": 503,
+    "email_not_sent": 503,
 }
 
 

@@ -31,6 +31,7 @@ class AuditEntryOut(Schema):
     actor: str
     action: str
     target: str
+    detail: str  # what was made or changed, when the action alone doesn't say
 
 
 class AuditOut(Schema):
@@ -66,7 +67,13 @@ def audit_list(request):
     entries = audit_entries(by=request.user)
     return {
         "entries": [
-            {"at": e.at, "actor": e.actor_name, "action": e.action, "target": e.target_name}
+            {
+                "at": e.at,
+                "actor": e.actor_name,
+                "action": e.action,
+                "target": e.target_name,
+                "detail": e.detail,
+            }
             for e in entries
         ]
     }

@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from api.auth import any_session, signed_in
 from api.errors import ApiError, ErrorOut
 from chat import selectors
-from chat.access import RoomAccess, room_access
+from chat.access import RoomAccess, room_access, visitor_check
 from chat.models import Room
 from chat.protocol import events
 from chat.rooms import InvalidRoomName, room_name_clean
@@ -163,6 +163,7 @@ async def rooms_list(request):
     every room they are a member of, those with the most people online first."""
     user = await request.auser()
     user_id = user.pk if user.is_authenticated else None
+    visitor_check(signed_in=user_id is not None)
 
     def read() -> list[selectors.RoomEntry]:
         public = selectors.rooms_recently_active(limit=DIRECTORY_SIZE)

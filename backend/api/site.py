@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 import api.attachments  # noqa: F401  (these modules' endpoints join the rooms router)
 import api.messages  # noqa: F401
 from api.errors import ApiError, error_body, refusal_status
+from api.invitations import router as invitations_router
 from api.people import audit_router, people_router
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
@@ -30,6 +31,7 @@ api.add_router("/tokens/", tokens_router)
 api.add_router("/hooks/", hooks_router)
 api.add_router("/people/", people_router)
 api.add_router("/audit/", audit_router)
+api.add_router("/invitations/", invitations_router)
 
 
 @api.exception_handler(ApiError)

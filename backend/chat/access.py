@@ -9,6 +9,8 @@ Staff have no way around it here: they manage members in the admin.
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from chat.models import Membership, Room
 
 # Direct messages are named after their two people's ids; nobody else may take such a name.
@@ -35,6 +37,15 @@ class RoomGone(Forbidden):
     a free name in its place is not the same room."""
 
     code = "room_gone"
+
+
+class SignInRequired(Forbidden):
+    """Visitors may not read rooms here (CHAT_GUESTS is off): they sign in first."""
+
+    code = "sign_in_required"
+
+
+SIGN_IN_REQUIRED = "Sign in to read the rooms of this chat."
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +89,18 @@ def room_access(*, room_name: str, user_id: int | None) -> RoomAccess:
     return RoomAccess(room, membership)
 
 
+def visitor_check(*, signed_in: bool) -> None:
+    """Raise SignInRequired for a visitor (not signed in) when CHAT_GUESTS is off."""
+    if not signed_in and not settings.CHAT_GUESTS:
+        raise SignInRequired(SIGN_IN_REQUIRED)
+
+
 def access_decide(*, room_name: str, kind: str | None, member: bool, signed_in: bool) -> None:
     """Raise Forbidden unless a person may read the room named ``room_name``, of ``kind``
     (None: no such room yet) as a member or not: the rule itself, for callers that know
-    the facts already (a handshake whose process keeps them)."""
+    the facts already (a handshake whose process keeps them). With CHAT_GUESTS off,
+    visitors read no room (SignInRequired)."""
+    visitor_check(signed_in=signed_in)
     if kind is None:
         if name_reserved(room_name):
             raise Forbidden(_DM_REFUSAL)

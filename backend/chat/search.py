@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
 
+from chat.access import visitor_check
 from chat.formatting import plain_text
 from chat.models import Room
 
@@ -69,7 +70,9 @@ def message_search(
 ) -> list[SearchHit]:
     """The best matches of ``query`` (web-search style: words, "a phrase", -word,
     OR) among messages ``user_id`` (None: a guest) may read, best first, newest
-    first among equals; raises SearchError for a query that can't be searched."""
+    first among equals; raises SearchError for a query that can't be searched, and
+    SignInRequired for a visitor when CHAT_GUESTS is off."""
+    visitor_check(signed_in=user_id is not None)
     query = " ".join(query.split())
     if len(query) > QUERY_MAX_LENGTH:
         raise SearchError("query_too_long", f"A search has at most {QUERY_MAX_LENGTH} characters.")

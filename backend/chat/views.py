@@ -1,6 +1,7 @@
 """HTTP views of the chat: thin adapters over rooms, selectors and services."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
@@ -10,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat import selectors
-from chat.access import Forbidden, RoomAccess, room_access
+from chat.access import Forbidden, RoomAccess, SignInRequired, room_access
 from chat.identity import identity_of
 from chat.models import Attachment
 from chat.protocol import FINAL, CloseCode, events
@@ -28,9 +29,16 @@ PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 
 
+def _visitor_turned_away(request) -> bool:
+    """With CHAT_GUESTS off, visitors sign in before they see any room."""
+    return not settings.CHAT_GUESTS and not request.user.is_authenticated
+
+
 @require_GET
 def index(request):
     """The room picker. ``?room=<name>`` goes to that room, or says why it can't."""
+    if _visitor_turned_away(request):
+        return redirect_to_login(request.get_full_path())
     raw = request.GET.get("room")
     if raw is None:
         return render(request, "chat/index.html", {"max_length": ROOM_NAME_MAX_LENGTH})
@@ -46,6 +54,8 @@ def index(request):
 def search(request):
     """The search page: results from the rooms the searcher may read, each a link that
     opens its room at that message (``?around=<seq>``)."""
+    if _visitor_turned_away(request):
+        return redirect_to_login(request.get_full_path())
     query = request.GET.get("q", "")
     context = {"query": query, "room": request.GET.get("room", ""), "results": None}
     if query.strip():
@@ -76,6 +86,8 @@ def room(request, room_name):
         return render(
             request, "chat/bad_room.html", {"error": str(exc), "value": room_name}, status=400
         )
+    except SignInRequired:
+        return redirect_to_login(request.get_full_path())
     except Forbidden as exc:
         return _forbidden_page(request, room_name, exc)
     if access.room is None and (taken := room_name_taken_as(room_name)) is not None:
@@ -99,8 +111,23 @@ def room(request, room_name):
             "codes": {code.name: code.value for code in CloseCode},
             "final": sorted(FINAL),
         },
+        # A new account's first page: who is here, and how to find rooms.
+        "welcome": _welcome(request) if request.GET.get("welcome") == "1" else None,
     }
     return render(request, "chat/room.html", context)
+
+
+WELCOME_NAMES = 12
+
+
+def _welcome(request) -> dict | None:
+    if not request.user.is_authenticated:
+        return None
+    others = get_user_model().objects.filter(is_active=True).exclude(pk=request.user.pk)
+    names = list(
+        others.order_by("-last_login").values_list("username", flat=True)[: WELCOME_NAMES + 1]
+    )
+    return {"people": names[:WELCOME_NAMES], "more": max(0, others.count() - WELCOME_NAMES)}
 
 
 def _room_context(request, room_name: str, access: RoomAccess) -> dict:
@@ -156,7 +183,9 @@ def room_messages(request, room_name):
     try:
         room_access(room_name=room_name, user_id=_user_id(request))
     except Forbidden as exc:
-        return _json_error(exc.code, exc.detail, status=403)
+        return _json_error(
+            exc.code, exc.detail, status=401 if exc.code == SignInRequired.code else 403
+        )
     extra = {}
     if around is not None:
         messages, has_more, extra["has_newer"] = selectors.room_messages_around(

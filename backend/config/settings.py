@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import env_bool, env_float, env_hosts, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_float, env_hosts, env_int, env_list, env_str
 from notifications.keys import vapid_keys_read
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
@@ -45,7 +45,19 @@ DJANGO_APPS = [
     "django.contrib.staticfiles",
 ]
 # "ninja": /api/docs serves Swagger UI's files from this site (the CSP allows no other).
-THIRD_PARTY_APPS = ["channels", "axes", "csp", "ninja"]
+THIRD_PARTY_APPS = [
+    "channels",
+    "axes",
+    "csp",
+    "ninja",
+    # Accounts (docs/deploy.md, "Who may join"): log-in, sign-up, e-mail, password reset,
+    # single sign-on by OpenID Connect, second factors.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
+]
 LOCAL_APPS = [
     "chat",
     "accounts",
@@ -72,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -80,6 +93,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # allauth's: log-in by username or e-mail address, by SSO, by passkey.
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -347,9 +362,101 @@ CHAT_PUSH_SUBSCRIPTIONS_MAX = env_int("CHAT_PUSH_SUBSCRIPTIONS_MAX", 10, minimum
 # Accept plain-http push endpoints and local hosts (tests with a local push service only).
 CHAT_PUSH_ALLOW_HTTP_ENDPOINTS = env_bool("CHAT_PUSH_ALLOW_HTTP_ENDPOINTS", False)
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "chat:index"
 LOGOUT_REDIRECT_URL = "chat:index"
+
+# --- Who may join, and how they sign in (docs/deploy.md) ---------------------------------
+# CHAT_SIGNUP: "invite" (only through an invitation to the organization), "domains"
+# (an e-mail address at one of CHAT_SIGNUP_DOMAINS, confirmed by e-mail) or "open".
+SIGNUP_MODES = ("invite", "domains", "open")
+CHAT_SIGNUP = env_choice("CHAT_SIGNUP", "open" if DEBUG else "invite", SIGNUP_MODES)
+CHAT_SIGNUP_DOMAINS = [domain.lower() for domain in env_list("CHAT_SIGNUP_DOMAINS", [])]
+if CHAT_SIGNUP == "domains" and not CHAT_SIGNUP_DOMAINS:
+    raise ImproperlyConfigured(
+        "CHAT_SIGNUP=domains needs CHAT_SIGNUP_DOMAINS, the e-mail domains that may sign "
+        "up (say CHAT_SIGNUP_DOMAINS=example.com,example.org)."
+    )
+# Visitors without an account reading and posting in public rooms as guests.
+CHAT_GUESTS = env_bool("CHAT_GUESTS", DEBUG)
+
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = (
+    ["email*", "username*", "password1*", "password2*"]
+    if CHAT_SIGNUP == "domains"
+    else ["username*", "email", "password1*", "password2*"]
+)
+ACCOUNT_EMAIL_VERIFICATION = "mandatory" if CHAT_SIGNUP == "domains" else "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SESSION_REMEMBER = True
+# A new account lands in the general room, with a welcome.
+ACCOUNT_SIGNUP_REDIRECT_URL = "/chat/general/?welcome=1"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Chat] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if DJANGO_HTTPS else "http"
+# The chat's own throttles (chat.ratelimit) and django-axes limit these requests.
+ACCOUNT_RATE_LIMITS = False
+# django-axes counts failed log-ins per username: the page's "login" field, or the
+# admin's "username".
+AXES_USERNAME_CALLABLE = "accounts.views.login_name"
+
+# Single sign-on with an OpenID Connect provider: on when CHAT_OIDC_ISSUER is set.
+CHAT_OIDC_ISSUER = env_str("CHAT_OIDC_ISSUER") or ""
+CHAT_OIDC_NAME = env_str("CHAT_OIDC_NAME") or "SSO"
+CHAT_OIDC_AUTO_SIGNUP = env_bool("CHAT_OIDC_AUTO_SIGNUP", False)
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+if CHAT_OIDC_ISSUER:
+    if not CHAT_OIDC_ISSUER.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(
+            f"CHAT_OIDC_ISSUER={CHAT_OIDC_ISSUER!r} must be the provider's https:// URL."
+        )
+    for _name in ("CHAT_OIDC_CLIENT_ID", "CHAT_OIDC_CLIENT_SECRET"):
+        if not env_str(_name):
+            raise ImproperlyConfigured(f"CHAT_OIDC_ISSUER is set: {_name} must be set too.")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": "sso",
+            "name": CHAT_OIDC_NAME,
+            "client_id": env_str("CHAT_OIDC_CLIENT_ID"),
+            "secret": env_str("CHAT_OIDC_CLIENT_SECRET"),
+            "settings": {"server_url": CHAT_OIDC_ISSUER},
+        }
+    )
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # an SSO address never takes over an account
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
+
+# Second factors: TOTP with recovery codes, and passkeys. CHAT_REQUIRE_MFA: "off",
+# "staff" (admins and owners) or "all" must set one up before using the chat.
+CHAT_REQUIRE_MFA = env_choice("CHAT_REQUIRE_MFA", "off", ("off", "staff", "all"))
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env_str("CHAT_SITE_NAME") or "Chat"
+# Passkeys over plain http (development, and tests on 127.0.0.1) only.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env_bool("CHAT_WEBAUTHN_ALLOW_HTTP", False)
+
+# E-mail (password reset, confirmation, invitations), with Django's names. In
+# development without EMAIL_HOST, mail is printed on the console.
+EMAIL_HOST = env_str("EMAIL_HOST") or ""
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL: set one of them, not both.")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "chat@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_BACKEND = (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not EMAIL_HOST
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
 
 LOG_FORMAT = env_str("DJANGO_LOG_FORMAT") or ("plain" if DEBUG else "json")
 if LOG_FORMAT not in ("plain", "json"):

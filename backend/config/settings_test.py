@@ -7,6 +7,10 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-suite-key-not-used-for-anything-real")
 os.environ.setdefault("DJANGO_DEBUG", "0")
+# Most tests sign people up and let visitors in as guests; the tests of the other
+# sign-up modes and of CHAT_GUESTS=off set them.
+os.environ.setdefault("CHAT_SIGNUP", "open")
+os.environ.setdefault("CHAT_GUESTS", "on")
 
 from config.settings import *  # noqa: E402, F403
 

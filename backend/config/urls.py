@@ -1,6 +1,8 @@
+from accounts import views as accounts_views
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from organization import views as organization_views
 
 from api.site import api
 from chat import views as chat_views
@@ -11,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("api/", api.urls),
     path("invite/<str:token>/", chat_views.invitation, name="invitation"),
+    path("join/<str:secret>/", organization_views.join, name="join"),
+    path("setup/", accounts_views.setup, name="setup"),
     path("search/", chat_views.search, name="search"),
     path("", include("organization.urls")),
     path(

@@ -100,9 +100,14 @@ def sessions_end(person) -> int:
     return len(ended)
 
 
-def audit_record(*, by, action: str, target) -> AuditEntry:
+def audit_record(*, by, action: str, target, detail: str = "") -> AuditEntry:
     return AuditEntry.objects.create(
-        actor=by, actor_name=by.username, action=action, target=target, target_name=target.username
+        actor=by,
+        actor_name=by.username,
+        action=action,
+        target=target,
+        target_name=target.username,
+        detail=detail,
     )
 
 

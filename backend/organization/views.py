@@ -1,11 +1,24 @@
-"""The People page: admins see everyone, deactivate and reactivate them, and read the
-audit log."""
+"""The People page: admins see everyone, invite people (single-use invitations and join
+links), deactivate and reactivate them, and read the audit log; and an invitation's URL."""
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from chat.services import ActionRefused
+from organization.invitations import (
+    SESSION_KEY,
+    InvitationGone,
+    invitation_create,
+    invitation_open,
+    invitation_revoke,
+    invitation_send,
+    invitation_url,
+    invitations_listed,
+    join_link_reset,
+)
+from organization.models import GuestAccount, Role
 from organization.services import (
     audit_entries,
     is_admin,
@@ -15,7 +28,8 @@ from organization.services import (
     person_reactivate,
 )
 
-CHANGES = {"deactivate": person_deactivate, "reactivate": person_reactivate}
+NEW_URL_KEY = "new_invitation_url"  # the session holds a new URL until the page shows it
+EXPIRY_CHOICES = (1, 7, 30)
 
 
 @login_required
@@ -26,17 +40,81 @@ def people(request):
         return render(request, "403.html", context, status=403)
     error = ""
     if request.method == "POST":
-        change = CHANGES.get(request.POST.get("action", ""))
         try:
-            if change is None:
-                raise ActionRefused("invalid_action", "Choose deactivate or reactivate.")
-            change(person=person_find(request.POST.get("username", "")), by=request.user)
+            _change(request)
             return redirect("people")
         except ActionRefused as exc:
             error = exc.detail
+    guests = set(GuestAccount.objects.values_list("user_id", flat=True))
+    listed = [(person, _role(person, guests)) for person in people_listed(by=request.user)]
     context = {
-        "people": people_listed(by=request.user),
+        "people": listed,
+        "invitations": invitations_listed(by=request.user),
         "entries": audit_entries(by=request.user, limit=50),
+        "new_url": request.session.pop(NEW_URL_KEY, ""),
+        "roles": [Role.MEMBER, Role.ADMIN, Role.GUEST],
+        "expiry_choices": EXPIRY_CHOICES,
         "error": error,
     }
     return render(request, "organization/people.html", context, status=400 if error else 200)
+
+
+def _role(person, guests: set[int]) -> str:
+    if person.is_superuser:
+        return Role.OWNER
+    if person.is_staff:
+        return Role.ADMIN
+    if hasattr(person, "bot"):
+        return "bot"
+    return Role.GUEST if person.pk in guests else Role.MEMBER
+
+
+def _change(request) -> None:
+    """One change asked by the page's forms; raises ActionRefused."""
+    form, by = request.POST, request.user
+    action = form.get("action", "")
+    if action in ("deactivate", "reactivate"):
+        change = person_deactivate if action == "deactivate" else person_reactivate
+        change(person=person_find(form.get("username", "")), by=by)
+    elif action in ("invite", "join_link"):
+        days = _number(form.get("expires_in_days"))
+        with transaction.atomic():
+            invitation, secret = invitation_create(
+                by=by,
+                role=form.get("role", Role.MEMBER),
+                email=form.get("email", "").strip(),
+                expires_in_days=days,
+                join_link=action == "join_link",
+                max_uses=_number(form.get("max_uses")),
+            )
+            url = request.build_absolute_uri(invitation_url(secret))
+            if invitation.email:
+                invitation_send(invitation, url)
+        request.session[NEW_URL_KEY] = url
+    elif action == "revoke":
+        invitation_revoke(by=by, invitation_id=_number(form.get("invitation")) or 0)
+    elif action == "reset":
+        _, secret = join_link_reset(by=by, invitation_id=_number(form.get("invitation")) or 0)
+        request.session[NEW_URL_KEY] = request.build_absolute_uri(invitation_url(secret))
+    else:
+        raise ActionRefused("invalid_action", "The page asked for something it doesn't do.")
+
+
+def _number(text: str | None) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+@require_http_methods(["GET"])
+def join(request, secret: str):
+    """An invitation's or join link's URL: kept in the visitor's session, then on to
+    sign up (410 when it can't be used)."""
+    try:
+        invitation = invitation_open(secret)
+    except InvitationGone as exc:
+        context = {"detail": str(exc)}
+        return render(request, "organization/invitation_gone.html", context, status=410)
+    if request.user.is_authenticated:
+        return render(request, "organization/invitation_signed_in.html", status=409)
+    request.session[SESSION_KEY] = invitation.pk
+    return redirect("signup")

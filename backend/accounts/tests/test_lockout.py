@@ -23,9 +23,13 @@ def staff():
     )
 
 
+def _name_field(url: str) -> str:
+    return "login" if url.startswith("/accounts/") else "username"  # the admin's form
+
+
 def _fail(client: Client, url: str, username: str, times: int) -> list[int]:
     return [
-        client.post(url, {"username": username, "password": f"wrong-{n}"}).status_code
+        client.post(url, {_name_field(url): username, "password": f"wrong-{n}"}).status_code
         for n in range(times)
     ]
 
@@ -35,7 +39,7 @@ def test_wrong_passwords_lock_the_login_out_with_a_message(settings, alice):
     statuses = _fail(client, "/accounts/login/", "alice", settings.AXES_FAILURE_LIMIT)
     assert statuses[:-1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
     assert statuses[-1] == 429
-    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many failed login attempts. Try again in 15 minutes." in response.content.decode()
     assert response["Retry-After"] == str(15 * 60)
@@ -49,7 +53,7 @@ def test_the_lockout_is_for_one_username_at_one_address(settings, alice):
     # Alice from her own address, and Bob from the attacker's, still log in.
     for username, address in (("alice", "198.51.100.2"), ("bob", "203.0.113.7")):
         client = Client(REMOTE_ADDR=address)
-        response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+        response = client.post("/accounts/login/", {"login": username, "password": PASSWORD})
         assert response.status_code == 302, username
         assert client.session["_auth_user_id"]
 
@@ -57,7 +61,7 @@ def test_the_lockout_is_for_one_username_at_one_address(settings, alice):
 def test_a_success_before_the_limit_starts_the_count_again(settings, alice):
     client = Client(REMOTE_ADDR="203.0.113.7")
     _fail(client, "/accounts/login/", "alice", settings.AXES_FAILURE_LIMIT - 1)
-    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert response.status_code == 302
     client.logout()
     statuses = _fail(client, "/accounts/login/", "alice", settings.AXES_FAILURE_LIMIT - 1)
@@ -79,13 +83,13 @@ def test_the_lockout_ends_after_the_cool_off(settings, alice):
     _fail(client, "/accounts/login/", "alice", settings.AXES_FAILURE_LIMIT)
     # The failures age by the cool-off period, as if that much time had passed.
     AccessAttempt.objects.update(attempt_time=F("attempt_time") - settings.AXES_COOLOFF_TIME)
-    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert response.status_code == 302
 
 
 def test_successful_logins_are_not_recorded(alice):
     client = Client(REMOTE_ADDR="203.0.113.7")
-    response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": "alice", "password": PASSWORD})
     assert response.status_code == 302
     assert not AccessLog.objects.exists()
     assert not AccessAttempt.objects.exists()

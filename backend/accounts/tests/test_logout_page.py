@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def signed_in(client):
     get_user_model().objects.create_user(username="carol", password="pw-for-tests-1")
-    client.post("/accounts/login/", {"username": "carol", "password": "pw-for-tests-1"})
+    client.post("/accounts/login/", {"login": "carol", "password": "pw-for-tests-1"})
     return client
 
 

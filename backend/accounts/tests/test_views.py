@@ -61,12 +61,12 @@ def test_sign_up_does_not_redirect_off_site(client):
             "next": "https://evil.example/",
         },
     )
-    assert response["Location"] == "/chat/"
+    assert response["Location"] == "/chat/general/?welcome=1"  # where new accounts land
 
 
 def test_log_in_and_out(client):
     get_user_model().objects.create_user(username="bob", password="pw-for-tests-1")
-    response = client.post("/accounts/login/", {"username": "bob", "password": "pw-for-tests-1"})
+    response = client.post("/accounts/login/", {"login": "bob", "password": "pw-for-tests-1"})
     assert response.status_code == 302
     assert client.get("/chat/").context["identity"].name == "bob"
     client.post("/accounts/logout/")

@@ -18,7 +18,7 @@ from integrations.bearer import handshake_token
 from integrations.tokens import InvalidToken, token_identity
 
 from chat import selectors
-from chat.access import Forbidden, access_decide, name_reserved
+from chat.access import Forbidden, SignInRequired, access_decide, name_reserved
 from chat.identity import (
     Identity,
     handshake_session_key,
@@ -140,6 +140,8 @@ async def admit(scope: dict) -> Admission:
         identity, rooms, recheck, credential, existing_room = await _person_in_room(
             scope["headers"], scope.get("subprotocols", []), room_name
         )
+    except SignInRequired as exc:
+        raise Refused(exc.code, exc.detail, CloseCode.SIGNED_OUT) from None
     except Forbidden as exc:
         raise Refused(exc.code, exc.detail, CloseCode.FORBIDDEN) from None
     except InvalidToken as exc:  # never a fallback to the session or a guest

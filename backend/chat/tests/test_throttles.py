@@ -32,7 +32,7 @@ def _burst(name: str, settings) -> int:
     ("name", "method", "path", "body"),
     [
         # Another username each time: django-axes locks out one username at a time only.
-        ("log in", "post", "/accounts/login/", {"username": "nobody-{n}", "password": "x"}),
+        ("log in", "post", "/accounts/login/", {"login": "nobody-{n}", "password": "x"}),
         ("sign up", "post", "/accounts/signup/", {"username": "", "password1": "x"}),
         ("search", "get", "/search/?q=hello", None),
     ],

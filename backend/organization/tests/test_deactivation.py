@@ -116,12 +116,12 @@ def test_logging_in_as_a_deactivated_person_says_the_account_was_deactivated(bos
     _deactivate(boss, "alice")
     browser = Client()
     response = browser.post(
-        "/accounts/login/", {"username": "alice", "password": "correct horse battery"}
+        "/accounts/login/", {"login": "alice", "password": "correct horse battery"}, follow=True
     )
     assert response.status_code == 200
     assert "This account was deactivated" in response.content.decode()
     assert SESSION_KEY not in browser.session
-    wrong = Client().post("/accounts/login/", {"username": "alice", "password": "guess"})
+    wrong = Client().post("/accounts/login/", {"login": "alice", "password": "guess"})
     assert "deactivated" not in wrong.content.decode()  # the password must be right
 
 
