@@ -140,7 +140,7 @@ def fresh_server(chat_server, work_dir):
     (say CHAT_SIGNUP=invite): for the first-run page and the sign-up modes."""
     started: list[ChatServer] = []
 
-    def start(**env: str) -> ChatServer:
+    def start(port: int | None = None, **env: str) -> ChatServer:
         name = f"fresh-{len(started)}"
         env = {**chat_server.env, "DATABASE_URL": f"sqlite:///{work_dir / name}.sqlite3", **env}
         subprocess.run(
@@ -149,7 +149,9 @@ def fresh_server(chat_server, work_dir):
             env={**os.environ, **env},
             check=True,
         )
-        server = ChatServer("127.0.0.1", free_port(), env, log_path=work_dir / f"{name}.log")
+        server = ChatServer(
+            "127.0.0.1", port or free_port(), env, log_path=work_dir / f"{name}.log"
+        )
         started.append(server.start())
         return server
 

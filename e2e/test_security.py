@@ -83,8 +83,8 @@ def test_the_admin_works_under_the_policy_without_violations(watched: Page, chat
         env={**os.environ, **chat_server.env},
         check=True,
     )
-    watched.goto("/admin/login/")
-    watched.fill("#id_username", "csp-admin")
+    watched.goto("/admin/login/")  # the site's log-in, which comes back to the admin
+    watched.fill("#id_login", "csp-admin")
     watched.fill("#id_password", "an-admin-passphrase-1")
     watched.get_by_role("button", name="Log in").click()
     expect(watched.locator("#site-name")).to_be_visible()

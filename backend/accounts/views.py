@@ -18,9 +18,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from integrations.tokens import token_create, token_revoke, tokens_active
-from organization.invitations import GENERAL_ROOM, InvitationGone, general_join, role_give
+from organization.invitations import GENERAL_ROOM, InvitationGone, general_join
 from organization.mail import EMAIL_NOT_SENT
 from organization.models import Role
+from organization.services import role_give
 
 from accounts.adapter import EmailNotSent
 from accounts.forms import GuestNameForm, OwnerForm

@@ -6,9 +6,12 @@ from datetime import datetime
 from ninja import Router, Schema
 from organization.services import (
     audit_entries,
+    people_listed,
     person_deactivate,
     person_find,
+    person_mfa_reset,
     person_reactivate,
+    person_role_set,
 )
 
 from api.auth import signed_in
@@ -26,6 +29,22 @@ class PersonOut(Schema):
     changed: bool  # False when they already were as asked
 
 
+class ListedOut(Schema):
+    username: str
+    role: str  # owner, admin, member, guest or bot
+    active: bool
+    last_seen: datetime | None
+    second_factor: bool
+
+
+class PeopleOut(Schema):
+    people: list[ListedOut]
+
+
+class RoleIn(Schema):
+    role: str
+
+
 class AuditEntryOut(Schema):
     at: datetime
     actor: str
@@ -40,6 +59,40 @@ class AuditOut(Schema):
 
 def _person_out(person, changed: bool) -> dict:
     return {"username": person.username, "active": person.is_active, "changed": changed}
+
+
+@people_router.get("/", response={200: PeopleOut, **REFUSALS}, auth=signed_in)
+def people_list(request):
+    """Everyone with an account, by username (admins)."""
+    return {
+        "people": [
+            {
+                "username": listed.user.username,
+                "role": listed.role,
+                "active": listed.user.is_active,
+                "last_seen": listed.user.last_login,
+                "second_factor": listed.second_factor,
+            }
+            for listed in people_listed(by=request.user)
+        ]
+    }
+
+
+@people_router.post("/{username}/role/", response={200: PersonOut, **REFUSALS}, auth=signed_in)
+def person_role_endpoint(request, username: str, body: RoleIn):
+    """Make someone a member, an admin or a guest account (admins)."""
+    person = person_find(username)
+    changed = person_role_set(person=person, role=body.role, by=request.user)
+    return _person_out(person, changed)
+
+
+@people_router.post("/{username}/mfa/reset/", response={200: PersonOut, **REFUSALS},
+                    auth=signed_in)  # fmt: skip
+def person_mfa_reset_endpoint(request, username: str):
+    """Remove someone's second factors, say after a lost phone (admins)."""
+    person = person_find(username)
+    changed = person_mfa_reset(person=person, by=request.user)
+    return _person_out(person, changed)
 
 
 @people_router.post("/{username}/deactivate/", response={200: PersonOut, **REFUSALS},

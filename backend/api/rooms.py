@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from api.auth import any_session, signed_in
 from api.errors import ApiError, ErrorOut
 from chat import selectors
-from chat.access import RoomAccess, room_access, visitor_check
+from chat.access import RoomAccess, guest_account, room_access, visitor_check
 from chat.models import Room
 from chat.protocol import events
 from chat.rooms import InvalidRoomName, room_name_clean
@@ -166,7 +166,9 @@ async def rooms_list(request):
     visitor_check(signed_in=user_id is not None)
 
     def read() -> list[selectors.RoomEntry]:
-        public = selectors.rooms_recently_active(limit=DIRECTORY_SIZE)
+        # A guest account isn't shown the public rooms: only its own.
+        rooms_only = user_id is not None and guest_account(user_id)
+        public = [] if rooms_only else selectors.rooms_recently_active(limit=DIRECTORY_SIZE)
         return selectors.room_entries(user_id=user_id, rooms=public)
 
     entries = await sync_to_async(read)()

@@ -274,6 +274,8 @@ class Run:
             "CHAT_THROTTLE_SCALE": "0",
             "CHAT_MAX_CONNECTIONS_PER_IP": "0",
             "CHAT_MAX_CONNECTIONS_PER_PERSON": "0",
+            # The tutorial's visitors: guests in public rooms (off by default in production).
+            "CHAT_GUESTS": "on",
             "DJANGO_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         }
         subprocess.run(

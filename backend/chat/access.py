@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from organization.models import GuestAccount
 
 from chat.models import Membership, Room
 
@@ -82,11 +83,24 @@ def room_access(*, room_name: str, user_id: int | None) -> RoomAccess:
     membership = None
     if room is not None and user_id:
         membership = Membership.objects.filter(room=room, user_id=user_id).first()
+    rooms_only = membership is None and user_id is not None and guest_account(user_id)
     access_decide(
         room_name=room_name, kind=room.kind if room else None,
-        member=membership is not None, signed_in=user_id is not None,
+        member=membership is not None, signed_in=user_id is not None, rooms_only=rooms_only,
     )  # fmt: skip
     return RoomAccess(room, membership)
+
+
+def guest_account(user_id: int) -> bool:
+    """Whether the account is a guest account (reads only the rooms it is a member of)."""
+    return GuestAccount.objects.filter(user_id=user_id).exists()
+
+
+def guest_accounts(user_ids: set[int]) -> set[int]:
+    """Those of ``user_ids`` that are guest accounts (one query)."""
+    if not user_ids:
+        return set()
+    return set(GuestAccount.objects.filter(user_id__in=user_ids).values_list("user_id", flat=True))
 
 
 def visitor_check(*, signed_in: bool) -> None:
@@ -95,12 +109,20 @@ def visitor_check(*, signed_in: bool) -> None:
         raise SignInRequired(SIGN_IN_REQUIRED)
 
 
-def access_decide(*, room_name: str, kind: str | None, member: bool, signed_in: bool) -> None:
+GUEST_ACCOUNT_REFUSAL = "A guest account reads only the rooms it was added to."
+
+
+def access_decide(
+    *, room_name: str, kind: str | None, member: bool, signed_in: bool, rooms_only: bool = False
+) -> None:
     """Raise Forbidden unless a person may read the room named ``room_name``, of ``kind``
     (None: no such room yet) as a member or not: the rule itself, for callers that know
     the facts already (a handshake whose process keeps them). With CHAT_GUESTS off,
-    visitors read no room (SignInRequired)."""
+    visitors read no room (SignInRequired); a guest account (``rooms_only``) reads only
+    the rooms it is a member of."""
     visitor_check(signed_in=signed_in)
+    if rooms_only and not member:
+        raise Forbidden(GUEST_ACCOUNT_REFUSAL)
     if kind is None:
         if name_reserved(room_name):
             raise Forbidden(_DM_REFUSAL)

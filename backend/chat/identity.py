@@ -43,6 +43,8 @@ class Identity:
     is_bot: bool = False  # a bot account (integrations.Bot) or a room's webhook
     # A room's webhook: may post in its room, private or not, while it lasts.
     is_webhook: bool = False
+    # A guest account (organization.GuestAccount): reads only the rooms it is a member of.
+    rooms_only: bool = False
 
 
 class InvalidDisplayName(ValueError):

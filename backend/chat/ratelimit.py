@@ -190,7 +190,12 @@ THROTTLES = (
     # Each failed login costs a password hash whatever the username (and a lockout by
     # django-axes concerns one username at one address only).
     _throttle("log in", "POST", r"/(accounts|admin)/login/", 20, 10, by_address=True),
-    _throttle("sign up", "POST", r"/accounts/signup/", 5, 5, by_address=True),
+    _throttle("sign up", "POST", r"/accounts/signup/|/setup/", 5, 5, by_address=True),
+    # Each asks for an e-mail; a guessed invitation, second factor or code is refused.
+    _throttle("password reset", "POST", r"/accounts/password/reset/", 5, 5, by_address=True),
+    _throttle("invitation links", "GET", r"/join/[^/]+/", 20, 10, by_address=True),
+    _throttle("second factor", "POST", r"/accounts/2fa/.*", 20, 10, by_address=True),
+    _throttle("org invitations", "POST", r"/api/invitations/|/people/", 20, 10),
     _throttle("guest", "GET POST", r"/accounts/guest/", 30, 30, new_visitors_only=True),
     _throttle("rename", "POST", r"/accounts/name/", 10, 5),
     _throttle("tokens", "POST", r"/accounts/tokens/|/api/tokens/", 10, 5),

@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
 
-from chat.access import visitor_check
+from chat.access import guest_account, visitor_check
 from chat.formatting import plain_text
 from chat.models import Room
 
@@ -80,9 +80,12 @@ def message_search(
     if not any(not term.negated for term in terms):
         raise SearchError("empty_query", "Search for at least one word.")
     # The rooms the person may read: every public room, and those they are a member of.
+    # A guest account reads only the rooms it is a member of.
     readable = "SELECT id FROM chat_room WHERE kind = %s"
     params: list = [Room.Kind.PUBLIC]
-    if user_id is not None:
+    if user_id is not None and guest_account(user_id):
+        readable, params = "SELECT room_id FROM chat_membership WHERE user_id = %s", [user_id]
+    elif user_id is not None:
         readable += " UNION SELECT room_id FROM chat_membership WHERE user_id = %s"
         params.append(user_id)
     where = [f"m.room_id IN ({readable})", "m.deleted_at IS NULL"]

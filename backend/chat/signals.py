@@ -1,5 +1,6 @@
 """Changes made outside chat's services that open connections must hear of."""
 
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
@@ -35,3 +36,12 @@ def _account_saved(sender, instance, created, update_fields=None, **kwargs) -> N
 @receiver(post_delete, sender=get_user_model())
 def _account_deleted(sender, instance, **kwargs) -> None:
     person_credentials_changed(user_id=instance.pk)
+
+
+@receiver(authenticator_added)
+@receiver(authenticator_removed)
+@receiver(authenticator_reset)
+def _second_factor_changed(sender, request=None, user=None, authenticator=None, **kwargs) -> None:
+    # Whether they may connect under CHAT_REQUIRE_MFA changed: forget what was kept.
+    if user is not None:
+        person_credentials_changed(user_id=user.pk)

@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # CHAT_REQUIRE_MFA: people it covers set up a second factor before anything else.
+    "accounts.mfa.MfaRequired",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -424,6 +427,11 @@ if CHAT_OIDC_ISSUER:
             "secret": env_str("CHAT_OIDC_CLIENT_SECRET"),
             "settings": {"server_url": CHAT_OIDC_ISSUER},
         }
+    )
+    # "Sign in with …" posts to the chat, which redirects the browser to the provider.
+    _issuer = urlsplit(CHAT_OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
     )
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # an SSO address never takes over an account

@@ -18,7 +18,7 @@ from chat.services import ActionRefused
 from chat.services.rooms import access_changed
 from organization.mail import email_normalized, invitation_mail
 from organization.models import AuditEntry, GuestAccount, Invitation, Role
-from organization.services import audit_record, is_admin
+from organization.services import audit_record, is_admin, role_give
 
 SESSION_KEY = "chat_invitation"  # the id of the invitation a visitor opened
 EXPIRES_IN_DAYS_MAX = 365
@@ -180,22 +180,6 @@ def invitation_use(*, invitation_id: int, user) -> None:
     audit_record(
         by=user, action=AuditEntry.Action.JOIN, target=user, detail=f"as {invitation.role}"
     )
-
-
-def role_give(user, role: str) -> None:
-    user.is_superuser = role == Role.OWNER
-    user.is_staff = role in (Role.OWNER, Role.ADMIN)
-    user.save(update_fields=["is_superuser", "is_staff"])
-
-
-def role_of(user) -> str:
-    if user.is_superuser:
-        return Role.OWNER
-    if user.is_staff:
-        return Role.ADMIN
-    if GuestAccount.objects.filter(user=user).exists():
-        return Role.GUEST
-    return Role.MEMBER
 
 
 def general_join(user) -> None:

@@ -6,6 +6,9 @@ removed, their API tokens stop working (tokens only sign in active accounts) and
 Web Push subscriptions are deleted. Their messages stay, under their name.
 """
 
+from dataclasses import dataclass
+
+from allauth.mfa.models import Authenticator
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -13,9 +16,10 @@ from django.utils import timezone
 
 from chat.models import Room
 from chat.services import ActionRefused
+from chat.services.people import person_credentials_changed
 from chat.services.rooms import access_changed
 from notifications.models import PushSubscription
-from organization.models import AuditEntry
+from organization.models import AuditEntry, GuestAccount, Role
 
 SESSIONS_READ_AT_ONCE = 2000
 
@@ -37,22 +41,38 @@ def _may_manage(by, person) -> None:
     if not is_admin(by):
         raise ActionRefused("forbidden", "Only admins manage people.")
     if person.pk == by.pk:
-        raise ActionRefused("forbidden", "You can't deactivate or reactivate yourself.")
+        raise ActionRefused("forbidden", "You can't change your own account here.")
     if person.is_superuser and not by.is_superuser:
-        raise ActionRefused("forbidden", "Only the owner can deactivate or reactivate an owner.")
+        raise ActionRefused("forbidden", "Only the owner can change an owner's account.")
 
 
 @transaction.atomic
 def person_deactivate(*, person, by) -> bool:
     """Deactivate ``person`` (whether anything changed: False if they already were)."""
     _may_manage(by, person)
+    return _deactivated(person, by=by)
+
+
+def _deactivated(person, *, by, detail: str = "") -> bool:
     if not person.is_active:
         return False
     person.is_active = False
     person.save(update_fields=["is_active"])  # its notice closes their connections
     account_cut_off(person)
-    audit_record(by=by, action=AuditEntry.Action.DEACTIVATE, target=person)
+    audit_record(by=by, action=AuditEntry.Action.DEACTIVATE, target=person, detail=detail)
     return True
+
+
+def guests_expire(now=None) -> int:
+    """Deactivate the guest accounts whose end date has come (how many). Each server
+    worker runs this every minute; running it twice at once changes nothing twice."""
+    now = now or timezone.now()
+    due = GuestAccount.objects.filter(until__lte=now, user__is_active=True).select_related("user")
+    expired = 0
+    for guest in due:
+        with transaction.atomic():
+            expired += _deactivated(guest.user, by=None, detail="the guest's end date")
+    return expired
 
 
 def account_cut_off(person) -> None:
@@ -86,6 +106,51 @@ def _members_changed(person) -> None:
         access_changed(room, person.pk)
 
 
+@transaction.atomic
+def person_role_set(*, person, role: str, by) -> bool:
+    """Make ``person`` a member, an admin or a guest account (whether it changed). Only
+    the owner changes an owner; nobody changes their own role."""
+    _may_manage(by, person)
+    if role not in (Role.MEMBER, Role.ADMIN, Role.GUEST):
+        raise ActionRefused("invalid_role", "A role is member, admin or guest.")
+    if role == person_role(person):
+        return False
+    role_give(person, Role.ADMIN if role == Role.ADMIN else Role.MEMBER)
+    if role == Role.GUEST:
+        GuestAccount.objects.get_or_create(user=person)
+    else:
+        GuestAccount.objects.filter(user=person).delete()
+    audit_record(by=by, action=AuditEntry.Action.ROLE, target=person, detail=role)
+    return True
+
+
+def role_give(user, role: str) -> None:
+    """The owner and admins are Django's superusers and staff, so its admin agrees."""
+    user.is_superuser = role == Role.OWNER
+    user.is_staff = role in (Role.OWNER, Role.ADMIN)
+    user.save(update_fields=["is_superuser", "is_staff"])
+
+
+def person_role(person) -> str:
+    if person.is_superuser:
+        return Role.OWNER
+    if person.is_staff:
+        return Role.ADMIN
+    return Role.GUEST if GuestAccount.objects.filter(user=person).exists() else Role.MEMBER
+
+
+@transaction.atomic
+def person_mfa_reset(*, person, by) -> bool:
+    """Remove ``person``'s second factors (a lost phone or key): they sign in with their
+    password and set up a new one (whether they had any)."""
+    _may_manage(by, person)
+    removed, _ = Authenticator.objects.filter(user=person).delete()
+    if removed:
+        person_credentials_changed(user_id=person.pk)
+        audit_record(by=by, action=AuditEntry.Action.RESET_MFA, target=person)
+    return bool(removed)
+
+
 def sessions_end(person) -> int:
     """Remove the database sessions signed in as ``person`` (how many). Django keeps no
     index of sessions by user, so each live session is read: fine for something as rare
@@ -101,9 +166,10 @@ def sessions_end(person) -> int:
 
 
 def audit_record(*, by, action: str, target, detail: str = "") -> AuditEntry:
+    """Write what ``by`` (None: the chat itself) did to ``target``."""
     return AuditEntry.objects.create(
         actor=by,
-        actor_name=by.username,
+        actor_name=by.username if by is not None else "(the chat)",
         action=action,
         target=target,
         target_name=target.username,
@@ -118,8 +184,30 @@ def audit_entries(*, by, limit: int = 200):
     return list(AuditEntry.objects.all()[:limit])
 
 
-def people_listed(*, by):
-    """Everyone with an account, for the People page (admins only)."""
+@dataclass(frozen=True)
+class Listed:
+    """One person as the People page and ``GET /api/people/`` show them."""
+
+    user: object
+    role: str
+    second_factor: bool
+
+
+def people_listed(*, by) -> list[Listed]:
+    """Everyone with an account, with role and second factor (admins only)."""
     if not is_admin(by):
         raise ActionRefused("forbidden", "Only admins manage people.")
-    return get_user_model().objects.order_by("username").select_related("bot")
+    guests = set(GuestAccount.objects.values_list("user_id", flat=True))
+    factors = set(Authenticator.objects.values_list("user_id", flat=True))
+    listed = []
+    for user in get_user_model().objects.order_by("username").select_related("bot"):
+        if user.is_superuser:
+            role = Role.OWNER
+        elif user.is_staff:
+            role = Role.ADMIN
+        elif hasattr(user, "bot"):
+            role = "bot"
+        else:
+            role = Role.GUEST if user.pk in guests else Role.MEMBER
+        listed.append(Listed(user, role, user.pk in factors))
+    return listed

@@ -18,14 +18,16 @@ from organization.invitations import (
     invitations_listed,
     join_link_reset,
 )
-from organization.models import GuestAccount, Role
+from organization.models import Role
 from organization.services import (
     audit_entries,
     is_admin,
     people_listed,
     person_deactivate,
     person_find,
+    person_mfa_reset,
     person_reactivate,
+    person_role_set,
 )
 
 NEW_URL_KEY = "new_invitation_url"  # the session holds a new URL until the page shows it
@@ -45,10 +47,8 @@ def people(request):
             return redirect("people")
         except ActionRefused as exc:
             error = exc.detail
-    guests = set(GuestAccount.objects.values_list("user_id", flat=True))
-    listed = [(person, _role(person, guests)) for person in people_listed(by=request.user)]
     context = {
-        "people": listed,
+        "people": people_listed(by=request.user),
         "invitations": invitations_listed(by=request.user),
         "entries": audit_entries(by=request.user, limit=50),
         "new_url": request.session.pop(NEW_URL_KEY, ""),
@@ -59,16 +59,6 @@ def people(request):
     return render(request, "organization/people.html", context, status=400 if error else 200)
 
 
-def _role(person, guests: set[int]) -> str:
-    if person.is_superuser:
-        return Role.OWNER
-    if person.is_staff:
-        return Role.ADMIN
-    if hasattr(person, "bot"):
-        return "bot"
-    return Role.GUEST if person.pk in guests else Role.MEMBER
-
-
 def _change(request) -> None:
     """One change asked by the page's forms; raises ActionRefused."""
     form, by = request.POST, request.user
@@ -76,6 +66,12 @@ def _change(request) -> None:
     if action in ("deactivate", "reactivate"):
         change = person_deactivate if action == "deactivate" else person_reactivate
         change(person=person_find(form.get("username", "")), by=by)
+    elif action == "role":
+        person_role_set(
+            person=person_find(form.get("username", "")), role=form.get("role", ""), by=by
+        )
+    elif action == "reset_mfa":
+        person_mfa_reset(person=person_find(form.get("username", "")), by=by)
     elif action in ("invite", "join_link"):
         days = _number(form.get("expires_in_days"))
         with transaction.atomic():

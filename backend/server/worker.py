@@ -22,7 +22,7 @@ import signal
 import sys
 import traceback
 
-from twisted.internet import reactor, task
+from twisted.internet import reactor, task, threads
 from twisted.internet.error import ReactorNotRunning
 
 from chat.protocol import CloseCode
@@ -42,6 +42,8 @@ logger = logging.getLogger("server.worker")
 # The database thread gets the interpreter back sooner after each query (the
 # default, 5 ms, makes it wait behind the event loop).
 SWITCH_INTERVAL_SECONDS = 0.001
+# How often guest accounts past their end date are deactivated.
+GUESTS_EXPIRY_SECONDS = 60
 # Time for the close frames to leave before the reactor stops.
 CLOSE_GRACE_SECONDS = 1.0
 # How often a worker checks that its supervisor is still there.
@@ -171,6 +173,25 @@ class ParentWatch:
             self.stop()
 
 
+class GuestsExpiry:
+    """Deactivates guest accounts at their end date: once a minute, in a thread."""
+
+    def __init__(self, *, clock=reactor, sweep=None) -> None:
+        self.loop = task.LoopingCall(sweep or self.sweep)
+        self.loop.clock = clock
+
+    def start(self, interval: float = GUESTS_EXPIRY_SECONDS) -> None:
+        self.loop.start(interval, now=False)
+
+    @staticmethod
+    def sweep():
+        from organization.services import guests_expire
+
+        done = threads.deferToThread(guests_expire)
+        done.addErrback(lambda failure: logger.warning("guest expiry failed: %s", failure.value))
+        return done
+
+
 def stop_reactor() -> None:
     """Stop as on SIGTERM; nothing happens if the worker is stopping already."""
     with contextlib.suppress(ReactorNotRunning):
@@ -216,6 +237,7 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
     # The supervisor's pid as it started this worker: if it was killed while the
     # worker was starting, the parent is already someone else.
     ParentWatch(supervisor_pid or os.getppid()).start()
+    GuestsExpiry().start()
     try:
         server.run()
     except checks.DependencyCheckError as error:

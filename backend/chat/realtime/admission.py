@@ -8,17 +8,19 @@ connection's places under the caps until released, or raises ``Refused``
 with the error frame's code and detail and the close code to send.
 """
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from accounts.mfa import MFA_REQUIRED, mfa_covers, people_without_mfa
 from channels.db import database_sync_to_async
 from django.conf import settings
 from integrations.bearer import handshake_token
 from integrations.tokens import InvalidToken, token_identity
 
 from chat import selectors
-from chat.access import Forbidden, SignInRequired, access_decide, name_reserved
+from chat.access import Forbidden, SignInRequired, access_decide, guest_accounts, name_reserved
 from chat.identity import (
     Identity,
     handshake_session_key,
@@ -146,6 +148,8 @@ async def admit(scope: dict) -> Admission:
         raise Refused(exc.code, exc.detail, CloseCode.FORBIDDEN) from None
     except InvalidToken as exc:  # never a fallback to the session or a guest
         raise Refused("invalid_token", str(exc), None) from None
+    except MfaMissing:
+        raise Refused("mfa_required", MFA_REQUIRED, CloseCode.SIGNED_OUT) from None
     client = scope.get("client") or ("unknown", 0)
     counted = _take_places(
         (connections_per_person, identity.key, settings.CHAT_MAX_CONNECTIONS_PER_PERSON),
@@ -187,7 +191,8 @@ async def _person_in_room(
         rooms = person.rooms if person is not None else frozenset()
         signed_in = identity.user_id is not None
         access_decide(room_name=room_name, kind=None if kind == FREE else kind,
-                      member=room_name in rooms, signed_in=signed_in)  # fmt: skip
+                      member=room_name in rooms, signed_in=signed_in,
+                      rooms_only=identity.rooms_only)  # fmt: skip
         credential = ("session", session_key) if person is not None else None
         return identity, rooms, kind != Room.Kind.PUBLIC, credential, kind != FREE
     mark = known.mark()
@@ -197,7 +202,8 @@ async def _person_in_room(
     )
     kind = read_kind if kept is None else None if kept == FREE else kept
     access_decide(room_name=room_name, kind=kind, member=room_name in rooms,
-                  signed_in=identity is not None and identity.user_id is not None)  # fmt: skip
+                  signed_in=identity is not None and identity.user_id is not None,
+                  rooms_only=identity is not None and identity.rooms_only)  # fmt: skip
     # A kept kind may have changed while the person was read: then check access again.
     changed = kept is not None and mark != known.changes
     if session_key is not None and identity is not None:
@@ -212,16 +218,47 @@ async def _person_in_room(
     return identity, rooms, changed or kind != Room.Kind.PUBLIC, credential, kind is not None
 
 
+class MfaMissing(Exception):
+    """A session of someone CHAT_REQUIRE_MFA covers, who has no second factor."""
+
+
 def credential_identity(credential: tuple[str, str]) -> Identity | None:
     """Who a connection's credential signs in now (None: no one: logged out, revoked,
-    the password changed, the account gone)."""
+    the password changed, the account gone); raises MfaMissing for a session whose
+    person must set up a second factor first."""
     kind, secret = credential
     if kind == "token":
         try:
-            return token_identity(secret)
+            return _rooms_only_marked([token_identity(secret)])[0]
         except InvalidToken:
             return None
-    return identity_of_session(secret)
+    identity = identity_of_session(secret)
+    if identity is not None and _mfa_missing([identity]):
+        raise MfaMissing
+    return _rooms_only_marked([identity])[0]
+
+
+def _rooms_only_marked(people: list) -> list:
+    """``people`` with their guest accounts marked ``rooms_only`` (one query)."""
+    user_ids = {person.user_id for person in people
+                if isinstance(person, Identity) and person.user_id is not None}  # fmt: skip
+    guests = guest_accounts(user_ids)
+    if not guests:
+        return people
+    return [dataclasses.replace(person, rooms_only=True)
+            if isinstance(person, Identity) and person.user_id in guests else person
+            for person in people]  # fmt: skip
+
+
+def _mfa_missing(people: list) -> set[int]:
+    """The user ids of ``people`` (session identities) CHAT_REQUIRE_MFA asks a second
+    factor of and who have none; no query while it is off."""
+    if settings.CHAT_REQUIRE_MFA == "off":
+        return set()
+    covered = {person.user_id for person in people
+               if isinstance(person, Identity) and person.user_id is not None
+               and mfa_covers(staff=person.is_staff)}  # fmt: skip
+    return people_without_mfa(covered)
 
 
 class PersonReads(Batcher):
@@ -254,6 +291,12 @@ def _read_people_in_rooms(
                 people.append(exc)
         else:
             people.append(by_session.get(session_key))
+    sessions_people = [by_session.get(key) for token, key, _ in items if token is None]
+    if missing := _mfa_missing(sessions_people):
+        people = [MfaMissing() if token is None and isinstance(person, Identity)
+                  and person.user_id in missing else person
+                  for person, (token, _, _) in zip(people, items, strict=True)]  # fmt: skip
+    people = _rooms_only_marked(people)
     user_ids = {person.user_id for person in people
                 if isinstance(person, Identity) and person.user_id is not None}  # fmt: skip
     sidebars = selectors.people_room_names(user_ids) if user_ids else {}
@@ -261,7 +304,7 @@ def _read_people_in_rooms(
     kinds = dict(Room.objects.filter(name__in=names).values_list("name", "kind")) if names else {}
     found = []
     for person, (_, _, room_name) in zip(people, items, strict=True):
-        if isinstance(person, InvalidToken):
+        if isinstance(person, InvalidToken | MfaMissing):
             found.append(person)
             continue
         user_id = person.user_id if person is not None else None

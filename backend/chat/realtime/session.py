@@ -25,6 +25,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
+from accounts.mfa import MFA_REQUIRED
 from channels.db import database_sync_to_async
 from django.conf import settings
 from observability import metrics
@@ -35,7 +36,7 @@ from chat.identity import Identity
 from chat.process import detach, process
 from chat.protocol import events
 from chat.protocol.frames import FrameError, seq_parse
-from chat.realtime.admission import credential_identity
+from chat.realtime.admission import MfaMissing, credential_identity
 from chat.realtime.hub import hub
 from chat.realtime.presence_feed import PresenceFeed
 from chat.rooms import public_person_id
@@ -392,21 +393,23 @@ class Session:
         credential still signs the same person in; take on what changed (staff, say) if
         it does."""
         kind, secret = self.credential
+        error = events.error_event(
+            "signed_out", "You were signed out (or your token was revoked); sign in again."
+        )
+        if deactivated:
+            error = events.error_event(
+                "deactivated", "Your account was deactivated by an admin of this chat."
+            )
         if kind == "session" and ended_session == session_digest(secret):
             identity = None  # logged out (the notice comes before the session is removed)
         else:
-            identity = await database_sync_to_async(credential_identity)(self.credential)
+            try:
+                identity = await database_sync_to_async(credential_identity)(self.credential)
+            except MfaMissing:  # their last second factor removed, while one is required
+                identity, error = None, events.error_event("mfa_required", MFA_REQUIRED)
         if identity is None or identity.key != self.identity.key:
             self.log.info("closing: the connection's credential no longer signs them in")
             self.held = None  # nothing more goes out
-            if deactivated:
-                error = events.error_event(
-                    "deactivated", "Your account was deactivated by an admin of this chat."
-                )
-            else:
-                error = events.error_event(
-                    "signed_out", "You were signed out (or your token was revoked); sign in again."
-                )
             await self.send_event(error)
             if self.sign_out is not None:
                 await self.sign_out()

@@ -35,6 +35,8 @@ def _burst(name: str, settings) -> int:
         ("log in", "post", "/accounts/login/", {"login": "nobody-{n}", "password": "x"}),
         ("sign up", "post", "/accounts/signup/", {"username": "", "password1": "x"}),
         ("search", "get", "/search/?q=hello", None),
+        ("password reset", "post", "/accounts/password/reset/", {"email": "x{n}@example.com"}),
+        ("invitation links", "get", "/join/guess-{n}/", None),
     ],
 )
 def test_each_throttled_page_answers_429_past_its_burst_from_one_address(
@@ -44,7 +46,7 @@ def test_each_throttled_page_answers_429_past_its_burst_from_one_address(
     answers = [
         getattr(Client(), method)(path, {k: v.format(n=n) for k, v in body.items()})
         if body
-        else getattr(Client(), method)(path)
+        else getattr(Client(), method)(path.format(n=n))
         for n in range(_burst(name, settings) + 1)
     ]
     assert 429 not in [answer.status_code for answer in answers[:-1]]

@@ -203,3 +203,38 @@ def test_the_people_page_is_for_admins_and_deactivates_from_a_button(boss):
     alice.refresh_from_db()
     assert not alice.is_active
     assert "deactivated" in page.get("/people/").content.decode()
+
+
+def test_admins_list_people_with_role_status_and_second_factor(boss):
+    from allauth.mfa.models import Authenticator
+
+    alice = person_new("alice")
+    Authenticator.objects.create(user=alice, type=Authenticator.Type.TOTP, data={})
+    _deactivate(boss, "alice")
+    listed = api(client_of(boss), "get", "/api/people/").json()["people"]
+    assert [(p["username"], p["role"], p["active"], p["second_factor"]) for p in listed] == [
+        ("alice", "member", False, True),
+        ("boss", "admin", True, False),
+    ]
+
+
+def test_an_admin_changes_a_role_and_it_is_audited(boss):
+    alice = person_new("alice")
+    response = api(client_of(boss), "post", "/api/people/alice/role/", {"role": "admin"})
+    assert response.json()["changed"] is True
+    alice.refresh_from_db()
+    assert alice.is_staff
+    entry = AuditEntry.objects.get()
+    assert (entry.action, entry.target_name, entry.detail) == ("role", "alice", "admin")
+    refused = api(client_of(boss), "post", "/api/people/alice/role/", {"role": "owner"})
+    assert refused.status_code == 400 and error_code(refused) == "invalid_role"
+
+
+def test_an_admin_resets_a_lost_second_factor(boss):
+    from allauth.mfa.models import Authenticator
+
+    alice = person_new("alice")
+    Authenticator.objects.create(user=alice, type=Authenticator.Type.TOTP, data={})
+    assert api(client_of(boss), "post", "/api/people/alice/mfa/reset/").json()["changed"]
+    assert not Authenticator.objects.filter(user=alice).exists()
+    assert AuditEntry.objects.get().action == "reset_mfa"

@@ -19,6 +19,7 @@ from server.websocket import BoundedWebSocketProtocol, SendLimits, refuse_compre
 from server.worker import (
     CLOSE_GRACE_SECONDS,
     GC_THRESHOLDS,
+    GuestsExpiry,
     ParentWatch,
     WorkerServer,
     build_server,
@@ -114,6 +115,16 @@ def test_a_worker_whose_supervisor_is_gone_stops_once():
     ParentWatch(not_our_parent, clock=clock, stop=lambda: stops.append(1)).start(1.0)
     clock.advance(5)
     assert stops == [1]
+
+
+def test_a_worker_deactivates_expired_guests_every_minute():
+    clock, sweeps = Clock(), []
+    GuestsExpiry(clock=clock, sweep=lambda: sweeps.append(clock.seconds())).start()
+    clock.advance(59)
+    assert sweeps == []
+    clock.advance(1)
+    clock.advance(60)
+    assert sweeps == [60, 120]
 
 
 @pytest.mark.parametrize("trust_proxy", [False, True])
