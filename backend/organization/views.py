@@ -1,11 +1,15 @@
 """The People page: admins see everyone, invite people (single-use invitations and join
 links), deactivate and reactivate them, and read the audit log; and an invitation's URL."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from chat.models import Room
 from chat.services import ActionRefused
 from organization.invitations import (
     SESSION_KEY,
@@ -53,6 +57,9 @@ def people(request):
         "entries": audit_entries(by=request.user, limit=50),
         "new_url": request.session.pop(NEW_URL_KEY, ""),
         "roles": [Role.MEMBER, Role.ADMIN, Role.GUEST],
+        "private_rooms": Room.objects.filter(kind=Room.Kind.PRIVATE)
+        .order_by("name")
+        .values_list("name", flat=True)[:500],
         "expiry_choices": EXPIRY_CHOICES,
         "error": error,
     }
@@ -74,14 +81,18 @@ def _change(request) -> None:
         person_mfa_reset(person=person_find(form.get("username", "")), by=by)
     elif action in ("invite", "join_link"):
         days = _number(form.get("expires_in_days"))
+        role = form.get("role", Role.MEMBER)
+        guest = role == Role.GUEST and action == "invite"
         with transaction.atomic():
             invitation, secret = invitation_create(
                 by=by,
-                role=form.get("role", Role.MEMBER),
+                role=role,
                 email=form.get("email", "").strip(),
                 expires_in_days=days,
                 join_link=action == "join_link",
                 max_uses=_number(form.get("max_uses")),
+                room=_private_room(form.get("room", "")) if guest else None,
+                guest_until=_end_of(form.get("guest_until", "")) if guest else None,
             )
             url = request.build_absolute_uri(invitation_url(secret))
             if invitation.email:
@@ -94,6 +105,28 @@ def _change(request) -> None:
         request.session[NEW_URL_KEY] = request.build_absolute_uri(invitation_url(secret))
     else:
         raise ActionRefused("invalid_action", "The page asked for something it doesn't do.")
+
+
+def _private_room(name: str) -> Room | None:
+    if not name:
+        return None
+    room = Room.objects.filter(name=name, kind=Room.Kind.PRIVATE).first()
+    if room is None:
+        raise ActionRefused("unknown_room", f"No private room is called “{name}”.")
+    return room
+
+
+def _end_of(day: str):
+    """The end of the day ``day`` (YYYY-MM-DD) in the server's time zone, or None."""
+    if not day:
+        return None
+    try:
+        date = datetime.date.fromisoformat(day)
+    except ValueError:
+        raise ActionRefused(
+            "invalid_until", "Give the end date as a date, say 2027-01-31."
+        ) from None
+    return timezone.make_aware(datetime.datetime.combine(date, datetime.time.max))
 
 
 def _number(text: str | None) -> int | None:

@@ -92,3 +92,21 @@ def test_a_guest_account_is_deactivated_at_its_end_date():
         "contractor",
     )
     assert guests_expire(now=now + timedelta(days=2)) == 0  # once
+
+
+@pytest.mark.django_db
+def test_the_people_page_invites_a_guest_to_one_room_until_a_date():
+    from organization.models import Invitation
+
+    owner = person_new("owner", is_staff=True)
+    private_room("project-x", owner)
+    page = client_of(owner)
+    assert "project-x" in page.get("/people/").content.decode()
+    form = {"action": "invite", "role": "guest", "room": "project-x", "guest_until": "2030-01-31"}
+    assert page.post("/people/", form).status_code == 302
+    invitation = Invitation.objects.get()
+    assert (invitation.role, invitation.room.name) == ("guest", "project-x")
+    assert invitation.guest_until.date().isoformat() == "2030-01-31"
+    bad = page.post("/people/", {**form, "guest_until": "next week"})
+    assert bad.status_code == 400 and "Give the end date as a date" in bad.content.decode()
+    assert Invitation.objects.count() == 1
