@@ -55,6 +55,8 @@ def topology(tmp_path, database_url, redis_server):
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "CHAT_TRUST_PROXY_HEADERS": "1",
         "CHAT_RATE_LIMIT": "0",
+        # The browsers below are visitors: guests in a public room.
+        "CHAT_GUESTS": "on",
     }
     runs = {}
 
