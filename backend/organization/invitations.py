@@ -186,8 +186,6 @@ def general_join(user) -> None:
     """Everyone but a guest account joins the ``general`` room (made if missing)."""
     if GuestAccount.objects.filter(user=user).exists():
         return
-    room = Room.objects.filter(name=GENERAL_ROOM).first()
-    if room is None:
-        room, _ = Room.objects.get_or_create(name=GENERAL_ROOM, defaults={"kind": "public"})
+    room, _ = Room.objects.get_or_create(name=GENERAL_ROOM, defaults={"kind": Room.Kind.PUBLIC})
     if room.kind == Room.Kind.PUBLIC:
         Membership.objects.get_or_create(room=room, user=user, defaults={"chosen": True})

@@ -132,11 +132,15 @@ def role_give(user, role: str) -> None:
 
 
 def person_role(person) -> str:
-    if person.is_superuser:
+    return _role(person, guest=GuestAccount.objects.filter(user=person).exists())
+
+
+def _role(user, *, guest: bool) -> str:
+    if user.is_superuser:
         return Role.OWNER
-    if person.is_staff:
+    if user.is_staff:
         return Role.ADMIN
-    return Role.GUEST if GuestAccount.objects.filter(user=person).exists() else Role.MEMBER
+    return Role.GUEST if guest else Role.MEMBER
 
 
 @transaction.atomic
@@ -201,13 +205,8 @@ def people_listed(*, by) -> list[Listed]:
     factors = set(Authenticator.objects.values_list("user_id", flat=True))
     listed = []
     for user in get_user_model().objects.order_by("username").select_related("bot"):
-        if user.is_superuser:
-            role = Role.OWNER
-        elif user.is_staff:
-            role = Role.ADMIN
-        elif hasattr(user, "bot"):
+        role = _role(user, guest=user.pk in guests)
+        if role == Role.MEMBER and hasattr(user, "bot"):
             role = "bot"
-        else:
-            role = Role.GUEST if user.pk in guests else Role.MEMBER
         listed.append(Listed(user, role, user.pk in factors))
     return listed
