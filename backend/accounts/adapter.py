@@ -13,8 +13,10 @@ from organization.invitations import (
     invitation_use,
 )
 from organization.mail import MAIL_ERRORS, email_normalized
+from people.groups import group_named
 
 from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
+from chat.services.mentions import BROADCAST_WORDS
 
 
 class EmailNotSent(Exception):
@@ -38,6 +40,8 @@ class AccountAdapter(DefaultAccountAdapter):
         username = super().clean_username(username, shallow=shallow)
         if not shallow and username_alike(username) is not None:
             raise ValidationError(USERNAME_LOOKS_TAKEN.format(name=username))
+        if username.lower() in BROADCAST_WORDS or group_named(username):
+            raise ValidationError(f"@{username} already mentions many people; pick another.")
         return username
 
     def clean_email(self, email: str) -> str:

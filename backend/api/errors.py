@@ -26,6 +26,8 @@ STATUS = {
     "unknown_room": 404,
     "unknown_member": 404,
     "unknown_person": 404,
+    "unknown_group": 404,
+    "group_taken": 409,
     "unknown_invitation": 404,
     "unknown_token": 404,
     "unknown_webhook": 404,
@@ -36,6 +38,8 @@ STATUS = {
     "unsent_uploads_too_large": 413,
     "guest_uploads_off": 403,
     "rate_limited": 429,
+    "confirm_required": 409,
+    "all_mentions_off": 403,
     "busy": 503,
     "email_not_sent": 503,
 }

@@ -74,7 +74,10 @@ def message_of(data: dict) -> SendMessage:
 
 def message_post_now(room: Room, identity: Identity, message: SendMessage) -> PostResult:
     """Store and broadcast one message (raising the services' refusals)."""
-    post = Post(identity, message.text, message.nonce, message.reply_to, message.attachments)
+    post = Post(
+        identity, message.text, message.nonce, message.reply_to, message.attachments,
+        confirm=message.confirm,
+    )  # fmt: skip
     try:
         [outcome] = async_to_sync(messages_post)(room_name=room.name, posts=[post])
     except UNSTORABLE:

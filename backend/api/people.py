@@ -13,9 +13,11 @@ from organization.services import (
     person_reactivate,
     person_role_set,
 )
+from people.profiles import people_find, person_visible, profile_get
 
 from api.auth import signed_in
 from api.errors import ErrorOut
+from api.me import ProfileOut, avatar_url, profile_out
 
 people_router = Router(tags=["People"])
 audit_router = Router(tags=["People"])
@@ -61,9 +63,32 @@ def _person_out(person, changed: bool) -> dict:
     return {"username": person.username, "active": person.is_active, "changed": changed}
 
 
-@people_router.get("/", response={200: PeopleOut, **REFUSALS}, auth=signed_in)
-def people_list(request):
-    """Everyone with an account, by username (admins)."""
+class FoundOut(Schema):
+    username: str
+    display_name: str
+    avatar_url: str
+
+
+class FoundListOut(Schema):
+    people: list[FoundOut]
+
+
+@people_router.get("/", response={200: PeopleOut | FoundListOut, **REFUSALS}, auth=signed_in)
+def people_list(request, q: str | None = None):
+    """With ``q``: up to 20 active people whose username or display name contains it
+    (case-insensitive), for the people picker (a guest account finds only people it
+    shares a room with). Without: everyone with an account, by username (admins)."""
+    if q is not None:
+        return {
+            "people": [
+                {
+                    "username": person.username,
+                    "display_name": profile_get(person).display_name,
+                    "avatar_url": avatar_url(person, profile_get(person), 64),
+                }
+                for person in people_find(viewer=request.user, text=q)
+            ]
+        }
     return {
         "people": [
             {
@@ -76,6 +101,12 @@ def people_list(request):
             for listed in people_listed(by=request.user)
         ]
     }
+
+
+@people_router.get("/{username}/", response={200: ProfileOut, **REFUSALS}, auth=signed_in)
+def person_get(request, username: str):
+    """Someone's profile, for anyone who shares a room with them (admins: anyone)."""
+    return profile_out(person_visible(request.user, username))
 
 
 @people_router.post("/{username}/role/", response={200: PersonOut, **REFUSALS}, auth=signed_in)

@@ -32,6 +32,7 @@ class RoomOut(Schema):
     private: bool
     title: str
     dm_with: str | None = None
+    dm_with_name: str = ""  # the other person's display name, if they set one
     member: bool
     owner: bool
     online: int
@@ -40,6 +41,8 @@ class RoomOut(Schema):
     unread: int
     mentions: int
     last_read: int | None
+    level: str  # what notifies the person here: "all", "mentions" or "nothing"
+    all_mentions: bool  # whether @all, @room and @here may be used here
 
 
 class RoomsOut(Schema):
@@ -66,6 +69,17 @@ class MembersOut(Schema):
 
 class SeqIn(Schema):
     seq: int
+    # Only ever move the mark forward (what a page sends as it shows messages); without
+    # it, a seq below the mark moves it back ("Mark unread from here").
+    forward: bool = False
+
+
+class LevelIn(Schema):
+    level: str
+
+
+class RoomChangeIn(Schema):
+    all_mentions: bool
 
 
 class InvitationIn(Schema):
@@ -99,6 +113,7 @@ def _room_out(entry: selectors.RoomEntry, online: int = 0) -> dict:
         "private": room.private,
         "title": entry.title,
         "dm_with": entry.dm_with,
+        "dm_with_name": entry.dm_with_name,
         "member": membership is not None,
         "owner": membership is not None and membership.is_owner,
         "online": online,
@@ -107,6 +122,9 @@ def _room_out(entry: selectors.RoomEntry, online: int = 0) -> dict:
         "unread": entry.unread,
         "mentions": entry.mentions,
         "last_read": membership.last_read_seq if membership is not None else None,
+        "level": (membership.level if membership is not None else "")
+        or rooms_service.level_default(room),
+        "all_mentions": room.all_mentions,
     }
 
 
@@ -244,11 +262,28 @@ def member_remove(request, name: str, username: str):
 
 @router.post("/{name}/read/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
 def read_mark(request, name: str, body: SeqIn):
-    """Move the requester's read mark forward."""
+    """Move the requester's read mark: forward, or back to mark what follows unread
+    (unless ``forward``)."""
     if body.seq < 0:
         raise ApiError(400, "invalid_seq", "“seq” must be a whole number, 0 or more.")
     room = existing_room(request, name)
-    rooms_service.read_mark(room=room, user=request.user, seq=body.seq)
+    rooms_service.read_mark(room=room, user=request.user, seq=body.seq, forward_only=body.forward)
+    return _entry(request, room)
+
+
+@router.put("/{name}/notifications/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
+def level_set(request, name: str, body: LevelIn):
+    """Choose what notifies you here: ``all``, ``mentions`` or ``nothing``."""
+    room = existing_room(request, name)
+    rooms_service.level_set(room=room, user=request.user, level=body.level)
+    return _entry(request, room)
+
+
+@router.patch("/{name}/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
+def room_change(request, name: str, body: RoomChangeIn):
+    """Turn @all, @room and @here on or off here (admins)."""
+    room = existing_room(request, name)
+    rooms_service.all_mentions_set(room=room, allowed=body.all_mentions, by=request.user)
     return _entry(request, room)
 
 

@@ -6,7 +6,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 import api.attachments  # noqa: F401  (these modules' endpoints join the rooms router)
 import api.messages  # noqa: F401
 from api.errors import ApiError, error_body, refusal_status
+from api.groups import router as groups_router
 from api.invitations import router as invitations_router
+from api.me import router as me_router
 from api.people import audit_router, people_router
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
@@ -29,6 +31,8 @@ api.add_router("/dms/", dms_router)
 api.add_router("/search/", search_router)
 api.add_router("/tokens/", tokens_router)
 api.add_router("/hooks/", hooks_router)
+api.add_router("/me/", me_router)
+api.add_router("/groups/", groups_router)
 api.add_router("/people/", people_router)
 api.add_router("/audit/", audit_router)
 api.add_router("/invitations/", invitations_router)
@@ -47,7 +51,10 @@ def _refused(request, exc: ActionRefused | Forbidden):
     """What the rules refuse, raised by chat's services and access checks."""
     return api.create_response(
         request,
-        error_body(exc.code, exc.detail, getattr(exc, "retry_after", None)),
+        {
+            **error_body(exc.code, exc.detail, getattr(exc, "retry_after", None)),
+            **(getattr(exc, "extra", None) or {}),
+        },  # fmt: skip
         status=refusal_status(exc.code),
     )
 

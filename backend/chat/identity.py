@@ -11,14 +11,14 @@ import secrets
 import time
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import import_module
 from types import SimpleNamespace
 
 from confusable_homoglyphs import confusables
 from django.conf import settings
 from django.contrib.auth import get_user, get_user_model, load_backend
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http.cookie import parse_cookie
@@ -34,6 +34,56 @@ DISPLAY_NAME_MAX_LENGTH = 32
 
 
 @dataclass(frozen=True, slots=True)
+class Face:
+    """What a signed-up person shows of themselves besides their username (their
+    people.Profile, read with their account): it rides in presence frames and messages."""
+
+    display_name: str = ""
+    status_emoji: str = ""
+    status_text: str = ""
+    status_expires_at: datetime | None = None
+    dnd_until: datetime | None = None
+
+    def public(self, now: datetime | None = None) -> dict:
+        """The set parts as JSON: ``name``, ``status`` {emoji, text, expires_at}, and
+        ``dnd_until``; a status or Do Not Disturb that has ended left out."""
+        now = now or timezone.now()
+        shown: dict = {}
+        if self.display_name:
+            shown["name"] = self.display_name
+        if (self.status_emoji or self.status_text) and (
+            self.status_expires_at is None or self.status_expires_at > now
+        ):
+            shown["status"] = {
+                "emoji": self.status_emoji, "text": self.status_text,
+                "expires_at": _iso(self.status_expires_at),
+            }  # fmt: skip
+        if self.dnd_until is not None and self.dnd_until > now:
+            shown["dnd_until"] = _iso(self.dnd_until)
+        return shown
+
+
+NO_FACE = Face()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def face_of(user) -> Face:
+    """The face of ``user`` from their profile (no query when it was read with them, as
+    ``select_related("profile")`` does; one when it wasn't)."""
+    try:
+        profile = user.profile
+    except ObjectDoesNotExist:
+        return NO_FACE
+    return Face(
+        profile.display_name, profile.status_emoji, profile.status_text,
+        profile.status_expires_at, profile.dnd_until,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Identity:
     key: str  # "user:<id>" or "guest:<random id>": one person, whatever the tab
     name: str
@@ -45,6 +95,7 @@ class Identity:
     is_webhook: bool = False
     # A guest account (organization.GuestAccount): reads only the rooms it is a member of.
     rooms_only: bool = False
+    face: Face = NO_FACE  # a signed-up person's display name, status and Do Not Disturb
 
 
 class InvalidDisplayName(ValueError):
@@ -62,6 +113,7 @@ def identity_of(user, session, *, create: bool = True) -> Identity | None:
         return Identity(
             f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff,
             is_bot=getattr(user, "is_bot", False),  # set by integrations.tokens
+            face=face_of(user),
         )  # fmt: skip
     if GUEST_ID_SESSION_KEY not in session:
         if not create:
@@ -281,7 +333,7 @@ def identities_of_sessions(session_keys: list[str]) -> list[Identity | None]:
         if SESSION_KEY in data:
             with contextlib.suppress(ValidationError):
                 user_ids[key] = user_model._meta.pk.to_python(data[SESSION_KEY])
-    users = user_model._default_manager.in_bulk(set(user_ids.values()))
+    users = user_model._default_manager.select_related("profile").in_bulk(set(user_ids.values()))
     found = []
     for key in session_keys:
         data = decoded.get(key)

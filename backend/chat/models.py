@@ -22,6 +22,8 @@ class Room(models.Model):
     # The last sequence number handed out in this room; incremented under a row
     # lock, so seqs are gap-free and unique even with many writers.
     last_seq = models.PositiveBigIntegerField(default=0)
+    # Whether @all, @room and @here may be used here (admins turn them off).
+    all_mentions = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
@@ -62,6 +64,19 @@ class Membership(models.Model):
     # The last seq this person has seen in the room (0: none yet).
     last_read_seq = models.PositiveBigIntegerField(default=0)
     joined = models.DateTimeField(default=timezone.now)
+
+    class Level(models.TextChoices):
+        """What notifies them: every message, only what reaches them (mentions, @all,
+        @here, their groups; a DM's every message), or nothing. "" is the default:
+        ``all`` in a DM, ``mentions`` in a room."""
+
+        ALL = "all"
+        MENTIONS = "mentions"
+        NOTHING = "nothing"
+
+    level = models.CharField(max_length=8, choices=Level.choices, blank=True, default="")
+    # The last seq an e-mail about what they missed here covered (0: none yet).
+    emailed_seq = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -105,6 +120,8 @@ class Message(models.Model):
     author_is_guest = models.BooleanField(default=False)
     # Posted by a bot account or through a webhook: shown with a badge.
     author_is_bot = models.BooleanField(default=False)
+    # The author's display name when they posted it ("" for none: the name shows).
+    author_display = models.CharField(max_length=50, blank=True, default="")
     # Who sent it ("user:<id>" or "guest:<id>"): the scope of the client nonce.
     sender_key = models.CharField(max_length=64)
     body = models.TextField()

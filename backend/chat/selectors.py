@@ -97,6 +97,7 @@ class RoomEntry:
     membership: Membership | None  # None: not a member (a public room)
     title: str  # the name, or for a DM the other person's username
     dm_with: str | None = None
+    dm_with_name: str = ""  # the other person's display name, if they have one
     unread: int = 0  # messages from others after the read mark, not deleted
     mentions: int = 0  # of those, the ones that @mention this person
 
@@ -147,9 +148,11 @@ def room_entries(
         for room in by_id.values()
         if room.kind == Room.Kind.DM and user_id is not None
     }
-    usernames = dict(
-        get_user_model().objects.filter(pk__in=others.values()).values_list("pk", "username")
-    )
+    usernames, shown = {}, {}
+    if others:
+        rows = get_user_model().objects.filter(pk__in=others.values())
+        for pk, username, display in rows.values_list("pk", "username", "profile__display_name"):
+            usernames[pk], shown[pk] = username, display or ""
     entries = []
     for room in by_id.values():
         membership = memberships.get(room.pk)
@@ -160,6 +163,7 @@ def room_entries(
                 membership,
                 dm_with or room.name,
                 dm_with,
+                shown.get(others.get(room.pk), ""),
                 unread=getattr(membership, "unread", 0),
                 mentions=getattr(membership, "mentions", 0),
             )  # fmt: skip

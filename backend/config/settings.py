@@ -5,6 +5,7 @@ See the README's "Configuration" table for every variable.
 
 import hashlib
 import ipaddress
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,6 +64,7 @@ LOCAL_APPS = [
     "chat",
     "accounts",
     "organization",
+    "people",
     "observability",
     "api",
     "notifications",
@@ -301,6 +303,13 @@ CHAT_UPLOAD_UNSENT_MAX_MB = env_int("CHAT_UPLOAD_UNSENT_MAX_MB", 50, minimum=1)
 CHAT_UPLOAD_UNSENT_HOURS = env_int("CHAT_UPLOAD_UNSENT_HOURS", 24, minimum=1)
 # Whether guests (no account) may upload files.
 CHAT_GUEST_UPLOADS = env_bool("CHAT_GUEST_UPLOADS", True)
+# @all, @room or @here in a room of more people than this asks "Notify all N people?"
+# first (the frame's "confirm": true).
+CHAT_BROADCAST_CONFIRM = env_int("CHAT_BROADCAST_CONFIRM", 20, minimum=0)
+# Missed notifications are e-mailed to people who haven't read them after this long
+# (seconds), looked for every CHAT_EMAIL_NOTIFY_EVERY seconds by each worker.
+CHAT_EMAIL_NOTIFY_DELAY = env_int("CHAT_EMAIL_NOTIFY_DELAY", 600, minimum=1)
+CHAT_EMAIL_NOTIFY_EVERY = env_int("CHAT_EMAIL_NOTIFY_EVERY", 60, minimum=1)
 # Images of more pixels are kept as plain files (no preview); at most this many are
 # decoded at once in a process.
 CHAT_IMAGE_PIXELS_MAX = env_int("CHAT_IMAGE_PIXELS_MAX", 16_000_000, minimum=1_000_000)
@@ -460,6 +469,15 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "chat@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The chat's address as people open it (links in e-mail sent without a request, such as
+# what people missed): scheme and host, and a path prefix if any.
+CHAT_SITE_URL = env_str("CHAT_SITE_URL") or "http://localhost:8000/"
+if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", CHAT_SITE_URL):
+    raise ImproperlyConfigured(
+        f"CHAT_SITE_URL={CHAT_SITE_URL!r} must be the chat's address, such as "
+        "https://chat.example.com/."
+    )
+CHAT_SITE_URL = CHAT_SITE_URL.rstrip("/") + "/"
 EMAIL_BACKEND = (
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG and not EMAIL_HOST

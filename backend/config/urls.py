@@ -21,6 +21,7 @@ urlpatterns = [
     path("setup/", accounts_views.setup, name="setup"),
     path("search/", chat_views.search, name="search"),
     path("", include("organization.urls")),
+    path("", include("people.urls")),
     path(
         "files/<str:key>/thumbnail/", chat_views.attachment_thumbnail, name="attachment_thumbnail"
     ),

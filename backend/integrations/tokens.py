@@ -70,7 +70,7 @@ def token_user(secret: str):
     if not _TOKEN_SHAPE.fullmatch(secret):
         raise InvalidToken("This isn't an API token: they look like “chat_” and 43 characters.")
     token = (
-        ApiToken.objects.select_related("user", "user__bot")
+        ApiToken.objects.select_related("user", "user__bot", "user__profile")
         .filter(token_hash=secret_hash(secret))
         .first()
     )

@@ -2,6 +2,9 @@ from django.urls import path
 
 from notifications import views
 
+app_name = "notifications"
+
 urlpatterns = [
     path("sw.js", views.service_worker, name="service-worker"),
+    path("notifications/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

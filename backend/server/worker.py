@@ -22,7 +22,7 @@ import signal
 import sys
 import traceback
 
-from twisted.internet import reactor, task, threads
+from twisted.internet import defer, reactor, task, threads
 from twisted.internet.error import ReactorNotRunning
 
 from chat.protocol import CloseCode
@@ -192,6 +192,29 @@ class GuestsExpiry:
         return done
 
 
+class MissedMail:
+    """E-mails people what they missed (notifications.missed): every
+    CHAT_EMAIL_NOTIFY_EVERY seconds, on the event loop; workers sweeping at once send
+    each e-mail once."""
+
+    def __init__(self, *, clock=reactor) -> None:
+        self.loop = task.LoopingCall(self.sweep)
+        self.loop.clock = clock
+
+    def start(self) -> None:
+        from django.conf import settings
+
+        self.loop.start(settings.CHAT_EMAIL_NOTIFY_EVERY, now=False)
+
+    @staticmethod
+    def sweep():
+        from notifications.missed import missed_mail_sweep
+
+        done = defer.Deferred.fromFuture(asyncio.ensure_future(missed_mail_sweep()))
+        done.addErrback(lambda failure: logger.warning("missed e-mail failed: %s", failure.value))
+        return done
+
+
 def stop_reactor() -> None:
     """Stop as on SIGTERM; nothing happens if the worker is stopping already."""
     with contextlib.suppress(ReactorNotRunning):
@@ -238,6 +261,7 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
     # worker was starting, the parent is already someone else.
     ParentWatch(supervisor_pid or os.getppid()).start()
     GuestsExpiry().start()
+    MissedMail().start()
     try:
         server.run()
     except checks.DependencyCheckError as error:
@@ -251,6 +275,7 @@ def build_server(fd: int) -> WorkerServer:
 
     from config.asgi import application  # isort: skip (sets Django up)
     from api.attachments import upload_body_limit
+    from api.me import avatar_body_limit
 
     proxy_headers = (
         {
@@ -267,7 +292,8 @@ def build_server(fd: int) -> WorkerServer:
         **proxy_headers,
         send_limits=SendLimits(max_bytes=settings.CHAT_SEND_BUFFER_MAX_BYTES, clock=reactor),
         body_limits=BodyLimits(
-            BodyLimit(settings.CHAT_REQUEST_BODY_MAX_KB * 1024), (upload_body_limit(),)
+            BodyLimit(settings.CHAT_REQUEST_BODY_MAX_KB * 1024),
+            (upload_body_limit(), avatar_body_limit()),
         ),
         signal_handlers=True,
         websocket_timeout=-1,

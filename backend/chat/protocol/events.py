@@ -57,6 +57,7 @@ class MessageEvent(TypedDict):
     nonce: str | None
     deleted: NotRequired[bool]
     mentions: NotRequired[list[str]]  # public ids of the people it @mentions
+    name: NotRequired[str]  # the author's display name when they posted it
 
 
 class ReadyEvent(TypedDict):
@@ -71,6 +72,10 @@ class IdentityEvent(TypedDict):
     user: str
     guest: bool
     staff: bool
+    # A signed-up person's own display name, status and Do Not Disturb, when set.
+    name: NotRequired[str]
+    status: NotRequired[dict]
+    dnd_until: NotRequired[str]
 
 
 class PersonJSON(TypedDict):
@@ -196,6 +201,7 @@ TYPING_TYPE = "chat.typing"  # {"text": <encoded frame>, "from": <person id>}
 IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 # {"v": int, "text": encoded join or leave}; without text: the room's version
 PRESENCE_TYPE = "chat.presence"
+PROFILE_CHANGED_TYPE = "chat.profile"  # {"face": {...}}: a person's display name or status changed
 # To a room's activity group (members' sidebars): {"room", "seq", "from", "text",
 # "mentions": [user ids], "dm": bool}
 ACTIVITY_TYPE = "chat.activity"
@@ -283,6 +289,8 @@ def message_event(message: Message) -> MessageEvent:
         event["deleted"] = True
     elif message.mentions:
         event["mentions"] = message.mentions
+    if message.author_display:
+        event["name"] = message.author_display
     return event
 
 
@@ -293,8 +301,11 @@ def ready_event(last_seq: int, *, truncated: bool = False) -> ReadyEvent:
     return event
 
 
-def identity_event(person_id: str, name: str, *, guest: bool, staff: bool) -> IdentityEvent:
-    return {"type": "identity", "id": person_id, "user": name, "guest": guest, "staff": staff}
+def identity_event(
+    person_id: str, name: str, *, guest: bool, staff: bool, face: dict | None = None
+) -> IdentityEvent:
+    event = {"type": "identity", "id": person_id, "user": name, "guest": guest, "staff": staff}
+    return {**event, **face} if face else event
 
 
 class SharedEvent(dict):
@@ -376,9 +387,10 @@ MEMBERS_EVENT: MembersEvent = {"type": "members"}
 
 
 def error_event(
-    code: str, detail: str, retry_after: float | None = None, nonce: str | None = None
-) -> ErrorEvent:
-    event: ErrorEvent = {"type": "error", "code": code, "detail": detail}
+    code: str, detail: str, retry_after: float | None = None, nonce: str | None = None,
+    extra: dict | None = None,
+) -> ErrorEvent:  # fmt: skip
+    event: ErrorEvent = {"type": "error", "code": code, "detail": detail, **(extra or {})}
     if retry_after is not None:
         event["retry_after"] = retry_after
     if nonce is not None:

@@ -40,6 +40,7 @@ class SendMessage:
     nonce: str | None = None
     reply_to: int | None = None
     attachments: tuple[int, ...] = ()  # ids of the sender's uploads to send with it
+    confirm: bool = False  # notify everyone @all, @room or @here reaches, however many
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,12 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
             text = ""  # files alone
         else:
             text = _message_text(data, max_length=max_length)
-        return SendMessage(text=text, nonce=nonce, reply_to=reply_to, attachments=attachments)
+        confirm = data.get("confirm", False)
+        if not isinstance(confirm, bool):
+            raise FrameError("invalid_confirm", '"confirm" must be true or false.')
+        return SendMessage(
+            text=text, nonce=nonce, reply_to=reply_to, attachments=attachments, confirm=confirm
+        )
     except FrameError as error:
         error.nonce = nonce
         raise

@@ -22,6 +22,7 @@ little.
 
 import asyncio
 import dataclasses
+import datetime
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -32,7 +33,7 @@ from observability import metrics
 
 from chat import selectors
 from chat.access import ROOM_GONE, Forbidden, RoomGone, room_access
-from chat.identity import Identity
+from chat.identity import Face, Identity
 from chat.process import detach, process
 from chat.protocol import events
 from chat.protocol.frames import FrameError, seq_parse
@@ -61,6 +62,10 @@ logger = logging.getLogger(__name__)
 CATCH_UP_DELAYS = (0.0, 1.5, 4.0)
 # Messages read from the database at once for a replay.
 REPLAY_PAGE = 100
+
+
+def _moment(text: str | None) -> datetime.datetime | None:
+    return None if text is None else datetime.datetime.fromisoformat(text)
 
 
 async def _always_drained() -> bool:
@@ -287,6 +292,8 @@ class Session:
                     await self.send(message["text"])
             case events.IDENTITY_CHANGED_TYPE:
                 self._in_background(self._identity_changed(message["name"]))
+            case events.PROFILE_CHANGED_TYPE:
+                self._in_background(self._face_changed(message["face"]))
             case events.CREDENTIALS_TYPE if self.credential is not None:
                 self._in_background(
                     self._credentials_check(message.get("session"), message.get("deactivated"))
@@ -386,6 +393,23 @@ class Session:
             await presence_rename(self.room_name, self.identity)
         except LAYER_ERRORS:
             self.log.warning("could not announce a new name")
+
+    async def _face_changed(self, face: dict) -> None:
+        """This person changed their display name, status or Do Not Disturb: show it in
+        this room's presence (each change once per connection, never per message)."""
+        status = face.get("status") or {}
+        self.identity = dataclasses.replace(
+            self.identity,
+            face=Face(
+                face.get("name", ""), status.get("emoji", ""), status.get("text", ""),
+                _moment(status.get("expires_at")), _moment(face.get("dnd_until")),
+            ),
+        )  # fmt: skip
+        await self.send_event(self._identity_event())
+        try:
+            await presence_rename(self.room_name, self.identity)
+        except LAYER_ERRORS:
+            self.log.warning("could not announce a new face")
 
     async def _credentials_check(self, ended_session: str | None, deactivated: bool) -> None:
         """The person logged out somewhere, a token was revoked or the account changed
@@ -549,6 +573,7 @@ class Session:
             self.identity.name,
             guest=self.identity.is_guest,
             staff=self.identity.is_staff,
+            face=self.identity.face.public(),
         )
 
     async def send_event(self, event: events.ServerEvent) -> None:
@@ -559,4 +584,8 @@ class Session:
         retry_after = getattr(error, "retry_after", None)
         if nonce is None:  # a refused message frame names its own nonce
             nonce = getattr(error, "nonce", None)
-        await self.send_event(events.error_event(error.code, error.detail, retry_after, nonce))
+        await self.send_event(
+            events.error_event(
+                error.code, error.detail, retry_after, nonce, getattr(error, "extra", None)
+            )
+        )

@@ -16,8 +16,11 @@ and never broadcast on their own.
 class ActionRefused(Exception):
     """A request the rules don't allow; ``code`` and ``detail`` go into an error frame."""
 
-    def __init__(self, code: str, detail: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str, retry_after: float | None = None, extra: dict | None = None
+    ) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
         self.retry_after = retry_after
+        self.extra = extra  # more fields of the error frame (``people`` of confirm_required)

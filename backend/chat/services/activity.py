@@ -1,15 +1,25 @@
 """What new messages tell people outside the room: a sidebar notice to everyone who keeps
-the room in theirs, and a Web Push to each person @mentioned or sent a direct message.
+the room in theirs, and a Web Push to each person the message is due to notify.
 
 Once per stored batch, after the room's broadcast, to the room's activity group,
 which the connections of its members follow (chat.realtime.session).
+
+Whom a message notifies (``notified``): at each person's level for the room
+(Membership.level): ``all``, every message; ``mentions`` (a room's default),
+what @mentions them (by name, @all, @here, a group) and a DM's every message
+(a DM's default is ``all``); ``nothing``, nothing. Never its author, nor anyone in
+Do Not Disturb. The page applies the same levels to its browser notifications,
+and missed-notification e-mail (notifications.missed) the same rule.
 """
 
 import logging
 
+from channels.db import database_sync_to_async
 from django.urls import reverse
+from django.utils import timezone
+from people.models import Profile
 
-from chat.models import Message, Room
+from chat.models import Membership, Message, Room
 from chat.process import detach
 from chat.protocol import events
 from chat.services.broadcast import LAYER_ERRORS, activity_address, send_to
@@ -37,26 +47,50 @@ async def activity_announce(*, room: Room, new: list[tuple[Message, tuple[int, .
         await send_to(activity_address(room.name), notice)
     except LAYER_ERRORS:
         logger.warning("room %r: could not tell sidebars about seq %s", room.name, last.seq)
-    if not dm and not notice["mentions"]:
-        return  # nobody to push to
-    for message, users in new:
-        recipients = set(users)
-        if dm:
-            recipients.update(_dm_people(room))
-        recipients.discard(message.author_id)
+    from notifications.webpush import push_enabled
+
+    if not push_enabled():
+        return  # nothing more to tell: no query
+    due = await database_sync_to_async(notified)(room=room, new=new)
+    for message, recipients in due:
         if recipients:
             _push(room, message, recipients, dm=dm)
 
 
-def _dm_people(room: Room) -> set[int]:
+def dm_people(room: Room) -> set[int]:
     return {int(part) for part in room.dm_pair.split(":")}
 
 
-def _push(room: Room, message: Message, user_ids: set[int], *, dm: bool) -> None:
-    from notifications.webpush import push_enabled, push_send
+def notified(
+    *, room: Room, new: list[tuple[Message, tuple[int, ...]]], now=None
+) -> list[tuple[Message, set[int]]]:
+    """For each new message, the people it notifies (see the module's rule): one query
+    for the room's levels, one for Do Not Disturb."""
+    dm = room.kind == Room.Kind.DM
+    levels = dict(
+        Membership.objects.filter(room=room).exclude(level="").values_list("user_id", "level")
+    )
+    every = {user for user, level in levels.items() if level == Membership.Level.ALL}
+    if dm:
+        every |= {user for user in dm_people(room) if user not in levels}
+    due = []
+    for message, mentioned in new:
+        people = (every | set(mentioned)) - {message.author_id}
+        due.append((message, {p for p in people if levels.get(p) != Membership.Level.NOTHING}))
+    everyone = set().union(*(people for _, people in due))
+    if everyone:
+        quiet = set(
+            Profile.objects.filter(
+                user_id__in=everyone, dnd_until__gt=now or timezone.now()
+            ).values_list("user_id", flat=True)
+        )
+        due = [(message, people - quiet) for message, people in due]
+    return due
 
-    if not push_enabled():
-        return
+
+def _push(room: Room, message: Message, user_ids: set[int], *, dm: bool) -> None:
+    from notifications.webpush import push_send
+
     payload = {
         "title": message.author_name if dm else f"{message.author_name} in {room.name}",
         "body": _snippet(message.body),

@@ -17,6 +17,7 @@ bytes of a person's uploads not sent yet, and such uploads expire after
 ``CHAT_UPLOAD_UNSENT_HOURS`` (removed as the next upload is stored).
 """
 
+import contextlib
 import datetime
 import functools
 import io
@@ -59,6 +60,12 @@ EXPIRED_PER_UPLOAD = 100
 # Uploads per minute from one address, as many times a person's.
 UPLOADS_PER_ADDRESS = 4
 
+# What Pillow raises for a file that isn't an image it can read whole.
+IMAGE_ERRORS = (
+    UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
+    OSError, ValueError, SyntaxError, EOFError,
+)  # fmt: skip
+
 upload_buckets = RequestBuckets()  # per person and per address, in this process
 
 
@@ -95,15 +102,41 @@ def file_name_clean(raw: str) -> str:
 def _image(data: bytes) -> tuple[str, bytes, bytes] | None:
     """(content type, the image from its pixels alone, its thumbnail) if ``data`` is an
     image we show, else None. Waits for a decoding slot; refused ``busy`` after a while."""
+    with image_decoding():
+        return _image_decoded(data)
+
+
+@contextlib.contextmanager
+def image_decoding():
+    """Around decoding an image (an upload's, an avatar's): waits for one of the
+    process's ``CHAT_IMAGE_DECODES_MAX`` slots (refused ``busy`` after
+    ``DECODE_WAIT_SECONDS``), and hands the pixels' memory back afterwards."""
     if not _decoding_slots().acquire(timeout=DECODE_WAIT_SECONDS):
         raise ActionRefused(
             "busy", "Too many images are being processed; try again in a moment.", retry_after=5
         )
     try:
-        return _image_decoded(data)
+        yield
     finally:
         _decoding_slots().release()
         _memory_back()
+
+
+def image_open(data: bytes) -> Image.Image | None:
+    """``data`` opened as an image of one of ``IMAGE_FORMATS`` within the pixel cap
+    (verified first), or None for anything else; call within ``image_decoding``."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                if probe.format not in IMAGE_FORMATS or probe.width * probe.height > pixels_max():
+                    return None
+                probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()
+            return image
+    except IMAGE_ERRORS:
+        return None
 
 
 def _memory_back() -> None:
@@ -135,8 +168,7 @@ def _image_decoded(data: bytes) -> tuple[str, bytes, bytes] | None:
                 clean = _encoded(image, stored_as)
                 image.thumbnail(THUMBNAIL_SIZE)  # in place, too
                 return content_type, clean, _encoded(image, "WEBP")
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            OSError, ValueError, SyntaxError, EOFError):  # fmt: skip
+    except IMAGE_ERRORS:
         return None
 
 

@@ -196,6 +196,7 @@ def _posting(room_name: str) -> Batcher:
 def message_post(
     *, room_name: str, identity: Identity, text: str, nonce: str | None = None,
     reply_to: int | None = None, attachments: tuple[int, ...] = (), may_create: bool = True,
+    confirm: bool = False,
 ) -> asyncio.Future:  # fmt: skip
     """Store a message, then broadcast it to every connection of the room (made a public
     room if the name is free, unless not ``may_create``: then refused ``room_gone``).
@@ -208,5 +209,5 @@ def message_post(
     error. Cancelling it before its batch is taken withdraws the message.
     """
     return _posting(room_name).submit(
-        Post(identity, text, nonce, reply_to, attachments, may_create)
+        Post(identity, text, nonce, reply_to, attachments, may_create, confirm)
     )

@@ -192,28 +192,67 @@ def room_made_private(room: Room) -> list[int]:
     return gone
 
 
-def read_mark(*, room: Room, user, seq: int) -> Membership:
-    """Move ``user``'s read mark in ``room`` forward to ``seq`` (at most the room's last);
-    reading a public room makes them a member (it joins their sidebar). Every tab
-    of the person hears of it. Raises Forbidden when they are not a member of a
-    private room or DM (say, removed a moment ago)."""
-    seq = min(seq, room.last_seq)
+def _own_membership(room: Room, user, *, doing: str) -> tuple[Membership, bool]:
+    """The person's membership of ``room`` and whether it is new: reading a public room
+    (or choosing how it notifies them) makes them a member, as it joins their sidebar.
+    Raises Forbidden when they are not a member of a private room or DM."""
     if room.kind == Room.Kind.PUBLIC:
-        membership, joined = Membership.objects.get_or_create(
-            room=room, user=user, defaults={"chosen": False}
-        )
-    else:
-        membership, joined = Membership.objects.filter(room=room, user=user).first(), False
-        if membership is None:
-            raise Forbidden("Only the members of this room have a read mark in it.")
-    if seq > membership.last_read_seq:
-        Membership.objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+        return Membership.objects.get_or_create(room=room, user=user, defaults={"chosen": False})
+    membership = Membership.objects.filter(room=room, user=user).first()
+    if membership is None:
+        raise Forbidden(f"Only the members of this room have {doing} in it.")
+    return membership, False
+
+
+def read_mark(*, room: Room, user, seq: int, forward_only: bool = False) -> Membership:
+    """Move ``user``'s read mark in ``room`` to ``seq`` (at most the room's last): forward,
+    or back (to mark what follows unread) unless ``forward_only`` (a page's marks as it
+    shows messages, which may arrive after another tab's). Every tab of the person hears
+    of it. Raises Forbidden when they are not a member of a private room or DM (say,
+    removed a moment ago)."""
+    seq = min(seq, room.last_seq)
+    membership, joined = _own_membership(room, user, doing="a read mark")
+    rows = Membership.objects.filter(pk=membership.pk).exclude(last_read_seq=seq)
+    if forward_only or seq > membership.last_read_seq:
+        rows = rows.filter(last_read_seq__lt=seq)
+    if rows.update(last_read_seq=seq):
         membership.refresh_from_db(fields=["last_read_seq"])
         event = events.read_event(room.name, membership.last_read_seq)
         on_commit_send(person_address(_user_key(user.pk)), event_message(event))
     if joined:
         access_changed(room, user.pk)
     return membership
+
+
+def level_default(room: Room) -> str:
+    """What notifies a person who didn't choose: a DM's every message, a room's mentions."""
+    return Membership.Level.ALL if room.kind == Room.Kind.DM else Membership.Level.MENTIONS
+
+
+def level_set(*, room: Room, user, level: object) -> Membership:
+    """Choose what in ``room`` notifies ``user`` (``all``, ``mentions`` or ``nothing``);
+    their other tabs update their sidebar."""
+    if level not in Membership.Level.values:
+        raise ActionRefused("invalid_level", '"level" must be "all", "mentions" or "nothing".')
+    membership, joined = _own_membership(room, user, doing="notification settings")
+    membership.level = level
+    membership.save(update_fields=["level"])
+    if joined:
+        access_changed(room, user.pk)
+    else:
+        on_commit_send(person_address(_user_key(user.pk)), event_message(events.ROOMS_EVENT))
+    return membership
+
+
+def all_mentions_set(*, room: Room, allowed: object, by) -> Room:
+    """Turn @all, @room and @here on or off in ``room`` (admins)."""
+    if not by.is_staff:
+        raise ActionRefused("forbidden", "Only admins turn @all on or off in a room.")
+    if not isinstance(allowed, bool):
+        raise ActionRefused("invalid_all_mentions", '"all_mentions" must be true or false.')
+    Room.objects.filter(pk=room.pk).update(all_mentions=allowed)
+    room.all_mentions = allowed
+    return room
 
 
 def _token_hash(token: str) -> str:

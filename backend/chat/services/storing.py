@@ -13,8 +13,9 @@ fail with it (a re-send keeps their order).
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from chat.access import ROOM_GONE
@@ -23,8 +24,10 @@ from chat.identity import Identity
 from chat.models import Attachment, Membership, Mention, Message, Mute, Room
 from chat.services import ActionRefused
 from chat.services.mentions import (
+    HERE,
     Mentioned,
     RoomTexts,
+    broadcast_word,
     mentions_resolve,
     mentions_resolve_rooms,
 )
@@ -42,6 +45,8 @@ class Post:
     # Whether a free name becomes a room with it; False from a connection opened in an
     # existing room, which is gone if its name is free now (renamed or deleted).
     may_create: bool = True
+    # Sent again after "Notify all N people?": @all, @room or @here may notify many.
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,10 +248,11 @@ def _store_together(
     mutes = _mutes(placed)
     replied = _replied(placed)
     uploads = _uploads(placed)
+    reach = _broadcast_reach(placed)
     outcomes: list[list[Stored | Exception | None]] = []
     fresh: dict[str, list[tuple[int, Message]]] = {}  # room -> (post index, new message)
     repeats: list[tuple[int, int, tuple]] = []  # (batch, post, key of an earlier post)
-    for number, (name, posts, _) in enumerate(batches):
+    for number, (name, posts, present) in enumerate(batches):
         room = rooms[name]
         results: list[Stored | Exception | None] = [None] * len(posts)
         new_nonces: set[tuple] = set()
@@ -272,6 +278,10 @@ def _store_together(
                     "invalid_attachment",
                     "An attachment isn't one of your uploads to this room waiting to be sent.",
                 )
+            elif room.pk in reach and (
+                refusal := _broadcast_refusal(post, *reach[room.pk], present=len(present))
+            ):
+                results[index] = refusal
             else:
                 new_nonces.add(key)
                 message = _message_new(room, post, replied.get((room.pk, post.reply_to)))
@@ -381,7 +391,8 @@ def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int]]:
 _COLUMNS = (
     ("room_id", "bigint"), ("seq", "bigint"), ("author_id", "bigint"),
     ("author_name", "text"), ("author_is_guest", "boolean"), ("author_is_bot", "boolean"),
-    ("sender_key", "text"), ("body", "text"), ("html", "text"), ("nonce", "text"),
+    ("author_display", "text"), ("sender_key", "text"), ("body", "text"), ("html", "text"),
+    ("nonce", "text"),
     ("reply_to_id", "bigint"), ("mentions", "jsonb"),
 )  # fmt: skip
 INSERT_ROWS = 1000
@@ -400,7 +411,7 @@ def _insert(messages: list[Message], now) -> None:
     rows = [
         (
             m.room_id, m.seq, m.author_id, m.author_name, m.author_is_guest, m.author_is_bot,
-            m.sender_key, m.body, m.html, m.nonce, m.reply_to_id, m.mentions,
+            m.author_display, m.sender_key, m.body, m.html, m.nonce, m.reply_to_id, m.mentions,
         )
         for m in messages
     ]  # fmt: skip
@@ -449,6 +460,7 @@ def _message_new(room: Room, post: Post, reply_to: Message | None) -> Message:
         author_name=identity.name,
         author_is_guest=identity.is_guest,
         author_is_bot=identity.is_bot,
+        author_display=identity.face.display_name,
         sender_key=identity.key,
         body=post.text,
         html="",
@@ -567,8 +579,43 @@ def _attach(messages: list[Message]) -> None:
         message.attachment_rows = list(Attachment.objects.filter(pk__in=ids).order_by("pk"))
 
 
+def _broadcast_reach(placed: list[tuple[int, Post]]) -> dict[int, tuple[bool, int]]:
+    """For each room a post @all's, @room's or @here's: whether those are allowed there,
+    and how many members it has (one query, only for such posts)."""
+    rooms = {room for room, post in placed if broadcast_word(post.text)}
+    if not rooms:
+        return {}
+    rows = (
+        Room.objects.filter(pk__in=rooms)
+        .annotate(members=Count("memberships", filter=Q(memberships__user__is_active=True)))
+        .values_list("pk", "all_mentions", "members")
+    )
+    return {pk: (allowed, members) for pk, allowed, members in rows}
+
+
+def _broadcast_refusal(
+    post: Post, allowed: bool, members: int, *, present: int
+) -> ActionRefused | None:
+    """Why a post with @all, @room or @here can't go as it is: they are off in the room,
+    or it would notify more than CHAT_BROADCAST_CONFIRM people and isn't confirmed."""
+    word = broadcast_word(post.text)
+    if not allowed:
+        return ActionRefused(
+            "all_mentions_off", f"@{word} is turned off in this room; mention people by name."
+        )
+    people = present if word == HERE else members
+    if post.confirm or people <= settings.CHAT_BROADCAST_CONFIRM:
+        return None
+    return ActionRefused(
+        "confirm_required",
+        f'@{word} would notify {people} people; send it again with "confirm": true '
+        "to notify them all.",
+        extra={"people": people},
+    )
+
+
 def _mentions_keep(message: Message, people, users: dict[int, tuple[int, ...]]) -> None:
-    message.mentions = [person.person_id for person in people]
+    message.mentions = [person.person_id for person in people if person.listed]
     others = (p.user_id for p in people if p.user_id not in (None, message.author_id))
     users[id(message)] = tuple(dict.fromkeys(others))
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import redis.exceptions
 from django.conf import settings
 
-from chat.identity import Identity
+from chat.identity import NO_FACE, Identity
 from chat.redis_client import redis_client
 from chat.rooms import public_person_id, room_group_name
 
@@ -127,8 +127,16 @@ def room_keys(room_name: str) -> list[str]:
 
 
 def person_public(identity: Identity) -> dict:
-    """How a person appears in presence, typing and join/leave frames."""
-    return {"id": public_person_id(identity.key), "user": identity.name, "guest": identity.is_guest}
+    """How a person appears in presence, typing and join/leave frames: with a signed-up
+    person's display name, status and Do Not Disturb when they have them."""
+    public = {
+        "id": public_person_id(identity.key),
+        "user": identity.name,
+        "guest": identity.is_guest,
+    }
+    if identity.face is not NO_FACE:
+        public.update(identity.face.public())
+    return public
 
 
 def who_json(identity: Identity) -> str:

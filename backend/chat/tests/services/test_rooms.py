@@ -59,13 +59,22 @@ def test_a_read_mark_moves_forward(secret, alice, bob):
     assert last_read(alice, secret) == 2
 
 
-def test_a_read_mark_never_goes_back(secret, alice, bob):
+def test_a_pages_read_mark_never_goes_back(secret, alice, bob):
+    for text in ("one", "two", "three"):
+        post("secret", bob, text)
+    room = Room.objects.get(pk=secret.pk)
+    read_mark(room=room, user=alice, seq=3)
+    read_mark(room=room, user=alice, seq=1, forward_only=True)
+    assert last_read(alice, secret) == 3
+
+
+def test_marking_unread_moves_the_read_mark_back(secret, alice, bob):
     for text in ("one", "two", "three"):
         post("secret", bob, text)
     room = Room.objects.get(pk=secret.pk)
     read_mark(room=room, user=alice, seq=3)
     read_mark(room=room, user=alice, seq=1)
-    assert last_read(alice, secret) == 3
+    assert last_read(alice, secret) == 1
 
 
 def test_a_read_mark_past_the_last_message_is_taken_as_the_last(secret, alice, bob):

@@ -141,7 +141,7 @@ const roomsRefresh = new Throttle(ROOMS_REFRESH_EVERY_MS, () => {
 const readMarker = context.signed_in
   ? new ReadMarker({
       known: context.last_read,
-      post: (seq) => api.post(apiUrls.read(roomName), { seq: seq }).catch(() => {}),
+      post: (seq) => api.post(apiUrls.read(roomName), { seq: seq, forward: true }).catch(() => {}),
     })
   : null;
 const newSince = new NewSince(context.signed_in ? context.last_read : null);
