@@ -50,6 +50,8 @@ def chat_server(work_dir, redis_server):
         # by SSO start servers of their own with other settings.
         "CHAT_SIGNUP": "open",
         "CHAT_GUESTS": "on",
+        # @all asks "Notify all N people?" in any room of two people or more.
+        "CHAT_BROADCAST_CONFIRM": "1",
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],

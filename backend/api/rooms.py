@@ -61,6 +61,7 @@ class UsernameIn(Schema):
 class MemberOut(Schema):
     username: str
     owner: bool
+    display_name: str = ""
 
 
 class MembersOut(Schema):
@@ -187,7 +188,9 @@ async def rooms_list(request):
         # A guest account isn't shown the public rooms: only its own.
         rooms_only = user_id is not None and guest_account(user_id)
         public = [] if rooms_only else selectors.rooms_recently_active(limit=DIRECTORY_SIZE)
-        return selectors.room_entries(user_id=user_id, rooms=public)
+        entries = selectors.room_entries(user_id=user_id, rooms=public)
+        # A closed DM stays out of the list until it has something unread.
+        return [e for e in entries if not (e.membership and e.membership.closed and not e.unread)]
 
     entries = await sync_to_async(read)()
     try:
@@ -233,9 +236,14 @@ def members_list(request, name: str):
     room = existing_room(request, name)
     if not room.private and not request.user.is_authenticated:
         raise ApiError(401, "sign_in_required", "Sign in to see who keeps this room.")
-    members = room.memberships.filter(user__is_active=True).select_related("user")
-    members = members.order_by("user__username")
-    return {"members": [{"username": m.user.username, "owner": m.is_owner} for m in members]}
+    members = room.memberships.filter(user__is_active=True).order_by("user__username")
+    rows = members.values_list("user__username", "is_owner", "user__profile__display_name")
+    return {
+        "members": [
+            {"username": username, "owner": owner, "display_name": shown or ""}
+            for username, owner, shown in rows
+        ]
+    }
 
 
 @router.post("/{name}/members/", response={200: MemberOut, 201: MemberOut, **REFUSALS},
@@ -269,6 +277,13 @@ def read_mark(request, name: str, body: SeqIn):
     room = existing_room(request, name)
     rooms_service.read_mark(room=room, user=request.user, seq=body.seq, forward_only=body.forward)
     return _entry(request, room)
+
+
+@router.post("/{name}/close/", response={204: None, **REFUSALS}, auth=signed_in)
+def dm_close(request, name: str):
+    """Close a DM: out of your sidebar until it is opened again or has something new."""
+    rooms_service.dm_close(room=existing_room(request, name), user=request.user)
+    return Status(204, None)
 
 
 @router.put("/{name}/notifications/", response={200: RoomOut, **REFUSALS}, auth=signed_in)

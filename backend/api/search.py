@@ -17,6 +17,7 @@ class ResultOut(Schema):
     room: str
     seq: int
     author: str
+    author_display: str  # their display name when they posted it ("" for none)
     snippet: str
     snippet_html: str
     created: datetime

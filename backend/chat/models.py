@@ -77,6 +77,9 @@ class Membership(models.Model):
     level = models.CharField(max_length=8, choices=Level.choices, blank=True, default="")
     # The last seq an e-mail about what they missed here covered (0: none yet).
     emailed_seq = models.PositiveBigIntegerField(default=0)
+    # A DM closed from the page: out of the sidebar until it is read again or has
+    # something unread.
+    closed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -56,6 +56,7 @@ class SearchHit:
     snippet: str  # plain text
     snippet_html: str  # the same text, escaped, with the matched words in <mark>
     created: datetime
+    author_display: str = ""  # the author's display name when they posted it
 
 
 def message_search(
@@ -111,8 +112,8 @@ def message_search(
             "The search took too long: narrow it down (more words, a room, an author, dates).",
         ) from None
     return [
-        SearchHit(name, seq, author_name, *_snippet(snippet), created)
-        for name, seq, author_name, snippet, created in rows
+        SearchHit(name, seq, author_name, *_snippet(snippet), created, author_display)
+        for name, seq, author_name, author_display, snippet, created in rows
     ]
 
 
@@ -147,7 +148,7 @@ def _terms(query: str) -> list[Term]:
 def _postgres(query: str, terms, where: list[str], params: list, limit: int):
     tsquery = "websearch_to_tsquery('simple', %s)"
     sql = f"""
-        SELECT r.name, m.seq, m.author_name,
+        SELECT r.name, m.seq, m.author_name, m.author_display,
                ts_headline('simple', m.body, {tsquery},
                            'StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12'),
                m.created
@@ -196,7 +197,7 @@ def _sqlite(query: str, terms, where: list[str], params: list, limit: int):
         listed = ", ".join("%s" for _ in ids)
         cursor.execute(
             f"""
-            SELECT m.id, r.name, m.seq, m.author_name,
+            SELECT m.id, r.name, m.seq, m.author_name, m.author_display,
                    snippet(chat_message_fts, 0, '{_START}', '{_STOP}', '…', 24), m.created
             FROM chat_message_fts
             JOIN chat_message m ON m.id = chat_message_fts.rowid
@@ -206,7 +207,7 @@ def _sqlite(query: str, terms, where: list[str], params: list, limit: int):
             [match, *ids],
         )
         found = {row[0]: row[1:] for row in cursor.fetchall()}
-    return [(*found[i][:4], _datetime(found[i][4])) for i in ids if i in found]
+    return [(*found[i][:5], _datetime(found[i][5])) for i in ids if i in found]
 
 
 @contextlib.contextmanager

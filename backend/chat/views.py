@@ -132,11 +132,12 @@ def _welcome(request) -> dict | None:
 
 def _room_context(request, room_name: str, access: RoomAccess) -> dict:
     """What the page needs to know of the room and of the person (docs/api.md's Room)."""
-    title, kind = room_name, "public"
+    title, kind, dm_with, all_mentions = room_name, "public", None, True
     if access.room is not None:
         kind = access.room.kind
         entry = selectors.room_entry(user_id=_user_id(request), room=access.room)
-        title = entry.title
+        title, dm_with = entry.dm_with_name or entry.title, entry.dm_with
+        all_mentions = access.room.all_mentions
     membership = access.membership
     return {
         "name": room_name,
@@ -148,6 +149,9 @@ def _room_context(request, room_name: str, access: RoomAccess) -> dict:
         "last_read": membership.last_read_seq if membership is not None else None,
         "signed_in": request.user.is_authenticated,
         "username": request.user.get_username() if request.user.is_authenticated else None,
+        "level": membership.level if membership is not None else "",
+        "dm_with": dm_with,  # a DM's other person (their username)
+        "all_mentions": all_mentions,
     }
 
 

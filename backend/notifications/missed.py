@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 # long outage, doesn't send a month of history).
 HORIZON = datetime.timedelta(days=3)
 MESSAGES_PER_ROOM = 20  # in one e-mail; "and N more" for the rest
-MEMBERSHIPS_PER_SWEEP = 2000
+MEMBERSHIPS_PER_SWEEP = 500
 UNSUBSCRIBE_SALT = "notifications.missed.unsubscribe"
 SNIPPET_LENGTH = 500
 
@@ -63,38 +63,46 @@ def missed_find(now: datetime.datetime | None = None) -> dict[int, list[Missed]]
     """Everyone's missed notifications, by user id: mentions of them, and every
     message of a room whose level is ``all`` (a DM's by default), sent between
     ``HORIZON`` and ``CHAT_EMAIL_NOTIFY_DELAY`` ago, after their read mark and after what
-    was e-mailed already."""
+    was e-mailed already. At most ``MEMBERSHIPS_PER_SWEEP`` rooms' worth (the rest
+    goes at the next sweep).
+
+    Cheap when nothing is due: memberships at ``all`` are compared with their room's
+    last seq (no message read), and mentions are read from the mentions in the window,
+    never per membership."""
     now = now or timezone.now()
     due_before = now - datetime.timedelta(seconds=settings.CHAT_EMAIL_NOTIFY_DELAY)
     fresh = Q(created__lte=due_before, created__gte=now - HORIZON, deleted_at__isnull=True)
-    unseen = Q(last_read_seq__lt=OuterRef("seq"), emailed_seq__lt=OuterRef("seq"))
     every = Q(level=Membership.Level.ALL) | Q(level="", room__kind=Room.Kind.DM)
-    memberships = Membership.objects.filter(_eligible(now)).filter(
-        Exists(
-            Message.objects.filter(fresh, room=OuterRef("room"), seq__gt=OuterRef("last_read_seq"))
-            .filter(seq__gt=OuterRef("emailed_seq"))
-            .exclude(author=OuterRef("user"))
-        )
+    behind = Q(room__last_seq__gt=F("last_read_seq")) & Q(room__last_seq__gt=F("emailed_seq"))
+    candidates = list(
+        Membership.objects.filter(_eligible(now), every, behind)
+        .select_related("room", "user")
+        .order_by("user_id", "room_id")[:MEMBERSHIPS_PER_SWEEP]
     )
-    mentioned = Mention.objects.filter(
-        Exists(
-            Membership.objects.filter(
-                unseen, _eligible(now), room=OuterRef("room"), user=OuterRef("user")
-            )
-        ),
-        message__created__lte=due_before,
-        message__created__gte=now - HORIZON,
-        message__deleted_at__isnull=True,
-    ).values_list("room_id", "user_id", "seq")
-    wanted: dict[tuple[int, int], set[int]] = {}
-    for room_id, user_id, seq in mentioned[: MEMBERSHIPS_PER_SWEEP * MESSAGES_PER_ROOM]:
-        wanted.setdefault((room_id, user_id), set()).add(seq)
-    keys = Q(pk__in=[])
-    for room_id, user_id in wanted:
-        keys |= Q(room_id=room_id, user_id=user_id)
-    chosen = memberships.filter(every | keys).select_related("room", "user")
+    unread_mark = Membership.objects.filter(
+        room=OuterRef("room"), user=OuterRef("user"),
+        last_read_seq__lt=OuterRef("seq"), emailed_seq__lt=OuterRef("seq"),
+    )  # fmt: skip
+    pairs = set(
+        Mention.objects.filter(
+            Exists(unread_mark),
+            message__created__lte=due_before,
+            message__created__gte=now - HORIZON,
+            message__deleted_at__isnull=True,
+        ).values_list("room_id", "user_id")[: MEMBERSHIPS_PER_SWEEP * MESSAGES_PER_ROOM]
+    )
+    taken = {(m.room_id, m.user_id) for m in candidates}
+    wanted = pairs - taken
+    if wanted:
+        candidates += [
+            m
+            for m in Membership.objects.filter(_eligible(now))
+            .filter(room_id__in={r for r, _ in wanted}, user_id__in={u for _, u in wanted})
+            .select_related("room", "user")
+            if (m.room_id, m.user_id) in wanted
+        ]
     found: dict[int, list[Missed]] = {}
-    for membership in chosen.order_by("user_id", "room_id")[:MEMBERSHIPS_PER_SWEEP]:
+    for membership in candidates[:MEMBERSHIPS_PER_SWEEP]:
         since = max(membership.last_read_seq, membership.emailed_seq)
         rows = (
             Message.objects.filter(fresh, room=membership.room, seq__gt=since)
@@ -105,16 +113,32 @@ def missed_find(now: datetime.datetime | None = None) -> dict[int, list[Missed]]
             membership.level == "" and membership.room.kind == Room.Kind.DM
         )
         if not everything:
-            rows = rows.filter(seq__in=wanted.get((membership.room_id, membership.user_id), ()))
+            mentions = Mention.objects.filter(room=membership.room, user=membership.user)
+            rows = rows.filter(seq__in=mentions.filter(seq__gt=since).values("seq"))
         messages = list(rows[: MESSAGES_PER_ROOM + 1])
-        if messages:
-            more = (
-                max(0, rows.count() - MESSAGES_PER_ROOM) if len(messages) > MESSAGES_PER_ROOM else 0
-            )
-            found.setdefault(membership.user_id, []).append(
-                Missed(membership, messages[:MESSAGES_PER_ROOM], more)
-            )
+        if not messages:
+            if everything:
+                _passed(membership, due_before)
+            continue
+        more = rows.count() - MESSAGES_PER_ROOM if len(messages) > MESSAGES_PER_ROOM else 0
+        found.setdefault(membership.user_id, []).append(
+            Missed(membership, messages[:MESSAGES_PER_ROOM], more)
+        )
     return found
+
+
+def _passed(membership: Membership, due_before: datetime.datetime) -> None:
+    """Nothing to e-mail in a room at ``all`` though it is ahead of the marks (the
+    person's own messages, deleted or older ones): what is due there is looked at, so
+    it stops being a candidate until something new is due."""
+    last = (
+        Message.objects.filter(room=membership.room, created__lte=due_before)
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if last is not None:
+        Membership.objects.filter(pk=membership.pk, emailed_seq__lt=last).update(emailed_seq=last)
 
 
 def _claim(missed: list[Missed]) -> list[Missed]:
@@ -233,16 +257,19 @@ async def missed_mail_sweep(now: datetime.datetime | None = None) -> int:
     (seen in presence), and e-mail the others; returns how many e-mails went out."""
     from channels.db import database_sync_to_async
 
-    found = await database_sync_to_async(missed_find)(now)
+    # Off the thread that stores messages (thread_sensitive=False): a sweep never makes
+    # a post wait.
+    found = await database_sync_to_async(missed_find, thread_sensitive=False)(now)
     if not found:
         return 0
-    rooms_of = await database_sync_to_async(people_room_names)(set(found))
+    rooms_of = await database_sync_to_async(people_room_names, thread_sensitive=False)(set(found))
     online = await people_online({user_id: sorted(rooms) for user_id, rooms in rooms_of.items()})
     sent = 0
     for user_id, items in found.items():
         if user_id in online:
             continue
-        sent += await database_sync_to_async(missed_mail_send)(items[0].membership.user, items)
+        send = database_sync_to_async(missed_mail_send, thread_sensitive=False)
+        sent += await send(items[0].membership.user, items)
     return sent
 
 

@@ -204,7 +204,7 @@ def people_listed(*, by) -> list[Listed]:
     guests = set(GuestAccount.objects.values_list("user_id", flat=True))
     factors = set(Authenticator.objects.values_list("user_id", flat=True))
     listed = []
-    for user in get_user_model().objects.order_by("username").select_related("bot"):
+    for user in get_user_model().objects.order_by("username").select_related("bot", "profile"):
         role = _role(user, guest=user.pk in guests)
         if role == Role.MEMBER and hasattr(user, "bot"):
             role = "bot"

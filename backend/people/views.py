@@ -33,7 +33,8 @@ CACHE = "private, max-age=300"  # a new picture shows within minutes everywhere
 @require_GET
 def avatar(request, username: str, size: int):
     """``/avatars/<username>/<size>/`` (size 64 or 256): their picture as WebP, or their
-    initials as SVG. Seen by whoever may read public rooms (names and faces show there)."""
+    initials as SVG (for any name, an account's or not). Seen by whoever may read
+    public rooms (names and faces show there)."""
     try:
         visitor_check(signed_in=request.user.is_authenticated)
     except SignInRequired:
@@ -46,9 +47,9 @@ def avatar(request, username: str, size: int):
         .filter(username=username, is_active=True)
         .first()
     )
-    if person is None:
-        raise Http404("No such person.")
-    profile = getattr(person, "profile", None)
+    # No such account (a guest's name, say): their initials all the same, so a picture
+    # never tells whether an account exists.
+    profile = getattr(person, "profile", None) if person is not None else None
     if profile is not None and profile.avatar:
         response = FileResponse(
             default_storage.open(avatar_path(profile.avatar, size), "rb"),
@@ -56,9 +57,7 @@ def avatar(request, username: str, size: int):
         )
         response["Content-Security-Policy"] = FILE_CSP
     else:
-        svg = initials_svg(
-            username=person.username, display_name=profile.display_name if profile else ""
-        )
+        svg = initials_svg(username=username, display_name=profile.display_name if profile else "")
         response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
         response["Content-Security-Policy"] = SVG_CSP
     response["X-Content-Type-Options"] = "nosniff"

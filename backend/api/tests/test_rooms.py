@@ -151,7 +151,7 @@ def test_adding_a_member_answers_201_then_200(secret, alice):
     first = api(client, "post", "/api/rooms/secret/members/", {"username": "carol"})
     again = api(client, "post", "/api/rooms/secret/members/", {"username": "carol"})
     assert (first.status_code, again.status_code) == (201, 200)
-    assert first.json() == {"username": "carol", "owner": False}
+    assert first.json() == {"username": "carol", "owner": False, "display_name": ""}
     assert is_member("carol", "secret")
 
 
@@ -267,13 +267,22 @@ def test_reading_answers_the_room_with_its_new_counts(secret, alice, bob):
     assert (room["last_read"], room["unread"]) == (1, 1)
 
 
-def test_a_lower_read_mark_is_kept_as_it_was(secret, alice, bob):
+def test_a_lower_read_mark_sent_forward_only_is_kept_as_it_was(secret, alice, bob):
+    post("secret", bob, "one")
+    post("secret", bob, "two")
+    client = client_of(alice)
+    api(client, "post", "/api/rooms/secret/read/", {"seq": 2})
+    response = api(client, "post", "/api/rooms/secret/read/", {"seq": 1, "forward": True})
+    assert (response.status_code, response.json()["last_read"]) == (200, 2)
+
+
+def test_a_lower_read_mark_moves_it_back(secret, alice, bob):
     post("secret", bob, "one")
     post("secret", bob, "two")
     client = client_of(alice)
     api(client, "post", "/api/rooms/secret/read/", {"seq": 2})
     response = api(client, "post", "/api/rooms/secret/read/", {"seq": 1})
-    assert (response.status_code, response.json()["last_read"]) == (200, 2)
+    assert (response.json()["last_read"], response.json()["unread"]) == (1, 1)
 
 
 def test_a_read_mark_past_the_last_seq_is_the_last(secret, alice, bob):

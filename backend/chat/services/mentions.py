@@ -129,9 +129,12 @@ def mentions_resolve_rooms(rooms: list[RoomTexts]) -> list[list[list[Mentioned]]
             ]
             many.update(dict.fromkeys(EVERYONE, all_of))
             many[HERE] = [Mentioned("here", None)] + [
-                Mentioned(person["id"], present_ids.get(person["user"]), listed=False)
+                Mentioned(
+                    person["id"],
+                    None if person["guest"] else present_ids.get(person["user"]),
+                    listed=False,
+                )  # fmt: skip
                 for person in room.present
-                if not person["guest"] or public
             ]
         for group, group_members in groups.items():
             reached = [
@@ -159,7 +162,7 @@ def _reached(names: list[str], people: dict, many: dict) -> list[Mentioned]:
     """Everyone the names found in one text reach, each once, in order."""
     reached: dict[str, Mentioned] = {}
     for name in names:
-        for mentioned in many.get(name) or [people[name]]:
+        for mentioned in many[name] if name in many else [people[name]]:
             if mentioned.person_id not in reached or mentioned.listed:
                 reached[mentioned.person_id] = mentioned
     return list(reached.values())

@@ -164,6 +164,8 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
     pair = f"{low}:{high}"
     room = Room.objects.filter(dm_pair=pair).first()
     if room is not None:
+        # Opened again by someone who had closed it: back in their sidebar.
+        Membership.objects.filter(room=room, user=user, closed=True).update(closed=False)
         return room, False
     try:
         with transaction.atomic():
@@ -215,6 +217,9 @@ def read_mark(*, room: Room, user, seq: int, forward_only: bool = False) -> Memb
     rows = Membership.objects.filter(pk=membership.pk).exclude(last_read_seq=seq)
     if forward_only or seq > membership.last_read_seq:
         rows = rows.filter(last_read_seq__lt=seq)
+    if membership.closed and forward_only:  # a closed DM read on its page: open again
+        Membership.objects.filter(pk=membership.pk).update(closed=False)
+        membership.closed = False
     if rows.update(last_read_seq=seq):
         membership.refresh_from_db(fields=["last_read_seq"])
         event = events.read_event(room.name, membership.last_read_seq)
@@ -242,6 +247,16 @@ def level_set(*, room: Room, user, level: object) -> Membership:
     else:
         on_commit_send(person_address(_user_key(user.pk)), event_message(events.ROOMS_EVENT))
     return membership
+
+
+def dm_close(*, room: Room, user) -> None:
+    """Take a DM out of the person's sidebar (every tab's) until it is opened again or
+    has something new; nothing else changes."""
+    if room.kind != Room.Kind.DM:
+        raise ActionRefused("not_dm", "Only a direct message is closed; leave a room instead.")
+    membership, _ = _own_membership(room, user, doing="a sidebar entry")
+    Membership.objects.filter(pk=membership.pk).update(closed=True)
+    on_commit_send(person_address(_user_key(user.pk)), event_message(events.ROOMS_EVENT))
 
 
 def all_mentions_set(*, room: Room, allowed: object, by) -> Room:

@@ -125,7 +125,10 @@ def test_the_members_list_is_answered_or_refused(world, who, kind):
 def test_the_members_of_a_private_room_are_listed_for_its_members(world):
     response = client_of(world.people["member"]).get("/api/rooms/secret/members/")
     assert response.json() == {
-        "members": [{"username": "alice", "owner": True}, {"username": "bob", "owner": False}]
+        "members": [
+            {"username": "alice", "owner": True, "display_name": ""},
+            {"username": "bob", "owner": False, "display_name": ""},
+        ]
     }
 
 

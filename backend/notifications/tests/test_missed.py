@@ -149,3 +149,13 @@ def test_a_forged_unsubscribe_link_changes_nothing(bob):
     response = client_of().post(f"/notifications/unsubscribe/{unsubscribe_token(bob)}x/")
     assert response.status_code == 400
     assert not Profile.objects.filter(user=bob, email_notify=False).exists()
+
+
+async def test_a_dm_with_only_ones_own_messages_stops_being_looked_at(smtp_server):
+    alice, bob = await _people("alice", "bob")
+    dm, _ = await database_sync_to_async(dm_open)(user=alice, username="bob")
+    await _post(dm.name, alice, "a note to bob")
+    await Membership.objects.filter(user=bob).aupdate(last_read_seq=1)  # bob read it
+    assert await missed_mail_sweep(now=_later()) == 0
+    mine = await Membership.objects.aget(room=dm, user=alice)
+    assert mine.emailed_seq == 1  # alice's own message: passed, not e-mailed

@@ -245,3 +245,67 @@ async def test_marking_unread_moves_the_mark_back_in_every_tab(connect_room):
     assert frame["room"] == "design"
     stale = await _api_as(alice, "post", "/api/rooms/design/read/", {"seq": 0, "forward": True})
     assert stale.json()["last_read"] == 1
+
+
+# --- closing a DM -------------------------------------------------------------------
+
+
+def _listed_names(user) -> list[str]:
+    return [room["name"] for room in api(client_of(user), "get", "/api/rooms/").json()["rooms"]]
+
+
+def test_a_closed_dm_leaves_the_sidebar_until_something_new_or_opened_again(alice, bob):
+    room, _ = dm_open(user=alice, username="bob")
+    assert api(client_of(alice), "post", f"/api/rooms/{room.name}/close/").status_code == 204
+    assert room.name not in _listed_names(alice)
+    assert room.name in _listed_names(bob)  # only hers
+    from chat.tests.membership import post
+
+    post(room.name, bob, "still there?")
+    assert room.name in _listed_names(alice)  # something unread
+    api(client_of(alice), "post", f"/api/rooms/{room.name}/read/", {"seq": 1, "forward": True})
+    assert room.name in _listed_names(alice)  # read on its page: open again
+    api(client_of(alice), "post", f"/api/rooms/{room.name}/close/")
+    dm_open(user=alice, username="bob")
+    assert room.name in _listed_names(alice)
+
+
+def test_only_a_dm_is_closed(alice):
+    Room.objects.create(name="design")
+    response = api(client_of(alice), "post", "/api/rooms/design/close/")
+    assert response.status_code == 400 and error_code(response) == "not_dm"
+
+
+async def test_a_group_that_reaches_no_one_here_mentions_no_one(connect_room):
+    alice, bob, boss = [
+        await database_sync_to_async(person_new)(name, is_staff=name == "boss")
+        for name in ("alice", "bob", "boss")
+    ]
+    room = await Room.objects.acreate(name="secret", kind=Room.Kind.PRIVATE)
+    await Membership.objects.acreate(room=room, user=alice)
+    await database_sync_to_async(group_create)(name="outsiders", members=["bob"], by=boss)
+    tab = await connect_room("secret", session=await user_session(alice))
+    frame = await tab.post("@outsiders nothing for you")
+    assert "mentions" not in frame
+    assert not await Mention.objects.aexists()
+
+
+def test_at_all_over_http_asks_for_confirmation_too(alice, settings):
+    settings.CHAT_BROADCAST_CONFIRM = 1
+    room = Room.objects.create(name="design")
+    for name in ("p1", "p2"):
+        Membership.objects.create(room=room, user=person_new(name))
+    path = "/api/rooms/design/messages/"
+    refused = api(client_of(alice), "post", path, {"message": "@all ship", "nonce": "h1"})
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "confirm_required" and refused.json()["people"] == 2
+    sent = api(client_of(alice), "post", path, {"message": "@all ship", "nonce": "h1",
+                                                 "confirm": True})  # fmt: skip
+    assert sent.status_code == 201 and sent.json()["mentions"] == ["all"]
+
+
+def test_an_avatar_of_a_name_without_an_account_is_its_initials(alice):
+    response = client_of(alice).get("/avatars/guest-1234/64/")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert b">G</text>" in response.content

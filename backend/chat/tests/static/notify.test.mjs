@@ -57,6 +57,19 @@ describe("notifications", () => {
     assert.equal(note.url, "/chat/caf%C3%A9/");
   });
 
+  it("come for every message of a room set to all, and nothing of one set to nothing", () => {
+    const loud = [{ ...rooms[0], level: "all" }];
+    assert.ok(notificationFor(activity({}), { ...hidden, rooms: loud }));
+    const quiet = [{ ...rooms[0], level: "nothing" }, { ...rooms[1], level: "nothing" }];
+    assert.equal(notificationFor(activity({ mention: true }), { ...hidden, rooms: quiet }), null);
+    const dm = activity({ room: "dm-1-2", dm: true });
+    assert.equal(notificationFor(dm, { ...hidden, rooms: quiet }), null);
+  });
+
+  it("don't come in Do Not Disturb", () => {
+    assert.equal(notificationFor(activity({ mention: true }), { ...hidden, dnd: true }), null);
+  });
+
   it("are offered by a button until allowed or blocked", () => {
     assert.equal(notificationsState("default"), "off");
     assert.equal(notificationsState("granted"), "on");

@@ -28,6 +28,20 @@ describe("a message you write", () => {
     assert.deepEqual(room.takeOutbox(), [frame("hello", "n1")]);
   });
 
+  it("goes again confirmed, under its nonce and in its place, once @all is confirmed", () => {
+    const room = joined();
+    room.submit("@all ship it", "n1", { reply_to: 4 });
+    room.submit("after", "n2");
+    room.takeOutbox();
+    room.confirm("n1");
+    assert.deepEqual(room.takeOutbox(), [
+      { message: "@all ship it", nonce: "n1", reply_to: 4, confirm: true },
+    ]);
+    assert.deepEqual([...room.pending.texts.keys()], ["n1", "n2"]);
+    room.confirm("gone");
+    assert.deepEqual(room.takeOutbox(), []);
+  });
+
   it("as a reply names what it replies to, also when sent again after a reconnect", () => {
     const room = joined();
     room.submit("agreed", "n1", { reply_to: 7 });

@@ -94,6 +94,16 @@ describe("the read mark", () => {
     clock.advance(READ_POST_EVERY_MS);
     assert.deepEqual(posted, [11, 21]);
   });
+
+  it("keeps what was marked unread unread while shown, until a newer message is seen", () => {
+    const { clock, posted, read } = marker(30);
+    read.moved(25, 30); // "Mark unread from 26", the page showing up to 30
+    read.seen(30);
+    clock.advance(10_000);
+    assert.deepEqual(posted, [], "26 to 30 stay unread while looked at");
+    read.seen(31);
+    assert.deepEqual(posted, [31]);
+  });
 });
 
 describe("the new-since line", () => {

@@ -69,6 +69,26 @@ describe("the sidebar model", () => {
     assert.equal(model.unread, 1);
   });
 
+  it("titles a direct message by the other person's display name when they have one", () => {
+    const model = sidebarModel(
+      [apiRoom("dm-1-2", { kind: "dm", private: true, title: "layla", dm_with: "layla",
+                           dm_with_name: "ليلى" })],  // prettier-ignore
+      signedIn,
+    );
+    assert.deepEqual(model.dms.map((room) => [room.title, room.username]), [["ليلى", "layla"]]);
+    assert.equal(model.dms[0].level, "all", "a DM's default");
+  });
+
+  it("leaves the unread of a room set to nothing out of the total, but not its mentions", () => {
+    const model = sidebarModel(
+      [apiRoom("quiet", { level: "nothing", unread: 7, mentions: 1 }), apiRoom("a", { unread: 2 })],
+      signedIn,
+    );
+    assert.equal(model.unread, 3);
+    assert.equal(model.rooms.find((room) => room.name === "quiet").level, "nothing");
+    assert.equal(model.rooms.find((room) => room.name === "a").level, "mentions");
+  });
+
   it("adds the current room when the list doesn't have it", () => {
     const model = sidebarModel([apiRoom("zoo")], signedIn);
     const current = model.rooms.find((room) => room.current);
@@ -98,7 +118,8 @@ describe("the room context", () => {
   it("defaults every field when the page has none", () => {
     assert.deepEqual(roomContext("", "café"), {
       name: "café", kind: "public", title: "café", private: false, member: false,
-      owner: false, last_read: null, signed_in: false, username: null,
+      owner: false, last_read: null, signed_in: false, username: null, level: "",
+      dm_with: null, all_mentions: true,
     });
   });
 

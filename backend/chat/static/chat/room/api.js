@@ -10,7 +10,11 @@ export const apiUrls = {
   invitations: (room) => "/api/rooms/" + enc(room) + "/invitations/",
   read: (room) => "/api/rooms/" + enc(room) + "/read/",
   attachments: (room) => "/api/rooms/" + enc(room) + "/attachments/",
+  notifications: (room) => "/api/rooms/" + enc(room) + "/notifications/",
+  close: (room) => "/api/rooms/" + enc(room) + "/close/",
   dms: () => "/api/dms/",
+  person: (username) => "/api/people/" + enc(username) + "/",
+  groups: () => "/api/groups/",
   pushKey: () => "/api/push/key/",
   pushSubscriptions: () => "/api/push/subscriptions/",
 };
@@ -51,6 +55,10 @@ export class Api {
     const form = new FormData();
     form.append("file", file);
     return this.request("POST", url, form);
+  }
+
+  put(url, body) {
+    return this.request("PUT", url, body);
   }
 
   delete(url) {

@@ -7,7 +7,11 @@ import { Composer } from "./composer.js";
 import { Uploads } from "./uploads.js";
 import { MembersPanel } from "./members.js";
 import { MentionBox } from "./mention-box.js";
-import { mentionCandidates } from "./mentions.js";
+import { BROADCASTS, mentionCandidates } from "./mentions.js";
+import { inDnd, nextChange } from "./faces.js";
+import { PersonCard } from "./person-card.js";
+import { attachPicker } from "./people-picker.js";
+import { RoomControls } from "./room-controls.js";
 import * as notify from "./notify.js";
 import { typingText } from "./people.js";
 import { NewSince, ReadMarker } from "./read.js";
@@ -56,6 +60,7 @@ let tickTimer = null;
 let tooFastShown = false; // the error line shows a `rate_limited` notice
 const saved = new SavedPending(browserStorage(window), roomName);
 let restored = false; // what an earlier page left pending has been taken up
+let myFace = null; // the last `identity` frame: our display name, status, Do Not Disturb
 
 const socket = new RoomSocket({
   url: () => socketUrl(window.location, roomName, state.after),
@@ -79,7 +84,21 @@ const view = new RoomView(document, {
   onNearTop: loadOlder,
   onMessagePerson: (username) => openDm(username).catch((error) => showError(error.detail)),
   onSeen: markRead,
+  onPerson: (username) => personCard.open(username),
+  onMarkUnread: (seq) => markUnread(seq),
   editWindowMinutes: limits.edit_window_minutes,
+});
+
+const personCard = new PersonCard(document, api, {
+  me: context.username,
+  onMessage: (username) => openDm(username).catch((error) => showError(error.detail)),
+});
+
+const controls = new RoomControls(document, api, {
+  roomName: roomName,
+  context: context,
+  onError: (detail) => showError(detail),
+  onLeft: () => window.location.assign("/chat/"),
 });
 
 const uploads = new Uploads(document, {
@@ -116,6 +135,7 @@ async function openDm(username) {
 }
 
 function showRooms() {
+  controls.show(apiRooms.find((room) => room.name === roomName));
   const model = sidebarModel(apiRooms, context);
   sidebar.render(model);
   document.title = tabTitle(context.title, model.unread);
@@ -153,12 +173,44 @@ function markRead() {
   if (state.log.newest > 0) readMarker.seen(state.log.newest);
 }
 
+// "Mark unread from here": the read mark goes back to just before `seq`, in every tab.
+async function markUnread(seq) {
+  try {
+    await api.post(apiUrls.read(roomName), { seq: seq - 1 });
+  } catch (error) {
+    showError(error.detail);
+  }
+}
+
+// The read mark moved back to `seq` (here or in another tab): the line goes before the
+// next message, which stays unread while shown.
+function readMovedBack(seq) {
+  if (readMarker) readMarker.moved(seq, state.log.newest);
+  const next = Math.min(...[...state.log.seqs].filter((shown) => shown > seq));
+  if (Number.isFinite(next)) view.placeNewSince(next);
+}
+
 document.addEventListener("visibilitychange", markRead);
 window.addEventListener("focus", markRead);
 
 // --- @mentions --------------------------------------------------------------------------
 
 let members = null; // the room's members' usernames, once fetched
+let groups = []; // the organization's groups ({name, members}), once fetched
+const shownNames = new Map(); // username -> display name, of members and people here
+
+// How the names of the @ list show: display names, @all and @here, groups.
+function mentionLabels() {
+  const labels = new Map(shownNames);
+  for (const person of state.presence.sorted()) if (person.name) labels.set(person.user, person.name);
+  if (context.all_mentions && state.me && !state.me.guest) {
+    for (const [word, label] of BROADCASTS) labels.set(word, label);
+  }
+  for (const group of groups) {
+    labels.set(group.name, "group of " + group.members.length);
+  }
+  return labels;
+}
 
 const mentionBox = new MentionBox(
   document,
@@ -169,12 +221,19 @@ const mentionBox = new MentionBox(
       const present = context.kind === KIND.PUBLIC
         ? state.presence.sorted().map((person) => person.user)
         : [];
-      return mentionCandidates(members || [], present, state.me && state.me.user);
+      const many = context.all_mentions && state.me && !state.me.guest ? [...BROADCASTS.keys()] : [];
+      const named = [...(members || []), ...many, ...groups.map((group) => group.name)];
+      return mentionCandidates(named, present, state.me && state.me.user);
     },
+    labels: mentionLabels,
     // A public room's members are listed to signed-in people only.
     onFirstAt: () => {
       if (context.kind === KIND.PUBLIC && !(state.me && !state.me.guest)) return;
       fetchMembers().then(() => mentionBox.refresh()).catch(() => {});
+      api.get(apiUrls.groups()).then((body) => {
+        groups = Array.isArray(body && body.groups) ? body.groups : [];
+        mentionBox.refresh();
+      }).catch(() => {});
     },
   },
 );
@@ -183,6 +242,7 @@ async function fetchMembers() {
   const body = await api.get(apiUrls.members(roomName));
   const list = Array.isArray(body && body.members) ? body.members : [];
   members = list.map((member) => member.username);
+  for (const member of list) if (member.display_name) shownNames.set(member.username, member.display_name);
   return list;
 }
 
@@ -282,8 +342,15 @@ function showMessage(frame) {
   }
 }
 
+let presenceTimer = null;
+
+// Who is here; shown again when a status or Do Not Disturb ends by itself.
 function showPresence() {
-  view.renderPresence(state.presence.sorted(), state.me);
+  const people = state.presence.sorted();
+  view.renderPresence(people, state.me, Date.now());
+  window.clearTimeout(presenceTimer);
+  const next = nextChange(people, Date.now());
+  if (next !== null) presenceTimer = window.setTimeout(showPresence, Math.min(next - Date.now() + 50, 2 ** 31 - 1));
 }
 
 function opened() {
@@ -406,10 +473,16 @@ const handlers = {
       permission: notify.permission(window),
       rooms: apiRooms,
       me: context.username,
+      dnd: inDnd(myFace, Date.now()),
     });
     if (note) notify.show(window, note);
   },
   read(frame) {
+    if (frame.room === roomName && readMarker && frame.seq < readMarker.sent) {
+      readMovedBack(frame.seq);
+      roomsRefresh.call();
+      return;
+    }
     if (frame.room === roomName && readMarker) readMarker.moved(frame.seq);
     if (frame.room === roomName && frame.seq >= state.log.newest) {
       // Read to the end here (most often by this very page): nothing left to count.
@@ -428,6 +501,7 @@ const handlers = {
     membersChanged();
   },
   identity(frame) {
+    myFace = frame; // our own display name, status and Do Not Disturb
     state.identity(frame);
     keepPending();
     view.setIdentity(frame.user);
@@ -466,6 +540,14 @@ const handlers = {
     showError(frame.user + " is muted here until " + until + ".");
   },
   error(frame) {
+    if (frame.code === "confirm_required" && state.pending.has(frame.nonce)) {
+      // @all, @room or @here would notify many: ask, then send it again confirmed.
+      const people = Number.isInteger(frame.people) ? frame.people + " people" : "everyone";
+      if (window.confirm("Notify all " + people + "?")) {
+        state.confirm(frame.nonce);
+        return;
+      }
+    }
     const refused = state.error(frame, now());
     if (refused) {
       view.failPending(refused);
@@ -474,6 +556,16 @@ const handlers = {
     showError(frame.detail, frame.code === "rate_limited");
   },
 };
+
+// In a DM: whether the other person is in Do Not Disturb, said above the composer.
+async function showOtherPerson() {
+  if (context.kind !== KIND.DM || !context.dm_with) return;
+  try {
+    controls.showOther(await api.get(apiUrls.person(context.dm_with)), Date.now());
+  } catch {
+    // no notice: writing still works
+  }
+}
 
 // Loads the page of messages before the oldest shown; whether it got one.
 async function loadOlder() {
@@ -524,4 +616,7 @@ showRooms();
 roomsRefresh.call();
 setUpMembersPanel();
 setUpNotifications();
+showOtherPerson();
+attachPicker(document, document.getElementById("new-dm-username"), api);
+attachPicker(document, document.getElementById("add-member-username"), api);
 becomeGuest().then(() => socket.connect());

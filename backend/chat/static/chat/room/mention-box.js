@@ -6,11 +6,12 @@ import { MentionList } from "./mentions.js";
 export class MentionBox {
   // `names()`: who may be mentioned now; `onFirstAt()`: called the first time an "@" is
   // typed (to fetch the room's members, then call `refresh()`).
-  constructor(doc, input, listbox, { names, onFirstAt }) {
+  constructor(doc, input, listbox, { names, onFirstAt, labels = () => null }) {
     this.doc = doc;
     this.input = input;
     this.listbox = listbox;
     this.names = names;
+    this.labels = labels; // () => Map of name -> how it shows (a display name, a group)
     this.onFirstAt = onFirstAt;
     this.asked = false;
     this.chosen = false; // a name was just put in: the input event that follows is ours
@@ -38,7 +39,7 @@ export class MentionBox {
       this.asked = true;
       this.onFirstAt();
     }
-    this.list.update(this.input.value, caret, this.names());
+    this.list.update(this.input.value, caret, this.names(), this.labels());
     this.render();
   }
 
@@ -77,7 +78,8 @@ export class MentionBox {
         option.setAttribute("role", "option");
         option.setAttribute("aria-selected", String(index === active));
         option.dir = "auto";
-        option.textContent = name;
+        const label = this.labels() && this.labels().get(name);
+        option.textContent = label ? label + " (@" + name + ")" : name;
         option.addEventListener("click", () => this.choose(index));
         return option;
       }),

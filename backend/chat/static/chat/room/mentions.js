@@ -44,10 +44,16 @@ export function mentionCandidates(members, people, me) {
   return names.sort((a, b) => a.localeCompare(b));
 }
 
-// The names that start with `query`, whatever its case, at most `limit`.
-export function matchingNames(names, query, limit = MAX_OPTIONS) {
+// The names that start with `query`, or whose label does (a display name: `labels`
+// maps names to how they show), whatever its case, at most `limit`.
+export function matchingNames(names, query, limit = MAX_OPTIONS, labels = null) {
   const prefix = foldName(query);
-  return names.filter((name) => foldName(name).startsWith(prefix)).slice(0, limit);
+  const matches = (name) => {
+    if (foldName(name).startsWith(prefix)) return true;
+    const label = labels && labels.get(name);
+    return Boolean(label) && foldName(label).split(/\s+/u).some((word) => word.startsWith(prefix));
+  };
+  return names.filter(matches).slice(0, limit);
 }
 
 // `text` with the mention from `start` to `caret` replaced by "@name ": {text, caret}.
@@ -81,14 +87,14 @@ export class MentionList {
   }
 
   // The text or caret changed, or the candidates did: true if the list is open after.
-  update(text, caret, names) {
+  update(text, caret, names, labels = null) {
     const mention = mentionAt(text, caret);
     if (mention === null) {
       this.close();
       return false;
     }
     const previous = this.activeName;
-    this.options = matchingNames(names, mention.query);
+    this.options = matchingNames(names, mention.query, MAX_OPTIONS, labels);
     this.start = mention.start;
     this.caret = caret;
     const kept = previous === null ? -1 : this.options.indexOf(previous);
@@ -126,8 +132,16 @@ export class MentionList {
   }
 }
 
-// Whether a `message` frame @mentions the person with public id `myId`.
+// Whether a `message` frame @mentions the person with public id `myId` (by name, in
+// one of their groups, or with @all, @room or @here: "all" and "here" in `mentions`).
 export function mentionsMe(frame, myId) {
   return myId !== null && myId !== undefined && Array.isArray(frame.mentions) &&
-    frame.mentions.includes(myId);
+    (frame.mentions.includes(myId) || frame.mentions.includes("all") ||
+      frame.mentions.includes("here"));
 }
+
+// The words that reach many at once, as the @ list offers them.
+export const BROADCASTS = new Map([
+  ["all", "everyone in this room"],
+  ["here", "everyone here now"],
+]);

@@ -2,16 +2,21 @@
 // browser's parts (permission, the service worker's push subscription, showing one).
 
 import { apiUrls } from "./api.js";
-import { roomUrl, titleOf } from "./rooms.js";
+import { KIND, LEVEL, levelOf, roomUrl, titleOf } from "./rooms.js";
 
-// The notification an `activity` frame calls for, or null: a mention of the person or a
-// direct message, while the page is hidden and notifications are allowed, from someone
-// else. {title, body, tag, url}.
-export function notificationFor(frame, { visibility, permission, rooms, me }) {
-  if (!frame || frame.type !== "activity" || !(frame.mention || frame.dm)) return null;
+// The notification an `activity` frame calls for, or null: what the room's level lets
+// through (every message at "all", a DM's by default; at "mentions" a mention of the
+// person, @all, @here, a group of theirs; nothing at "nothing"), while the page is hidden,
+// notifications are allowed and the person isn't in Do Not Disturb, from someone else.
+// {title, body, tag, url}.
+export function notificationFor(frame, { visibility, permission, rooms, me, dnd = false }) {
+  if (!frame || frame.type !== "activity") return null;
+  const room = (rooms || []).find((entry) => entry.name === frame.room);
+  const level = levelOf(room || { kind: frame.dm ? KIND.DM : KIND.PUBLIC });
+  if (level === LEVEL.NOTHING || dnd) return null;
+  if (level !== LEVEL.ALL && !frame.mention) return null;
   if (visibility !== "hidden" || permission !== "granted") return null;
   if (me && frame.from === me) return null;
-  const room = (rooms || []).find((entry) => entry.name === frame.room);
   const title = frame.dm ? frame.from : frame.from + " in " + titleOf(rooms, frame.room);
   return {
     title: title,

@@ -15,7 +15,8 @@ export class PendingQueue {
     return this.texts.has(nonce);
   }
 
-  // `extra`: fields for its frame besides the text ({reply_to, attachments}), if any.
+  // `extra`: fields for its frame besides the text ({reply_to, attachments, confirm}),
+  // if any. A nonce already pending keeps its place.
   add(nonce, text, extra = null) {
     this.texts.set(nonce, text);
     if (extra && Object.keys(extra).length) this.extras.set(nonce, extra);

@@ -14,19 +14,28 @@ export class ReadMarker {
     this.post = post;
     this.sent = typeof known === "number" ? known : -1;
     this.wanted = this.sent;
+    // After "Mark unread": messages up to this seq stay unread while shown; a newer one
+    // arriving and being seen marks everything read again.
+    this.floor = -1;
     this.throttle = new Throttle(intervalMs, () => this.flush(), clock);
   }
 
   // The person has seen every message up to `seq`.
   seen(seq) {
-    if (typeof seq !== "number" || seq <= this.wanted) return;
+    if (typeof seq !== "number" || seq <= this.wanted || seq <= this.floor) return;
     this.wanted = seq;
     this.throttle.call();
   }
 
   // The mark is at `seq` already (a `read` frame: another tab or device moved it).
-  moved(seq) {
+  // Moved back ("Mark unread"): what the page shows now, up to `newest`, stays unread.
+  moved(seq, newest = null) {
     if (typeof seq !== "number") return;
+    if (seq < this.sent) {
+      this.sent = this.wanted = seq;
+      this.floor = typeof newest === "number" ? newest : Infinity;
+      return;
+    }
     if (seq > this.sent) this.sent = seq;
     if (seq > this.wanted) this.wanted = seq;
   }

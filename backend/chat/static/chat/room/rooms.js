@@ -21,6 +21,9 @@ export function roomContext(embedded, roomName) {
     last_read: typeof context.last_read === "number" ? context.last_read : null,
     signed_in: context.signed_in === true,
     username: typeof context.username === "string" ? context.username : null,
+    level: typeof context.level === "string" ? context.level : "",
+    dm_with: typeof context.dm_with === "string" ? context.dm_with : null,
+    all_mentions: context.all_mentions !== false,
   };
 }
 
@@ -37,7 +40,17 @@ function contextEntry(context) {
     unread: 0,
     mentions: 0,
     last_read: context.last_read,
+    level: context.kind === KIND.DM ? LEVEL.ALL : LEVEL.MENTIONS,
   };
+}
+
+// What notifies the person in a room (`level` of GET /api/rooms/).
+export const LEVEL = Object.freeze({ ALL: "all", MENTIONS: "mentions", NOTHING: "nothing" });
+
+// A room's level, with the defaults: a DM's every message, a room's mentions.
+export function levelOf(room) {
+  if (room && Object.values(LEVEL).includes(room.level)) return room.level;
+  return room && room.kind === KIND.DM ? LEVEL.ALL : LEVEL.MENTIONS;
 }
 
 function count(value) {
@@ -50,8 +63,9 @@ function byTitle(a, b) {
 
 // The sidebar: {rooms, dms, unread}. Rooms the person is a member of, and the current
 // one; `rooms` are public and private ones, `dms` direct messages (titled by the other
-// person), each sorted by title; `unread` is the sum of their unread counts. Guests
-// see no counts.
+// person's display name, else username), each sorted by title; `unread` is the sum of
+// their unread counts, but for rooms set to notify of nothing (shown dimmed; their
+// mentions still count). Guests see no counts.
 export function sidebarModel(apiRooms, context) {
   const shown = [];
   let current = false;
@@ -64,7 +78,9 @@ export function sidebarModel(apiRooms, context) {
       url: room.url || roomUrl(room.name),
       kind: room.kind,
       private: Boolean(room.private),
-      title: room.title || room.name,
+      title: room.dm_with_name || room.title || room.name,
+      username: room.dm_with || null,
+      level: levelOf(room),
       unread: context.signed_in ? count(room.unread) : 0,
       mentions: context.signed_in ? count(room.mentions) : 0,
       current: isCurrent,
@@ -76,7 +92,10 @@ export function sidebarModel(apiRooms, context) {
   }
   const rooms = shown.filter((room) => room.kind !== KIND.DM).sort(byTitle);
   const dms = shown.filter((room) => room.kind === KIND.DM).sort(byTitle);
-  const unread = shown.reduce((sum, room) => sum + room.unread, 0);
+  const unread = shown.reduce(
+    (sum, room) => sum + (room.level === LEVEL.NOTHING ? room.mentions : room.unread),
+    0,
+  );
   return { rooms: rooms, dms: dms, unread: unread };
 }
 
@@ -101,5 +120,6 @@ export function tabTitle(title, unread) {
 // A room's title by its name, from the last list (or the name itself).
 export function titleOf(apiRooms, name) {
   const room = (apiRooms || []).find((entry) => entry.name === name);
-  return room && room.title ? room.title : name;
+  if (!room) return name;
+  return room.dm_with_name || room.title || name;
 }

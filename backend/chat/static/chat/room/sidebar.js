@@ -2,6 +2,7 @@
 // with their unread and mention counts, forms to start new ones, and its toggle on
 // phones. The model comes from rooms.js.
 
+import { avatarUrl } from "./faces.js";
 import { lockIcon } from "./icons.js";
 import { roomLabel } from "./rooms.js";
 
@@ -102,6 +103,7 @@ export class SidebarView {
     const doc = this.doc;
     const item = el(doc, "li", "room-item");
     item.dataset.room = room.name;
+    if (room.level === "nothing") item.classList.add("muted-room");
     const link = el(doc, "a");
     link.href = room.url;
     link.setAttribute("aria-label", roomLabel(room));
@@ -111,6 +113,14 @@ export class SidebarView {
     if (room.unread) title.classList.add("unread");
     link.appendChild(title);
     if (room.private && room.kind !== "dm") link.prepend(lockIcon(doc));
+    if (room.kind === "dm" && room.username) {
+      const face = el(doc, "img", "avatar");
+      face.src = avatarUrl(room.username, 64);
+      face.alt = "";
+      face.width = face.height = 20;
+      face.loading = "lazy";
+      link.prepend(face);
+    }
     if (room.mentions) link.appendChild(el(doc, "span", "mention-badge", "@" + room.mentions));
     if (room.unread) link.appendChild(el(doc, "span", "unread-badge", String(room.unread)));
     item.appendChild(link);

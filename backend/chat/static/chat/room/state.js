@@ -237,6 +237,17 @@ export class RoomState {
     return true;
   }
 
+  // The person confirmed a pending message the server asked about (`confirm_required`:
+  // @all, @room or @here would notify many): it goes again, confirmed, same nonce.
+  confirm(nonce) {
+    if (!this.pending.has(nonce)) return;
+    this.pending.add(nonce, this.pending.texts.get(nonce), {
+      ...this.pending.extras.get(nonce),
+      confirm: true,
+    });
+    if (this.ready) this.outbox.push(this.pending.frame(nonce));
+  }
+
   // The person changed the input's text.
   typed(text, now) {
     if (text.trim() && this.ready && now - this.lastTypingSent >= TYPING_SEND_EVERY_MS) {

@@ -3,6 +3,7 @@
 // and which is parsed here as an inert document, never run.
 
 import { mayEdit } from "./composer.js";
+import { avatarUrl, inDnd, shownName, statusNow } from "./faces.js";
 import { dayLabel, layoutMarks } from "./layout.js";
 import { mentionsMe } from "./mentions.js";
 import { sizeText } from "./uploads.js";
@@ -120,7 +121,7 @@ export class RoomView {
     doc,
     {
       onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
-      onSeen, editWindowMinutes,
+      onSeen, onPerson, onMarkUnread, editWindowMinutes,
     },
   ) {
     this.doc = doc;
@@ -140,6 +141,8 @@ export class RoomView {
     this.onMute = onMute;
     this.editWindowMinutes = editWindowMinutes;
     this.onMessagePerson = onMessagePerson || (() => {});
+    this.onPerson = onPerson || (() => {});
+    this.onMarkUnread = onMarkUnread || (() => {});
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
@@ -195,12 +198,35 @@ export class RoomView {
       (person.uid || person.id) !== me.id;
   }
 
+  // A signed-up person's name (display name, username on hover): a button opening their
+  // card; a guest's plain text.
+  personName(person, className) {
+    const signedUp = !person.guest && !person.bot;
+    const name = el(signedUp ? "button" : "span", className, shownName(person));
+    name.dir = "auto"; // a name in any script doesn't reorder what is around it
+    if (signedUp) {
+      name.type = "button";
+      name.title = "@" + person.user;
+      name.classList.add("person-link");
+      name.addEventListener("click", () => this.onPerson(person.user));
+    }
+    return name;
+  }
+
+  avatar(person) {
+    const image = el("img", "avatar");
+    image.src = avatarUrl(person.user, 64);
+    image.alt = "";
+    image.width = image.height = 28;
+    image.loading = "lazy";
+    return image;
+  }
+
   messageItem(frame, mine, me = null) {
     const item = el("li", "message");
     const meta = el("div", "message-meta");
-    const author = el("span", "message-author", frame.user);
-    author.dir = "auto"; // a name in any script doesn't reorder what is around it
-    meta.appendChild(author);
+    if (frame.seq !== undefined) meta.appendChild(this.avatar(frame));
+    meta.appendChild(this.personName(frame, "message-author"));
     if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
     if (frame.bot) meta.appendChild(el("span", "badge", "bot"));
     if (frame.seq !== undefined && this.canMessage(frame, me)) {
@@ -327,6 +353,9 @@ export class RoomView {
       ["Reply", "Reply to this message", () => this.onReply(frame.seq, frame.user, text())],
       ["React…", "React to this message", () => this.togglePicker(item, frame.seq, button)],
     ];
+    if (frame.seq > 0 && me && !me.guest) {
+      entries.push(["Mark unread", "Mark unread from here", () => this.onMarkUnread(frame.seq)]);
+    }
     if (mayEdit(frame, me, this.editWindowMinutes, Date.now())) {
       entries.push(["Edit", "Edit this message", () => this.onEdit(frame.seq, text())]);
     }
@@ -551,12 +580,26 @@ export class RoomView {
   }
 
   // `people`: sorted {id, user, guest}; `me`: who we are ({id, user, guest}), or null.
-  renderPresence(people, me) {
+  // Who is here, with their pictures, statuses and Do Not Disturb as of `nowMs`.
+  renderPresence(people, me, nowMs = Date.now()) {
     const meId = me ? me.id : null;
     this.presenceList.replaceChildren(
       ...people.map((person) => {
-        const item = el("li", "person", person.user);
+        const item = el("li", "person");
         item.dataset.id = person.id;
+        item.appendChild(this.avatar(person));
+        item.appendChild(this.personName(person, "person-name"));
+        const status = statusNow(person, nowMs);
+        if (status) {
+          const shown = el("span", "status-line", [status.emoji, status.text].join(" ").trim());
+          shown.dir = "auto";
+          item.appendChild(shown);
+        }
+        if (inDnd(person, nowMs)) {
+          const dnd = el("span", "badge dnd-badge", "DND");
+          dnd.title = "Do Not Disturb";
+          item.appendChild(dnd);
+        }
         if (person.guest) item.appendChild(el("span", "badge", "guest"));
         if (person.id === meId) item.appendChild(el("span", "you", "(you)"));
         else if (this.canMessage(person, me)) item.appendChild(this.messageButton(person.user));
