@@ -47,6 +47,8 @@ class Face:
     def public(self, now: datetime | None = None) -> dict:
         """The set parts as JSON: ``name``, ``status`` {emoji, text, expires_at}, and
         ``dnd_until``; a status or Do Not Disturb that has ended left out."""
+        if self is NO_FACE:
+            return {}
         now = now or timezone.now()
         shown: dict = {}
         if self.display_name:

@@ -7,6 +7,7 @@ process". Tests run each test on a loop of its own, and each gets a fresh
 
 import asyncio
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 
 
 class Process:
@@ -25,7 +26,9 @@ class Process:
     - ``handshakes``: the handshakes being set up (``CHAT_HANDSHAKES_MAX``);
       ``person_reads``: their reads of people and rooms from the database, together;
     - ``redis_clients``: one Redis client (or Sentinel) per address;
-    - ``tasks``: work that outlives the connection that started it (``detach``).
+    - ``tasks``: work that outlives the connection that started it (``detach``);
+    - ``chores``: one thread for periodic work on the database (e-mail for what people
+      missed): one connection, never the thread that stores posts.
 
     Rooms by name for posting (``chat.services.storing``) are kept per process as
     well, by the database thread, not by the event loop.
@@ -53,6 +56,7 @@ class Process:
         self.posting = Posting()
         self.handshakes = HandshakeSlots()
         self.person_reads = PersonReads()
+        self.chores = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chores")
 
 
 # Not weak: the parts' own tasks hold their loop, so it would never go.

@@ -14,6 +14,7 @@ import datetime
 import logging
 from urllib.parse import urljoin
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
@@ -26,7 +27,11 @@ from organization.mail import MAIL_ERRORS
 
 from chat.formatting import html_text
 from chat.models import Membership, Mention, Message, Room
+from chat.process import process
+from chat.redis_client import redis_client
 from chat.selectors import people_room_names
+from chat.services.broadcast import LAYER_ERRORS
+from chat.services.presence.store import room_keys
 
 logger = logging.getLogger(__name__)
 
@@ -255,32 +260,29 @@ def missed_mail_send(user, missed: list[Missed]) -> bool:
 async def missed_mail_sweep(now: datetime.datetime | None = None) -> int:
     """Find what people missed, leave out those with a tab open in one of their rooms
     (seen in presence), and e-mail the others; returns how many e-mails went out."""
-    from channels.db import database_sync_to_async
-
-    # Off the thread that stores messages (thread_sensitive=False): a sweep never makes
-    # a post wait.
-    found = await database_sync_to_async(missed_find, thread_sensitive=False)(now)
+    found = await _in_chores(missed_find)(now)
     if not found:
         return 0
-    rooms_of = await database_sync_to_async(people_room_names, thread_sensitive=False)(set(found))
+    rooms_of = await _in_chores(people_room_names)(set(found))
     online = await people_online({user_id: sorted(rooms) for user_id, rooms in rooms_of.items()})
     sent = 0
     for user_id, items in found.items():
         if user_id in online:
             continue
-        send = database_sync_to_async(missed_mail_send, thread_sensitive=False)
-        sent += await send(items[0].membership.user, items)
+        sent += await _in_chores(missed_mail_send)(items[0].membership.user, items)
     return sent
+
+
+def _in_chores(function):
+    """``function`` run in the process's chores thread: a sweep never makes a post wait
+    for the thread that stores messages, and holds one database connection."""
+    return database_sync_to_async(function, thread_sensitive=False, executor=process().chores)
 
 
 async def people_online(rooms_of: dict[int, list[str]]) -> set[int]:
     """Those of the people (user id -> names of their rooms) present in one of those
     rooms now (one round trip to Redis); everyone, so nobody is e-mailed, when Redis
     can't say."""
-    from chat.redis_client import redis_client
-    from chat.services.broadcast import LAYER_ERRORS
-    from chat.services.presence.store import room_keys
-
     checks = [(user_id, room) for user_id, rooms in rooms_of.items() for room in rooms]
     try:
         async with redis_client().pipeline(transaction=False) as pipe:

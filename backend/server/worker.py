@@ -198,6 +198,11 @@ class MissedMail:
     each e-mail once."""
 
     def __init__(self, *, clock=reactor) -> None:
+        # Imported now, as the worker starts: importing it at the first sweep would hold
+        # the event loop (and every connection) for a moment while serving.
+        from notifications.missed import missed_mail_sweep
+
+        self.sweep_once = missed_mail_sweep
         self.loop = task.LoopingCall(self.sweep)
         self.loop.clock = clock
 
@@ -206,11 +211,8 @@ class MissedMail:
 
         self.loop.start(settings.CHAT_EMAIL_NOTIFY_EVERY, now=False)
 
-    @staticmethod
-    def sweep():
-        from notifications.missed import missed_mail_sweep
-
-        done = defer.Deferred.fromFuture(asyncio.ensure_future(missed_mail_sweep()))
+    def sweep(self):
+        done = defer.Deferred.fromFuture(asyncio.ensure_future(self.sweep_once()))
         done.addErrback(lambda failure: logger.warning("missed e-mail failed: %s", failure.value))
         return done
 
@@ -252,6 +254,8 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
         # It would fail the same way again: the supervisor stops instead.
         traceback.print_exc()
         return cannot_start("the error above")
+    # Made (their modules imported) before the collector is told to leave what exists alone.
+    chores = [GuestsExpiry(), MissedMail()]
     collect_only_what_serving_makes()
     # Registered before Daphne's own shutdown work, so it runs first.
     reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)
@@ -260,8 +264,8 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
     # The supervisor's pid as it started this worker: if it was killed while the
     # worker was starting, the parent is already someone else.
     ParentWatch(supervisor_pid or os.getppid()).start()
-    GuestsExpiry().start()
-    MissedMail().start()
+    for chore in chores:
+        chore.start()
     try:
         server.run()
     except checks.DependencyCheckError as error:

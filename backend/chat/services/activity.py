@@ -23,6 +23,7 @@ from chat.models import Membership, Message, Room
 from chat.process import detach
 from chat.protocol import events
 from chat.services.broadcast import LAYER_ERRORS, activity_address, send_to
+from notifications.webpush import push_enabled, push_send
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ async def activity_announce(*, room: Room, new: list[tuple[Message, tuple[int, .
         await send_to(activity_address(room.name), notice)
     except LAYER_ERRORS:
         logger.warning("room %r: could not tell sidebars about seq %s", room.name, last.seq)
-    from notifications.webpush import push_enabled
-
     if not push_enabled():
         return  # nothing more to tell: no query
     due = await database_sync_to_async(notified)(room=room, new=new)
@@ -89,8 +88,6 @@ def notified(
 
 
 def _push(room: Room, message: Message, user_ids: set[int], *, dm: bool) -> None:
-    from notifications.webpush import push_send
-
     payload = {
         "title": message.author_name if dm else f"{message.author_name} in {room.name}",
         "body": _snippet(message.body),
