@@ -168,6 +168,14 @@ def _unclaim(missed: list[Missed]) -> None:
         )
 
 
+def mail_configured() -> bool:
+    """Whether the chat can send e-mail: an SMTP server is named (``EMAIL_HOST``), or
+    mail goes elsewhere than SMTP (the console in development). Without, nothing is
+    swept."""
+    smtp = settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+    return bool(settings.EMAIL_HOST) or not smtp
+
+
 def unsubscribe_token(user) -> str:
     return signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
 

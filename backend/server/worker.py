@@ -209,6 +209,11 @@ class MissedMail:
     def start(self) -> None:
         from django.conf import settings
 
+        from notifications.missed import mail_configured
+
+        if not mail_configured():
+            logger.info("e-mail for what people missed is off: EMAIL_HOST is not set")
+            return
         self.loop.start(settings.CHAT_EMAIL_NOTIFY_EVERY, now=False)
 
     def sweep(self):

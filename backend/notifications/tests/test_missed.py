@@ -159,3 +159,16 @@ async def test_a_dm_with_only_ones_own_messages_stops_being_looked_at(smtp_serve
     assert await missed_mail_sweep(now=_later()) == 0
     mine = await Membership.objects.aget(room=dm, user=alice)
     assert mine.emailed_seq == 1  # alice's own message: passed, not e-mailed
+
+
+def test_nothing_is_swept_without_a_mail_server(settings):
+    from notifications.missed import mail_configured
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = ""
+    assert not mail_configured()
+    settings.EMAIL_HOST = "smtp.example.com"
+    assert mail_configured()
+    settings.EMAIL_HOST = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert mail_configured()
