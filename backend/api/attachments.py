@@ -16,6 +16,20 @@ from server.http import BodyLimit
 # What a multipart body adds around the file itself, at most, before it is refused
 # unread as too large.
 MULTIPART_OVERHEAD = 64 * 1024
+# An endpoint taking one file, as the multipart field "file" (its OpenAPI description).
+FILE_UPLOAD = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            }
+        }
+    }
+}
 # The upload's path, as the server's HTTP protocol matches it to give it a larger limit.
 UPLOAD_PATH = re.compile(rb"/api/rooms/[^/]+/attachments/")
 
@@ -40,19 +54,7 @@ class AttachmentOut(Schema):
     "/{name}/attachments/",
     response={201: AttachmentOut, **REFUSALS, 413: ErrorOut, 429: ErrorOut, 503: ErrorOut},
     auth=any_session,
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                        "required": ["file"],
-                    }
-                }
-            }
-        }
-    },
+    openapi_extra=FILE_UPLOAD,
 )
 def attachment_upload(request, name: str):
     """Upload one file (multipart field ``file``) to a room the requester may post in;

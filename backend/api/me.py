@@ -5,11 +5,11 @@ from datetime import datetime
 
 from django.db import DatabaseError
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
-from django.urls import reverse
 from ninja import Body, Router, Schema, Status
-from people.avatars import AVATAR_MAX_BYTES, avatar_remove, avatar_set
+from people.avatars import AVATAR_MAX_BYTES, avatar_remove, avatar_set, avatar_url
 from people.profiles import profile_get, profile_update
 
+from api.attachments import FILE_UPLOAD, MULTIPART_OVERHEAD
 from api.auth import signed_in
 from api.errors import ApiError, ErrorOut
 from chat.identity import face_of
@@ -17,7 +17,6 @@ from server.http import BodyLimit
 
 router = Router(tags=["Profile"])
 REFUSALS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-MULTIPART_OVERHEAD = 64 * 1024
 AVATAR_PATH = re.compile(rb"/api/me/avatar/")
 TOO_LARGE = f"An avatar can be at most {AVATAR_MAX_BYTES // 2**20} MB."
 
@@ -53,11 +52,6 @@ class MeOut(ProfileOut):
 
 class AvatarOut(Schema):
     avatar_url: str
-
-
-def avatar_url(user, profile, size: int = 256) -> str:
-    url = reverse("avatar", args=[user.username, size])
-    return f"{url}?v={profile.avatar}" if profile.avatar else url
 
 
 def profile_out(user, *, now=None) -> dict:
@@ -103,19 +97,7 @@ def me_update(request, body: dict = Body(...)):  # noqa: B008 - ninja's way
     "/avatar/",
     response={200: AvatarOut, **REFUSALS, 413: ErrorOut, 503: ErrorOut},
     auth=signed_in,
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                        "required": ["file"],
-                    }
-                }
-            }
-        }
-    },
+    openapi_extra=FILE_UPLOAD,
 )
 def me_avatar_set(request):
     """Upload your picture (multipart ``file``: PNG, JPEG, WebP or GIF, at most 5 MB);

@@ -13,11 +13,12 @@ from organization.services import (
     person_reactivate,
     person_role_set,
 )
+from people.avatars import avatar_url
 from people.profiles import people_find, person_visible, profile_get
 
 from api.auth import signed_in
 from api.errors import ErrorOut
-from api.me import ProfileOut, avatar_url, profile_out
+from api.me import ProfileOut, profile_out
 
 people_router = Router(tags=["People"])
 audit_router = Router(tags=["People"])

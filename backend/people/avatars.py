@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
 from PIL import ImageOps
 
 from chat.services import ActionRefused
@@ -26,6 +27,12 @@ TYPES = "PNG, JPEG, WebP or GIF"
 # Initials avatars' backgrounds: dark enough for white letters (WCAG AA at this size).
 COLOURS = ("#1f6feb", "#8250df", "#bf3989", "#cf222e", "#bc4c00", "#1a7f37",
            "#0a6c74", "#6639ba", "#9a6700", "#57606a")  # fmt: skip
+
+
+def avatar_url(user, profile, size: int = 256) -> str:
+    """Where the person's picture (or initials) is shown from; a new picture, a new URL."""
+    url = reverse("avatar", args=[user.username, size])
+    return f"{url}?v={profile.avatar}" if profile.avatar else url
 
 
 def avatar_path(key: str, size: int) -> str:

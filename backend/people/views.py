@@ -16,11 +16,11 @@ from chat.identity import face_of
 from chat.services import ActionRefused
 from chat.views import FILE_CSP
 from people.avatars import (
-    AVATAR_MAX_BYTES,
     SIZES,
     avatar_path,
     avatar_remove,
     avatar_set,
+    avatar_url,
     initials_svg,
 )
 from people.profiles import profile_get, profile_update
@@ -90,8 +90,7 @@ def profile(request):
         "face": face_of(user).public(),
         "error": error,
         "saved": saved,
-        "avatar_url": f"/avatars/{user.username}/256/"
-        + (f"?v={current.avatar}" if current.avatar else ""),
+        "avatar_url": avatar_url(user, current),
         "time_zones": sorted(zoneinfo.available_timezones()),
         "status_ends": [
             ("", "Never"),
@@ -112,8 +111,6 @@ def _profile_post(request) -> None:
         upload = request.FILES.get("file")
         if upload is None:
             raise ActionRefused("missing_file", "Choose a picture first.")
-        if upload.size > AVATAR_MAX_BYTES:
-            raise ActionRefused("file_too_large", "An avatar can be at most 5 MB.")
         avatar_set(user, upload.read())
     elif action == "avatar_remove":
         avatar_remove(user)
