@@ -2,6 +2,7 @@
 
 import re
 from contextlib import contextmanager
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -228,6 +229,22 @@ class TeamRoomPage(RoomPage):
         """The "New since you last read" line stands right before the message ``text``."""
         expect(self.new_since).to_have_text("New since you last read")
         expect(self.page.locator("#new-since + li.message .message-body")).to_have_text(text)
+
+
+@dataclass
+class Person:
+    """A signed-up person with a browser context of their own and its first page."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+
+    @property
+    def room(self) -> TeamRoomPage:
+        return TeamRoomPage(self.page)
+
+    def open(self, room: str) -> TeamRoomPage:
+        return TeamRoomPage(self.page).open(room)
 
 
 class InvitationPage(Screen):

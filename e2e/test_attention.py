@@ -5,26 +5,15 @@ marking a message unread, and a DM's Do Not Disturb notice."""
 
 import io
 import re
-from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import TeamRoomPage, sign_up
+from e2e.pages import Person, TeamRoomPage, sign_up
 
 LAYLA, OMAR = "layla-at", "omar-at"
 ROOM = "attention-at"
 ARABIC = "ليلى أحمد"
-
-
-@dataclass
-class Person:
-    name: str
-    context: BrowserContext
-    page: Page
-
-    def open(self, room: str) -> TeamRoomPage:
-        return TeamRoomPage(self.page).open(room)
 
 
 @pytest.fixture(scope="module")

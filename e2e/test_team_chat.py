@@ -2,13 +2,12 @@
 counts in the sidebar, the "New since you last read" line and a notification for a
 mention while the tab is hidden. Three people, each signed up in a browser of their own."""
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, expect
 
-from e2e.pages import IndexPage, InvitationPage, TeamRoomPage, sign_up
+from e2e.pages import IndexPage, InvitationPage, Person, sign_up
 
 ALICE, BOB, CAROL = "alice-tc", "bob-tc", "carol-tc"
 TEAM = "team-tc"
@@ -53,20 +52,6 @@ SET_VISIBILITY = """hidden => {
   Object.defineProperty(document, "hidden", { configurable: true, get: () => hidden });
   document.dispatchEvent(new Event("visibilitychange"));
 }"""
-
-
-@dataclass
-class Person:
-    name: str
-    context: BrowserContext
-    page: Page
-
-    @property
-    def room(self) -> TeamRoomPage:
-        return TeamRoomPage(self.page)
-
-    def open(self, room: str) -> TeamRoomPage:
-        return TeamRoomPage(self.page).open(room)
 
 
 @pytest.fixture(scope="module")

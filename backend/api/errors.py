@@ -40,6 +40,7 @@ STATUS = {
     "rate_limited": 429,
     "confirm_required": 409,
     "all_mentions_off": 403,
+    "room_archived": 403,
     "busy": 503,
     "email_not_sent": 503,
 }

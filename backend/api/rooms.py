@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from asgiref.sync import async_to_sync, sync_to_async
+from django.db import transaction
 from django.urls import reverse
 from ninja import Router, Schema, Status
 
@@ -10,6 +11,7 @@ from api.auth import any_session, signed_in
 from api.errors import ApiError, ErrorOut
 from chat import selectors
 from chat.access import RoomAccess, guest_account, room_access, visitor_check
+from chat.formatting import inline_html
 from chat.models import Room
 from chat.protocol import events
 from chat.rooms import InvalidRoomName, room_name_clean
@@ -43,6 +45,10 @@ class RoomOut(Schema):
     last_read: int | None
     level: str  # what notifies the person here: "all", "mentions" or "nothing"
     all_mentions: bool  # whether @all, @room and @here may be used here
+    topic: str  # one line of inline Markdown, as typed
+    topic_html: str  # the topic as safe inline HTML
+    description: str
+    archived: bool  # readable and searchable; nothing new is posted, edited or reacted to
 
 
 class RoomsOut(Schema):
@@ -80,7 +86,9 @@ class LevelIn(Schema):
 
 
 class RoomChangeIn(Schema):
-    all_mentions: bool
+    all_mentions: bool | None = None
+    topic: str | None = None
+    description: str | None = None
 
 
 class InvitationIn(Schema):
@@ -126,6 +134,10 @@ def _room_out(entry: selectors.RoomEntry, online: int = 0) -> dict:
         "level": (membership.level if membership is not None else "")
         or rooms_service.level_default(room),
         "all_mentions": room.all_mentions,
+        "topic": room.topic,
+        "topic_html": inline_html(room.topic) if room.topic else "",
+        "description": room.description,
+        "archived": room.archived_at is not None,
     }
 
 
@@ -296,9 +308,34 @@ def level_set(request, name: str, body: LevelIn):
 
 @router.patch("/{name}/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
 def room_change(request, name: str, body: RoomChangeIn):
-    """Turn @all, @room and @here on or off here (admins)."""
+    """Set the topic and description (owners and admins; in a DM, its two people), turn
+    @all, @room and @here on or off (admins). Fields left out stay as they are."""
     room = existing_room(request, name)
-    rooms_service.all_mentions_set(room=room, allowed=body.all_mentions, by=request.user)
+    with transaction.atomic():
+        if body.all_mentions is not None:
+            rooms_service.all_mentions_set(room=room, allowed=body.all_mentions, by=request.user)
+        if body.topic is not None or body.description is not None:
+            rooms_service.room_about_set(
+                room=room, by=request.user, topic=body.topic, description=body.description
+            )
+    return _entry(request, room)
+
+
+@router.post("/{name}/archive/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
+def room_archive(request, name: str):
+    """Archive the room (owners and admins): readable and searchable, nothing new in it."""
+    room = rooms_service.room_archive(
+        room=existing_room(request, name), by=request.user, archived=True
+    )
+    return _entry(request, room)
+
+
+@router.post("/{name}/unarchive/", response={200: RoomOut, **REFUSALS}, auth=signed_in)
+def room_unarchive(request, name: str):
+    """Bring an archived room back."""
+    room = rooms_service.room_archive(
+        room=existing_room(request, name), by=request.user, archived=False
+    )
     return _entry(request, room)
 
 

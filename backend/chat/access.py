@@ -31,6 +31,7 @@ class Forbidden(Exception):
 
 
 ROOM_GONE = "This room was renamed or deleted; pick it again from the list of rooms."
+ROOM_ARCHIVED = "This room is archived: it can be read, not changed."
 
 
 class RoomGone(Forbidden):

@@ -68,6 +68,22 @@ def message_html(text: str) -> str:
     return _cleaner.clean(_markdown.render(text)).strip()
 
 
+INLINE_TAGS = {"strong", "em", "del", "s", "code", "a"}
+_inline_cleaner = nh3.Cleaner(
+    tags=INLINE_TAGS,
+    attributes={"a": {"href", "title"}},
+    link_rel=LINK_REL,
+    url_schemes=URL_SCHEMES,
+    set_tag_attribute_values={"a": {"target": "_blank"}},
+    url_relative="deny",
+)
+
+
+def inline_html(text: str) -> str:
+    """One line of Markdown (a room's topic) as safe inline HTML: emphasis, code, links."""
+    return _inline_cleaner.clean(_markdown.renderInline(text[:RENDER_MAX_LENGTH])).strip()
+
+
 # Tags that end a block (a space between the words either side); any other is dropped.
 _BLOCK_TAG = re.compile(r"</?(?:p|li|ul|ol|blockquote|pre|br)\b[^>]*>")
 _TAG = re.compile(r"<[^>]*>")

@@ -24,6 +24,12 @@ class Room(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0)
     # Whether @all, @room and @here may be used here (admins turn them off).
     all_mentions = models.BooleanField(default=True)
+    # One line of inline Markdown shown in the room's header, and a longer text about it.
+    topic = models.CharField(max_length=250, blank=True, default="")
+    description = models.TextField(max_length=2000, blank=True, default="")
+    # An archived room stays readable and searchable; nothing new is posted, edited or
+    # reacted to, and it leaves the directory and sidebars for an "Archived" section.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -302,3 +308,42 @@ class GuestName(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Pin(models.Model):
+    """A message pinned for everyone in its room (at most chat.services.pins.PINS_MAX)."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="pins")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    pinned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+    pinned_by_name = models.CharField(max_length=150)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["room", "-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "message"], name="pin_once_per_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room.name}#{self.message.seq} pinned by {self.pinned_by_name}"
+
+
+class Saved(models.Model):
+    """A message a person saved for themselves (shown while they may still read it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user", "-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "message"], name="saved_once_per_message"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} saved {self.message_id}"

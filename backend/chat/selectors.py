@@ -65,11 +65,11 @@ def room_messages_around(
 
 
 def rooms_recently_active(*, limit: int) -> list[Room]:
-    """Public rooms with messages, the most recently active first."""
+    """Public rooms with messages, not archived, the most recently active first."""
     return list(
-        Room.objects.filter(kind=Room.Kind.PUBLIC, last_message_at__isnull=False).order_by(
-            "-last_message_at"
-        )[:limit]
+        Room.objects.filter(
+            kind=Room.Kind.PUBLIC, last_message_at__isnull=False, archived_at__isnull=True
+        ).order_by("-last_message_at")[:limit]
     )
 
 

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from chat import selectors
 from chat.access import Forbidden, RoomAccess, SignInRequired, room_access
+from chat.formatting import inline_html
 from chat.identity import identity_of
-from chat.models import Attachment
+from chat.models import Attachment, Room
 from chat.protocol import FINAL, CloseCode, events
 from chat.protocol.frames import FrameError, seq_parse
 from chat.rooms import ROOM_NAME_MAX_LENGTH, InvalidRoomName, room_name_clean
@@ -133,6 +134,7 @@ def _welcome(request) -> dict | None:
 def _room_context(request, room_name: str, access: RoomAccess) -> dict:
     """What the page needs to know of the room and of the person (docs/api.md's Room)."""
     title, kind, dm_with, all_mentions = room_name, "public", None, True
+    room = access.room or Room(name=room_name)
     if access.room is not None:
         kind = access.room.kind
         entry = selectors.room_entry(user_id=_user_id(request), room=access.room)
@@ -152,6 +154,14 @@ def _room_context(request, room_name: str, access: RoomAccess) -> dict:
         "level": membership.level if membership is not None else "",
         "dm_with": dm_with,  # a DM's other person (their username)
         "all_mentions": all_mentions,
+        "topic": room.topic,
+        "topic_html": inline_html(room.topic) if room.topic else "",
+        "description": room.description,
+        "archived": room.archived_at is not None,
+        # Whether they may change the topic and archive it: admins, owners, a DM's people.
+        "manager": request.user.is_staff
+        or access.owner
+        or (kind == "dm" and membership is not None),
     }
 
 

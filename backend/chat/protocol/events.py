@@ -10,7 +10,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from django.urls import reverse
 
-from chat.formatting import html_text, plain_text
+from chat.formatting import html_text, inline_html, plain_text
 from chat.models import Attachment, Message, Reaction
 from chat.rooms import public_person_id
 
@@ -167,6 +167,17 @@ class MembersEvent(TypedDict):
     type: Literal["members"]
 
 
+class RoomEvent(TypedDict):
+    """The room's topic, description or archived state changed (to pages open in it)."""
+
+    type: Literal["room"]
+    room: str
+    topic: str  # inline Markdown as typed
+    topic_html: str  # the topic as safe inline HTML
+    description: str
+    archived: bool
+
+
 class ErrorEvent(TypedDict):
     type: Literal["error"]
     code: str
@@ -191,6 +202,7 @@ ServerEvent = (
     | ReadEvent
     | RoomsEvent
     | MembersEvent
+    | RoomEvent
     | ErrorEvent
 )
 
@@ -380,6 +392,14 @@ def activity_event(
 
 def read_event(room: str, seq: int) -> ReadEvent:
     return {"type": "read", "room": room, "seq": seq}
+
+
+def room_event(room) -> RoomEvent:
+    return {
+        "type": "room", "room": room.name, "topic": room.topic,
+        "topic_html": inline_html(room.topic), "description": room.description,
+        "archived": room.archived_at is not None,
+    }  # fmt: skip
 
 
 ROOMS_EVENT: RoomsEvent = {"type": "rooms"}

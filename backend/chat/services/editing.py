@@ -20,6 +20,7 @@ from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
 from chat.services.messages import present_if_mentioning
+from chat.services.rooms import archived_check
 from chat.services.storing import mentions_set
 
 
@@ -32,11 +33,13 @@ def message_edit_store(
 ) -> Message | None:
     """Give message ``seq`` the text ``text`` (already checked as a message is); returns
     the edited message, or None when the text is what it was. Raises ActionRefused:
-    ``unknown_message`` (no such message, or deleted), ``forbidden`` (someone else's, or
-    past the edit window, for non-staff). ``present``: who is in the room, for @mentions."""
-    message = Message.objects.filter(room__name=room_name, seq=seq).first()
+    ``unknown_message`` (no such message, or deleted), ``room_archived``, ``forbidden``
+    (someone else's, or past the edit window, for non-staff). ``present``: who is in the
+    room, for @mentions."""
+    message = Message.objects.select_related("room").filter(room__name=room_name, seq=seq).first()
     if message is None or message.deleted_at is not None:
         raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+    archived_check(message.room)
     if not identity.is_staff:
         if message.sender_key != identity.key:
             raise ActionRefused("forbidden", "You can only edit your own messages.")

@@ -9,6 +9,7 @@ from chat.models import Message, Reaction
 from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.broadcast import event_broadcast
+from chat.services.rooms import archived_check
 
 REACTIONS_MAX = 20
 
@@ -18,15 +19,18 @@ def reaction_toggle_store(
 ) -> list[Reaction]:
     """Add the person's ``emoji`` to message ``seq``, or take it back if they had given
     it; returns the message's reactions after. Raises ActionRefused: ``unknown_message``
-    (none, or deleted), ``invalid_reaction`` (a new emoji past ``REACTIONS_MAX``)."""
+    (none, or deleted), ``room_archived``, ``invalid_reaction`` (a new emoji past
+    ``REACTIONS_MAX``)."""
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update()
+            Message.objects.select_for_update(of=("self",))
+            .select_related("room")
             .filter(room__name=room_name, seq=seq, deleted_at__isnull=True)
             .first()
         )
         if message is None:
             raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+        archived_check(message.room)
         given = Reaction.objects.filter(message=message, sender_key=identity.key, emoji=emoji)
         if not given.delete()[0]:
             emojis = set(Reaction.objects.filter(message=message).values_list("emoji", flat=True))

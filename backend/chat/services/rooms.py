@@ -18,12 +18,18 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chat.access import Forbidden, dm_name, name_reserved
+from chat.access import ROOM_ARCHIVED, Forbidden, dm_name, name_reserved
 from chat.models import Invitation, Membership, Room
 from chat.protocol import events
 from chat.rooms import InvalidRoomName, room_name_clean
 from chat.services import ActionRefused
-from chat.services.broadcast import event_message, on_commit_send, person_address, room_address
+from chat.services.broadcast import (
+    activity_address,
+    event_message,
+    on_commit_send,
+    person_address,
+    room_address,
+)
 
 INVITATION_HOURS_DEFAULT = 72
 INVITATION_HOURS_MAX = 720
@@ -268,6 +274,71 @@ def all_mentions_set(*, room: Room, allowed: object, by) -> Room:
     Room.objects.filter(pk=room.pk).update(all_mentions=allowed)
     room.all_mentions = allowed
     return room
+
+
+TOPIC_MAX = 250
+DESCRIPTION_MAX = 2000
+
+
+def _may_manage(room: Room, by, doing: str) -> None:
+    """Admins, the room's owners and, in a DM, its two people may change the room."""
+    if by.is_staff:
+        return
+    members = Membership.objects.filter(room=room, user=by)
+    if room.kind != Room.Kind.DM:
+        members = members.filter(is_owner=True)
+    if not members.exists():
+        raise ActionRefused("not_owner", f"Only the room's owners and admins can {doing}.")
+
+
+def room_changed(room: Room) -> None:
+    """Once committed: pages open in the room get its topic and state (a ``room`` event);
+    its members' sidebars read their rooms again."""
+    on_commit_send(room_address(room.name), event_message(events.room_event(room)))
+    on_commit_send(activity_address(room.name), event_message(events.ROOMS_EVENT))
+
+
+def room_about_set(*, room: Room, by, topic: object = None, description: object = None) -> Room:
+    """Set the room's topic (one line, inline Markdown) and/or description."""
+    _may_manage(room, by, "change its topic")
+    changed = {}
+    if topic is not None:
+        if not isinstance(topic, str) or len(topic) > TOPIC_MAX or "\n" in topic:
+            raise ActionRefused(
+                "invalid_topic", f"A topic is one line of at most {TOPIC_MAX} characters."
+            )
+        changed["topic"] = topic.strip()
+    if description is not None:
+        if not isinstance(description, str) or len(description) > DESCRIPTION_MAX:
+            raise ActionRefused(
+                "invalid_description",
+                f"A description is text of at most {DESCRIPTION_MAX} characters.",
+            )
+        changed["description"] = description.strip()
+    if changed:
+        Room.objects.filter(pk=room.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(room, field, value)
+        room_changed(room)
+    return room
+
+
+def room_archive(*, room: Room, by, archived: bool) -> Room:
+    """Archive the room (readable and searchable, nothing new in it) or bring it back."""
+    if room.kind == Room.Kind.DM:
+        raise ActionRefused("not_archivable", "A direct message is closed, not archived.")
+    _may_manage(room, by, "archive it")
+    if archived == (room.archived_at is not None):
+        return room
+    room.archived_at = timezone.now() if archived else None
+    Room.objects.filter(pk=room.pk).update(archived_at=room.archived_at)
+    room_changed(room)
+    return room
+
+
+def archived_check(room: Room) -> None:
+    if room.archived_at is not None:
+        raise ActionRefused("room_archived", ROOM_ARCHIVED)
 
 
 def _token_hash(token: str) -> str:

@@ -18,7 +18,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from chat.access import ROOM_GONE
+from chat.access import ROOM_ARCHIVED, ROOM_GONE
 from chat.formatting import message_html
 from chat.identity import Identity
 from chat.models import Attachment, Membership, Mention, Message, Mute, Room
@@ -237,10 +237,11 @@ def _store_together(
             for name, posts, _ in batches
         ]
     outsiders = _outsiders(rooms, batches)
-    if reread and any(outsiders.values()):
-        # A room in the cache may be an older one of that name (renamed or deleted since):
-        # read those again, once.
-        for name in [name for name, keys in outsiders.items() if keys]:
+    archived = {name for name, room in rooms.items() if room.archived_at is not None}
+    if reread and (any(outsiders.values()) or archived):
+        # A room in the cache may be an older one of that name (renamed or deleted since),
+        # or brought back from the archive since: read those again, once.
+        for name in [name for name, keys in outsiders.items() if keys] + list(archived):
             room_forget(name)
         return _store_together(batches, early, reread=False)
     placed = [(rooms[name].pk, post) for name, posts, _ in batches for post in posts]
@@ -261,6 +262,8 @@ def _store_together(
             key = (room.pk, sender, post.nonce)
             if post.nonce is not None and key in known:
                 results[index] = Stored(known[key], created=False)
+            elif name in archived:
+                results[index] = ActionRefused("room_archived", ROOM_ARCHIVED)
             elif sender in outsiders.get(name, ()):
                 results[index] = ActionRefused(
                     "forbidden", "Only this room's members can post here."
@@ -335,12 +338,17 @@ def _store_fresh(
         )
     now = timezone.now()
     taken = _seqs_take({rooms[name].pk: len(fresh[name]) for name in fresh}, now)
-    gone = {name for name in fresh if taken.get(rooms[name].pk, (None,))[0] != name}
+    # Deleted, renamed or archived since it was cached: read again, posts refused then.
+    gone = {
+        name
+        for name in fresh
+        if (row := taken.get(rooms[name].pk)) is None or row[0] != name or row[3] is not None
+    }
     if gone:
         raise _RoomsGone(gone)
     mentioned: dict[int, tuple[int, ...]] = {}
     for name, numbered in fresh.items():
-        _, kind, last_seq = taken[rooms[name].pk]
+        _, kind, last_seq, _ = taken[rooms[name].pk]
         for seq, (_, message) in enumerate(numbered, start=last_seq - len(numbered) + 1):
             message.seq = seq
             message.created = now
@@ -363,9 +371,10 @@ def _store_fresh(
     return mentioned
 
 
-def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int]]:
+def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int, object]]:
     """Move each room's last seq on by its count, the rows locked in order of id; returns
-    each room's (name, kind, new last seq) by id. A room deleted meanwhile is missing."""
+    each room's (name, kind, new last seq, archived at) by id. A room deleted meanwhile
+    is missing."""
     ids = sorted(counts)
     if connection.features.has_select_for_update:  # SQLite: the transaction locks it all
         list(Room.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
@@ -376,7 +385,7 @@ def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int]]:
         f"WITH counts (room, n) AS (VALUES {values}) "
         f"UPDATE {table} SET last_seq = last_seq + "
         f"(SELECT n FROM counts WHERE counts.room = {table}.id), last_message_at = %s "
-        f"WHERE id IN (SELECT room FROM counts) RETURNING id, name, kind, last_seq"
+        f"WHERE id IN (SELECT room FROM counts) RETURNING id, name, kind, last_seq, archived_at"
     )
     params = [value for room in ids for value in (room, counts[room])]
     params.append(ops.adapt_datetimefield_value(now))

@@ -109,6 +109,15 @@ describe("the sidebar model", () => {
     assert.equal(model.unread, 0);
   });
 
+  it("puts archived rooms in their own section, out of the others", () => {
+    const model = sidebarModel(
+      [apiRoom("old", { member: true, archived: true }), apiRoom("new", { member: true })],
+      signedIn,
+    );
+    assert.deepEqual(model.rooms.map((room) => room.name), ["lobby", "new"]);
+    assert.deepEqual(model.archived.map((room) => room.name), ["old"]);
+  });
+
   it("survives a list that isn't one", () => {
     assert.deepEqual(sidebarModel(undefined, signedIn).rooms.map((room) => room.name), ["lobby"]);
   });
@@ -119,7 +128,8 @@ describe("the room context", () => {
     assert.deepEqual(roomContext("", "café"), {
       name: "café", kind: "public", title: "café", private: false, member: false,
       owner: false, last_read: null, signed_in: false, username: null, level: "",
-      dm_with: null, all_mentions: true,
+      dm_with: null, all_mentions: true, topic: "", topic_html: "", description: "",
+      archived: false, manager: false,
     });
   });
 

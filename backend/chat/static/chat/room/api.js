@@ -12,6 +12,9 @@ export const apiUrls = {
   attachments: (room) => "/api/rooms/" + enc(room) + "/attachments/",
   notifications: (room) => "/api/rooms/" + enc(room) + "/notifications/",
   close: (room) => "/api/rooms/" + enc(room) + "/close/",
+  room: (room) => "/api/rooms/" + enc(room) + "/",
+  archive: (room) => "/api/rooms/" + enc(room) + "/archive/",
+  unarchive: (room) => "/api/rooms/" + enc(room) + "/unarchive/",
   dms: () => "/api/dms/",
   person: (username) => "/api/people/" + enc(username) + "/",
   groups: () => "/api/groups/",
@@ -55,6 +58,10 @@ export class Api {
     const form = new FormData();
     form.append("file", file);
     return this.request("POST", url, form);
+  }
+
+  patch(url, body) {
+    return this.request("PATCH", url, body);
   }
 
   put(url, body) {

@@ -165,8 +165,12 @@ export class Composer {
   }
 
   disable() {
-    this.disabled = true;
-    this.input.disabled = true;
-    this.submitButton.disabled = true;
+    this.setDisabled(true);
+  }
+
+  setDisabled(disabled) {
+    this.disabled = disabled;
+    this.input.disabled = disabled;
+    this.submitButton.disabled = disabled;
   }
 }

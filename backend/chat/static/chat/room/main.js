@@ -11,6 +11,7 @@ import { BROADCASTS, mentionCandidates } from "./mentions.js";
 import { inDnd, nextChange } from "./faces.js";
 import { PersonCard } from "./person-card.js";
 import { attachPicker } from "./people-picker.js";
+import { RoomAbout, aboutOf } from "./room-about.js";
 import { RoomControls } from "./room-controls.js";
 import * as notify from "./notify.js";
 import { typingText } from "./people.js";
@@ -115,6 +116,16 @@ const composer = new Composer(document, {
   onType: (text) => update(() => state.typed(text, now())),
   onRefuse: (detail) => showError(detail),
   isChoosing: () => mentionBox.open,
+});
+
+const roomAbout = new RoomAbout(document, api, {
+  roomName: roomName,
+  context: context,
+  onArchived: (archived) => {
+    context.archived = archived;
+    if (!state.forbidden) composer.setDisabled(archived);
+  },
+  onError: (detail) => showError(detail),
 });
 
 // --- the sidebar, the tab's title -------------------------------------------------------
@@ -499,6 +510,11 @@ const handlers = {
   },
   members() {
     membersChanged();
+  },
+  // The room's topic, description or archived state changed.
+  room(frame) {
+    roomAbout.show(aboutOf(frame));
+    roomsRefresh.call();
   },
   identity(frame) {
     myFace = frame; // our own display name, status and Do Not Disturb

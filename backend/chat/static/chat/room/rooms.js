@@ -24,6 +24,11 @@ export function roomContext(embedded, roomName) {
     level: typeof context.level === "string" ? context.level : "",
     dm_with: typeof context.dm_with === "string" ? context.dm_with : null,
     all_mentions: context.all_mentions !== false,
+    topic: typeof context.topic === "string" ? context.topic : "",
+    topic_html: typeof context.topic_html === "string" ? context.topic_html : "",
+    description: typeof context.description === "string" ? context.description : "",
+    archived: context.archived === true,
+    manager: context.manager === true,
   };
 }
 
@@ -41,6 +46,7 @@ function contextEntry(context) {
     mentions: 0,
     last_read: context.last_read,
     level: context.kind === KIND.DM ? LEVEL.ALL : LEVEL.MENTIONS,
+    archived: context.archived,
   };
 }
 
@@ -61,11 +67,11 @@ function byTitle(a, b) {
   return a.title.localeCompare(b.title) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-// The sidebar: {rooms, dms, unread}. Rooms the person is a member of, and the current
-// one; `rooms` are public and private ones, `dms` direct messages (titled by the other
-// person's display name, else username), each sorted by title; `unread` is the sum of
-// their unread counts, but for rooms set to notify of nothing (shown dimmed; their
-// mentions still count). Guests see no counts.
+// The sidebar: {rooms, dms, archived, unread}. Rooms the person is a member of, and the
+// current one; `rooms` are public and private ones, `dms` direct messages (titled by the
+// other person's display name, else username), `archived` archived rooms, each sorted
+// by title; `unread` is the sum of their unread counts, but for rooms set to notify of
+// nothing (shown dimmed; their mentions still count). Guests see no counts.
 export function sidebarModel(apiRooms, context) {
   const shown = [];
   let current = false;
@@ -84,19 +90,22 @@ export function sidebarModel(apiRooms, context) {
       unread: context.signed_in ? count(room.unread) : 0,
       mentions: context.signed_in ? count(room.mentions) : 0,
       current: isCurrent,
+      archived: room.archived === true,
     });
   }
   if (!current) {
     const entry = contextEntry(context);
     shown.push({ ...entry, current: true });
   }
-  const rooms = shown.filter((room) => room.kind !== KIND.DM).sort(byTitle);
-  const dms = shown.filter((room) => room.kind === KIND.DM).sort(byTitle);
+  const live = shown.filter((room) => !room.archived);
+  const rooms = live.filter((room) => room.kind !== KIND.DM).sort(byTitle);
+  const dms = live.filter((room) => room.kind === KIND.DM).sort(byTitle);
+  const archived = shown.filter((room) => room.archived).sort(byTitle);
   const unread = shown.reduce(
     (sum, room) => sum + (room.level === LEVEL.NOTHING ? room.mentions : room.unread),
     0,
   );
-  return { rooms: rooms, dms: dms, unread: unread };
+  return { rooms: rooms, dms: dms, archived: archived, unread: unread };
 }
 
 function plural(n, one, many) {

@@ -62,6 +62,8 @@ export class SidebarView {
     this.roomList = doc.getElementById("sidebar-rooms");
     this.dmList = doc.getElementById("sidebar-dms");
     this.dmEmpty = doc.getElementById("sidebar-dms-empty");
+    this.archivedList = doc.getElementById("sidebar-archived");
+    this.archivedTitle = doc.getElementById("sidebar-archived-title");
     this.toggle = doc.getElementById("sidebar-toggle");
 
     this.toggle.addEventListener("click", () => this.setOpen(!this.nav.classList.contains("open")));
@@ -95,6 +97,11 @@ export class SidebarView {
     if (this.dmList) {
       this.dmList.replaceChildren(...model.dms.map((room) => this.entry(room)));
       this.dmEmpty.hidden = model.dms.length > 0;
+    }
+    if (this.archivedList) {
+      const archived = model.archived || [];
+      this.archivedList.replaceChildren(...archived.map((room) => this.entry(room)));
+      this.archivedList.hidden = this.archivedTitle.hidden = archived.length === 0;
     }
     this.toggle.textContent = model.unread > 0 ? "Rooms (" + model.unread + ")" : "Rooms";
   }
