@@ -1,6 +1,7 @@
 """Conversations that stay readable, in real browsers: a room's topic set by its owner and
-seen live by a member, and an archived room that refuses a post and moves to the
-"Archived" section of the sidebar."""
+seen live by a member, a pin seen live in another person's panel with the line it
+writes, a message saved and opened from the Saved list, and an archived room that
+refuses a post and moves to the "Archived" section of the sidebar."""
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -46,11 +47,48 @@ def test_a_topic_set_by_the_owner_shows_live_for_a_member(people):
     expect(watcher.page.locator("#room-about-edit")).to_be_hidden()  # not an owner
 
 
+def test_a_pin_shows_live_for_another_person_with_the_line_it_writes(people):
+    owner, member = people
+    watcher = member.open(ROOM)
+    room = owner.open(ROOM)
+    room.send("The launch checklist is in the wiki")
+    expect(room.message("The launch checklist is in the wiki")).to_be_visible()
+    room.act("The launch checklist is in the wiki", "Pin this message for everyone here")
+    expect(watcher.page.locator("#pins-count")).to_have_text("1")
+    line = watcher.page.locator("#chat-log li.system-line").last
+    expect(line).to_contain_text(f"{OWNER} pinned a message")
+    expect(line.locator(".reply-quote")).to_contain_text("launch checklist")
+    watcher.page.click("#pins-open")
+    pinned = watcher.page.locator("#pins-list li")
+    expect(pinned).to_have_count(1)
+    expect(pinned).to_contain_text("The launch checklist is in the wiki")
+    expect(pinned).to_contain_text(f"pinned by {OWNER}")
+    pinned.get_by_role("button", name="Unpin").click()
+    expect(watcher.page.locator("#pins-empty")).to_be_visible()
+    expect(room.page.locator("#pins-count")).to_have_text("0")
+
+
+def test_a_saved_message_is_listed_and_opens_where_it_was(people):
+    owner, member = people
+    room = owner.open(ROOM)
+    room.send("Remember the budget numbers")
+    expect(room.message("Remember the budget numbers")).to_be_visible()
+    reader = member.open(ROOM)
+    reader.act("Remember the budget numbers", "Save this message for yourself")
+    reader.page.click("#saved-open")
+    saved = reader.page.locator("#saved-list li")
+    expect(saved).to_have_count(1)
+    expect(saved).to_contain_text("Remember the budget numbers")
+    saved.get_by_role("link", name="Open").click()
+    reader.page.wait_for_url(f"**/chat/{ROOM}/?around=*")
+    expect(reader.message("Remember the budget numbers")).to_be_visible()
+
+
 def test_an_archived_room_refuses_a_post_and_moves_to_archived(people):
     owner, member = people
     watcher = member.open(ROOM)
     watcher.send("last words before the archive")
-    watcher.expect_delivered("last words before the archive")
+    expect(watcher.message("last words before the archive")).to_be_visible()
     room = owner.open(ROOM)
     room.page.click("#room-archive")
     expect(room.page.locator("#room-archive")).to_have_text("Unarchive")
@@ -74,7 +112,7 @@ def test_an_archived_room_refuses_a_post_and_moves_to_archived(people):
     )
     assert refused == [403, "room_archived"]
     watcher.page.reload()
-    watcher.expect_messages("last words before the archive")
+    expect(watcher.message("last words before the archive")).to_be_visible()
     expect(watcher.input).to_be_disabled()
     room.page.click("#room-archive")  # brought back
     expect(watcher.page.locator("#archived-notice")).to_be_hidden()

@@ -41,6 +41,9 @@ STATUS = {
     "confirm_required": 409,
     "all_mentions_off": 403,
     "room_archived": 403,
+    "unknown_pin": 404,
+    "unknown_saved": 404,
+    "too_many_pins": 409,
     "busy": 503,
     "email_not_sent": 503,
 }

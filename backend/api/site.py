@@ -10,6 +10,7 @@ from api.groups import router as groups_router
 from api.invitations import router as invitations_router
 from api.me import router as me_router
 from api.people import audit_router, people_router
+from api.pins import saved_router
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
 from api.search import router as search_router
@@ -31,6 +32,7 @@ api.add_router("/dms/", dms_router)
 api.add_router("/search/", search_router)
 api.add_router("/tokens/", tokens_router)
 api.add_router("/hooks/", hooks_router)
+api.add_router("/me/saved/", saved_router)
 api.add_router("/me/", me_router)
 api.add_router("/groups/", groups_router)
 api.add_router("/people/", people_router)

@@ -32,6 +32,7 @@ FORMAT, VERSION = "chat-export", 1
 MODELS = [
     "auth.User", "chat.Room", "chat.Membership", "chat.Message", "chat.MessageEdit",
     "chat.Attachment", "chat.Reaction", "chat.Mention", "chat.Mute", "chat.GuestName",
+    "chat.Pin", "chat.Saved",
     "integrations.Bot",
 ]  # fmt: skip
 _USER_LEFT_OUT = ("groups", "user_permissions")

@@ -156,6 +156,9 @@ class Message(models.Model):
     # Public ids (chat.rooms.public_person_id) of the people it @mentions, so every
     # page highlights the same mentions the server counted.
     mentions = models.JSONField(default=list, blank=True)
+    # A line the server writes about something done in the room ("pinned": its author
+    # pinned the message it replies to); "" for a message someone wrote.
+    system = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["room", "seq"]

@@ -5,24 +5,35 @@ order. None of them checks access: callers pass rooms the reader may read
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from chat.access import guest_account
 from chat.models import Attachment, Membership, Mention, Message, Reaction, Room
 
 HISTORY_LENGTH = 50
 
 
-def _room_messages(room_name: str):
-    """The room's messages, each with what it replies to, its reactions
-    (``reaction_rows``) and its attachments (``attachment_rows``)."""
+def messages_shown(messages):
+    """``messages`` (a queryset), each with what it replies to, its reactions
+    (``reaction_rows``) and its attachments (``attachment_rows``): what a message
+    object carries (chat.protocol.events.message_event)."""
     reactions = Prefetch("reactions", queryset=Reaction.objects.all(), to_attr="reaction_rows")
     files = Prefetch("attachments", queryset=Attachment.objects.all(), to_attr="attachment_rows")
-    return (
-        Message.objects.filter(room__name=room_name)
-        .select_related("reply_to")
-        .prefetch_related(reactions, files)
-    )
+    return messages.select_related("reply_to").prefetch_related(reactions, files)
+
+
+def _room_messages(room_name: str):
+    return messages_shown(Message.objects.filter(room__name=room_name))
+
+
+def readable_rooms(user_id: int):
+    """The rooms a signed-in person may read: every public room and those they are a
+    member of; a guest account only the latter (as chat.access decides one by one)."""
+    own = Membership.objects.filter(user_id=user_id).values("room_id")
+    if guest_account(user_id):
+        return Room.objects.filter(pk__in=own)
+    return Room.objects.filter(Q(kind=Room.Kind.PUBLIC) | Q(pk__in=own))
 
 
 def room_history(*, room_name: str, limit: int = HISTORY_LENGTH) -> list[Message]:

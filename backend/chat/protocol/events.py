@@ -58,6 +58,7 @@ class MessageEvent(TypedDict):
     deleted: NotRequired[bool]
     mentions: NotRequired[list[str]]  # public ids of the people it @mentions
     name: NotRequired[str]  # the author's display name when they posted it
+    system: NotRequired[str]  # a line the server wrote ("pinned": reply_to was pinned)
 
 
 class ReadyEvent(TypedDict):
@@ -178,6 +179,20 @@ class RoomEvent(TypedDict):
     archived: bool
 
 
+class PinJSON(TypedDict):
+    seq: int
+    pinned_by: str  # the name of who pinned it
+    pinned_at: str
+    message: MessageEvent
+
+
+class PinsEvent(TypedDict):
+    """The room's pins changed: all of them as they now are, newest first."""
+
+    type: Literal["pins"]
+    pins: list[PinJSON]
+
+
 class ErrorEvent(TypedDict):
     type: Literal["error"]
     code: str
@@ -203,6 +218,7 @@ ServerEvent = (
     | RoomsEvent
     | MembersEvent
     | RoomEvent
+    | PinsEvent
     | ErrorEvent
 )
 
@@ -303,6 +319,8 @@ def message_event(message: Message) -> MessageEvent:
         event["mentions"] = message.mentions
     if message.author_display:
         event["name"] = message.author_display
+    if message.system:
+        event["system"] = message.system
     return event
 
 
@@ -400,6 +418,17 @@ def room_event(room) -> RoomEvent:
         "topic_html": inline_html(room.topic), "description": room.description,
         "archived": room.archived_at is not None,
     }  # fmt: skip
+
+
+def pin_json(pin) -> PinJSON:
+    return {
+        "seq": pin.message.seq, "pinned_by": pin.pinned_by_name,
+        "pinned_at": iso_utc(pin.created), "message": message_event(pin.message),
+    }  # fmt: skip
+
+
+def pins_event(pins: list) -> PinsEvent:
+    return {"type": "pins", "pins": [pin_json(pin) for pin in pins]}
 
 
 ROOMS_EVENT: RoomsEvent = {"type": "rooms"}

@@ -47,6 +47,8 @@ class Post:
     may_create: bool = True
     # Sent again after "Notify all N people?": @all, @room or @here may notify many.
     confirm: bool = False
+    # A line the server writes ("pinned", replying to the pinned message), not a person.
+    system: str = ""
 
 
 @dataclass(frozen=True)
@@ -402,7 +404,7 @@ _COLUMNS = (
     ("author_name", "text"), ("author_is_guest", "boolean"), ("author_is_bot", "boolean"),
     ("author_display", "text"), ("sender_key", "text"), ("body", "text"), ("html", "text"),
     ("nonce", "text"),
-    ("reply_to_id", "bigint"), ("mentions", "jsonb"),
+    ("reply_to_id", "bigint"), ("system", "text"), ("mentions", "jsonb"),
 )  # fmt: skip
 INSERT_ROWS = 1000
 
@@ -420,7 +422,8 @@ def _insert(messages: list[Message], now) -> None:
     rows = [
         (
             m.room_id, m.seq, m.author_id, m.author_name, m.author_is_guest, m.author_is_bot,
-            m.author_display, m.sender_key, m.body, m.html, m.nonce, m.reply_to_id, m.mentions,
+            m.author_display, m.sender_key, m.body, m.html, m.nonce, m.reply_to_id, m.system,
+            m.mentions,
         )
         for m in messages
     ]  # fmt: skip
@@ -475,6 +478,7 @@ def _message_new(room: Room, post: Post, reply_to: Message | None) -> Message:
         html="",
         nonce=post.nonce,
         mentions=[],
+        system=post.system,
     )
     message = Message(*values.values())
     message.room = room

@@ -19,7 +19,7 @@ from django.db import connection
 from integrations.bots import bot_create
 
 from chat.backup import MODELS, BackupError, chat_export, chat_restore
-from chat.models import Attachment, Message, Room, UsernameLook
+from chat.models import Attachment, Message, Pin, Room, Saved, UsernameLook
 from chat.services import editing, moderation, reactions
 from chat.services.attachments import attachment_store
 from chat.services.storing import Post, messages_store
@@ -49,6 +49,9 @@ def content(alice, bob) -> None:
                               name="cat.png", data=png())  # fmt: skip
     upload.message = Message.objects.get(seq=1)
     upload.save()
+    plans = Room.objects.get(name="plans")
+    Pin.objects.create(room=plans, message=first, pinned_by=alice, pinned_by_name="alice")
+    Saved.objects.create(user=bob, message=first)
     bot_create(username="deploy-bot", by=alice)
     post("lobby", get_user_model().objects.get(username="deploy-bot"), "deployed")
 

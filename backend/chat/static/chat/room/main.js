@@ -11,6 +11,7 @@ import { BROADCASTS, mentionCandidates } from "./mentions.js";
 import { inDnd, nextChange } from "./faces.js";
 import { PersonCard } from "./person-card.js";
 import { attachPicker } from "./people-picker.js";
+import { PinsPanel, SavedPanel } from "./kept.js";
 import { RoomAbout, aboutOf } from "./room-about.js";
 import { RoomControls } from "./room-controls.js";
 import * as notify from "./notify.js";
@@ -87,6 +88,8 @@ const view = new RoomView(document, {
   onSeen: markRead,
   onPerson: (username) => personCard.open(username),
   onMarkUnread: (seq) => markUnread(seq),
+  onPin: (seq) => pinsPanel.pin(seq),
+  onSave: (seq) => savedPanel.save(roomName, seq),
   editWindowMinutes: limits.edit_window_minutes,
 });
 
@@ -127,6 +130,13 @@ const roomAbout = new RoomAbout(document, api, {
   },
   onError: (detail) => showError(detail),
 });
+
+const pinsPanel = new PinsPanel(document, api, {
+  roomName: roomName,
+  onShow: (seq) => showOriginal(seq),
+  onError: (detail) => showError(detail),
+});
+const savedPanel = new SavedPanel(document, api, { onError: (detail) => showError(detail) });
 
 // --- the sidebar, the tab's title -------------------------------------------------------
 
@@ -511,6 +521,9 @@ const handlers = {
   members() {
     membersChanged();
   },
+  pins(frame) {
+    pinsPanel.show(frame.pins);
+  },
   // The room's topic, description or archived state changed.
   room(frame) {
     roomAbout.show(aboutOf(frame));
@@ -632,6 +645,7 @@ showRooms();
 roomsRefresh.call();
 setUpMembersPanel();
 setUpNotifications();
+if (context.signed_in) pinsPanel.load();
 showOtherPerson();
 attachPicker(document, document.getElementById("new-dm-username"), api);
 attachPicker(document, document.getElementById("add-member-username"), api);

@@ -4,6 +4,7 @@
 // shows a notice instead of a composer. Kept live by the `room` event.
 
 import { apiUrls } from "./api.js";
+import { safeNodes } from "./view.js";
 
 // What the page shows of a room's state: {topicHtml, archived}, from the page's
 // context, a `room` event or GET /api/rooms/ (each carries topic_html and archived).
@@ -82,7 +83,7 @@ export class RoomAbout {
   show(about) {
     this.about = about;
     if (this.topic) {
-      this.topic.innerHTML = about.topicHtml;
+      this.topic.replaceChildren(...safeNodes(about.topicHtml));
       this.topic.hidden = !about.topicHtml;
       this.topic.title = about.description;
     }

@@ -28,13 +28,17 @@ function actionButton(label, title, onClick) {
   return button;
 }
 
+// The nodes of HTML the server made safe, parsed as an inert document (nothing runs).
+export function safeNodes(html) {
+  return [...new DOMParser().parseFromString(html, "text/html").body.childNodes];
+}
+
 // A message's body: its server-made HTML, or its text while it has none (pending).
-function messageBody(frame) {
+export function messageBody(frame) {
   const body = el("div", "message-body");
   body.dir = "auto"; // laid out in the direction of its own text (Arabic, Hebrew…)
   if (frame.html) {
-    const parsed = new DOMParser().parseFromString(frame.html, "text/html");
-    body.append(...parsed.body.childNodes);
+    body.append(...safeNodes(frame.html));
   } else {
     body.textContent = frame.message;
     body.classList.add("plain");
@@ -113,7 +117,8 @@ function markDeleted(item) {
 
 export class RoomView {
   // onEdit(seq, text), onReact(seq, emoji), onReply(seq, user, text), onDelete(seq),
-  // onMute(seq, minutes): a message's buttons were clicked; onShowOriginal(seq): a
+  // onMute(seq, minutes), onPin(seq), onSave(seq): a message's buttons were clicked;
+  // onShowOriginal(seq): a
   // reply's quote was; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
   // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
   // (the log scrolled). `editWindowMinutes`: how long authors may edit their messages.
@@ -121,7 +126,7 @@ export class RoomView {
     doc,
     {
       onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
-      onSeen, onPerson, onMarkUnread, editWindowMinutes,
+      onSeen, onPerson, onMarkUnread, onPin, onSave, editWindowMinutes,
     },
   ) {
     this.doc = doc;
@@ -143,6 +148,8 @@ export class RoomView {
     this.onMessagePerson = onMessagePerson || (() => {});
     this.onPerson = onPerson || (() => {});
     this.onMarkUnread = onMarkUnread || (() => {});
+    this.onPin = onPin || (() => {});
+    this.onSave = onSave || (() => {});
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
@@ -258,6 +265,16 @@ export class RoomView {
     return item;
   }
 
+  // A line the server wrote in the room: "Alice pinned a message" and the message.
+  systemItem(frame) {
+    const item = el("li", "message system-line");
+    const line = el("p", "system-text");
+    line.append(this.personName(frame, "message-author"), " " + frame.message);
+    item.appendChild(line);
+    if (frame.reply_to) item.appendChild(this.replyQuote(frame.reply_to));
+    return item;
+  }
+
   // The quote atop a reply: who wrote the original and how it starts; activating it
   // shows the original (older history is loaded until it is there).
   replyQuote(original) {
@@ -355,6 +372,8 @@ export class RoomView {
     ];
     if (frame.seq > 0 && me && !me.guest) {
       entries.push(["Mark unread", "Mark unread from here", () => this.onMarkUnread(frame.seq)]);
+      entries.push(["Pin", "Pin this message for everyone here", () => this.onPin(frame.seq)]);
+      entries.push(["Save", "Save this message for yourself", () => this.onSave(frame.seq)]);
     }
     if (mayEdit(frame, me, this.editWindowMinutes, Date.now())) {
       entries.push(["Edit", "Edit this message", () => this.onEdit(frame.seq, text())]);
@@ -428,10 +447,10 @@ export class RoomView {
   // `me` is who we are (or null), `live` whether the first history is complete.
   renderMessage(frame, { nextSeq, me, live }) {
     const mine = me !== null && frame.uid === me.id;
-    const item = this.messageItem(frame, mine, me);
+    const item = frame.system ? this.systemItem(frame) : this.messageItem(frame, mine, me);
     item.dataset.seq = String(frame.seq);
     if (frame.deleted) markDeleted(item);
-    else this.addActions(item, frame, me, mine);
+    else if (!frame.system) this.addActions(item, frame, me, mine);
     const stick = this.nearBottom() || mine;
     const next = nextSeq === null ? null : this.items.get(nextSeq);
     this.log.insertBefore(item, next || this.log.querySelector("li.pending"));
