@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from previews.tests.site import Site
 
 from devtools.browser import CHROMIUM_ARGS, HOW_TO_GET_CHROMIUM, chromium_executable
 from devtools.chat_server import BACKEND_DIR, ChatServer
@@ -33,7 +34,16 @@ def redis_server(work_dir):
 
 
 @pytest.fixture(scope="session")
-def chat_server(work_dir, redis_server):
+def web_site():
+    """A web site on this machine whose pages the chat previews (its port is listed in
+    CHAT_OUTBOUND_ALLOW_HOSTS; nothing else local is)."""
+    site = Site().start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture(scope="session")
+def chat_server(work_dir, redis_server, web_site):
     """The chat as deployed: Daphne with DEBUG off, a real Redis and a fresh SQLite file."""
     env = {
         # The production settings, not the test suite's (pytest set those here).
@@ -52,6 +62,7 @@ def chat_server(work_dir, redis_server):
         "CHAT_GUESTS": "on",
         # @all asks "Notify all N people?" in any room of two people or more.
         "CHAT_BROADCAST_CONFIRM": "1",
+        "CHAT_OUTBOUND_ALLOW_HOSTS": f"127.0.0.1:{web_site.port}",
     }
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],

@@ -1,7 +1,8 @@
 """Conversations that stay readable, in real browsers: a room's topic set by its owner and
 seen live by a member, a pin seen live in another person's panel with the line it
 writes, a message saved and opened from the Saved list, and an archived room that
-refuses a post and moves to the "Archived" section of the sidebar."""
+refuses a post and moves to the "Archived" section of the sidebar; a link's preview
+from a local web site appearing under it, and its author removing it."""
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -117,3 +118,23 @@ def test_an_archived_room_refuses_a_post_and_moves_to_archived(people):
     room.page.click("#room-archive")  # brought back
     expect(watcher.page.locator("#archived-notice")).to_be_hidden()
     expect(watcher.input).to_be_enabled()
+
+
+def test_a_links_preview_appears_under_it_and_its_author_removes_it(people, web_site):
+    owner, member = people
+    watcher = member.open(ROOM)
+    room = owner.open(ROOM)
+    room.send(f"The plan: {web_site.base}/page")
+    card = watcher.message("The plan:").locator(".link-preview")
+    expect(card.locator(".link-preview-title")).to_have_text("Launch plan & timeline")
+    expect(card.locator(".link-preview-site")).to_have_text("Example Wiki")
+    expect(card.locator(".link-preview-title")).to_have_attribute("href", f"{web_site.base}/page")
+    image = card.locator("img.link-preview-image")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(card.get_by_role("button", name="Remove this preview")).to_have_count(0)  # not theirs
+    watcher.page.reload()  # history carries it
+    expect(watcher.message("The plan:").locator(".link-preview-title")).to_be_visible()
+    mine = room.message("The plan:").locator(".link-preview")
+    mine.get_by_role("button", name="Remove this preview").click()
+    expect(watcher.message("The plan:").locator(".link-preview")).to_have_count(0)

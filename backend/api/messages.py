@@ -7,6 +7,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.http.request import RawPostDataException
 from ninja import Schema, Status
+from previews import service as previews
 
 from api.auth import signed_in
 from api.errors import ApiError, ErrorOut
@@ -129,3 +130,12 @@ def message_create(request, name: str):
         )
     result = message_post_now(room, identity, message)
     return Status(201 if result.created else 200, events.message_event(result.message))
+
+
+@router.delete("/{name}/messages/{seq}/preview/", response={204: None, **REFUSALS}, auth=signed_in)
+def preview_remove(request, name: str, seq: int):
+    """Remove a message's link preview (its author, or staff), for good."""
+    room = existing_room(request, name)
+    identity = identity_of(request.user, request.session)
+    previews.preview_remove(room=room, seq=seq, identity=identity)
+    return Status(204, None)

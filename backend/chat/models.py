@@ -159,6 +159,9 @@ class Message(models.Model):
     # A line the server writes about something done in the room ("pinned": its author
     # pinned the message it replies to); "" for a message someone wrote.
     system = models.CharField(max_length=16, blank=True, default="")
+    # Its first link's preview (previews.service): null until one is found, {} once its
+    # author removed it.
+    preview = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["room", "seq"]

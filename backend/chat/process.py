@@ -28,7 +28,9 @@ class Process:
     - ``redis_clients``: one Redis client (or Sentinel) per address;
     - ``tasks``: work that outlives the connection that started it (``detach``);
     - ``chores``: one thread for periodic work on the database (e-mail for what people
-      missed): one connection, never the thread that stores posts.
+      missed): one connection, never the thread that stores posts;
+    - ``previews``: link previews being fetched (at most a few at once, a bounded number
+      waiting) and the HTTP client that fetches them.
 
     Rooms by name for posting (``chat.services.storing``) are kept per process as
     well, by the database thread, not by the event loop.
@@ -38,6 +40,7 @@ class Process:
         # Imported here, not above: each of these modules reaches its process
         # through ``process()``, so importing them first would be circular.
         from channels.layers import get_channel_layer
+        from previews.service import Previews
 
         from chat.realtime.admission import HandshakeSlots, PersonReads
         from chat.realtime.history_cache import HistoryReads
@@ -57,6 +60,7 @@ class Process:
         self.handshakes = HandshakeSlots()
         self.person_reads = PersonReads()
         self.chores = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chores")
+        self.previews = Previews()
 
 
 # Not weak: the parts' own tasks hold their loop, so it would never go.

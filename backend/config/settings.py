@@ -69,6 +69,7 @@ LOCAL_APPS = [
     "api",
     "notifications",
     "integrations",
+    "previews",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -303,6 +304,14 @@ CHAT_UPLOAD_UNSENT_MAX_MB = env_int("CHAT_UPLOAD_UNSENT_MAX_MB", 50, minimum=1)
 CHAT_UPLOAD_UNSENT_HOURS = env_int("CHAT_UPLOAD_UNSENT_HOURS", 24, minimum=1)
 # Whether guests (no account) may upload files.
 CHAT_GUEST_UPLOADS = env_bool("CHAT_GUEST_UPLOADS", True)
+# A message's first http(s) link gets a preview of its page (previews.service).
+CHAT_PREVIEWS = env_bool("CHAT_PREVIEWS", True)
+# host:port pairs the server may fetch from though their addresses are loopback or
+# private (an intranet; a test's local server): link previews are fetched from
+# nowhere else inside.
+CHAT_OUTBOUND_ALLOW_HOSTS = frozenset(
+    (host.rstrip(".").lower(), port) for host, port in env_hosts("CHAT_OUTBOUND_ALLOW_HOSTS")
+)
 # @all, @room or @here in a room of more people than this asks "Notify all N people?"
 # first (the frame's "confirm": true).
 CHAT_BROADCAST_CONFIRM = env_int("CHAT_BROADCAST_CONFIRM", 20, minimum=0)
@@ -510,6 +519,10 @@ LOGGING = {
         "django.request": {"filters": ["secrets_redacted"]},
         # A request for a host not in DJANGO_ALLOWED_HOSTS: answered 400, logged in one line.
         "django.security.DisallowedHost": {"filters": ["without_traceback"], "level": "WARNING"},
+        # Not every link preview's request (the URLs people post): previews.service logs
+        # what it refuses, without the query.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL") or "INFO"},
 }

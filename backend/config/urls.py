@@ -22,6 +22,7 @@ urlpatterns = [
     path("search/", chat_views.search, name="search"),
     path("", include("organization.urls")),
     path("", include("people.urls")),
+    path("", include("previews.urls")),
     path(
         "files/<str:key>/thumbnail/", chat_views.attachment_thumbnail, name="attachment_thumbnail"
     ),

@@ -18,26 +18,10 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
+from outbound.addresses import IPAddress, address_is_local
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def address_is_local(address: IPAddress) -> bool:
-    """Whether ``address`` is loopback, private, link-local, multicast, reserved
-    or unspecified (an IPv4 address inside an IPv6 one is judged as IPv4)."""
-    if isinstance(address, ipaddress.IPv6Address):
-        address = address.ipv4_mapped or address.sixtofour or address
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
 
 
 def host_refusal(host: str) -> str | None:

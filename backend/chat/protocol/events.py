@@ -40,6 +40,16 @@ class AttachmentJSON(TypedDict):
     thumbnail_url: str | None  # images only
 
 
+class PreviewJSON(TypedDict):
+    """What a message's first link's page says about itself (plain text)."""
+
+    url: str
+    title: str
+    description: str
+    site_name: str
+    image_url: str | None  # a thumbnail of its image, served by the chat
+
+
 class MessageEvent(TypedDict):
     type: Literal["message"]
     seq: int
@@ -59,6 +69,7 @@ class MessageEvent(TypedDict):
     mentions: NotRequired[list[str]]  # public ids of the people it @mentions
     name: NotRequired[str]  # the author's display name when they posted it
     system: NotRequired[str]  # a line the server wrote ("pinned": reply_to was pinned)
+    preview: NotRequired["PreviewJSON"]  # its first link's page, once fetched
 
 
 class ReadyEvent(TypedDict):
@@ -179,6 +190,14 @@ class RoomEvent(TypedDict):
     archived: bool
 
 
+class PreviewEvent(TypedDict):
+    """Message ``seq``'s link preview arrived, or (``null``) its author removed it."""
+
+    type: Literal["preview"]
+    seq: int
+    preview: PreviewJSON | None
+
+
 class PinJSON(TypedDict):
     seq: int
     pinned_by: str  # the name of who pinned it
@@ -219,6 +238,7 @@ ServerEvent = (
     | MembersEvent
     | RoomEvent
     | PinsEvent
+    | PreviewEvent
     | ErrorEvent
 )
 
@@ -321,6 +341,8 @@ def message_event(message: Message) -> MessageEvent:
         event["name"] = message.author_display
     if message.system:
         event["system"] = message.system
+    if message.preview and message.deleted_at is None:
+        event["preview"] = message.preview
     return event
 
 
@@ -418,6 +440,10 @@ def room_event(room) -> RoomEvent:
         "topic_html": inline_html(room.topic), "description": room.description,
         "archived": room.archived_at is not None,
     }  # fmt: skip
+
+
+def preview_event(seq: int, preview: PreviewJSON | None) -> PreviewEvent:
+    return {"type": "preview", "seq": seq, "preview": preview}
 
 
 def pin_json(pin) -> PinJSON:

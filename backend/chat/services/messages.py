@@ -141,6 +141,8 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
     if new and (room := room_cached(room_name)) is not None:
         created = [(o.message, o.mentioned) for o in stored if o.created]
         await activity_announce(room=room, new=created)
+    if new:
+        process().previews.schedule(room_name, [o.message for o in stored if o.created])
     return [
         outcome
         if isinstance(outcome, Exception)

@@ -90,6 +90,8 @@ const view = new RoomView(document, {
   onMarkUnread: (seq) => markUnread(seq),
   onPin: (seq) => pinsPanel.pin(seq),
   onSave: (seq) => savedPanel.save(roomName, seq),
+  onRemovePreview: (seq) =>
+    api.delete(apiUrls.preview(roomName, seq)).catch((error) => showError(error.detail)),
   editWindowMinutes: limits.edit_window_minutes,
 });
 
@@ -520,6 +522,9 @@ const handlers = {
   },
   members() {
     membersChanged();
+  },
+  preview(frame) {
+    view.setPreview(frame);
   },
   pins(frame) {
     pinsPanel.show(frame.pins);

@@ -83,6 +83,40 @@ function attachmentsBlock(attachments) {
   return list;
 }
 
+// A link's preview under its message: the site, the title linking to the page, the
+// description and the thumbnail the server made (all text set as text). With
+// `onRemove`, a button that removes it (the message's author).
+export function previewBlock(preview, onRemove = null) {
+  const card = el("aside", "link-preview");
+  card.setAttribute("aria-label", "Link preview");
+  if (preview.image_url) {
+    const image = el("img", "link-preview-image");
+    image.src = preview.image_url;
+    image.alt = "";
+    image.loading = "lazy";
+    card.appendChild(image);
+  }
+  const text = el("div", "link-preview-text");
+  if (preview.site_name) text.appendChild(el("span", "link-preview-site", preview.site_name));
+  const title = el("a", "link-preview-title", preview.title);
+  title.href = /^https?:\/\//.test(preview.url) ? preview.url : "#";
+  title.target = "_blank";
+  title.rel = "noopener noreferrer nofollow ugc";
+  text.appendChild(title);
+  if (preview.description) text.appendChild(el("p", "link-preview-description", preview.description));
+  for (const part of text.children) part.dir = "auto";
+  card.appendChild(text);
+  if (onRemove) {
+    const remove = el("button", "link-preview-remove", "×");
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Remove this preview");
+    remove.title = "Remove this preview";
+    remove.addEventListener("click", onRemove);
+    card.appendChild(remove);
+  }
+  return card;
+}
+
 // Where the focus goes in a menu of `count` items on `key` from item `index`: an index,
 // "close" (Escape, Tab), or null for a key the menu leaves alone.
 export function menuMove(key, index, count) {
@@ -117,7 +151,8 @@ function markDeleted(item) {
 
 export class RoomView {
   // onEdit(seq, text), onReact(seq, emoji), onReply(seq, user, text), onDelete(seq),
-  // onMute(seq, minutes), onPin(seq), onSave(seq): a message's buttons were clicked;
+  // onMute(seq, minutes), onPin(seq), onSave(seq), onRemovePreview(seq): a message's
+  // buttons were clicked;
   // onShowOriginal(seq): a
   // reply's quote was; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
   // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
@@ -126,7 +161,7 @@ export class RoomView {
     doc,
     {
       onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
-      onSeen, onPerson, onMarkUnread, onPin, onSave, editWindowMinutes,
+      onSeen, onPerson, onMarkUnread, onPin, onSave, onRemovePreview, editWindowMinutes,
     },
   ) {
     this.doc = doc;
@@ -150,6 +185,7 @@ export class RoomView {
     this.onMarkUnread = onMarkUnread || (() => {});
     this.onPin = onPin || (() => {});
     this.onSave = onSave || (() => {});
+    this.onRemovePreview = onRemovePreview || (() => {});
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
@@ -256,6 +292,7 @@ export class RoomView {
     if (Array.isArray(frame.attachments) && frame.attachments.length) {
       item.appendChild(attachmentsBlock(frame.attachments));
     }
+    if (frame.preview && frame.preview.title) item.appendChild(this.preview(frame.seq, frame.preview, mine));
     if (frame.seq !== undefined) item.appendChild(this.reactionsRow(frame.seq, frame.reactions, me));
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {
@@ -552,6 +589,23 @@ export class RoomView {
     const said = meta.querySelector(".mentions-you");
     if (said && !mentioned) said.remove();
     if (!said && mentioned) meta.appendChild(el("span", "visually-hidden mentions-you", "mentions you"));
+  }
+
+  preview(seq, preview, mine) {
+    return previewBlock(preview, mine ? () => this.onRemovePreview(seq) : null);
+  }
+
+  // Message `seq`'s preview arrived, or (null) was removed: a `preview` frame.
+  setPreview(frame) {
+    const item = this.items.get(frame.seq);
+    if (!item || item.classList.contains("deleted")) return;
+    const shown = item.querySelector(".link-preview");
+    if (shown) shown.remove();
+    if (!frame.preview || !frame.preview.title) return;
+    const stick = this.nearBottom();
+    const card = this.preview(frame.seq, frame.preview, item.classList.contains("mine"));
+    item.insertBefore(card, item.querySelector(".reactions")); // where messageItem puts it
+    if (stick) this.scrollToBottom();
   }
 
   deleteMessage(seq) {
