@@ -9,12 +9,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from previews.tests.site import Site
 
 from devtools.browser import CHROMIUM_ARGS, HOW_TO_GET_CHROMIUM, chromium_executable
 from devtools.chat_server import BACKEND_DIR, ChatServer
 from devtools.redis_server import RedisServer, server_binary
 from devtools.waiting import free_port
+from previews.tests.site import Site
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,9 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
+from chat.services.mentions import BROADCAST_WORDS
 from organization.invitations import (
     SESSION_KEY,
     general_join,
@@ -14,9 +17,6 @@ from organization.invitations import (
 )
 from organization.mail import MAIL_ERRORS, email_normalized
 from people.groups import group_named
-
-from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
-from chat.services.mentions import BROADCAST_WORDS
 
 
 class EmailNotSent(Exception):

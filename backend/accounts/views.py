@@ -17,17 +17,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from integrations.tokens import token_create, token_revoke, tokens_active
-from organization.invitations import GENERAL_ROOM, InvitationGone, general_join
-from organization.mail import EMAIL_NOT_SENT
-from organization.models import Role
-from organization.services import role_give
 
 from accounts.adapter import EmailNotSent
 from accounts.forms import GuestNameForm, OwnerForm
 from chat.access import SIGN_IN_REQUIRED
 from chat.identity import guest_name_keep, identity_of
 from chat.services import ActionRefused, people
+from integrations.tokens import token_create, token_revoke, tokens_active
+from organization.invitations import GENERAL_ROOM, InvitationGone, general_join
+from organization.mail import EMAIL_NOT_SENT
+from organization.models import Role
+from organization.services import role_give
 
 
 def _next_url(request, default: str = "/chat/") -> str:

@@ -1,10 +1,10 @@
 """``/api/groups/``: groups an @<name> mention reaches (admins make them; docs/api.md)."""
 
 from ninja import Body, Router, Schema, Status
-from people.groups import group_change, group_create, group_delete, group_find, groups_listed
 
 from api.auth import signed_in
 from api.errors import ErrorOut
+from people.groups import group_change, group_create, group_delete, group_find, groups_listed
 
 router = Router(tags=["Groups"])
 REFUSALS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}

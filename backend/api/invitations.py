@@ -5,6 +5,10 @@ from datetime import datetime
 
 from django.db import transaction
 from ninja import Router, Schema, Status
+
+from api.auth import signed_in
+from api.errors import ApiError, ErrorOut
+from chat.models import Room
 from organization.invitations import (
     invitation_create,
     invitation_revoke,
@@ -14,10 +18,6 @@ from organization.invitations import (
     join_link_reset,
 )
 from organization.models import Role
-
-from api.auth import signed_in
-from api.errors import ApiError, ErrorOut
-from chat.models import Room
 
 router = Router(tags=["People"])
 

@@ -6,13 +6,13 @@ from datetime import datetime
 from django.db import DatabaseError
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from ninja import Body, Router, Schema, Status
-from people.avatars import AVATAR_MAX_BYTES, avatar_remove, avatar_set, avatar_url
-from people.profiles import profile_get, profile_update
 
 from api.attachments import FILE_UPLOAD, MULTIPART_OVERHEAD
 from api.auth import signed_in
 from api.errors import ApiError, ErrorOut
 from chat.identity import face_of
+from people.avatars import AVATAR_MAX_BYTES, avatar_remove, avatar_set, avatar_url
+from people.profiles import profile_get, profile_update
 from server.http import BodyLimit
 
 router = Router(tags=["Profile"])

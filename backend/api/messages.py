@@ -7,7 +7,6 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.http.request import RawPostDataException
 from ninja import Schema, Status
-from previews import service as previews
 
 from api.auth import signed_in
 from api.errors import ApiError, ErrorOut
@@ -20,6 +19,7 @@ from chat.protocol.frames import FrameError, SendMessage, message_parse, seq_par
 from chat.ratelimit import http_post_buckets
 from chat.services.messages import PostResult, messages_post
 from chat.services.storing import UNSTORABLE, Post
+from previews import service as previews
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200

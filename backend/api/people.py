@@ -4,6 +4,10 @@ what admins did (docs/api.md)."""
 from datetime import datetime
 
 from ninja import Router, Schema
+
+from api.auth import signed_in
+from api.errors import ErrorOut
+from api.me import ProfileOut, profile_out
 from organization.services import (
     audit_entries,
     people_listed,
@@ -15,10 +19,6 @@ from organization.services import (
 )
 from people.avatars import avatar_url
 from people.profiles import people_find, person_visible, profile_get
-
-from api.auth import signed_in
-from api.errors import ErrorOut
-from api.me import ProfileOut, profile_out
 
 people_router = Router(tags=["People"])
 audit_router = Router(tags=["People"])

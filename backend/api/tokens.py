@@ -2,11 +2,11 @@
 
 from datetime import datetime
 
-from integrations.tokens import token_create, token_revoke, tokens_active
 from ninja import Router, Schema, Status
 
 from api.auth import session_only
 from api.errors import ErrorOut
+from integrations.tokens import token_create, token_revoke, tokens_active
 
 router = Router(tags=["API tokens"])
 

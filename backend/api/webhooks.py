@@ -5,6 +5,14 @@ posts ``{"text": ...}`` to the room as a bot (docs/api.md)."""
 from datetime import datetime
 
 from django.urls import reverse
+from ninja import Router, Schema, Status
+
+from api.auth import signed_in
+from api.errors import ApiError, ErrorOut
+from api.messages import json_object, message_of, message_post_now
+from api.rooms import REFUSALS, existing_room, router
+from chat.models import Membership, Room
+from chat.protocol import events
 from integrations.webhooks import (
     WebhookGone,
     webhook_create,
@@ -14,14 +22,6 @@ from integrations.webhooks import (
     webhook_used,
     webhook_wait,
 )
-from ninja import Router, Schema, Status
-
-from api.auth import signed_in
-from api.errors import ApiError, ErrorOut
-from api.messages import json_object, message_of, message_post_now
-from api.rooms import REFUSALS, existing_room, router
-from chat.models import Membership, Room
-from chat.protocol import events
 
 hooks_router = Router(tags=["webhooks"])
 

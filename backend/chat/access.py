@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from organization.models import GuestAccount
 
 from chat.models import Membership, Room
+from organization.models import GuestAccount
 
 # Direct messages are named after their two people's ids; nobody else may take such a name.
 _DM_NAME = re.compile(r"dm-[0-9]+-[0-9]+")

@@ -40,7 +40,6 @@ class Process:
         # Imported here, not above: each of these modules reaches its process
         # through ``process()``, so importing them first would be circular.
         from channels.layers import get_channel_layer
-        from previews.service import Previews
 
         from chat.realtime.admission import HandshakeSlots, PersonReads
         from chat.realtime.history_cache import HistoryReads
@@ -48,6 +47,7 @@ class Process:
         from chat.redis_watch import RedisWatch
         from chat.services.messages import Posting
         from chat.services.presence import PresenceTracker, RoomUpdates
+        from previews.service import Previews
 
         self.tasks: set[asyncio.Task] = set()
         self.redis_clients: dict[tuple, object] = {}

@@ -16,11 +16,11 @@ import weakref
 from collections.abc import Callable
 from typing import Protocol
 
-from observability import metrics
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from chat.redis_client import connect
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

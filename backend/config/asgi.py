@@ -23,9 +23,9 @@ from urllib.parse import urlsplit  # noqa: E402
 from channels.security.websocket import WebsocketDenier  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.http.request import split_domain_port, validate_host  # noqa: E402
-from integrations.bearer import handshake_has_token  # noqa: E402
 
 from chat.routing import websocket_consumer  # noqa: E402
+from integrations.bearer import handshake_has_token  # noqa: E402
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -1,12 +1,12 @@
-from accounts import views as accounts_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from organization import views as organization_views
 
+from accounts import views as accounts_views
 from api.site import api
 from chat import views as chat_views
+from organization import views as organization_views
 
 # Django's admin signs in through the site's log-in, so second factors and lockouts apply.
 admin.site.login = secure_admin_login(admin.site.login)

@@ -18,10 +18,11 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
-from outbound.addresses import IPAddress, address_is_local
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from outbound.addresses import IPAddress, address_is_local
 
 
 def host_refusal(host: str) -> str | None:

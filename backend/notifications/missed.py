@@ -23,7 +23,6 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from organization.mail import MAIL_ERRORS
 
 from chat.formatting import html_text
 from chat.models import Membership, Mention, Message, Room
@@ -32,6 +31,7 @@ from chat.redis_client import redis_client
 from chat.selectors import people_room_names
 from chat.services.broadcast import LAYER_ERRORS
 from chat.services.presence.store import room_keys
+from organization.mail import MAIL_ERRORS
 
 logger = logging.getLogger(__name__)
 

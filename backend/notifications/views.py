@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
-from people.profiles import profile_update
 
 from notifications.missed import unsubscribe_user
+from people.profiles import profile_update
 
 SERVICE_WORKER = Path(__file__).resolve().parent / "static" / "notifications" / "sw.js"
 

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
-from integrations.tokens import secret_hash
 
 from chat.models import Membership, Room
 from chat.services import ActionRefused
 from chat.services.rooms import access_changed
+from integrations.tokens import secret_hash
 from organization.mail import email_normalized, invitation_mail
 from organization.models import AuditEntry, GuestAccount, Invitation, Role
 from organization.services import audit_record, is_admin, role_give

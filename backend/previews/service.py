@@ -24,7 +24,6 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
-from outbound.fetch import FetchRefused, Outbound
 from PIL import ImageOps
 
 from chat.identity import Identity
@@ -35,6 +34,7 @@ from chat.services import ActionRefused
 from chat.services.attachments import image_decoding, image_open
 from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
 from chat.services.rooms import archived_check
+from outbound.fetch import FetchRefused, Outbound
 from previews.models import LinkPreview
 from previews.page import page_summary
 

@@ -3,9 +3,9 @@
 import re
 
 import pytest
-from integrations.models import ApiToken
 
 from chat.tests.membership import client_of, person_new
+from integrations.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 

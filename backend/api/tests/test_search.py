@@ -1,9 +1,9 @@
 """GET /api/search/: results of the rooms the requester may read, bad queries and dates."""
 
 import pytest
-from integrations.tokens import token_create
 
 from chat.tests.membership import api, client_of, error_code, person_new, post
+from integrations.tokens import token_create
 
 pytestmark = pytest.mark.django_db
 

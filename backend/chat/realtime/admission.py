@@ -13,12 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from accounts.mfa import MFA_REQUIRED, mfa_covers, people_without_mfa
 from channels.db import database_sync_to_async
 from django.conf import settings
-from integrations.bearer import handshake_token
-from integrations.tokens import InvalidToken, token_identity
 
+from accounts.mfa import MFA_REQUIRED, mfa_covers, people_without_mfa
 from chat import selectors
 from chat.access import Forbidden, SignInRequired, access_decide, guest_accounts, name_reserved
 from chat.identity import (
@@ -43,6 +41,8 @@ from chat.realtime.known import FREE, KnownPerson
 from chat.rooms import InvalidRoomName, room_group_name, room_name_clean
 from chat.services.batching import Batcher
 from chat.services.broadcast import person_address
+from integrations.bearer import handshake_token
+from integrations.tokens import InvalidToken, token_identity
 
 
 class Refused(Exception):

@@ -15,8 +15,6 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from integrations.bearer import CHAT_SUBPROTOCOL
-from observability import metrics
 
 from chat.protocol import CloseCode, events, frames
 from chat.protocol.frames import BINARY_FRAME_ERROR, FrameError, frame_parse
@@ -32,6 +30,8 @@ from chat.rooms import room_group_name
 from chat.services import ActionRefused
 from chat.services.broadcast import LAYER_ERRORS, person_address
 from chat.services.typing import typing_announce
+from integrations.bearer import CHAT_SUBPROTOCOL
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

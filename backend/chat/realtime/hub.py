@@ -17,13 +17,12 @@ import weakref
 from collections import Counter
 from typing import Protocol
 
-from observability import metrics
-
 from chat.process import process
 from chat.realtime.history_cache import HistoryCache
 from chat.realtime.known import Known
 from chat.selectors import HISTORY_LENGTH
 from chat.services.broadcast import LAYER_ERRORS, PEOPLE_GROUP, Address
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

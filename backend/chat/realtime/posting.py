@@ -15,14 +15,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from observability import metrics
-
 from chat.process import detach
 from chat.protocol import frames
 from chat.realtime.session import Session
 from chat.services import ActionRefused, messages
 from chat.services.messages import message_post
 from chat.services.storing import UNSTORABLE
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -26,11 +26,10 @@ import datetime
 import logging
 from collections.abc import Awaitable, Callable
 
-from accounts.mfa import MFA_REQUIRED
 from channels.db import database_sync_to_async
 from django.conf import settings
-from observability import metrics
 
+from accounts.mfa import MFA_REQUIRED
 from chat import selectors
 from chat.access import ROOM_GONE, Forbidden, RoomGone, room_access
 from chat.identity import Face, Identity
@@ -54,6 +53,7 @@ from chat.services.presence import (
     presence_rename,
     presence_restore,
 )
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

@@ -17,13 +17,13 @@ import logging
 from channels.db import database_sync_to_async
 from django.urls import reverse
 from django.utils import timezone
-from people.models import Profile
 
 from chat.models import Membership, Message, Room
 from chat.process import detach
 from chat.protocol import events
 from chat.services.broadcast import LAYER_ERRORS, activity_address, send_to
 from notifications.webpush import push_enabled, push_send
+from people.models import Profile
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
-from people.models import Group
 
 from chat.mentions import mentions_find, name_key
 from chat.models import Membership, Room
 from chat.rooms import public_person_id
+from people.models import Group
 
 # What may follow an "@" in a username (Django's usernames: letters, digits, @.+-_).
 _USERNAME_AFTER_AT = re.compile(r"@([\w.@+-]+)")

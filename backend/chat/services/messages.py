@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
-from observability import metrics
 
 from chat.identity import Identity
 from chat.models import Message
@@ -24,6 +23,7 @@ from chat.services.batching import Batcher
 from chat.services.broadcast import LAYER_ERRORS, room_address, send_to
 from chat.services.presence import presence_lists
 from chat.services.storing import UNSTORABLE, Post, Stored, room_cached, rooms_store
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 

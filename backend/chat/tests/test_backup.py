@@ -16,7 +16,6 @@ from django.core import serializers
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
-from integrations.bots import bot_create
 
 from chat.backup import MODELS, BackupError, chat_export, chat_restore
 from chat.models import Attachment, Message, Pin, Room, Saved, UsernameLook
@@ -25,6 +24,7 @@ from chat.services.attachments import attachment_store
 from chat.services.storing import Post, messages_store
 from chat.tests.membership import dm_room, identity, post, private_room
 from chat.tests.services.test_attachments import png
+from integrations.bots import bot_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

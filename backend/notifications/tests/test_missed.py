@@ -7,7 +7,6 @@ import datetime
 import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
-from people.models import Profile
 
 from chat.models import Membership, Room
 from chat.services.rooms import dm_open, read_mark
@@ -15,6 +14,7 @@ from chat.tests.helpers import user_session
 from chat.tests.membership import api, client_of
 from chat.tests.services.test_activity import _member, _post
 from notifications.missed import missed_mail_sweep, unsubscribe_token
+from people.models import Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 from django.test import Client
-from integrations.models import Webhook
 
 from chat.tests.membership import api, client_of
+from integrations.models import Webhook
 
 pytestmark = pytest.mark.django_db
 

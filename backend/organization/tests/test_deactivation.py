@@ -8,13 +8,13 @@ from channels.db import database_sync_to_async
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.test import Client
-from integrations.bots import bot_create
-from integrations.tokens import token_create
 
 from chat.models import Message
 from chat.services.mentions import mentions_resolve
 from chat.tests.helpers import HOST, ChatClient, user_session
 from chat.tests.membership import api, client_of, error_code, person_new, post, private_room
+from integrations.bots import bot_create
+from integrations.tokens import token_create
 from notifications.models import PushSubscription
 from organization.models import AuditEntry
 

@@ -9,10 +9,10 @@ import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.test import Client
 from django.utils import timezone
-from integrations.tokens import secret_hash
 
 from chat.models import Membership
 from chat.tests.membership import api, client_of, error_code, person_new, private_room
+from integrations.tokens import secret_hash
 from organization.models import GuestAccount, Invitation
 
 pytestmark = pytest.mark.django_db

@@ -4,11 +4,11 @@ session, a revoked token, an account changed. Checked once per notice, never per
 import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
-from integrations.tokens import token_create, token_revoke
 
 from chat.services.people import person_credentials_changed
 from chat.tests.helpers import HOST, ChatClient, user_session
 from chat.tests.membership import person_new, staff_set
+from integrations.tokens import token_create, token_revoke
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
