@@ -112,7 +112,8 @@ def test_a_reaction_shows_live_with_who_gave_it(writer_and_reader):
     reader.expect_delivered("ship it?")
     message = reader.message("ship it?")
     reader.act("ship it?", "React to this message")
-    message.get_by_role("button", name="React with 🎉").click()
+    reader.page.get_by_role("searchbox", name="Search emoji").fill("party")
+    reader.page.get_by_role("button", name="React with party popper").click()
     mine = message.get_by_role("button", name="🎉 1, from Reader")
     expect(mine).to_have_attribute("aria-pressed", "true")
     theirs = writer.message("ship it?").get_by_role("button", name="🎉 1, from Reader")
@@ -121,6 +122,28 @@ def test_a_reaction_shows_live_with_who_gave_it(writer_and_reader):
     expect(message.get_by_role("button", name="🎉 2, from Reader and Writer")).to_be_visible()
     message.locator('.reaction[data-emoji="🎉"]').click()  # the reader takes theirs back
     expect(writer.message("ship it?").locator(".reaction")).to_have_text(["🎉 1"])
+
+
+def test_a_quick_reaction_is_one_click_from_a_message(writer_and_reader):
+    writer, reader = _both_in(writer_and_reader, "reactions-quick")
+    writer.send("quick one")
+    reader.expect_delivered("quick one")
+    message = reader.message("quick one")
+    quick = message.locator(".quick-reactions")
+    expect(quick).to_be_hidden()
+    message.hover()
+    quick.get_by_role("button", name="React with 👍").click()
+    expect(writer.message("quick one").locator(".reaction")).to_have_text(["👍 1"])
+    # What was picked last comes first among the quick ones.
+    message.hover()
+    quick.get_by_role("button", name="Pick a reaction").click()
+    reader.page.get_by_role("searchbox", name="Search emoji").fill("rocket")
+    reader.page.get_by_role("button", name="React with rocket").click()
+    writer.send("another one")
+    reader.expect_delivered("quick one", "another one")
+    reader.message("another one").hover()
+    first = reader.message("another one").locator(".quick-reaction").first
+    expect(first).to_have_text("🚀")
 
 
 def test_the_message_menu_and_the_reaction_picker_work_from_the_keyboard(writer_and_reader):
@@ -137,9 +160,11 @@ def test_the_message_menu_and_the_reaction_picker_work_from_the_keyboard(writer_
     reader.page.keyboard.press("ArrowDown")
     expect(reader.page.get_by_role("menuitem", name="React to this message")).to_be_focused()
     reader.page.keyboard.press("Enter")
-    expect(reader.page.get_by_role("button", name="React with 👍")).to_be_focused()
-    reader.page.keyboard.press("Tab")
-    reader.page.keyboard.press("Enter")  # the second choice
+    search = reader.page.get_by_role("searchbox", name="Search emoji")
+    expect(search).to_be_focused()
+    reader.page.keyboard.type("red heart")
+    expect(reader.page.get_by_role("button", name="React with red heart")).to_be_visible()
+    reader.page.keyboard.press("Enter")  # the first match
     expect(writer.message("keyboard only").locator(".reaction")).to_have_text(["❤️ 1"])
     expect(menu_button).to_be_focused()
     expect(menu_button).to_have_attribute("aria-expanded", "false")

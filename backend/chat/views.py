@@ -1,5 +1,8 @@
 """HTTP views of the chat: thin adapters over rooms, selectors and services."""
 
+import functools
+
+import emoji
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
@@ -283,3 +286,26 @@ def attachment_thumbnail(request, key: str):
     return _file_response(
         attachment.thumbnail, name="thumbnail.webp", content_type="image/webp", inline=True
     )
+
+
+@functools.cache
+def _emoji_catalog() -> list[list[str]]:
+    """Every emoji a reaction may be (fully qualified, skin tones left to the keyboard),
+    with its name and other names, for the page's picker to search."""
+    return [
+        [
+            character,
+            data["en"].strip(":").replace("_", " "),
+            " ".join(alias.strip(":").replace("_", " ") for alias in data.get("alias", ())),
+        ]
+        for character, data in emoji.EMOJI_DATA.items()
+        if data["status"] == emoji.STATUS["fully_qualified"] and "skin_tone" not in data["en"]
+    ]
+
+
+@require_GET
+def emoji_catalog(request):
+    """``{"emoji": [[emoji, name, other names], ...]}``: what the reaction picker offers."""
+    response = JsonResponse({"emoji": _emoji_catalog()}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

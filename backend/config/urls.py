@@ -20,6 +20,7 @@ urlpatterns = [
     path("join/<str:secret>/", organization_views.join, name="join"),
     path("setup/", accounts_views.setup, name="setup"),
     path("search/", chat_views.search, name="search"),
+    path("emoji.json", chat_views.emoji_catalog, name="emoji_catalog"),
     path("", include("organization.urls")),
     path("", include("people.urls")),
     path("", include("previews.urls")),

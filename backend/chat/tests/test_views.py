@@ -173,3 +173,13 @@ def test_the_search_page_lists_results_linking_to_the_message(alice):
 def test_the_search_page_says_why_a_query_cant_be_searched(alice):
     response = client_of(alice).get("/search/", {"q": "-"})
     assert response.status_code == 400 and "at least one word" in response.content.decode()
+
+
+def test_the_emoji_catalog_lists_every_reaction_with_its_names(client):
+    response = client.get("/emoji.json")
+    assert response.status_code == 200
+    catalog = {entry[0]: entry[1:] for entry in response.json()["emoji"]}
+    assert catalog["👍"][0] == "thumbs up"
+    assert "🎉" in catalog and "❤️" in catalog
+    assert not any("skin tone" in names[0] for names in catalog.values())
+    assert "max-age" in response["Cache-Control"]

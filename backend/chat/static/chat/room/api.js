@@ -18,6 +18,7 @@ export const apiUrls = {
   pins: (room) => "/api/rooms/" + enc(room) + "/pins/",
   pin: (room, seq) => "/api/rooms/" + enc(room) + "/pins/" + seq + "/",
   saved: () => "/api/me/saved/",
+  emoji: () => "/emoji.json",
   preview: (room, seq) => "/api/rooms/" + enc(room) + "/messages/" + seq + "/preview/",
   savedOne: (room, seq) => "/api/me/saved/" + enc(room) + "/" + seq + "/",
   dms: () => "/api/dms/",

@@ -11,6 +11,7 @@ import { BROADCASTS, mentionCandidates } from "./mentions.js";
 import { inDnd, nextChange } from "./faces.js";
 import { PersonCard } from "./person-card.js";
 import { attachPicker } from "./people-picker.js";
+import { EmojiPicker, quickReactions } from "./emoji-picker.js";
 import { PinsPanel, SavedPanel } from "./kept.js";
 import { RoomAbout, aboutOf } from "./room-about.js";
 import { RoomControls } from "./room-controls.js";
@@ -76,11 +77,7 @@ const view = new RoomView(document, {
   onEdit: (seq, text) => composer.startEditing(seq, text),
   onReply: (seq, user, text) => composer.startReplying(seq, user, snippetOf(text)),
   onShowOriginal: (seq) => showOriginal(seq),
-  onReact: (seq, emoji) => {
-    if (!socket.send({ type: "react", seq: seq, emoji: emoji })) {
-      showError("Not connected: the reaction was not sent. Try again once the room is back.");
-    }
-  },
+  onReact: (seq, emoji) => react(seq, emoji),
   onDelete: (seq) => socket.send({ type: "delete", seq: seq }),
   onMute: (seq, minutes) => socket.send({ type: "mute", seq: seq, minutes: minutes }),
   onNearTop: loadOlder,
@@ -90,9 +87,26 @@ const view = new RoomView(document, {
   onMarkUnread: (seq) => markUnread(seq),
   onPin: (seq) => pinsPanel.pin(seq),
   onSave: (seq) => savedPanel.save(roomName, seq),
+  onPickReaction: (seq, opener) =>
+    emojiPicker.open((emoji) => {
+      react(seq, emoji);
+      opener.focus();
+    }),
+  quickReactions: () => quickReactions(browserStorage(window)),
   onRemovePreview: (seq) =>
     api.delete(apiUrls.preview(roomName, seq)).catch((error) => showError(error.detail)),
   editWindowMinutes: limits.edit_window_minutes,
+});
+
+function react(seq, emoji) {
+  if (!socket.send({ type: "react", seq: seq, emoji: emoji })) {
+    showError("Not connected: the reaction was not sent. Try again once the room is back.");
+  }
+}
+
+const emojiPicker = new EmojiPicker(document, browserStorage(window), async () => {
+  const body = await api.get(apiUrls.emoji());
+  return Array.isArray(body && body.emoji) ? body.emoji : [];
 });
 
 const personCard = new PersonCard(document, api, {

@@ -46,9 +46,6 @@ export function messageBody(frame) {
   return body;
 }
 
-// The emoji the picker offers; any single emoji is accepted by the server.
-export const COMMON_REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅"];
-
 // "Alice", "Alice and Bob", "Alice, Bob and Carol".
 export function namesText(names) {
   if (names.length <= 1) return names.join("");
@@ -151,8 +148,9 @@ function markDeleted(item) {
 
 export class RoomView {
   // onEdit(seq, text), onReact(seq, emoji), onReply(seq, user, text), onDelete(seq),
-  // onMute(seq, minutes), onPin(seq), onSave(seq), onRemovePreview(seq): a message's
-  // buttons were clicked;
+  // onMute(seq, minutes), onPin(seq), onSave(seq), onRemovePreview(seq),
+  // onPickReaction(seq, opener): a message's buttons were clicked; quickReactions(): the
+  // emoji a message offers one click away;
   // onShowOriginal(seq): a
   // reply's quote was; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
   // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
@@ -161,7 +159,8 @@ export class RoomView {
     doc,
     {
       onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
-      onSeen, onPerson, onMarkUnread, onPin, onSave, onRemovePreview, editWindowMinutes,
+      onSeen, onPerson, onMarkUnread, onPin, onSave, onRemovePreview, onPickReaction,
+      quickReactions, editWindowMinutes,
     },
   ) {
     this.doc = doc;
@@ -186,6 +185,8 @@ export class RoomView {
     this.onPin = onPin || (() => {});
     this.onSave = onSave || (() => {});
     this.onRemovePreview = onRemovePreview || (() => {});
+    this.onPickReaction = onPickReaction || (() => {});
+    this.quickReactions = quickReactions || (() => []);
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
@@ -359,38 +360,6 @@ export class RoomView {
     return row;
   }
 
-  // A small picker of common emoji under the message's actions; Escape closes it, and the
-  // focus goes back to `opener`.
-  togglePicker(item, seq, opener) {
-    const open = item.querySelector(".reaction-picker");
-    if (open) {
-      open.remove();
-      return;
-    }
-    const picker = el("div", "reaction-picker");
-    picker.setAttribute("role", "group");
-    picker.setAttribute("aria-label", "Pick a reaction");
-    const close = () => {
-      picker.remove();
-      opener.focus();
-    };
-    for (const emoji of COMMON_REACTIONS) {
-      const button = el("button", "reaction-choice", emoji);
-      button.type = "button";
-      button.setAttribute("aria-label", "React with " + emoji);
-      button.addEventListener("click", () => {
-        this.onReact(seq, emoji);
-        close();
-      });
-      picker.appendChild(button);
-    }
-    picker.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") close();
-    });
-    opener.parentElement.after(picker);
-    picker.firstChild.focus();
-  }
-
   // Message `seq` has new reactions (a `reactions` frame).
   setReactions(frame, me) {
     const item = this.items.get(frame.seq);
@@ -405,7 +374,7 @@ export class RoomView {
     const text = () => this.texts.get(frame.seq) ?? frame.message;
     const entries = [
       ["Reply", "Reply to this message", () => this.onReply(frame.seq, frame.user, text())],
-      ["React…", "React to this message", () => this.togglePicker(item, frame.seq, button)],
+      ["React…", "React to this message", () => this.onPickReaction(frame.seq, button)],
     ];
     if (frame.seq > 0 && me && !me.guest) {
       entries.push(["Mark unread", "Mark unread from here", () => this.onMarkUnread(frame.seq)]);
@@ -428,6 +397,25 @@ export class RoomView {
       entries.push(["Mute", title, () => this.onMute(frame.seq, MUTE_MINUTES)]);
     }
     const actions = el("div", "message-actions");
+    // One click from the pointer: the quick reactions and the picker (the keyboard has
+    // them in the menu, so they take no tab stop of their own).
+    const quick = el("div", "quick-reactions");
+    for (const emoji of this.quickReactions()) {
+      const react = el("button", "quick-reaction", emoji);
+      react.type = "button";
+      react.tabIndex = -1;
+      react.setAttribute("aria-label", "React with " + emoji);
+      react.addEventListener("click", () => this.onReact(frame.seq, emoji));
+      quick.appendChild(react);
+    }
+    const more = el("button", "quick-reaction", "☺+");
+    more.type = "button";
+    more.tabIndex = -1;
+    more.setAttribute("aria-label", "Pick a reaction");
+    more.title = "Pick a reaction";
+    more.addEventListener("click", () => this.onPickReaction(frame.seq, more));
+    quick.appendChild(more);
+    actions.appendChild(quick);
     const button = el("button", "message-menu-button", "⋯");
     button.type = "button";
     button.setAttribute("aria-label", "Actions for this message");
