@@ -42,6 +42,8 @@ STATUS = {
     "all_mentions_off": 403,
     "room_archived": 403,
     "unknown_pin": 404,
+    "unknown_thread": 404,
+    "not_following": 409,
     "unknown_saved": 404,
     "too_many_pins": 409,
     "busy": 503,

@@ -37,6 +37,8 @@ class MessageIn(Schema):
     nonce: str | None = None
     reply_to: int | None = None
     attachments: list[int] = []
+    thread: int | None = None  # a reply in the thread of this seq
+    also_room: bool = False  # a thread reply shown in the room too
 
 
 def json_object(request, *, max_bytes: int = BODY_MAX_BYTES) -> dict:
@@ -77,7 +79,7 @@ def message_post_now(room: Room, identity: Identity, message: SendMessage) -> Po
     """Store and broadcast one message (raising the services' refusals)."""
     post = Post(
         identity, message.text, message.nonce, message.reply_to, message.attachments,
-        confirm=message.confirm,
+        confirm=message.confirm, thread=message.thread, also_room=message.also_room,
     )  # fmt: skip
     try:
         [outcome] = async_to_sync(messages_post)(room_name=room.name, posts=[post])

@@ -18,6 +18,7 @@ class ResultOut(Schema):
     seq: int
     author: str
     author_display: str  # their display name when they posted it ("" for none)
+    thread: int | None  # a reply in a thread: its root's seq
     snippet: str
     snippet_html: str
     created: datetime

@@ -14,6 +14,7 @@ from api.pins import saved_router
 from api.rooms import dms_router
 from api.rooms import router as rooms_router
 from api.search import router as search_router
+from api.threads import threads_router
 from api.tokens import router as tokens_router
 from api.webhooks import hooks_router
 from chat.access import Forbidden
@@ -33,6 +34,7 @@ api.add_router("/search/", search_router)
 api.add_router("/tokens/", tokens_router)
 api.add_router("/hooks/", hooks_router)
 api.add_router("/me/saved/", saved_router)
+api.add_router("/threads/", threads_router)
 api.add_router("/me/", me_router)
 api.add_router("/groups/", groups_router)
 api.add_router("/people/", people_router)

@@ -118,7 +118,8 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["room"]
     readonly_fields = [
         "room", "seq", "sender_key", "nonce", "created", "edited_at", "html", "mentions",
-        "deleted_at", "deleted_by",
+        "deleted_at", "deleted_by", "system", "preview", "thread", "thread_replies",
+        "thread_last_seq", "thread_last_at", "thread_people",
     ]  # fmt: skip
     ordering = ["-created"]
     actions = ["delete_for_everyone"]

@@ -162,9 +162,25 @@ class Message(models.Model):
     # Its first link's preview (previews.service): null until one is found, {} once its
     # author removed it.
     preview = models.JSONField(null=True, blank=True)
+    # A reply in a thread: the seq of the thread's first message (its root), in the same
+    # room. Threads are one level: a root is never a reply.
+    thread = models.PositiveBigIntegerField(null=True, blank=True)
+    # A root's thread as it stands (chat.services.storing keeps them, under the room's
+    # lock): replies not deleted, the last one's seq and time, who replied lately.
+    thread_replies = models.PositiveIntegerField(default=0, db_default=0)
+    thread_last_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    thread_last_at = models.DateTimeField(null=True, blank=True)
+    thread_people = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["room", "seq"]
+        indexes = [
+            models.Index(
+                fields=["room", "thread", "seq"],
+                name="message_thread_replies",
+                condition=models.Q(thread__isnull=False),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["room", "seq"], name="message_unique_seq_per_room"),
             models.UniqueConstraint(
@@ -353,3 +369,23 @@ class Saved(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} saved {self.message_id}"
+
+
+class ThreadFollow(models.Model):
+    """A person following a thread (they started it, replied, were mentioned in it, or
+    chose to): its replies count for them, and they have a read mark in it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    root_seq = models.PositiveBigIntegerField()
+    # The last seq of the thread they have seen (0: none of its replies).
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room", "root_seq"], name="thread_follow_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} follows {self.room.name}#{self.root_seq}"

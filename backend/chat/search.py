@@ -57,6 +57,7 @@ class SearchHit:
     snippet_html: str  # the same text, escaped, with the matched words in <mark>
     created: datetime
     author_display: str = ""  # the author's display name when they posted it
+    thread: int | None = None  # a reply in a thread: its root's seq
 
 
 def message_search(
@@ -112,8 +113,8 @@ def message_search(
             "The search took too long: narrow it down (more words, a room, an author, dates).",
         ) from None
     return [
-        SearchHit(name, seq, author_name, *_snippet(snippet), created, author_display)
-        for name, seq, author_name, author_display, snippet, created in rows
+        SearchHit(name, seq, author_name, *_snippet(snippet), created, author_display, thread)
+        for name, seq, author_name, author_display, snippet, created, thread in rows
     ]
 
 
@@ -151,7 +152,7 @@ def _postgres(query: str, terms, where: list[str], params: list, limit: int):
         SELECT r.name, m.seq, m.author_name, m.author_display,
                ts_headline('simple', m.body, {tsquery},
                            'StartSel={_START}, StopSel={_STOP}, MaxWords=30, MinWords=12'),
-               m.created
+               m.created, m.thread
         FROM (
             SELECT newest.id, ts_rank(newest.search_vector, {tsquery}) AS rank
             FROM (
@@ -198,7 +199,8 @@ def _sqlite(query: str, terms, where: list[str], params: list, limit: int):
         cursor.execute(
             f"""
             SELECT m.id, r.name, m.seq, m.author_name, m.author_display,
-                   snippet(chat_message_fts, 0, '{_START}', '{_STOP}', '…', 24), m.created
+                   snippet(chat_message_fts, 0, '{_START}', '{_STOP}', '…', 24), m.created,
+                   m.thread
             FROM chat_message_fts
             JOIN chat_message m ON m.id = chat_message_fts.rowid
             JOIN chat_room r ON r.id = m.room_id
@@ -207,7 +209,7 @@ def _sqlite(query: str, terms, where: list[str], params: list, limit: int):
             [match, *ids],
         )
         found = {row[0]: row[1:] for row in cursor.fetchall()}
-    return [(*found[i][:5], _datetime(found[i][5])) for i in ids if i in found]
+    return [(*found[i][:5], _datetime(found[i][5]), found[i][6]) for i in ids if i in found]
 
 
 @contextlib.contextmanager

@@ -109,7 +109,7 @@ class RoomEntry:
     title: str  # the name, or for a DM the other person's username
     dm_with: str | None = None
     dm_with_name: str = ""  # the other person's display name, if they have one
-    unread: int = 0  # messages from others after the read mark, not deleted
+    unread: int = 0  # messages from others after the read mark, not deleted nor in a thread
     mentions: int = 0  # of those, the ones that @mention this person
 
 
@@ -132,9 +132,10 @@ def _counted(memberships, user_id: int):
         return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
     after_mark = {"room_id": OuterRef("room_id"), "seq__gt": OuterRef("last_read_seq")}
-    unread = Message.objects.filter(**after_mark, deleted_at__isnull=True).exclude(
-        sender_key=f"user:{user_id}"
-    )
+    # A thread's replies count in the thread (chat.services.threads), not in the room.
+    unread = Message.objects.filter(
+        **after_mark, deleted_at__isnull=True, thread__isnull=True
+    ).exclude(sender_key=f"user:{user_id}")
     mentions = Mention.objects.filter(
         **after_mark, user_id=user_id, message__deleted_at__isnull=True
     )

@@ -50,6 +50,13 @@ class PreviewJSON(TypedDict):
     image_url: str | None  # a thumbnail of its image, served by the chat
 
 
+class ThreadSummaryJSON(TypedDict):
+    replies: int  # not deleted
+    last_seq: int
+    last_at: str
+    people: list[dict]  # who replied lately, latest first: {"uid", "user", "name"}
+
+
 class MessageEvent(TypedDict):
     type: Literal["message"]
     seq: int
@@ -70,6 +77,8 @@ class MessageEvent(TypedDict):
     name: NotRequired[str]  # the author's display name when they posted it
     system: NotRequired[str]  # a line the server wrote ("pinned": reply_to was pinned)
     preview: NotRequired["PreviewJSON"]  # its first link's page, once fetched
+    thread: int | None  # a reply in a thread: the seq of its root; else null
+    thread_summary: NotRequired["ThreadSummaryJSON"]  # a root with replies: its thread
 
 
 class ReadyEvent(TypedDict):
@@ -198,6 +207,14 @@ class PreviewEvent(TypedDict):
     preview: PreviewJSON | None
 
 
+class ThreadSummaryEvent(TypedDict):
+    """The thread at ``seq`` changed (a reply came or went); ``null``: none is left."""
+
+    type: Literal["thread_summary"]
+    seq: int
+    thread_summary: ThreadSummaryJSON | None
+
+
 class PinJSON(TypedDict):
     seq: int
     pinned_by: str  # the name of who pinned it
@@ -239,6 +256,7 @@ ServerEvent = (
     | RoomEvent
     | PinsEvent
     | PreviewEvent
+    | ThreadSummaryEvent
     | ErrorEvent
 )
 
@@ -328,6 +346,7 @@ def message_event(message: Message) -> MessageEvent:
         "bot": message.author_is_bot,
         "sent_at": iso_utc(message.created),
         "nonce": message.nonce,
+        "thread": message.thread,
     }
     if message.deleted_at is not None:
         event["message"] = event["html"] = ""
@@ -343,7 +362,21 @@ def message_event(message: Message) -> MessageEvent:
         event["system"] = message.system
     if message.preview and message.deleted_at is None:
         event["preview"] = message.preview
+    if message.thread_replies and (summary := summary_json(message)):
+        event["thread_summary"] = summary
     return event
+
+
+def summary_json(message: Message) -> ThreadSummaryJSON | None:
+    """A thread root's ``thread_summary`` as stored in it, or None when it has no replies."""
+    if not message.thread_replies:
+        return None
+    return {
+        "replies": message.thread_replies,
+        "last_seq": message.thread_last_seq,
+        "last_at": iso_utc(message.thread_last_at) if message.thread_last_at else None,
+        "people": message.thread_people or [],
+    }
 
 
 def ready_event(last_seq: int, *, truncated: bool = False) -> ReadyEvent:
@@ -440,6 +473,10 @@ def room_event(room) -> RoomEvent:
         "topic_html": inline_html(room.topic), "description": room.description,
         "archived": room.archived_at is not None,
     }  # fmt: skip
+
+
+def thread_summary_event(seq: int, summary: ThreadSummaryJSON | None) -> ThreadSummaryEvent:
+    return {"type": "thread_summary", "seq": seq, "thread_summary": summary}
 
 
 def preview_event(seq: int, preview: PreviewJSON | None) -> PreviewEvent:

@@ -33,14 +33,16 @@ MESSAGE_MARKS_MAX = 8
 @dataclass(frozen=True)
 class SendMessage:
     """``{"message": "<text>", "nonce": "<client id>", "reply_to": <seq>,
-    "attachments": [<id>, ...]}``: post a message (all but the text optional; the text
-    may be empty when there are attachments)."""
+    "attachments": [<id>, ...], "thread": <seq>, "also_room": true}``: post a message (all
+    but the text optional; the text may be empty when there are attachments)."""
 
     text: str
     nonce: str | None = None
     reply_to: int | None = None
     attachments: tuple[int, ...] = ()  # ids of the sender's uploads to send with it
     confirm: bool = False  # notify everyone @all, @room or @here reaches, however many
+    thread: int | None = None  # a reply in the thread of this seq (its root)
+    also_room: bool = False  # a thread reply shown in the room too
 
 
 @dataclass(frozen=True)
@@ -243,9 +245,25 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         confirm = data.get("confirm", False)
         if not isinstance(confirm, bool):
             raise FrameError("invalid_confirm", '"confirm" must be true or false.')
+        thread = data.get("thread")
+        if thread is not None:
+            try:
+                thread = seq_parse(thread, field="thread")
+            except FrameError:
+                raise FrameError(
+                    "invalid_thread", '"thread" must be the seq of a message here (1 or more).'
+                ) from None
+            if thread == 0:
+                raise FrameError("invalid_thread", '"thread" must be the seq of a message here.')
+        also_room = data.get("also_room", False)
+        if not isinstance(also_room, bool) or also_room and thread is None:
+            raise FrameError(
+                "invalid_also_room", '"also_room" is true or false, and only with "thread".'
+            )
         return SendMessage(
-            text=text, nonce=nonce, reply_to=reply_to, attachments=attachments, confirm=confirm
-        )
+            text=text, nonce=nonce, reply_to=reply_to, attachments=attachments, confirm=confirm,
+            thread=thread, also_room=also_room,
+        )  # fmt: skip
     except FrameError as error:
         error.nonce = nonce
         raise

@@ -55,7 +55,8 @@ class PostsInFlight:
         posted = message_post(
             room_name=session.room_name, identity=session.identity, text=frame.text,
             nonce=frame.nonce, reply_to=frame.reply_to, attachments=frame.attachments,
-            may_create=not session.existing_room, confirm=frame.confirm,
+            may_create=not session.existing_room, confirm=frame.confirm, thread=frame.thread,
+            also_room=frame.also_room,
         )  # fmt: skip
         self.posting.add(posted)
         posted.add_done_callback(self.posting.discard)

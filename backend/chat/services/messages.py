@@ -20,7 +20,7 @@ from chat.process import process
 from chat.protocol import events
 from chat.services.activity import activity_announce
 from chat.services.batching import Batcher
-from chat.services.broadcast import LAYER_ERRORS, room_address, send_to
+from chat.services.broadcast import LAYER_ERRORS, event_broadcast, room_address, send_to
 from chat.services.presence import presence_lists
 from chat.services.storing import UNSTORABLE, Post, Stored, room_cached, rooms_store
 from observability import metrics
@@ -137,7 +137,18 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
         for outcome in stored
     }
     new = [outcome.message.seq for outcome in stored if outcome.created]
+    # A thread reply sent to the room too: its line there goes out with it, right after.
+    copies = [o.message.room_copy for o in stored if getattr(o.message, "room_copy", None)]
+    frames |= {copy.seq: events.event_encode(events.message_event(copy)) for copy in copies}
+    new = sorted([*new, *(copy.seq for copy in copies)])
     broadcast = bool(new) and await _broadcast_messages(room_name, [[s, frames[s]] for s in new])
+    summaries = {
+        o.message.thread: o.message.thread_summary
+        for o in stored
+        if o.created and o.message.thread is not None
+    }
+    for root, summary in summaries.items():
+        await event_broadcast(room_name, events.thread_summary_event(root, summary))
     if new and (room := room_cached(room_name)) is not None:
         created = [(o.message, o.mentioned) for o in stored if o.created]
         await activity_announce(room=room, new=created)
@@ -198,7 +209,7 @@ def _posting(room_name: str) -> Batcher:
 def message_post(
     *, room_name: str, identity: Identity, text: str, nonce: str | None = None,
     reply_to: int | None = None, attachments: tuple[int, ...] = (), may_create: bool = True,
-    confirm: bool = False,
+    confirm: bool = False, thread: int | None = None, also_room: bool = False,
 ) -> asyncio.Future:  # fmt: skip
     """Store a message, then broadcast it to every connection of the room (made a public
     room if the name is free, unless not ``may_create``: then refused ``room_gone``).
@@ -211,5 +222,15 @@ def message_post(
     error. Cancelling it before its batch is taken withdraws the message.
     """
     return _posting(room_name).submit(
-        Post(identity, text, nonce, reply_to, attachments, may_create, confirm)
+        Post(
+            identity,
+            text,
+            nonce,
+            reply_to,
+            attachments,
+            may_create,
+            confirm,
+            thread=thread,
+            also_room=also_room,
+        )  # fmt: skip
     )

@@ -11,6 +11,7 @@ from chat.protocol import events
 from chat.services import ActionRefused
 from chat.services.attachments import attachments_delete
 from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
+from chat.services.threads import summary_refresh
 
 MUTE_MINUTES_MAX = 7 * 24 * 60
 
@@ -50,7 +51,19 @@ async def message_delete(*, room_name: str, seq: int, identity: Identity) -> boo
     )
     if deleted:
         await event_broadcast(room_name, events.delete_event(seq))
+        root, summary = await database_sync_to_async(_thread_after_delete)(room_name, seq)
+        if root is not None:
+            await event_broadcast(room_name, events.thread_summary_event(root, summary))
     return deleted
+
+
+def _thread_after_delete(room_name: str, seq: int) -> tuple[int | None, dict | None]:
+    """When message ``seq`` was a thread's reply: its root's seq and new summary."""
+    found = Message.objects.filter(room__name=room_name, seq=seq).values("room_id", "thread")
+    found = found.first()
+    if not found or found["thread"] is None:
+        return None, None
+    return found["thread"], summary_refresh(found["room_id"], found["thread"])
 
 
 def messages_delete_by_staff(messages, *, by) -> int:

@@ -31,6 +31,7 @@ from chat.services.mentions import (
     mentions_resolve,
     mentions_resolve_rooms,
 )
+from chat.services.threads import thread_refusal, threads_stored
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class Post:
     confirm: bool = False
     # A line the server writes ("pinned", replying to the pinned message), not a person.
     system: str = ""
+    thread: int | None = None  # the seq of the thread's root, for a reply in a thread
+    # A reply in a thread also shown in the room, as a line quoting the thread's root.
+    also_room: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ def _store_together(
     placed = [(rooms[name].pk, post) for name, posts, _ in batches for post in posts]
     known = _messages_by_nonce(placed)
     mutes = _mutes(placed)
-    replied = _replied(placed)
+    named = _named(placed)
     uploads = _uploads(placed)
     reach = _broadcast_reach(placed)
     outcomes: list[list[Stored | Exception | None]] = []
@@ -274,10 +278,14 @@ def _store_together(
                 results[index] = _muted(mutes[room.pk, sender])
             elif post.nonce is not None and key in new_nonces:
                 repeats.append((number, index, key))
-            elif post.reply_to is not None and (room.pk, post.reply_to) not in replied:
+            elif post.reply_to is not None and (room.pk, post.reply_to) not in named:
                 results[index] = ActionRefused(
                     "unknown_message", f"There is no message {post.reply_to} here to reply to."
                 )
+            elif post.thread is not None and (
+                refusal := thread_refusal(named.get((room.pk, post.thread)), post.thread)
+            ):
+                results[index] = refusal
             elif any(uploads.get(i) != (room.pk, sender) for i in post.attachments):
                 results[index] = ActionRefused(
                     "invalid_attachment",
@@ -289,13 +297,20 @@ def _store_together(
                 results[index] = refusal
             else:
                 new_nonces.add(key)
-                message = _message_new(room, post, replied.get((room.pk, post.reply_to)))
+                message = _message_new(room, post, named.get((room.pk, post.reply_to)))
                 fresh.setdefault(name, []).append((index, message))
+                if post.thread is not None:
+                    message.thread_root = named[(room.pk, post.thread)]
+                    if post.also_room:  # right after it, in the room's timeline
+                        message.room_copy = _room_copy(room, post, message.thread_root)
+                        fresh[name].append((index, message.room_copy))
         outcomes.append(results)
     presence = {name: present for name, _, present in batches}
     mentioned = _store_fresh(rooms, fresh, presence, early)
     for number, (name, _, _) in enumerate(batches):
         for index, message in fresh.get(name, ()):
+            if getattr(message, "is_room_copy", False):
+                continue  # a thread reply's line in the room: it goes out with the reply
             outcomes[number][index] = Stored(
                 message, created=True, mentioned=mentioned.get(id(message), ())
             )
@@ -363,6 +378,11 @@ def _store_fresh(
             _mentions_keep(message, people, mentioned)
     _insert(messages, now)
     _attach(messages)
+    for message in messages:
+        if getattr(message, "room_copy", None) is not None:
+            mentioned.pop(id(message.room_copy), None)  # counted once, in the thread
+    if replies := [message for message in messages if message.thread is not None]:
+        threads_stored(replies, mentioned)
     mentions = [
         Mention(message=message, user_id=user_id, room_id=message.room_id, seq=message.seq)
         for message in messages
@@ -404,7 +424,7 @@ _COLUMNS = (
     ("author_name", "text"), ("author_is_guest", "boolean"), ("author_is_bot", "boolean"),
     ("author_display", "text"), ("sender_key", "text"), ("body", "text"), ("html", "text"),
     ("nonce", "text"),
-    ("reply_to_id", "bigint"), ("system", "text"), ("mentions", "jsonb"),
+    ("reply_to_id", "bigint"), ("system", "text"), ("thread", "bigint"), ("mentions", "jsonb"),
 )  # fmt: skip
 INSERT_ROWS = 1000
 
@@ -423,7 +443,7 @@ def _insert(messages: list[Message], now) -> None:
         (
             m.room_id, m.seq, m.author_id, m.author_name, m.author_is_guest, m.author_is_bot,
             m.author_display, m.sender_key, m.body, m.html, m.nonce, m.reply_to_id, m.system,
-            m.mentions,
+            m.thread, m.mentions,
         )
         for m in messages
     ]  # fmt: skip
@@ -479,6 +499,7 @@ def _message_new(room: Room, post: Post, reply_to: Message | None) -> Message:
         nonce=post.nonce,
         mentions=[],
         system=post.system,
+        thread=post.thread,
     )
     message = Message(*values.values())
     message.room = room
@@ -486,6 +507,17 @@ def _message_new(room: Room, post: Post, reply_to: Message | None) -> Message:
         message.reply_to = reply_to
     message.attachment_ids = post.attachments
     return message
+
+
+def _room_copy(room: Room, post: Post, root: Message) -> Message:
+    """The line a thread reply sent "also to the room" shows there: its text, quoting the
+    thread's root (``system`` "thread_reply"); no nonce, no uploads, its mentions not
+    counted again."""
+    copy = _message_new(
+        room, Post(post.identity, post.text, reply_to=root.seq, system="thread_reply"), root
+    )
+    copy.is_room_copy = True
+    return copy
 
 
 def _messages_by_nonce(placed: list[tuple[int, Post]]) -> dict[tuple, Message]:
@@ -558,9 +590,11 @@ def _muted(mute: Mute) -> ActionRefused:
     )
 
 
-def _replied(placed: list[tuple[int, Post]]) -> dict[tuple[int, int], Message]:
-    """The messages these posts reply to, by (room id, seq); one query, only for replies."""
+def _named(placed: list[tuple[int, Post]]) -> dict[tuple[int, int], Message]:
+    """The messages these posts reply to or whose threads they go in, by (room id, seq);
+    one query, only for such posts."""
     wanted = {(room, post.reply_to) for room, post in placed if post.reply_to is not None}
+    wanted |= {(room, post.thread) for room, post in placed if post.thread is not None}
     if not wanted:
         return {}
     found = Message.objects.filter(
