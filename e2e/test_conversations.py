@@ -138,3 +138,38 @@ def test_a_links_preview_appears_under_it_and_its_author_removes_it(people, web_
     mine = room.message("The plan:").locator(".link-preview")
     mine.get_by_role("button", name="Remove this preview").click()
     expect(watcher.message("The plan:").locator(".link-preview")).to_have_count(0)
+
+
+def test_a_thread_opens_from_its_root_with_replies_live_and_counted(people):
+    owner, member = people
+    asker = owner.open(ROOM)
+    asker.send("Which venue for the launch?")
+    root = asker.message("Which venue for the launch?")
+    expect(root).to_be_visible()
+    answerer = member.open(ROOM)
+    answerer.act("Which venue for the launch?", "Reply in a thread")
+    panel = answerer.page.locator("#thread-panel")
+    expect(panel.locator("#thread-root")).to_contain_text("Which venue for the launch?")
+    answerer.page.fill("#thread-input", "The rooftop")
+    answerer.page.press("#thread-input", "Enter")
+    replies = panel.locator("#thread-log li.message:not(.pending) .message-body")
+    expect(replies).to_have_text(["The rooftop"])
+    expect(answerer.message("The rooftop")).to_have_count(0)  # not in the room's log
+    # The asker follows the thread they started: its summary and the Threads count, live.
+    expect(root.locator(".thread-summary")).to_contain_text("1 reply")
+    expect(asker.page.locator("#threads-count")).to_have_text("1")
+    asker.page.click("#threads-open")
+    listed = asker.page.locator("#threads-list li")
+    expect(listed).to_have_count(1)
+    expect(listed.locator(".unread-badge")).to_have_text("1")
+    listed.get_by_role("link", name="Open").click()
+    asker_panel = asker.page.locator("#thread-panel")
+    expect(asker_panel.locator("#thread-log .message-body")).to_have_text(["The rooftop"])
+    expect(asker.page.locator("#threads-count")).to_be_hidden()  # read now
+    # A reply from the other side arrives in the open panel, in order.
+    answerer.page.fill("#thread-input", "Booked for Friday")
+    answerer.page.press("#thread-input", "Enter")
+    expect(asker_panel.locator("#thread-log li.message:not(.pending) .message-body")).to_have_text(
+        ["The rooftop", "Booked for Friday"]
+    )
+    expect(root.locator(".thread-summary")).to_contain_text("2 replies")

@@ -103,8 +103,10 @@ def test_others_messages_have_no_delete_button(alice_and_bob):
     alice, bob = _both_in(alice_and_bob, "no-delete")
     alice.send("mine")
     bob.expect_delivered("mine")
-    # Others may reply and react to it; nothing else.
-    expect(bob.actions("mine").get_by_role("menuitem")).to_have_text(["Reply", "React…"])
+    # Others may reply (there or in a thread) and react to it; nothing else.
+    expect(bob.actions("mine").get_by_role("menuitem")).to_have_text(
+        ["Reply", "Reply in thread", "React…"]
+    )
     delete = alice.actions("mine").get_by_role("menuitem", name="Delete this message")
     expect(delete).to_be_visible()
 

@@ -158,6 +158,8 @@ def test_the_message_menu_and_the_reaction_picker_work_from_the_keyboard(writer_
     expect(menu_button).to_have_attribute("aria-expanded", "true")
     expect(reader.page.get_by_role("menuitem", name="Reply to this message")).to_be_focused()
     reader.page.keyboard.press("ArrowDown")
+    expect(reader.page.get_by_role("menuitem", name="Reply in a thread")).to_be_focused()
+    reader.page.keyboard.press("ArrowDown")
     expect(reader.page.get_by_role("menuitem", name="React to this message")).to_be_focused()
     reader.page.keyboard.press("Enter")
     search = reader.page.get_by_role("searchbox", name="Search emoji")

@@ -19,6 +19,11 @@ export const apiUrls = {
   pin: (room, seq) => "/api/rooms/" + enc(room) + "/pins/" + seq + "/",
   saved: () => "/api/me/saved/",
   emoji: () => "/emoji.json",
+  threads: () => "/api/threads/",
+  threadMessages: (room, seq, after, limit) =>
+    "/api/rooms/" + enc(room) + "/threads/" + seq + "/messages/?after=" + after + "&limit=" + limit,
+  threadFollow: (room, seq) => "/api/rooms/" + enc(room) + "/threads/" + seq + "/follow/",
+  threadRead: (room, seq) => "/api/rooms/" + enc(room) + "/threads/" + seq + "/read/",
   preview: (room, seq) => "/api/rooms/" + enc(room) + "/messages/" + seq + "/preview/",
   savedOne: (room, seq) => "/api/me/saved/" + enc(room) + "/" + seq + "/",
   dms: () => "/api/dms/",

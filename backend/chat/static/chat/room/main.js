@@ -23,12 +23,16 @@ import { RoomSocket, socketUrl } from "./socket.js";
 import { browserStorage, SavedPending } from "./saved.js";
 import { SidebarView } from "./sidebar.js";
 import { RoomState } from "./state.js";
+import { ThreadPanel, ThreadsView, inThread } from "./threads.js";
 import { Throttle } from "./throttle.js";
 import { RoomView } from "./view.js";
 
 const OLDER_PAGE_SIZE = 50;
 // A search result opens the room at its message: /chat/<room>/?around=<seq>.
 let openAt = Number.parseInt(new URLSearchParams(window.location.search).get("around"), 10) || null;
+// The Threads view opens a thread of another room at /chat/<room>/?thread=<seq>.
+let openThreadAt =
+  Number.parseInt(new URLSearchParams(window.location.search).get("thread"), 10) || null;
 const ROOMS_REFRESH_EVERY_MS = 1000;
 const INVITATION_HOURS = 72;
 const FORBIDDEN_CLOSE = 4403;
@@ -93,6 +97,7 @@ const view = new RoomView(document, {
       opener.focus();
     }),
   quickReactions: () => quickReactions(browserStorage(window)),
+  onOpenThread: (seq) => threadPanel.show(seq),
   onRemovePreview: (seq) =>
     api.delete(apiUrls.preview(roomName, seq)).catch((error) => showError(error.detail)),
   editWindowMinutes: limits.edit_window_minutes,
@@ -145,6 +150,25 @@ const roomAbout = new RoomAbout(document, api, {
     if (!state.forbidden) composer.setDisabled(archived);
   },
   onError: (detail) => showError(detail),
+});
+
+const threadPanel = new ThreadPanel(document, api, {
+  roomName: roomName,
+  view: view,
+  onSend: (text, root, alsoRoom) => update(() => sendInThread(text, root, alsoRoom)),
+  me: () => state.me,
+  signedIn: context.signed_in,
+  onRead: () => threadsRefresh.call(),
+});
+const threadsView = new ThreadsView(document, api, {
+  onOpen: (room, seq) => {
+    if (room !== roomName) return false; // another room's page opens it
+    threadPanel.show(seq);
+    return true;
+  },
+});
+const threadsRefresh = new Throttle(ROOMS_REFRESH_EVERY_MS, () => {
+  if (context.signed_in) threadsView.refresh();
 });
 
 const pinsPanel = new PinsPanel(document, api, {
@@ -447,6 +471,18 @@ function send(text, extra = null) {
   if (state.me) saved.save(state.me.id, nonce, text, Date.now(), extra);
 }
 
+// A reply in the thread of `root`; returns its nonce (null when it can't be sent).
+function sendInThread(text, root, alsoRoom) {
+  const nonce = newNonce();
+  const extra = alsoRoom ? { thread: root, also_room: true } : { thread: root };
+  if (!state.submit(text, nonce, extra)) {
+    showError("This room can't be joined.");
+    return null;
+  }
+  if (state.me) saved.save(state.me.id, nonce, text, Date.now(), extra);
+  return nonce;
+}
+
 // An edit goes out only while connected (it isn't queued like a new message): the text
 // stays in the box otherwise, to save again.
 function edit(seq, text) {
@@ -469,7 +505,7 @@ function keepPending() {
   restored = true;
   for (const { nonce, text, extra } of saved.load(uid)) {
     if (!state.pending.has(nonce) && state.submit(text, nonce, extra ?? null)) {
-      view.addPending(nonce, pendingText(text, extra), state.me);
+      if (!(extra && extra.thread)) view.addPending(nonce, pendingText(text, extra), state.me);
     }
   }
 }
@@ -485,10 +521,18 @@ const handlers = {
       view.removePending(acked);
       saved.remove(acked);
     }
-    if (fresh) {
+    if (fresh && inThread(frame)) {
+      // A reply in a thread: in its panel when open; its root's summary says the rest.
+      if (threadPanel.add(frame)) threadPanel.markRead();
+      markRead();
+    } else if (fresh) {
       showMessage(frame);
       markRead();
     }
+  },
+  thread_summary(frame) {
+    view.setThreadSummary(frame);
+    threadsRefresh.call();
   },
   ready(frame) {
     if (state.readyFrame(frame)) {
@@ -498,6 +542,8 @@ const handlers = {
       if (view.newSince) view.newSince.scrollIntoView({ block: "nearest" });
       if (openAt !== null) showOriginal(openAt);
       openAt = null;
+      if (openThreadAt !== null) threadPanel.show(openThreadAt);
+      openThreadAt = null;
     }
     markRead();
   },
@@ -505,6 +551,7 @@ const handlers = {
     // New messages here, on a page being looked at, are read as they show: the counts
     // don't change. Elsewhere, they do: fetch them (at most once a second).
     if (frame.room !== roomName || document.visibilityState !== "visible") roomsRefresh.call();
+    threadsRefresh.call();
     const note = notify.notificationFor(frame, {
       visibility: document.visibilityState,
       permission: notify.permission(window),
@@ -628,7 +675,7 @@ async function loadOlder() {
     const page = await response.json();
     view.keepingScrollPosition(() => {
       for (const frame of page.messages) {
-        if (state.log.add(frame.seq)) showMessage(frame);
+        if (state.log.add(frame.seq) && !inThread(frame)) showMessage(frame);
       }
     });
     exhausted = !page.has_more;
@@ -664,7 +711,10 @@ showRooms();
 roomsRefresh.call();
 setUpMembersPanel();
 setUpNotifications();
-if (context.signed_in) pinsPanel.load();
+if (context.signed_in) {
+  pinsPanel.load();
+  threadsView.refresh();
+}
 showOtherPerson();
 attachPicker(document, document.getElementById("new-dm-username"), api);
 attachPicker(document, document.getElementById("add-member-username"), api);

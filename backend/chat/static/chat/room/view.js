@@ -149,8 +149,8 @@ function markDeleted(item) {
 export class RoomView {
   // onEdit(seq, text), onReact(seq, emoji), onReply(seq, user, text), onDelete(seq),
   // onMute(seq, minutes), onPin(seq), onSave(seq), onRemovePreview(seq),
-  // onPickReaction(seq, opener): a message's buttons were clicked; quickReactions(): the
-  // emoji a message offers one click away;
+  // onPickReaction(seq, opener), onOpenThread(seq): a message's buttons were clicked;
+  // quickReactions(): the emoji a message offers one click away;
   // onShowOriginal(seq): a
   // reply's quote was; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
   // name's "Message" button was clicked; onSeen(): the reader may have seen new messages
@@ -160,7 +160,7 @@ export class RoomView {
     {
       onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
       onSeen, onPerson, onMarkUnread, onPin, onSave, onRemovePreview, onPickReaction,
-      quickReactions, editWindowMinutes,
+      quickReactions, onOpenThread, editWindowMinutes,
     },
   ) {
     this.doc = doc;
@@ -187,6 +187,7 @@ export class RoomView {
     this.onRemovePreview = onRemovePreview || (() => {});
     this.onPickReaction = onPickReaction || (() => {});
     this.quickReactions = quickReactions || (() => []);
+    this.onOpenThread = onOpenThread || (() => {});
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
@@ -294,6 +295,7 @@ export class RoomView {
       item.appendChild(attachmentsBlock(frame.attachments));
     }
     if (frame.preview && frame.preview.title) item.appendChild(this.preview(frame.seq, frame.preview, mine));
+    if (frame.thread_summary) item.appendChild(this.threadSummary(frame.seq, frame.thread_summary));
     if (frame.seq !== undefined) item.appendChild(this.reactionsRow(frame.seq, frame.reactions, me));
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {
@@ -372,10 +374,14 @@ export class RoomView {
   addActions(item, frame, me, mine) {
     if (!me) return;
     const text = () => this.texts.get(frame.seq) ?? frame.message;
-    const entries = [
+    const inThread = frame.thread !== null && frame.thread !== undefined;
+    const entries = inThread ? [] : [
       ["Reply", "Reply to this message", () => this.onReply(frame.seq, frame.user, text())],
-      ["React…", "React to this message", () => this.onPickReaction(frame.seq, button)],
+      ["Reply in thread", "Reply in a thread", () => this.onOpenThread(frame.seq)],
     ];
+    entries.push(
+      ["React…", "React to this message", () => this.onPickReaction(frame.seq, button)],
+    );
     if (frame.seq > 0 && me && !me.guest) {
       entries.push(["Mark unread", "Mark unread from here", () => this.onMarkUnread(frame.seq)]);
       entries.push(["Pin", "Pin this message for everyone here", () => this.onPin(frame.seq)]);
@@ -477,7 +483,11 @@ export class RoomView {
     if (frame.deleted) markDeleted(item);
     else if (!frame.system) this.addActions(item, frame, me, mine);
     const stick = this.nearBottom() || mine;
-    const next = nextSeq === null ? null : this.items.get(nextSeq);
+    let next = nextSeq === null ? null : this.items.get(nextSeq);
+    if (nextSeq !== null && (!next || next.parentElement !== this.log)) {
+      // The next seq is a thread's reply (not in the log): the next message that is.
+      next = [...this.log.children].find((other) => Number(other.dataset.seq) > frame.seq);
+    }
     this.log.insertBefore(item, next || this.log.querySelector("li.pending"));
     this.items.set(frame.seq, item);
     item.dataset.uid = frame.uid;
@@ -596,6 +606,57 @@ export class RoomView {
     if (stick) this.scrollToBottom();
   }
 
+  // Under a thread's root: "3 replies · Bob, Carol · last at 10:42", opening the thread.
+  threadSummary(seq, summary) {
+    const button = el("button", "thread-summary");
+    button.type = "button";
+    const count = summary.replies === 1 ? "1 reply" : summary.replies + " replies";
+    const people = (summary.people || []).map((person) => person.name || person.user);
+    const parts = [count];
+    if (people.length) parts.push(people.join(", "));
+    if (summary.last_at) {
+      const time = new Date(summary.last_at);
+      parts.push("last at " + time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    }
+    button.textContent = parts.join(" · ");
+    button.setAttribute("aria-label", count + ": open the thread");
+    button.addEventListener("click", () => this.onOpenThread(seq));
+    return button;
+  }
+
+  // A thread's summary changed (a `thread_summary` frame), or (null) it has none left.
+  setThreadSummary(frame) {
+    const item = this.items.get(frame.seq);
+    if (!item || item.classList.contains("deleted")) return;
+    const shown = item.querySelector(":scope > .thread-summary");
+    if (shown) shown.remove();
+    if (!frame.thread_summary || !frame.thread_summary.replies) return;
+    item.insertBefore(this.threadSummary(frame.seq, frame.thread_summary), item.querySelector(".reactions"));
+  }
+
+  // A message shown in `list` (a thread's panel) rather than the room's log: kept up to
+  // date by edits, reactions, deletions and previews like the log's own.
+  renderInto(list, frame, me) {
+    const mine = me !== null && frame.uid === me.id;
+    const item = this.messageItem(frame, mine, me);
+    item.dataset.seq = String(frame.seq);
+    if (frame.deleted) markDeleted(item);
+    else this.addActions(item, frame, me, mine);
+    const next = [...list.children].find((other) => Number(other.dataset.seq) > frame.seq);
+    list.insertBefore(item, next || list.querySelector("li.pending"));
+    this.items.set(frame.seq, item);
+    if (!frame.deleted) this.texts.set(frame.seq, frame.message);
+    return item;
+  }
+
+  // What `renderInto` showed for these seqs is gone (the panel closed).
+  forget(seqs) {
+    for (const seq of seqs) {
+      this.items.delete(seq);
+      this.texts.delete(seq);
+    }
+  }
+
   deleteMessage(seq) {
     const item = this.items.get(seq);
     this.texts.delete(seq);
@@ -603,7 +664,7 @@ export class RoomView {
     this.scheduleLayout();
   }
 
-  addPending(nonce, text, me) {
+  addPending(nonce, text, me, list = this.log) {
     const item = this.messageItem(
       {
         user: me ? me.user : "you",
@@ -614,8 +675,8 @@ export class RoomView {
     );
     item.classList.add("pending");
     item.querySelector(".message-meta").appendChild(el("span", "message-time", "sending…"));
-    this.log.appendChild(item);
-    this.scrollToBottom();
+    list.appendChild(item);
+    if (list === this.log) this.scrollToBottom();
     this.pendingItems.set(nonce, item);
   }
 
