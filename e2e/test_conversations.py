@@ -173,3 +173,10 @@ def test_a_thread_opens_from_its_root_with_replies_live_and_counted(people):
         ["The rooftop", "Booked for Friday"]
     )
     expect(root.locator(".thread-summary")).to_contain_text("2 replies")
+    # A reply also sent to the room shows there too, saying where it belongs.
+    answerer.page.fill("#thread-input", "Everyone: the rooftop, Friday")
+    answerer.page.check("#thread-also-room")
+    answerer.page.press("#thread-input", "Enter")
+    copy = asker.message("Everyone: the rooftop, Friday")
+    expect(copy.get_by_role("button", name="replied in a thread")).to_be_visible()
+    expect(copy.locator(".reply-quote")).to_contain_text("Which venue for the launch?")

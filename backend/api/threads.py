@@ -34,6 +34,8 @@ def thread_messages(request, name: str, seq: int, after: int = 0, limit: int = P
         "root": events.message_event(root),
         "messages": [events.message_event(reply) for reply in replies],
         "has_more": has_more,
+        "following": request.user.is_authenticated
+        and threads.following(room=room, seq=seq, user=request.user),
     }
 
 

@@ -22,15 +22,15 @@ class Process:
       may have missed, then tells connections and ``presence`` to catch up;
     - ``presence``: this process's people in each room and their heartbeat;
       ``presence_updates``: rooms' joins and leaves on their way to Redis;
-    - ``posting``: posts on their way to the database, a queue per room that has some;
+    - ``posting``: posts on their way to the database, a queue per room that has some,
+      and the link previews of those stored (at most a few fetched at once, a bounded
+      number waiting, and the HTTP client that fetches them);
     - ``handshakes``: the handshakes being set up (``CHAT_HANDSHAKES_MAX``);
       ``person_reads``: their reads of people and rooms from the database, together;
     - ``redis_clients``: one Redis client (or Sentinel) per address;
     - ``tasks``: work that outlives the connection that started it (``detach``);
     - ``chores``: one thread for periodic work on the database (e-mail for what people
-      missed): one connection, never the thread that stores posts;
-    - ``previews``: link previews being fetched (at most a few at once, a bounded number
-      waiting) and the HTTP client that fetches them.
+      missed): one connection, never the thread that stores posts.
 
     Rooms by name for posting (``chat.services.storing``) are kept per process as
     well, by the database thread, not by the event loop.
@@ -47,7 +47,6 @@ class Process:
         from chat.redis_watch import RedisWatch
         from chat.services.messages import Posting
         from chat.services.presence import PresenceTracker, RoomUpdates
-        from previews.service import Previews
 
         self.tasks: set[asyncio.Task] = set()
         self.redis_clients: dict[tuple, object] = {}
@@ -60,7 +59,6 @@ class Process:
         self.handshakes = HandshakeSlots()
         self.person_reads = PersonReads()
         self.chores = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chores")
-        self.previews = Previews()
 
 
 # Not weak: the parts' own tasks hold their loop, so it would never go.

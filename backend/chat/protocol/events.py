@@ -77,7 +77,7 @@ class MessageEvent(TypedDict):
     name: NotRequired[str]  # the author's display name when they posted it
     system: NotRequired[str]  # a line the server wrote ("pinned": reply_to was pinned)
     preview: NotRequired["PreviewJSON"]  # its first link's page, once fetched
-    thread: int | None  # a reply in a thread: the seq of its root; else null
+    thread: NotRequired[int]  # a reply in a thread: the seq of its root
     thread_summary: NotRequired["ThreadSummaryJSON"]  # a root with replies: its thread
 
 
@@ -346,7 +346,6 @@ def message_event(message: Message) -> MessageEvent:
         "bot": message.author_is_bot,
         "sent_at": iso_utc(message.created),
         "nonce": message.nonce,
-        "thread": message.thread,
     }
     if message.deleted_at is not None:
         event["message"] = event["html"] = ""
@@ -362,7 +361,9 @@ def message_event(message: Message) -> MessageEvent:
         event["system"] = message.system
     if message.preview and message.deleted_at is None:
         event["preview"] = message.preview
-    if message.thread_replies and (summary := summary_json(message)):
+    if message.thread is not None:
+        event["thread"] = message.thread
+    elif message.thread_replies and (summary := summary_json(message)):
         event["thread_summary"] = summary
     return event
 

@@ -24,6 +24,7 @@ from chat.services.broadcast import LAYER_ERRORS, event_broadcast, room_address,
 from chat.services.presence import presence_lists
 from chat.services.storing import UNSTORABLE, Post, Stored, room_cached, rooms_store
 from observability import metrics
+from previews.service import Previews
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class Posting:
         # transaction each time (the database thread takes one call at a time anyway).
         self.storing = Batcher(_rooms_store)
         self.rooms: dict[str, Batcher] = {}  # the posting queue of each room that has one
+        self.previews = Previews()  # of the links in what was stored
 
 
 async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult | Exception]:
@@ -137,23 +139,21 @@ async def messages_post(*, room_name: str, posts: list[Post]) -> list[PostResult
         for outcome in stored
     }
     new = [outcome.message.seq for outcome in stored if outcome.created]
+    replies = [o.message for o in stored if o.created and o.message.thread is not None]
     # A thread reply sent to the room too: its line there goes out with it, right after.
-    copies = [o.message.room_copy for o in stored if getattr(o.message, "room_copy", None)]
-    frames |= {copy.seq: events.event_encode(events.message_event(copy)) for copy in copies}
-    new = sorted([*new, *(copy.seq for copy in copies)])
+    copies = [copy for reply in replies if (copy := getattr(reply, "room_copy", None))]
+    if copies:
+        frames |= {copy.seq: events.event_encode(events.message_event(copy)) for copy in copies}
+        new = sorted([*new, *(copy.seq for copy in copies)])
     broadcast = bool(new) and await _broadcast_messages(room_name, [[s, frames[s]] for s in new])
-    summaries = {
-        o.message.thread: o.message.thread_summary
-        for o in stored
-        if o.created and o.message.thread is not None
-    }
+    summaries = {reply.thread: reply.thread_summary for reply in replies}  # the last of each
     for root, summary in summaries.items():
         await event_broadcast(room_name, events.thread_summary_event(root, summary))
     if new and (room := room_cached(room_name)) is not None:
         created = [(o.message, o.mentioned) for o in stored if o.created]
         await activity_announce(room=room, new=created)
     if new:
-        process().previews.schedule(room_name, [o.message for o in stored if o.created])
+        process().posting.previews.schedule(room_name, [o.message for o in stored if o.created])
     return [
         outcome
         if isinstance(outcome, Exception)

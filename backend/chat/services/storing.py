@@ -378,10 +378,10 @@ def _store_fresh(
             _mentions_keep(message, people, mentioned)
     _insert(messages, now)
     _attach(messages)
-    for message in messages:
-        if getattr(message, "room_copy", None) is not None:
-            mentioned.pop(id(message.room_copy), None)  # counted once, in the thread
     if replies := [message for message in messages if message.thread is not None]:
+        for reply in replies:
+            if (copy := getattr(reply, "room_copy", None)) is not None:
+                mentioned.pop(id(copy), None)  # counted once, in the thread
         threads_stored(replies, mentioned)
     mentions = [
         Mention(message=message, user_id=user_id, room_id=message.room_id, seq=message.seq)

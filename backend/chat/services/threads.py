@@ -126,6 +126,10 @@ def follow_set(*, room: Room, seq: int, user, following: bool) -> None:
     )  # fmt: skip
 
 
+def following(*, room: Room, seq: int, user) -> bool:
+    return ThreadFollow.objects.filter(user=user, room=room, root_seq=seq).exists()
+
+
 def thread_read(*, room: Room, seq: int, user, read: int) -> None:
     """Move the person's read mark in the thread at ``seq`` forward to ``read``."""
     _root(room, seq)

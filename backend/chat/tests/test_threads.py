@@ -48,7 +48,7 @@ def test_a_reply_keeps_the_rooms_seq_and_names_its_root(alice, bob, secret):
     after = post("secret", alice, "main line again")
     assert (root.seq, answer.seq, after.seq) == (1, 2, 3)
     history = client_of(alice).get("/chat/secret/messages/").json()["messages"]
-    assert [m["thread"] for m in history] == [None, 1, None]
+    assert [m.get("thread") for m in history] == [None, 1, None]
 
 
 def test_the_root_carries_its_threads_summary(alice, bob, secret):
@@ -70,6 +70,14 @@ def test_a_thread_is_listed_with_its_root(alice, bob, secret):
     assert [m["seq"] for m in page["messages"]] == [first.seq, second.seq]
     later = _thread(alice, "secret", root.seq, after=first.seq).json()
     assert [m["message"] for m in later["messages"]] == ["two"]
+    assert page["following"] is True  # alice started it
+
+
+def test_the_thread_says_whether_the_reader_follows_it(alice, bob, secret):
+    root = post("secret", alice, "plan?")
+    assert _thread(bob, "secret", root.seq).json()["following"] is False
+    reply("secret", bob, root.seq, "here")
+    assert _thread(bob, "secret", root.seq).json()["following"] is True
 
 
 @pytest.mark.parametrize("case", ["missing", "reply", "other room"])
@@ -104,7 +112,7 @@ async def test_replies_and_their_summary_arrive_live(connect_room):
     bob_tab = await connect_room("plans", session=await user_session(bob))
     root = await alice_tab.post("where do we meet?")
     await bob_tab.send({"message": "cafe", "nonce": "n-1", "thread": root["seq"]})
-    live = await alice_tab.until(lambda f: f["type"] == "message" and f["thread"], timeout=5)
+    live = await alice_tab.until(lambda f: f["type"] == "message" and "thread" in f, timeout=5)
     assert live["thread"] == root["seq"] and live["message"] == "cafe"
     summary = await alice_tab.until(lambda f: f["type"] == "thread_summary", timeout=5)
     assert summary["seq"] == root["seq"]

@@ -53,6 +53,10 @@ export class ThreadPanel {
       if (!text || this.root === null) return;
       const nonce = onSend(text, this.root, this.alsoRoom.checked);
       if (nonce) {
+        if (this.signedIn && !this.following) {
+          this.following = true; // replying follows it
+          this.showFollowing();
+        }
         this.view.addPending(nonce, text, this.me(), this.log);
         this.input.value = "";
         this.alsoRoom.checked = false;
@@ -91,12 +95,12 @@ export class ThreadPanel {
         return;
       }
       if (this.root !== seq) return; // another one was opened meanwhile
+      this.following = page.following === true;
       this.showRoot(page.root);
       for (const frame of page.messages) this.add(frame);
       if (!page.has_more || page.messages.length === 0) break;
       after = page.messages[page.messages.length - 1].seq;
     }
-    this.following = this.signedIn; // opening it to read or write: following by then
     this.showFollowing();
     this.markRead();
   }

@@ -288,6 +288,13 @@ export class RoomView {
       meta.appendChild(time);
     }
     if (frame.edited_at) meta.appendChild(editedMark(frame.edited_at));
+    if (frame.system === "thread_reply" && frame.reply_to) {
+      // A thread's reply also sent to the room: it says so, and opens the thread.
+      const where = el("button", "link-button in-thread", "replied in a thread");
+      where.type = "button";
+      where.addEventListener("click", () => this.onOpenThread(frame.reply_to.seq));
+      meta.appendChild(where);
+    }
     item.appendChild(meta);
     if (frame.reply_to) item.appendChild(this.replyQuote(frame.reply_to));
     item.appendChild(messageBody(frame));
@@ -478,10 +485,13 @@ export class RoomView {
   // `me` is who we are (or null), `live` whether the first history is complete.
   renderMessage(frame, { nextSeq, me, live }) {
     const mine = me !== null && frame.uid === me.id;
-    const item = frame.system ? this.systemItem(frame) : this.messageItem(frame, mine, me);
+    // A line the server wrote ("pinned a message") shows small, without actions; a
+    // thread's reply sent to the room too shows as the message it is.
+    const line = frame.system === "pinned";
+    const item = line ? this.systemItem(frame) : this.messageItem(frame, mine, me);
     item.dataset.seq = String(frame.seq);
     if (frame.deleted) markDeleted(item);
-    else if (!frame.system) this.addActions(item, frame, me, mine);
+    else if (!line) this.addActions(item, frame, me, mine);
     const stick = this.nearBottom() || mine;
     let next = nextSeq === null ? null : this.items.get(nextSeq);
     if (nextSeq !== null && (!next || next.parentElement !== this.log)) {
