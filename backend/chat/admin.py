@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from chat.models import Invitation, Membership, Message, MessageEdit, Mute, Room
 from chat.services import editing, moderation
-from chat.services.rooms import access_changed, room_made_private
+from chat.services.rooms import access_changed, room_changed, room_made_private
 
 
 class MembershipInline(admin.TabularInline):
@@ -47,7 +47,8 @@ class RoomAdmin(admin.ModelAdmin):
     instead (they keep their seqs).
 
     Members changed here (or the kind) are checked again by the open connections, as
-    when they change on the page, once the save commits."""
+    when they change on the page, once the save commits; a new topic, description or
+    archived state reaches the open pages as it does from the API."""
 
     list_display = ["name", "kind", "created", "last_seq"]
     list_filter = ["kind"]
@@ -61,6 +62,8 @@ class RoomAdmin(admin.ModelAdmin):
             access_changed(obj, whole_room=True)  # made, private, or named anew
         if change and "name" in form.changed_data:
             access_changed(Room(name=form.initial["name"], kind=obj.kind), whole_room=True)
+        if change and {"topic", "description", "archived_at"} & set(form.changed_data):
+            room_changed(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

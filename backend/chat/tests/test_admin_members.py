@@ -240,3 +240,23 @@ async def test_a_public_room_made_private_keeps_only_its_chosen_members(bob, con
     assert members == ["alice"]
     await alices_tab.send({"type": "message", "message": "still in", "nonce": "n-1"})
     assert (await alices_tab.until(lambda f: f["type"] == "message"))["message"] == "still in"
+
+
+def _topic_in_the_admin(room_name: str, topic: str) -> int:
+    try:
+        client, url, data = _room_change_form(room_name, "moderator")
+        data["topic"] = [topic]
+        return client.post(url, data).status_code
+    finally:
+        connections.close_all()
+
+
+async def test_a_topic_changed_in_the_admin_reaches_open_pages(connect_room):
+    alice = await database_sync_to_async(person_new)("alice")
+    room = await Room.objects.acreate(name="plans", kind=Room.Kind.PRIVATE)
+    await Membership.objects.acreate(room=room, user=alice)
+    tab = await connect_room("plans", session=await user_session(alice))
+    status = await asyncio.to_thread(_topic_in_the_admin, "plans", "From the **admin**")
+    assert status == 302
+    frame = await tab.until(lambda f: f["type"] == "room", timeout=5)
+    assert frame["topic_html"] == "From the <strong>admin</strong>"
