@@ -166,8 +166,14 @@ def test_a_group_mention_highlights_its_members_message(people, browser, base_ur
     assert status == 201
     watcher = omar.open(ROOM)
     room = layla.open(ROOM)
+    # People show with their picture in the @ list; a group without one.
+    room.input.press_sequentially("@omar")
+    person = room.mention_options.filter(has_text=OMAR).first
+    expect(person.locator("img.avatar")).to_have_attribute("src", f"/avatars/{OMAR}/64/")
+    room.input.fill("")
     room.input.press_sequentially("@reviewers")
     expect(room.mention_options.first).to_contain_text("reviewers-at")
+    expect(room.mention_options.first.locator("img")).to_have_count(0)
     room.input.press("Enter")
     room.input.press_sequentially("please look")
     room.input.press("Enter")

@@ -287,6 +287,7 @@ const mentionBox = new MentionBox(
       return mentionCandidates(named, present, state.me && state.me.user);
     },
     labels: mentionLabels,
+    isPerson: (name) => !BROADCASTS.has(name) && !groups.some((group) => group.name === name),
     // A public room's members are listed to signed-in people only.
     onFirstAt: () => {
       if (context.kind === KIND.PUBLIC && !(state.me && !state.me.guest)) return;

@@ -1,12 +1,15 @@
 // The composer's @mention list: a listbox the text box controls (aria-controls), whose
 // active option is the box's aria-activedescendant; driven by MentionList (mentions.js).
 
+import { avatarUrl } from "./faces.js";
 import { MentionList } from "./mentions.js";
 
 export class MentionBox {
   // `names()`: who may be mentioned now; `onFirstAt()`: called the first time an "@" is
-  // typed (to fetch the room's members, then call `refresh()`).
-  constructor(doc, input, listbox, { names, onFirstAt, labels = () => null }) {
+  // typed (to fetch the room's members, then call `refresh()`); `isPerson(name)`: whether
+  // a name is someone's (shown with their picture), not @all, @here or a group.
+  constructor(doc, input, listbox, { names, onFirstAt, labels = () => null, isPerson = () => true }) {
+    this.isPerson = isPerson;
     this.doc = doc;
     this.input = input;
     this.listbox = listbox;
@@ -79,7 +82,15 @@ export class MentionBox {
         option.setAttribute("aria-selected", String(index === active));
         option.dir = "auto";
         const label = this.labels() && this.labels().get(name);
-        option.textContent = label ? label + " (@" + name + ")" : name;
+        if (this.isPerson(name)) {
+          const face = this.doc.createElement("img");
+          face.className = "avatar";
+          face.src = avatarUrl(name, 64);
+          face.alt = "";
+          face.width = face.height = 20;
+          option.appendChild(face);
+        }
+        option.append(label ? label + " (@" + name + ")" : name);
         option.addEventListener("click", () => this.choose(index));
         return option;
       }),
