@@ -222,3 +222,18 @@ def test_a_room_set_to_nothing_is_dimmed_and_leaves_the_tab_title(people):
     expect(general.sidebar_entry(ROOM)).to_have_attribute("aria-label", re.compile(r"unread"))
     expect(general.page).to_have_title(re.compile(r"^general · Chat$"))
     assert general.page.locator("#room-level").input_value() == "mentions"
+
+
+def test_mentioning_someone_in_do_not_disturb_says_so_before_sending(people):
+    layla, omar = people
+    layla.page.goto("/profile/")
+    layla.page.select_option("#dnd-for", "1h")
+    layla.page.locator("#dnd-form").get_by_role("button", name="Apply").click()
+    expect(layla.page.locator("#dnd-now")).to_be_visible()
+    room = omar.open(ROOM)
+    notice = room.page.locator("#dnd-notice")
+    room.input.press_sequentially(f"@{LAYLA} can you look")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("is in Do Not Disturb")
+    room.input.press("Enter")
+    expect(notice).to_be_hidden()  # the text it was about has gone

@@ -9,6 +9,7 @@ import {
   matchingNames,
   mentionAt,
   mentionCandidates,
+  mentionedNames,
   mentionsMe,
 } from "../../static/chat/room/mentions.js";
 
@@ -115,5 +116,13 @@ describe("a message that mentions me", () => {
     assert.equal(mentionsMe({ mentions: ["a1"] }, "me"), false);
     assert.equal(mentionsMe({}, "me"), false);
     assert.equal(mentionsMe({ mentions: ["me"] }, null), false);
+  });
+});
+
+describe("the names a text mentions", () => {
+  it("are the usernames after an @, folded, without trailing punctuation", () => {
+    assert.deepEqual([...mentionedNames("@Bob and @carol-x. see mail@example.com")], ["bob", "carol-x"]);
+    assert.deepEqual([...mentionedNames("(@zoé) @zoé!")], ["zoé"]);
+    assert.deepEqual([...mentionedNames("no one")], []);
   });
 });

@@ -7,7 +7,7 @@ import { Composer } from "./composer.js";
 import { Uploads } from "./uploads.js";
 import { MembersPanel } from "./members.js";
 import { MentionBox } from "./mention-box.js";
-import { BROADCASTS, mentionCandidates } from "./mentions.js";
+import { BROADCASTS, mentionCandidates, mentionedNames } from "./mentions.js";
 import { inDnd, nextChange } from "./faces.js";
 import { PersonCard } from "./person-card.js";
 import { attachPicker } from "./people-picker.js";
@@ -137,7 +137,10 @@ const composer = new Composer(document, {
   uploads: uploads,
   onSend: (text, extra) => update(() => send(text, extra)),
   onEdit: (seq, text) => edit(seq, text),
-  onType: (text) => update(() => state.typed(text, now())),
+  onType: (text) => {
+    update(() => state.typed(text, now()));
+    warnOfDnd(text);
+  },
   onRefuse: (detail) => showError(detail),
   isChoosing: () => mentionBox.open,
 });
@@ -469,6 +472,7 @@ function send(text, extra = null) {
   if (!tooFastShown) view.clearError();
   view.addPending(nonce, pendingText(text, extra), state.me);
   composer.clear();
+  warnOfDnd("");
   if (state.me) saved.save(state.me.id, nonce, text, Date.now(), extra);
 }
 
@@ -661,6 +665,27 @@ async function showOtherPerson() {
   } catch {
     // no notice: writing still works
   }
+}
+
+// In a room (a DM says it from the start): whether someone the text being written
+// @mentions is in Do Not Disturb. Each person is looked up once, when first mentioned.
+const profiles = new Map(); // folded username -> their Profile (null: none), or a promise
+function warnOfDnd(text) {
+  if (context.kind === KIND.DM || !context.signed_in) return;
+  const names = [...mentionedNames(text)].filter((name) => !BROADCASTS.has(name));
+  const found = [];
+  for (const name of names.slice(0, 10)) {
+    const known = profiles.get(name);
+    if (known === undefined) {
+      profiles.set(name, api.get(apiUrls.person(name)).then(
+        (person) => profiles.set(name, person),
+        () => profiles.set(name, null),
+      ).then(() => warnOfDnd(composer.input.value)));
+    } else if (known && !(known instanceof Promise) && inDnd(known, Date.now())) {
+      found.push(known);
+    }
+  }
+  controls.showDnd(found);
 }
 
 // Loads the page of messages before the oldest shown; whether it got one.

@@ -145,3 +145,14 @@ export const BROADCASTS = new Map([
   ["all", "everyone in this room"],
   ["here", "everyone here now"],
 ]);
+
+// The usernames `text` @mentions, folded: an "@" at the start or after a character that
+// isn't a letter, digit or mark, then a username's characters (a trailing "." or "-" is
+// punctuation, not part of it).
+export function mentionedNames(text) {
+  const names = new Set();
+  for (const found of text.matchAll(/(?:^|[^\p{L}\p{N}\p{M}])@([\p{L}\p{N}\p{M}_.+\-]+)/gu)) {
+    names.add(foldName(found[1].replace(/[.\-]+$/u, "")));
+  }
+  return names;
+}

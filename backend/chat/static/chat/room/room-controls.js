@@ -69,15 +69,24 @@ export class RoomControls {
       const time = localTime(person.time_zone, new Date(nowMs));
       header.querySelector("[data-part=time]").textContent = time ? time + " for them" : "";
     }
+    this.showDnd(person && inDnd(person, nowMs) ? [person] : []);
+  }
+
+  // "<name> is in Do Not Disturb …" above the composer, for these people (Profiles, as
+  // GET /api/people/<username>/ has them: the DM's other person, or those the text
+  // being written @mentions); nothing when there are none.
+  showDnd(people) {
     if (!this.dnd) return;
-    const quiet = person && inDnd(person, nowMs);
-    this.dnd.hidden = !quiet;
-    this.dnd.textContent = quiet
-      ? shownName({ user: person.username, name: person.display_name }) +
-        " is in Do Not Disturb: they won't be notified until " +
-        new Date(person.dnd_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
-        "."
-      : "";
+    this.dnd.hidden = people.length === 0;
+    this.dnd.textContent = people
+      .map(
+        (person) =>
+          shownName({ user: person.username, name: person.display_name }) +
+          " is in Do Not Disturb: they won't be notified until " +
+          new Date(person.dnd_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
+          ".",
+      )
+      .join(" ");
   }
 }
 
