@@ -39,6 +39,14 @@ def _run(statements: dict[str, list[str]]):
     return run
 
 
+def sqlite_search_again(apps, schema_editor):
+    """For later migrations that make SQLite remake chat_message (to add a column), which
+    drops the triggers above: the search table and triggers made again, and rebuilt."""
+    if schema_editor.connection.vendor == "sqlite":
+        for statement in [*SQLITE_BACK, *SQLITE]:
+            schema_editor.execute(statement)
+
+
 class Migration(migrations.Migration):
     dependencies = [("chat", "0011_message_author_is_bot")]
 

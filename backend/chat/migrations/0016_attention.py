@@ -12,12 +12,6 @@ from django.db import migrations, models
 _search = importlib.import_module("chat.migrations.0012_message_search")
 
 
-def _search_again(apps, schema_editor):
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in [*_search.SQLITE_BACK, *_search.SQLITE]:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -45,5 +39,5 @@ class Migration(migrations.Migration):
             name='all_mentions',
             field=models.BooleanField(default=True),
         ),
-        migrations.RunPython(_search_again, migrations.RunPython.noop),
+        migrations.RunPython(_search.sqlite_search_again, migrations.RunPython.noop),
     ]

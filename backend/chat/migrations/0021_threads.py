@@ -11,13 +11,6 @@ from django.db import migrations, models
 _search = importlib.import_module("chat.migrations.0012_message_search")
 
 
-def _search_again(apps, schema_editor):
-    """SQLite remade chat_message to add thread_replies: its search triggers again."""
-    if schema_editor.connection.vendor == "sqlite":
-        for statement in [*_search.SQLITE_BACK, *_search.SQLITE]:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -78,5 +71,5 @@ class Migration(migrations.Migration):
             model_name='threadfollow',
             constraint=models.UniqueConstraint(fields=('user', 'room', 'root_seq'), name='thread_follow_once'),
         ),
-        migrations.RunPython(_search_again, migrations.RunPython.noop),
+        migrations.RunPython(_search.sqlite_search_again, migrations.RunPython.noop),
     ]
