@@ -1,12 +1,12 @@
 """A link preview's image, for those who may read the message's room."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.views.decorators.http import require_GET
 
 from chat.access import Forbidden, room_access
 from chat.models import Message
-from chat.views import FILE_CSP
+from chat.views import file_response
 from previews.service import preview_image
 
 
@@ -23,8 +23,4 @@ def image(request, message_id: int):
     stored = preview_image(message_id)
     if stored is None:
         raise Http404("This preview has no image.")
-    response = FileResponse(stored.open("rb"), content_type="image/webp")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = FILE_CSP
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return file_response(stored, name="preview.webp", content_type="image/webp", inline=True)
