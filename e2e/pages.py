@@ -252,3 +252,23 @@ class InvitationPage(Screen):
         self.page.goto(url)
         self.page.get_by_role("button", name="Join").click()
         self.page.wait_for_url("**/chat/**")
+
+
+@contextmanager
+def signed_up(browser: Browser, base_url: str, names: tuple[str, ...], scripts=None):
+    """A browser (context) of its own for each name, a person who signed up under it, as
+    ``Person``s in the order named; closed afterwards. ``scripts``: name → a script each
+    of that person's pages runs first. Use it once per module: a username stays taken."""
+    contexts = []
+    try:
+        people = []
+        for name in names:
+            context = browser.new_context(base_url=base_url)
+            contexts.append(context)
+            if scripts and name in scripts:
+                context.add_init_script(scripts[name])
+            people.append(Person(name, context, sign_up(context, name)))
+        yield people
+    finally:
+        for context in contexts:
+            context.close()

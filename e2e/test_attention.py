@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from e2e.pages import Person, TeamRoomPage, sign_up
+from e2e.pages import TeamRoomPage, signed_up
 
 LAYLA, OMAR = "layla-at", "omar-at"
 ROOM = "attention-at"
@@ -18,16 +18,8 @@ ARABIC = "ليلى أحمد"
 
 @pytest.fixture(scope="module")
 def people(browser: Browser, base_url: str):
-    contexts = []
-
-    def person(name: str) -> Person:
-        context = browser.new_context(base_url=base_url)
-        contexts.append(context)
-        return Person(name, context, sign_up(context, name))
-
-    yield person(LAYLA), person(OMAR)
-    for context in contexts:
-        context.close()
+    with signed_up(browser, base_url, (LAYLA, OMAR)) as people:
+        yield people
 
 
 def _png() -> bytes:

@@ -7,7 +7,7 @@ from a local web site appearing under it, and its author removing it."""
 import pytest
 from playwright.sync_api import Browser, expect
 
-from e2e.pages import Person, sign_up
+from e2e.pages import signed_up
 
 OWNER, MEMBER = "olga-cv", "pavel-cv"
 ROOM = "plans-cv"
@@ -15,22 +15,13 @@ ROOM = "plans-cv"
 
 @pytest.fixture(scope="module")
 def people(browser: Browser, base_url: str):
-    contexts = []
-
-    def person(name: str) -> Person:
-        context = browser.new_context(base_url=base_url)
-        contexts.append(context)
-        return Person(name, context, sign_up(context, name))
-
-    owner, member = person(OWNER), person(MEMBER)
-    room = owner.room
-    room.create_room(ROOM, private=True)
-    room.page.fill("#add-member-username", MEMBER)
-    room.page.click("#add-member-submit")
-    expect(room.members.filter(has_text=MEMBER)).to_have_count(1)
-    yield owner, member
-    for context in contexts:
-        context.close()
+    with signed_up(browser, base_url, (OWNER, MEMBER)) as (owner, member):
+        room = owner.room
+        room.create_room(ROOM, private=True)
+        room.page.fill("#add-member-username", MEMBER)
+        room.page.click("#add-member-submit")
+        expect(room.members.filter(has_text=MEMBER)).to_have_count(1)
+        yield owner, member
 
 
 def test_a_topic_set_by_the_owner_shows_live_for_a_member(people):

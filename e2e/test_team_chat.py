@@ -7,7 +7,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, expect
 
-from e2e.pages import IndexPage, InvitationPage, Person, sign_up
+from e2e.pages import IndexPage, InvitationPage, signed_up
 
 ALICE, BOB, CAROL = "alice-tc", "bob-tc", "carol-tc"
 TEAM = "team-tc"
@@ -56,18 +56,9 @@ SET_VISIBILITY = """hidden => {
 
 @pytest.fixture(scope="module")
 def people(browser: Browser, base_url: str):
-    contexts = []
-
-    def person(name: str) -> Person:
-        context = browser.new_context(base_url=base_url)
-        contexts.append(context)
-        if name == BOB:
-            context.add_init_script(RECORD_NOTIFICATIONS)
-        return Person(name, context, sign_up(context, name))
-
-    yield person(ALICE), person(BOB), person(CAROL)
-    for context in contexts:
-        context.close()
+    scripts = {BOB: RECORD_NOTIFICATIONS}
+    with signed_up(browser, base_url, (ALICE, BOB, CAROL), scripts) as people:
+        yield people
 
 
 @pytest.fixture(scope="module")
