@@ -196,6 +196,12 @@ class TeamRoomPage(RoomPage):
         "mentioned": "#chat-log li.message.mentioned",
         "enable_notifications": "#notifications-enable",
         "notifications_state": "#notifications-state",
+        "offline_notice": "#offline-notice",
+        "switcher": "#quick-switcher",
+        "switcher_input": "#quick-switcher-input",
+        "switcher_options": "#quick-switcher-list [role=option]",
+        "shortcuts": "#shortcuts-dialog",
+        "editing": "#chat-editing",
     }
 
     def sidebar_entry(self, name: str):
@@ -224,6 +230,12 @@ class TeamRoomPage(RoomPage):
         self.invite_button.click()
         expect(self.invite_url).to_have_value(re.compile(r"/invite/"))
         return self.invite_url.input_value()
+
+    def expect_chosen(self, option) -> None:
+        """``option`` is the quick switcher's chosen one: selected, and named by its box."""
+        expect(option).to_have_attribute("aria-selected", "true")
+        chosen = option.get_attribute("id")
+        expect(self.switcher_input).to_have_attribute("aria-activedescendant", chosen)
 
     def expect_new_since_before(self, text: str) -> None:
         """The "New since you last read" line stands right before the message ``text``."""
@@ -272,3 +284,95 @@ def signed_up(browser: Browser, base_url: str, names: tuple[str, ...], scripts=N
     finally:
         for context in contexts:
             context.close()
+
+
+class IntegrationsDialog(Screen):
+    """A room's "Integrations" dialog: its incoming and outgoing webhooks. ``kind`` is
+    "incoming" or "outgoing"."""
+
+    LOCATORS = {
+        "opener": "#integrations-open",
+        "dialog": "#integrations-dialog",
+        "incoming_name": "#incoming-name",
+        "incoming_make": "#incoming-make",
+        "incoming_items": "#incoming-list li",
+        "incoming_empty": "#incoming-empty",
+        "new_url": "#incoming-made-value",
+        "url_copied": "#incoming-made [role=status]",
+        "outgoing_url": "#outgoing-url",
+        "outgoing_name": "#outgoing-name",
+        "outgoing_mentions": "#outgoing-mentions",
+        "outgoing_make": "#outgoing-make",
+        "outgoing_items": "#outgoing-list li",
+        "outgoing_empty": "#outgoing-empty",
+        "new_secret": "#outgoing-made-value",
+    }
+
+    def open(self) -> "IntegrationsDialog":
+        self.opener.click()
+        expect(self.dialog).to_be_visible()
+        return self
+
+    def close(self) -> None:
+        self.dialog.get_by_role("button", name="Close", exact=True).click()
+        expect(self.dialog).to_be_hidden()
+
+    def item(self, kind: str, name: str):
+        return self.page.locator(f"#{kind}-list li").filter(
+            has=self.page.locator(".integration-name", has_text=re.compile(f"^{re.escape(name)}$"))
+        )
+
+    def make_incoming(self, name: str) -> str:
+        """Make an incoming webhook; the URL it shows once."""
+        self.incoming_name.fill(name)
+        self.incoming_make.click()
+        expect(self.new_url).to_have_value(re.compile(r"/api/hooks/[^/]+/$"))
+        return self.new_url.input_value()
+
+    def make_outgoing(self, url: str, name: str, events: tuple[str, ...]) -> str:
+        """Make an outgoing webhook told of ``events`` (their labels); its secret."""
+        self.outgoing_url.fill(url)
+        self.outgoing_name.fill(name)
+        for label in ("New messages", "Edits", "Deletions", "Reactions"):
+            self.dialog.get_by_label(label, exact=True).set_checked(label in events)
+        self.outgoing_make.click()
+        expect(self.new_secret).not_to_have_value("")
+        return self.new_secret.input_value()
+
+    def rename(self, kind: str, name: str, new_name: str) -> None:
+        item = self.item(kind, name)
+        item.get_by_role("button", name=f"Rename {name}").click()
+        item.get_by_label(f"New name of {name}").fill(new_name)
+        item.get_by_role("button", name="Save").click()
+        expect(self.item(kind, new_name)).to_have_count(1)
+
+    def act(self, kind: str, name: str, action: str) -> None:
+        """Click the item's ``action`` ("Revoke", "Delete", "Resume"), saying yes when
+        the page asks to confirm."""
+        self.page.once("dialog", lambda dialog: dialog.accept())
+        self.item(kind, name).get_by_role("button", name=f"{action} {name}").click()
+
+
+class BotsSection(Screen):
+    """The People page's "Bots" section (admins)."""
+
+    LOCATORS = {
+        "username": "#bot-username",
+        "name": "#bot-name",
+        "make": "#bot-make",
+        "items": "#bots-list li",
+        "empty": "#bots-empty",
+        "error": "#bots-error",
+        "new_token": "#bot-made-value",
+    }
+
+    def make_bot(self, username: str, name: str = "") -> str:
+        """Make a bot; the token it shows once."""
+        self.username.fill(username)
+        self.name.fill(name)
+        self.make.click()
+        expect(self.new_token).to_have_value(re.compile(r"^chat_"))
+        return self.new_token.input_value()
+
+    def item(self, name: str):
+        return self.page.locator("#bots-list li", has_text=name)

@@ -7,7 +7,7 @@ variables (``INVOKE_CHAT_PORT=9000``, ``INVOKE_REDIS_PORT=6380``...).
 
 from invoke import Collection
 
-from . import bench, deps, push, quality, redis, serving, test
+from . import bench, deps, i18n, push, quality, redis, serving, test
 
 ns = Collection(
     serving.dev, serving.serve, serving.migrate, serving.manage,
@@ -18,6 +18,7 @@ ns.add_collection(
     Collection("test", test.everything, test.backend, test.e2e, test.js, test.bench_smoke)
 )
 ns.add_collection(Collection("deps", deps.compile_requirements, deps.install))
+ns.add_collection(Collection("i18n", i18n.check, i18n.update))
 ns.add_collection(Collection("docs", test.screenshots))
 ns.add_collection(Collection("push", push.keys))
 ns.configure(

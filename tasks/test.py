@@ -9,6 +9,7 @@ from invoke import Exit, UnexpectedExit, task
 
 from .bench import bench
 from .common import PYTHON, REPO, data_dir, run_devtools
+from .i18n import check as i18n_check
 from .quality import lint
 
 # Playwright keeps a trace and a screenshot of every failing browser test here.
@@ -89,20 +90,23 @@ def bench_smoke(c):
     default=True,
     help={
         "lint": "run the linters (default on; --no-lint skips)",
+        "i18n": "check the translations (default on; --no-i18n skips)",
         "js": "run the JavaScript unit tests (default on; --no-js skips)",
         "backend": "run the backend tests (default on; --no-backend skips)",
         "e2e": "run the browser tests (default on; --no-e2e skips)",
         "bench": "run the benchmark smoke test (default on; --no-bench skips)",
     },
 )
-def everything(c, lint_=True, js_=True, backend_=True, e2e_=True, bench_=True):
-    """Run everything: lint, JavaScript and backend tests, browser tests, a benchmark smoke test.
+def everything(c, lint_=True, i18n_=True, js_=True, backend_=True, e2e_=True, bench_=True):
+    """Run everything: lint, the translations' check, JavaScript and backend tests, browser
+    tests, a benchmark smoke test.
 
     Every part runs even when one before it failed; the failed ones are named at the
-    end (and the task fails). --no-lint, --no-js, --no-backend, --no-e2e and --no-bench
-    skip a part.
+    end (and the task fails). --no-lint, --no-i18n, --no-js, --no-backend, --no-e2e and
+    --no-bench skip a part.
     """
-    parts = [("lint", lint_, lint), ("JavaScript tests", js_, js),
+    parts = [("lint", lint_, lint), ("translations", i18n_, i18n_check),
+             ("JavaScript tests", js_, js),
              ("backend tests", backend_, backend), ("browser tests", e2e_, e2e),
              ("benchmark smoke test", bench_, bench_smoke)]  # fmt: skip
     failed = []

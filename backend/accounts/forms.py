@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from chat.identity import (
     DISPLAY_NAME_MAX_LENGTH,
@@ -28,7 +29,7 @@ class OwnerForm(UserCreationForm):
 class GuestNameForm(forms.Form):
     """A guest's new name; a valid one is claimed for ``guest_key`` (their identity key)."""
 
-    name = forms.CharField(label="Display name", max_length=DISPLAY_NAME_MAX_LENGTH * 2)
+    name = forms.CharField(label=_("Display name"), max_length=DISPLAY_NAME_MAX_LENGTH * 2)
 
     def __init__(self, *args, guest_key: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)

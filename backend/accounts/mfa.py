@@ -6,10 +6,18 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 
-MFA_REQUIRED = "Set up a second factor (an authenticator app or a passkey) to use this chat."
-# What someone without a second factor may still open: setting one up, signing out.
-OPEN_PATHS = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/", "/static/")
+MFA_REQUIRED = _("Set up a second factor (an authenticator app or a passkey) to use this chat.")
+# What someone without a second factor may still open: setting one up, signing out, and
+# the page scripts' words (/jsi18n/, which the set-up pages load).
+OPEN_PATHS = (
+    "/accounts/2fa/",
+    "/accounts/logout/",
+    "/accounts/reauthenticate/",
+    "/static/",
+    "/jsi18n/",
+)
 
 
 def mfa_covers(*, staff: bool) -> bool:

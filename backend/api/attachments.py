@@ -3,6 +3,8 @@
 import re
 
 from django.db import DatabaseError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from ninja import Schema, Status
 
 from api.auth import any_session
@@ -68,11 +70,11 @@ def attachment_upload(request, name: str):
         raise ApiError(413, "file_too_large", _too_large())
     identity = identity_of(request.user, request.session, create=False)
     if identity is None:
-        raise ApiError(401, "sign_in_required", "Open the room (as a guest or signed in) first.")
+        raise ApiError(401, "sign_in_required", _("Open the room (as a guest or signed in) first."))
     room = room_to_post_in(request, name)
     upload = request.FILES.get("file")
     if upload is None:
-        raise ApiError(400, "missing_file", "Send the file as the multipart field “file”.")
+        raise ApiError(400, "missing_file", _("Send the file as the multipart field “file”."))
     if upload.size > limit:
         raise ApiError(413, "file_too_large", _too_large())
     try:
@@ -83,9 +85,11 @@ def attachment_upload(request, name: str):
             room=room, identity=identity, name=upload.name, data=upload.read()
         )
     except DatabaseError:
-        raise ApiError(503, "unavailable", "The file could not be stored; try again.") from None
+        raise ApiError(503, "unavailable", _("The file could not be stored; try again.")) from None
     return Status(201, attachment_json(attachment))
 
 
-def _too_large() -> str:
-    return f"A file may be at most {upload_limit_bytes() // (1024 * 1024)} MiB."
+def _too_large():
+    """Lazy: the upload limit's refusal is made once, at start-up (upload_body_limit), and
+    written in each refused request's language."""
+    return format_lazy(_("A file may be at most {size} MiB."), size=upload_limit_bytes() // 2**20)

@@ -8,6 +8,7 @@ no browser sends it on its own.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from ninja.security import APIKeyCookie, HttpBearer
 
 from api.errors import ApiError
@@ -28,7 +29,7 @@ class SignedInCookie(APIKeyCookie):
     def authenticate(self, request, key):
         if request.user.is_authenticated:
             return request.user
-        raise ApiError(401, "sign_in_required", "Sign in to do this.")
+        raise ApiError(401, "sign_in_required", _("Sign in to do this."))
 
 
 class SessionOnly(SignedInCookie):
@@ -40,7 +41,7 @@ class SessionOnly(SignedInCookie):
         if getattr(request, "api_token", False):
             raise ApiError(
                 403, "session_required",
-                "API tokens are managed from a signed-in browser session, not with a token.",
+                _("API tokens are managed from a signed-in browser session, not with a token."),
             )  # fmt: skip
         return super().authenticate(request, key)
 

@@ -31,6 +31,9 @@ STATUS = {
     "unknown_invitation": 404,
     "unknown_token": 404,
     "unknown_webhook": 404,
+    "webhook_revoked": 410,
+    "unknown_bot": 404,
+    "username_taken": 409,
     "muted": 403,
     "room_taken": 409,
     "too_many_rooms": 409,
@@ -63,7 +66,8 @@ class ErrorOut(Schema):
 
 
 def error_body(code: str, detail: str, retry_after: float | None = None) -> dict:
-    body = {"type": "error", "code": code, "detail": detail}
+    """The answer's JSON; ``detail`` (often a lazy translation) in the request's language."""
+    body = {"type": "error", "code": code, "detail": str(detail)}
     if retry_after is not None:
         body["retry_after"] = retry_after
     return body

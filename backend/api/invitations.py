@@ -4,6 +4,7 @@ invitations and reusable join links (docs/api.md)."""
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from api.auth import signed_in
@@ -75,7 +76,9 @@ def invitations_create(request, body: InvitationIn):
     if body.room:
         room = Room.objects.filter(name=body.room).first()
         if room is None:
-            raise ApiError(404, "unknown_room", f"No room is called “{body.room}”.")
+            raise ApiError(
+                404, "unknown_room", _("No room is called “{name}”.").format(name=body.room)
+            )
     with transaction.atomic():
         invitation, secret = invitation_create(
             by=request.user,

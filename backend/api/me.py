@@ -5,6 +5,8 @@ from datetime import datetime
 
 from django.db import DatabaseError
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from ninja import Body, Router, Schema, Status
 
 from api.attachments import FILE_UPLOAD, MULTIPART_OVERHEAD
@@ -18,7 +20,7 @@ from server.http import BodyLimit
 router = Router(tags=["Profile"])
 REFUSALS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 AVATAR_PATH = re.compile(rb"/api/me/avatar/")
-TOO_LARGE = f"An avatar can be at most {AVATAR_MAX_BYTES // 2**20} MB."
+TOO_LARGE = format_lazy(_("An avatar can be at most {size} MB."), size=AVATAR_MAX_BYTES // 2**20)
 
 
 def avatar_body_limit() -> tuple[re.Pattern[bytes], BodyLimit]:
@@ -48,6 +50,7 @@ class ProfileOut(Schema):
 class MeOut(ProfileOut):
     email: str
     email_notify: bool
+    language: str  # of pages, e-mail and error details; "" for the browser's
 
 
 class AvatarOut(Schema):
@@ -75,6 +78,7 @@ def _me_out(user) -> dict:
         **profile_out(user),
         "email": user.email,
         "email_notify": profile_get(user).email_notify,
+        "language": profile_get(user).language,
     }
 
 
@@ -88,7 +92,8 @@ def me_get(request):
 def me_update(request, body: dict = Body(...)):  # noqa: B008 - ninja's way
     """Change any of ``display_name``, ``time_zone`` (IANA name), ``about``, ``status``
     (``{"emoji", "text", "expires_at"}`` or null), ``dnd_until`` (or null) and
-    ``email_notify``; all or none are taken."""
+    ``email_notify`` and ``language`` (one of settings.LANGUAGES, or "" for the browser's);
+    all or none are taken."""
     profile_update(request.user, body)
     return _me_out(request.user)
 
@@ -104,13 +109,15 @@ def me_avatar_set(request):
     it is stored again as square WebP at 256 and 64 pixels, without metadata."""
     upload = _multipart_file(request)
     if upload is None:
-        raise ApiError(400, "missing_file", "Send the picture as the multipart field “file”.")
+        raise ApiError(400, "missing_file", _("Send the picture as the multipart field “file”."))
     if upload.size > AVATAR_MAX_BYTES:
         raise ApiError(413, "file_too_large", TOO_LARGE)
     try:
         avatar_set(request.user, upload.read())
     except DatabaseError:
-        raise ApiError(503, "unavailable", "The picture could not be stored; try again.") from None
+        raise ApiError(
+            503, "unavailable", _("The picture could not be stored; try again.")
+        ) from None
     return {"avatar_url": avatar_url(request.user, profile_get(request.user))}
 
 
@@ -131,6 +138,8 @@ def _multipart_file(request):
         ).parse()
     except MultiPartParserError as exc:
         raise ApiError(
-            400, "invalid_multipart", f"The multipart body can't be read: {exc}"
+            400,
+            "invalid_multipart",
+            _("The multipart body can't be read: {problem}").format(problem=exc),
         ) from None
     return files.get("file")

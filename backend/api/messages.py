@@ -6,6 +6,7 @@ import json
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.http.request import RawPostDataException
+from django.utils.translation import gettext_lazy as _
 from ninja import Schema, Status
 
 from api.auth import signed_in
@@ -21,6 +22,7 @@ from chat.services.messages import PostResult, messages_post
 from chat.services.storing import UNSTORABLE, Post
 from previews import service as previews
 
+UNSTORED = _("The message could not be stored; try again.")
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
 # The largest JSON body read: a message at its longest, four bytes a character, and room.
@@ -43,25 +45,37 @@ class MessageIn(Schema):
 
 def json_object(request, *, max_bytes: int = BODY_MAX_BYTES) -> dict:
     """The request's body as a JSON object, refused unread when too large."""
+    return json_parsed(body_read(request, max_bytes=max_bytes))
+
+
+def body_read(request, *, max_bytes: int = BODY_MAX_BYTES) -> bytes:
+    """The request's body, refused unread when too large."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         declared = 0
-    too_large = ApiError(413, "body_too_large", f"The body is over {max_bytes:,} bytes.")
+    too_large = ApiError(
+        413, "body_too_large", _("The body is over {size} bytes.").format(size=f"{max_bytes:,}")
+    )
     if declared > max_bytes:
         raise too_large
     try:
         body = request.body
     except RawPostDataException:
-        raise ApiError(400, "invalid_request", "The body was read already.") from None
+        raise ApiError(400, "invalid_request", _("The body was read already.")) from None
     if len(body) > max_bytes:
         raise too_large
+    return body
+
+
+def json_parsed(body: bytes | str) -> dict:
+    """``body`` as a JSON object; ApiError ``invalid_json`` or ``invalid_request``."""
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):
-        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        raise ApiError(400, "invalid_json", _("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_request", "The body must be a JSON object.")
+        raise ApiError(400, "invalid_request", _("The body must be a JSON object."))
     return data
 
 
@@ -84,27 +98,38 @@ def message_post_now(room: Room, identity: Identity, message: SendMessage) -> Po
     try:
         [outcome] = async_to_sync(messages_post)(room_name=room.name, posts=[post])
     except UNSTORABLE:
-        raise ApiError(503, "unavailable", "The message could not be stored; try again.") from None
+        raise ApiError(503, "unavailable", UNSTORED) from None
     if isinstance(outcome, UNSTORABLE):
-        raise ApiError(503, "unavailable", "The message could not be stored; try again.")
+        raise ApiError(503, "unavailable", UNSTORED)
     if isinstance(outcome, Exception):
         raise outcome  # ActionRefused: answered by api.site
     return outcome
 
 
-@router.get("/{name}/messages/", response={200: MessagesOut, **REFUSALS}, auth=None)
-def messages_list(request, name: str, after: str = "0", limit: str = str(PAGE_LIMIT_DEFAULT)):
-    """The oldest ``limit`` messages after seq ``after``, in seq order."""
+def page_after(request, name: str, after: str, limit: str) -> tuple[Room, list, bool]:
+    """The room ``name`` (for whoever may read it) and its oldest ``limit`` messages after
+    seq ``after`` (query values, checked here), and whether more exist."""
     try:
         after_seq = seq_parse(after, field="after")
         count = seq_parse(limit, field="limit")
     except FrameError as exc:
         raise ApiError(400, exc.code, exc.detail) from None
     if not 1 <= count <= PAGE_LIMIT_MAX:
-        raise ApiError(400, "invalid_limit", f"“limit” must be between 1 and {PAGE_LIMIT_MAX}.")
+        raise ApiError(
+            400,
+            "invalid_limit",
+            _("“limit” must be between 1 and {max}.").format(max=PAGE_LIMIT_MAX),
+        )
     room = existing_room(request, name)
     page, has_more = selectors.room_messages_after(room_name=room.name, after=after_seq,
                                                    limit=count)  # fmt: skip
+    return room, page, has_more
+
+
+@router.get("/{name}/messages/", response={200: MessagesOut, **REFUSALS}, auth=None)
+def messages_list(request, name: str, after: str = "0", limit: str = str(PAGE_LIMIT_DEFAULT)):
+    """The oldest ``limit`` messages after seq ``after``, in seq order."""
+    _room, page, has_more = page_after(request, name, after, limit)
     return {"messages": [events.message_event(m) for m in page], "has_more": has_more}
 
 
@@ -128,7 +153,10 @@ def message_create(request, name: str):
     wait = http_post_buckets.take(identity.key, settings.CHAT_RATE_LIMIT, settings.CHAT_RATE_BURST)
     if wait:
         raise ApiError(
-            429, "rate_limited", f"Too many messages; try again in {wait:.1f} s.", round(wait, 1)
+            429,
+            "rate_limited",
+            _("Too many messages; try again in {seconds} s.").format(seconds=f"{wait:.1f}"),
+            round(wait, 1),
         )
     result = message_post_now(room, identity, message)
     return Status(201 if result.created else 200, events.message_event(result.message))

@@ -3,6 +3,7 @@
 
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from api.auth import signed_in
@@ -43,7 +44,7 @@ class SavedListOut(Schema):
 
 def _seq_check(seq: int) -> None:
     if not 0 < seq < 2**63:
-        raise ApiError(400, "invalid_seq", "“seq” must be a whole number, 1 or more.")
+        raise ApiError(400, "invalid_seq", _("“seq” must be a whole number, 1 or more."))
 
 
 @router.get("/{name}/pins/", response={200: PinsOut, **REFUSALS}, auth=signed_in)

@@ -5,6 +5,7 @@ from datetime import datetime
 from asgiref.sync import async_to_sync, sync_to_async
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from api.auth import any_session, signed_in
@@ -151,13 +152,13 @@ def _access(request, name: str) -> RoomAccess:
     try:
         return room_access(room_name=room_name_clean(name), user_id=_user_id(request))
     except InvalidRoomName as exc:
-        raise ApiError(400, "invalid_room", str(exc)) from None
+        raise ApiError(400, "invalid_room", exc.detail) from None
 
 
 def _existing_access(request, name: str) -> RoomAccess:
     access = _access(request, name)
     if access.room is None:
-        raise ApiError(404, "unknown_room", "No room has this name yet.")
+        raise ApiError(404, "unknown_room", _("No room has this name yet."))
     return access
 
 
@@ -174,18 +175,33 @@ def existing_room(request, name: str) -> Room:
     return _existing_access(request, name).room
 
 
-def _members_access(request, name: str, doing: str) -> RoomAccess:
-    """The access of a member of a private room, who may add people and invite them."""
+def _members_access(request, name: str, refusal) -> RoomAccess:
+    """The access of a member of a private room, who may add people and invite them;
+    ``refusal`` (403 ``forbidden``) for anyone else."""
     access = _existing_access(request, name)
     if not access.room.private or access.room.kind == Room.Kind.DM:
         raise rooms_service.not_private(access.room)
     if not access.member:
-        raise ApiError(403, "forbidden", f"Only members can {doing} in this room.")
+        raise ApiError(403, "forbidden", refusal)
     return access
 
 
 def _entry(request, room: Room) -> dict:
     return _room_out(selectors.room_entry(user_id=_user_id(request), room=room))
+
+
+def _listed(entries: list[selectors.RoomEntry]) -> list[selectors.RoomEntry]:
+    """A closed DM stays out of the list until it has something unread."""
+    return [e for e in entries if not (e.membership and e.membership.closed and not e.unread)]
+
+
+def rooms_own(*, user_id: int) -> list[dict]:
+    """The person's own rooms as ``GET /api/rooms/`` lists them (``online`` left at 0):
+    what the room page embeds, so its sidebar shows before it asks, and in the copy the
+    service worker keeps for offline use."""
+    return [
+        _room_out(entry) for entry in _listed(selectors.room_entries(user_id=user_id, rooms=[]))
+    ]
 
 
 @router.get("/", response=RoomsOut, auth=None)
@@ -200,9 +216,7 @@ async def rooms_list(request):
         # A guest account isn't shown the public rooms: only its own.
         rooms_only = user_id is not None and guest_account(user_id)
         public = [] if rooms_only else selectors.rooms_recently_active(limit=DIRECTORY_SIZE)
-        entries = selectors.room_entries(user_id=user_id, rooms=public)
-        # A closed DM stays out of the list until it has something unread.
-        return [e for e in entries if not (e.membership and e.membership.closed and not e.unread)]
+        return _listed(selectors.room_entries(user_id=user_id, rooms=public))
 
     entries = await sync_to_async(read)()
     try:
@@ -247,7 +261,7 @@ def members_list(request, name: str):
     it in their sidebar) for signed-in people only."""
     room = existing_room(request, name)
     if not room.private and not request.user.is_authenticated:
-        raise ApiError(401, "sign_in_required", "Sign in to see who keeps this room.")
+        raise ApiError(401, "sign_in_required", _("Sign in to see who keeps this room."))
     members = room.memberships.filter(user__is_active=True).order_by("user__username")
     rows = members.values_list("user__username", "is_owner", "user__profile__display_name")
     return {
@@ -262,7 +276,7 @@ def members_list(request, name: str):
              auth=signed_in)  # fmt: skip
 def member_add(request, name: str, body: UsernameIn):
     """Add someone to a private room the requester is a member of."""
-    access = _members_access(request, name, "add people")
+    access = _members_access(request, name, _("Only members can add people in this room."))
     membership, created = rooms_service.member_add(
         room=access.room, by=request.user, username=body.username
     )
@@ -285,7 +299,7 @@ def read_mark(request, name: str, body: SeqIn):
     """Move the requester's read mark: forward, or back to mark what follows unread
     (unless ``forward``)."""
     if body.seq < 0:
-        raise ApiError(400, "invalid_seq", "“seq” must be a whole number, 0 or more.")
+        raise ApiError(400, "invalid_seq", _("“seq” must be a whole number, 0 or more."))
     room = existing_room(request, name)
     rooms_service.read_mark(room=room, user=request.user, seq=body.seq, forward_only=body.forward)
     return _entry(request, room)
@@ -342,7 +356,7 @@ def room_unarchive(request, name: str):
 @router.post("/{name}/invitations/", response={201: InvitationOut, **REFUSALS}, auth=signed_in)
 def invitation_create(request, name: str, body: InvitationIn):
     """A single-use link into a private room, shown once."""
-    access = _members_access(request, name, "invite people")
+    access = _members_access(request, name, _("Only members can invite people in this room."))
     invitation, token = rooms_service.invitation_create(
         room=access.room, by=request.user, hours=body.hours
     )
@@ -352,7 +366,7 @@ def invitation_create(request, name: str, body: InvitationIn):
 
 @router.get("/{name}/invitations/", response={200: InvitationsOut, **REFUSALS}, auth=signed_in)
 def invitations_list(request, name: str):
-    access = _members_access(request, name, "see invitations")
+    access = _members_access(request, name, _("Only members can see invitations in this room."))
     invitations = access.room.invitations.select_related("created_by", "used_by").order_by("-pk")
     return {
         "invitations": [
@@ -371,7 +385,7 @@ def invitations_list(request, name: str):
 @router.delete("/{name}/invitations/{invitation_id}/", response={204: None, **REFUSALS},
                auth=signed_in)  # fmt: skip
 def invitation_revoke(request, name: str, invitation_id: int):
-    access = _members_access(request, name, "revoke invitations")
+    access = _members_access(request, name, _("Only members can revoke invitations in this room."))
     rooms_service.invitation_revoke(room=access.room, by=request.user, invitation_id=invitation_id)
     return Status(204, None)
 
@@ -380,6 +394,6 @@ def invitation_revoke(request, name: str, invitation_id: int):
 def dm_open(request, body: UsernameIn):
     """The direct-message room of the requester and ``username``, the same one each time."""
     if not request.user.is_authenticated:
-        raise ApiError(400, "dm_guest", "Guests can't have direct messages: sign in first.")
+        raise ApiError(400, "dm_guest", _("Guests can't have direct messages: sign in first."))
     room, created = rooms_service.dm_open(user=request.user, username=body.username)
     return Status(201 if created else 200, _entry(request, room))

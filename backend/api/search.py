@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from api.errors import ApiError, ErrorOut
@@ -39,7 +40,11 @@ def _moment(value: str, field: str) -> datetime | None:
     except ValueError:
         moment = None
     if moment is None:
-        raise ApiError(400, "invalid_date", f"“{field}” must be a date such as 2026-11-30.")
+        raise ApiError(
+            400,
+            "invalid_date",
+            _("“{field}” must be a date such as 2026-11-30.").format(field=field),
+        )
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 

@@ -1,10 +1,14 @@
 """The API object: its routers, and how refusals are answered."""
 
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 import api.attachments  # noqa: F401  (these modules' endpoints join the rooms router)
 import api.messages  # noqa: F401
+import api.outgoing_webhooks  # noqa: F401
+from api.bots import router as bots_router
+from api.commands import router as commands_router
 from api.errors import ApiError, error_body, refusal_status
 from api.groups import router as groups_router
 from api.invitations import router as invitations_router
@@ -32,6 +36,7 @@ api.add_router("/rooms/", rooms_router)
 api.add_router("/dms/", dms_router)
 api.add_router("/search/", search_router)
 api.add_router("/tokens/", tokens_router)
+api.add_router("/bots/", bots_router)
 api.add_router("/hooks/", hooks_router)
 api.add_router("/me/saved/", saved_router)
 api.add_router("/threads/", threads_router)
@@ -40,6 +45,7 @@ api.add_router("/groups/", groups_router)
 api.add_router("/people/", people_router)
 api.add_router("/audit/", audit_router)
 api.add_router("/invitations/", invitations_router)
+api.add_router("/commands/", commands_router)
 
 
 @api.exception_handler(ApiError)
@@ -65,6 +71,22 @@ def _refused(request, exc: ActionRefused | Forbidden):
 
 # Where ninja says a field was looked for; left out of the field's name.
 REQUEST_PARTS = ("body", "query", "path")
+# Pydantic's commonest problems, in the reader's language (others in its own English).
+PROBLEMS = {
+    "missing": _("Field required"),
+    "string_type": _("Input should be a valid string"),
+    "int_type": _("Input should be a valid integer"),
+    "int_parsing": _("Input should be a valid integer"),
+    "bool_type": _("Input should be a valid boolean"),
+    "bool_parsing": _("Input should be a valid boolean"),
+    "list_type": _("Input should be a valid list"),
+    "dict_type": _("Input should be an object"),
+    "model_type": _("Input should be an object"),
+    "model_attributes_type": _("Input should be an object"),
+    "datetime_type": _("Input should be a valid date and time"),
+    "datetime_parsing": _("Input should be a valid date and time"),
+    "datetime_from_date_parsing": _("Input should be a valid date and time"),
+}
 
 
 @api.exception_handler(ValidationError)
@@ -74,15 +96,16 @@ def _invalid_request(request, exc: ValidationError):
     for error in exc.errors[:5]:
         fields = [str(part) for part in error.get("loc", ()) if part not in REQUEST_PARTS]
         where = f"“{'.'.join(fields)}”: " if fields else ""
-        problems.append(f"{where}{error.get('msg', 'invalid')}")
-    detail = "; ".join(problems) or "The request isn't what this endpoint takes."
+        problem = PROBLEMS.get(error.get("type")) or error.get("msg") or _("invalid")
+        problems.append(f"{where}{problem}")
+    detail = "; ".join(problems) or _("The request isn't what this endpoint takes.")
     return api.create_response(request, error_body("invalid_request", detail), status=400)
 
 
 @api.exception_handler(AuthenticationError)
 def _not_signed_in(request, exc):
     return api.create_response(
-        request, error_body("sign_in_required", "Sign in to do this."), status=401
+        request, error_body("sign_in_required", _("Sign in to do this.")), status=401
     )
 
 

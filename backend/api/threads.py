@@ -1,6 +1,7 @@
 """Threads (docs/api.md): a thread's replies, following it and its read mark, and the
 threads one follows with their unread counts."""
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from api.auth import signed_in
@@ -19,9 +20,13 @@ class ThreadReadIn(Schema):
 
 def _page_bounds(after: int, limit: int) -> None:
     if after < 0:
-        raise ApiError(400, "invalid_after", "“after” must be a whole number, 0 or more.")
+        raise ApiError(400, "invalid_after", _("“after” must be a whole number, 0 or more."))
     if not 1 <= limit <= PAGE_LIMIT_MAX:
-        raise ApiError(400, "invalid_limit", f"“limit” must be between 1 and {PAGE_LIMIT_MAX}.")
+        raise ApiError(
+            400,
+            "invalid_limit",
+            _("“limit” must be between 1 and {max}.").format(max=PAGE_LIMIT_MAX),
+        )
 
 
 @router.get("/{name}/threads/{seq}/messages/", response={200: dict, **REFUSALS}, auth=None)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Membership, Room
 from organization.models import GuestAccount
@@ -17,21 +18,22 @@ from organization.models import GuestAccount
 # Direct messages are named after their two people's ids; nobody else may take such a name.
 _DM_NAME = re.compile(r"dm-[0-9]+-[0-9]+")
 # The same whether the DM exists or not, so the answer doesn't tell who talks to whom.
-_DM_REFUSAL = "Direct messages can be read only by their two people."
+_DM_REFUSAL = _("Direct messages can be read only by their two people.")
 
 
 class Forbidden(Exception):
-    """The person may not read the room; ``str(error)`` says why, for people."""
+    """The person may not read the room; ``detail`` says why, for people (translated when
+    shown: ``str(error)`` is it in the active language)."""
 
     code = "forbidden"
 
     @property
-    def detail(self) -> str:
-        return str(self)
+    def detail(self):
+        return self.args[0]
 
 
-ROOM_GONE = "This room was renamed or deleted; pick it again from the list of rooms."
-ROOM_ARCHIVED = "This room is archived: it can be read, not changed."
+ROOM_GONE = _("This room was renamed or deleted; pick it again from the list of rooms.")
+ROOM_ARCHIVED = _("This room is archived: it can be read, not changed.")
 
 
 class RoomGone(Forbidden):
@@ -47,7 +49,7 @@ class SignInRequired(Forbidden):
     code = "sign_in_required"
 
 
-SIGN_IN_REQUIRED = "Sign in to read the rooms of this chat."
+SIGN_IN_REQUIRED = _("Sign in to read the rooms of this chat.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,7 @@ def visitor_check(*, signed_in: bool) -> None:
         raise SignInRequired(SIGN_IN_REQUIRED)
 
 
-GUEST_ACCOUNT_REFUSAL = "A guest account reads only the rooms it was added to."
+GUEST_ACCOUNT_REFUSAL = _("A guest account reads only the rooms it was added to.")
 
 
 def access_decide(
@@ -132,5 +134,5 @@ def access_decide(
         if kind == Room.Kind.DM:
             raise Forbidden(_DM_REFUSAL)
         if not signed_in:
-            raise Forbidden("This room is private: sign in as one of its members to read it.")
-        raise Forbidden("This room is private: only its members can read it.")
+            raise Forbidden(_("This room is private: sign in as one of its members to read it."))
+        raise Forbidden(_("This room is private: only its members can read it."))

@@ -24,8 +24,11 @@ from django.db.models import Q
 from django.http.cookie import parse_cookie
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.rooms import is_default_ignorable, name_problem
+from people.languages import profile_language
 
 GUEST_ID_SESSION_KEY = "chat_guest_id"
 GUEST_NAME_SESSION_KEY = "chat_guest_name"
@@ -98,10 +101,17 @@ class Identity:
     # A guest account (organization.GuestAccount): reads only the rooms it is a member of.
     rooms_only: bool = False
     face: Face = NO_FACE  # a signed-up person's display name, status and Do Not Disturb
+    # The language their profile names (people.languages), read with their face; "": none.
+    language: str = ""
 
 
 class InvalidDisplayName(ValueError):
-    """A display name a guest can't take; ``str(error)`` says why."""
+    """A display name a guest can't take; ``detail`` says why (translated when shown:
+    ``str(error)`` is it in the active language)."""
+
+    @property
+    def detail(self):
+        return self.args[0]
 
 
 def _new_guest_name() -> str:
@@ -115,7 +125,7 @@ def identity_of(user, session, *, create: bool = True) -> Identity | None:
         return Identity(
             f"user:{user.pk}", user.get_username(), False, user.pk, user.is_staff,
             is_bot=getattr(user, "is_bot", False),  # set by integrations.tokens
-            face=face_of(user),
+            face=face_of(user), language=profile_language(user),
         )  # fmt: skip
     if GUEST_ID_SESSION_KEY not in session:
         if not create:
@@ -159,7 +169,7 @@ def guest_name_keep(identity: Identity, session) -> Identity:
 
 def _new_guest_name_claimed(guest_key: str) -> str:
     """A random guest name no other active guest has, claimed for ``guest_key``."""
-    for _ in range(10):
+    for _attempt in range(10):
         name = _new_guest_name()
         try:
             guest_name_claim(guest_key, name)
@@ -266,7 +276,10 @@ def guest_name_claim(guest_key: str, name: str) -> None:
     now = timezone.now()
     expired = now - timedelta(seconds=settings.SESSION_COOKIE_AGE)
     taken = GuestNameTaken(
-        f"Another guest is using “{name}” or a name that looks the same; pick another."
+        format_lazy(
+            _("Another guest is using “{name}” or a name that looks the same; pick another."),
+            name=name,
+        )
     )
     alike = GuestName.objects.exclude(guest_key=guest_key).filter(
         Q(skeleton__in=keys) | Q(skeleton_cased__in=keys)
@@ -379,22 +392,23 @@ def visitor_identity() -> Identity:
 _NAME_PUNCTUATION = frozenset("-_. ")
 
 
-USERNAME_LOOKS_TAKEN = "“{name}” looks the same as the name of an existing account; pick another."
+USERNAME_LOOKS_TAKEN = _(
+    "“{name}” looks the same as the name of an existing account; pick another."
+)
 
 
-def username_alike(name: str) -> str | None:
+def username_alike(name: str, *, besides: int | None = None) -> str | None:
     """The username of an account that looks like ``name`` (they share a confusable
     skeleton: "ＡＬＩＣＥ", "аlice" with a Cyrillic "а" and "alice" look alike), if any:
-    one indexed lookup of the skeletons kept with each account (``UsernameLook``)."""
+    one indexed lookup of the skeletons kept with each account (``UsernameLook``).
+    ``besides``: the id of an account left out (the one being renamed)."""
     from chat.models import UsernameLook  # models import this module's helpers
 
     keys = name_skeletons(name)
-    look = (
-        UsernameLook.objects.filter(Q(skeleton__in=keys) | Q(skeleton_cased__in=keys))
-        .values_list("user__username", flat=True)
-        .first()
-    )
-    return look
+    looks = UsernameLook.objects.filter(Q(skeleton__in=keys) | Q(skeleton_cased__in=keys))
+    if besides is not None:
+        looks = looks.exclude(user_id=besides)
+    return looks.values_list("user__username", flat=True).first()
 
 
 def username_look_keep(user) -> None:
@@ -418,17 +432,22 @@ def display_name_clean(raw: str, *, claim_for: str | None = None) -> str:
     """
     name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
     if not name:
-        raise InvalidDisplayName("Enter a name.")
+        raise InvalidDisplayName(_("Enter a name."))
     problem = name_problem(
-        name, kind="Names", max_length=DISPLAY_NAME_MAX_LENGTH, punctuation=_NAME_PUNCTUATION,
-        allowed="letters, digits, spaces, “-”, “_” and “.”",
+        name, kind=_("Names"), max_length=DISPLAY_NAME_MAX_LENGTH,
+        punctuation=_NAME_PUNCTUATION, allowed=_("letters, digits, spaces, “-”, “_” and “.”"),
     )  # fmt: skip
     if problem:
         raise InvalidDisplayName(problem)
     if username_alike(name) is not None:
         raise InvalidDisplayName(
-            f"“{name}” belongs to a registered user (or looks like their name); "
-            "pick another name or log in."
+            format_lazy(
+                _(
+                    "“{name}” belongs to a registered user (or looks like their name); "
+                    "pick another name or log in."
+                ),
+                name=name,
+            )
         )
     if claim_for is not None:
         guest_name_claim(claim_for, name)

@@ -30,6 +30,9 @@ class Room(models.Model):
     # An archived room stays readable and searchable; nothing new is posted, edited or
     # reacted to, and it leaves the directory and sidebars for an "Archived" section.
     archived_at = models.DateTimeField(null=True, blank=True)
+    # How many active outgoing webhooks it has: read as its seqs are taken, so a post to a
+    # room without any costs nothing more (integrations.outgoing keeps it right).
+    outgoing_webhooks_active = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["name"]

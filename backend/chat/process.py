@@ -30,7 +30,10 @@ class Process:
     - ``redis_clients``: one Redis client (or Sentinel) per address;
     - ``tasks``: work that outlives the connection that started it (``detach``);
     - ``chores``: one thread for periodic work on the database (e-mail for what people
-      missed): one connection, never the thread that stores posts.
+      missed, outgoing webhooks' queues): one connection, never the thread that stores
+      posts;
+    - ``deliveries``: the outgoing webhooks this process delivers to now (each webhook by
+      one process at a time), and their HTTP client.
 
     Rooms by name for posting (``chat.services.storing``) are kept per process as
     well, by the database thread, not by the event loop.
@@ -47,6 +50,7 @@ class Process:
         from chat.redis_watch import RedisWatch
         from chat.services.messages import Posting
         from chat.services.presence import PresenceTracker, RoomUpdates
+        from integrations.outgoing import process_deliveries
 
         self.tasks: set[asyncio.Task] = set()
         self.redis_clients: dict[tuple, object] = {}
@@ -59,6 +63,7 @@ class Process:
         self.handshakes = HandshakeSlots()
         self.person_reads = PersonReads()
         self.chores = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chores")
+        self.deliveries = process_deliveries()
 
 
 # Not weak: the parts' own tasks hold their loop, so it would never go.

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext, gettext_noop
 
 
 @dataclass(slots=True)
@@ -171,7 +172,8 @@ class Throttle:
     """At most ``per_minute`` requests a minute (``burst`` at once) of ``methods`` to
     paths matching ``path``, per person (signed in, or a guest's session) or, with
     ``by_address`` or for anyone else, per address; ``new_visitors_only``: only
-    requests without a session (one that would make one)."""
+    requests without a session (one that would make one). ``name`` (English, the key of
+    its buckets) is translated where a refusal shows it."""
 
     name: str
     methods: frozenset[str]
@@ -189,21 +191,25 @@ def _throttle(name, methods, path, per_minute, burst, **flags) -> Throttle:
 THROTTLES = (
     # Each failed login costs a password hash whatever the username (and a lockout by
     # django-axes concerns one username at one address only).
-    _throttle("log in", "POST", r"/(accounts|admin)/login/", 20, 10, by_address=True),
-    _throttle("sign up", "POST", r"/accounts/signup/|/setup/", 5, 5, by_address=True),
+    _throttle(gettext_noop("log in"), "POST", r"/(accounts|admin)/login/", 20, 10, by_address=True),
+    _throttle(gettext_noop("sign up"), "POST", r"/accounts/signup/|/setup/", 5, 5, by_address=True),
     # Each asks for an e-mail; a guessed invitation, second factor or code is refused.
-    _throttle("password reset", "POST", r"/accounts/password/reset/", 5, 5, by_address=True),
-    _throttle("invitation links", "GET", r"/join/[^/]+/", 20, 10, by_address=True),
-    _throttle("second factor", "POST", r"/accounts/2fa/.*", 20, 10, by_address=True),
-    _throttle("org invitations", "POST", r"/api/invitations/|/people/", 20, 10),
-    _throttle("guest", "GET POST", r"/accounts/guest/", 30, 30, new_visitors_only=True),
-    _throttle("rename", "POST", r"/accounts/name/", 10, 5),
-    _throttle("tokens", "POST", r"/accounts/tokens/|/api/tokens/", 10, 5),
-    _throttle("rooms", "POST", r"/api/rooms/|/api/dms/", 20, 10),
-    _throttle("members", "POST", r"/api/rooms/[^/]+/members/", 30, 15),
-    _throttle("invitations", "POST", r"/api/rooms/[^/]+/invitations/", 20, 10),
-    _throttle("webhooks", "POST", r"/api/rooms/[^/]+/webhooks/", 10, 5),
-    _throttle("search", "GET", r"/search/|/api/search/", 30, 10),
+    _throttle(
+        gettext_noop("password reset"), "POST", r"/accounts/password/reset/", 5, 5, by_address=True
+    ),
+    _throttle(gettext_noop("invitation links"), "GET", r"/join/[^/]+/", 20, 10, by_address=True),
+    _throttle(gettext_noop("second factor"), "POST", r"/accounts/2fa/.*", 20, 10, by_address=True),
+    _throttle(gettext_noop("org invitations"), "POST", r"/api/invitations/|/people/", 20, 10),
+    _throttle(
+        gettext_noop("guest"), "GET POST", r"/accounts/guest/", 30, 30, new_visitors_only=True
+    ),
+    _throttle(gettext_noop("rename"), "POST", r"/accounts/name/", 10, 5),
+    _throttle(gettext_noop("tokens"), "POST", r"/accounts/tokens/|/api/tokens/", 10, 5),
+    _throttle(gettext_noop("rooms"), "POST", r"/api/rooms/|/api/dms/", 20, 10),
+    _throttle(gettext_noop("members"), "POST", r"/api/rooms/[^/]+/members/", 30, 15),
+    _throttle(gettext_noop("invitations"), "POST", r"/api/rooms/[^/]+/invitations/", 20, 10),
+    _throttle(gettext_noop("webhooks"), "POST", r"/api/rooms/[^/]+/webhooks/", 10, 5),
+    _throttle(gettext_noop("search"), "GET", r"/search/|/api/search/", 30, 10),
 )
 
 
@@ -252,7 +258,9 @@ throttle_buckets = RequestBuckets()  # this process's, whichever handler serves 
 
 def _too_many(request, throttle: Throttle, wait: float):
     seconds = max(1, math.ceil(wait))
-    detail = f"Too many requests ({throttle.name}); try again in {seconds} s."
+    detail = gettext("Too many requests ({name}); try again in {seconds} s.").format(
+        name=gettext(throttle.name), seconds=seconds
+    )
     if request.path.startswith("/api/"):
         body = {"type": "error", "code": "rate_limited", "detail": detail, "retry_after": seconds}
         response = JsonResponse(body, status=429)

@@ -4,6 +4,9 @@ import hashlib
 import re
 import unicodedata
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 ROOM_NAME_MAX_LENGTH = 100
 _PUNCTUATION_ALLOWED = frozenset("-_.")
 NAME_MARKS_MAX = 4  # combining marks on one letter of a name
@@ -56,7 +59,12 @@ def has_visible_content(text: str) -> bool:
 
 
 class InvalidRoomName(ValueError):
-    """A room name that can't be used; ``str(error)`` says why, for people."""
+    """A room name that can't be used; ``detail`` says why, for people (translated when
+    it is shown: ``str(error)`` is it in the active language)."""
+
+    @property
+    def detail(self):
+        return self.args[0]
 
 
 def is_name_char(char: str, punctuation: frozenset[str] = _PUNCTUATION_ALLOWED) -> bool:
@@ -66,16 +74,16 @@ def is_name_char(char: str, punctuation: frozenset[str] = _PUNCTUATION_ALLOWED) 
     return category[0] in "LM" or category == "Nd" or char in punctuation
 
 
-def _describe(char: str) -> str:
+def _describe(char: str):
     if char.isspace():
-        return "spaces"
+        return _("spaces")
     if char == "/":
-        return "slashes"
+        return _("slashes")
     if is_default_ignorable(char):
-        return f"the invisible character U+{ord(char):04X}"
+        return format_lazy(_("the invisible character U+{code}"), code=f"{ord(char):04X}")
     if unicodedata.category(char)[0] == "C":
-        return f"the control character U+{ord(char):04X}"
-    return f"“{char}”"
+        return format_lazy(_("the control character U+{code}"), code=f"{ord(char):04X}")
+    return format_lazy(_("“{character}”"), character=char)
 
 
 def room_name_clean(raw: str) -> str:
@@ -86,35 +94,46 @@ def room_name_clean(raw: str) -> str:
     """
     name = unicodedata.normalize("NFC", raw)
     if not name.strip():
-        raise InvalidRoomName("Enter a room name.")
+        raise InvalidRoomName(_("Enter a room name."))
     problem = name_problem(
-        name, kind="Room names", max_length=ROOM_NAME_MAX_LENGTH,
-        punctuation=_PUNCTUATION_ALLOWED, allowed="only letters, digits, “-”, “_” and “.”",
+        name, kind=_("Room names"), max_length=ROOM_NAME_MAX_LENGTH,
+        punctuation=_PUNCTUATION_ALLOWED, allowed=_("only letters, digits, “-”, “_” and “.”"),
     )  # fmt: skip
     if problem:
         raise InvalidRoomName(problem)
     return name
 
 
-def name_problem(
-    name: str, *, kind: str, max_length: int, punctuation: frozenset[str], allowed: str
-) -> str | None:
-    """Why ``name`` can't be one of ``kind`` ("Room names"), for people; None if it can.
+def name_problem(name: str, *, kind, max_length: int, punctuation: frozenset[str], allowed):
+    """Why ``name`` can't be one of ``kind`` ("Room names"), for people (a lazy
+    translation, as ``kind`` and ``allowed`` are); None if it can.
 
     A name is at most ``max_length`` letters, marks and digits of any script and
     ``punctuation`` (described by ``allowed``), with at least one letter or digit.
     """
     if len(name) > max_length:
-        return f"{kind} can have at most {max_length} characters; this one has {len(name)}."
+        return format_lazy(
+            _("{kind} can have at most {max_length} characters; this one has {length}."),
+            kind=kind, max_length=max_length, length=len(name),
+        )  # fmt: skip
     for char in name:
         if is_default_ignorable(char) or not is_name_char(char, punctuation):
-            return f"{kind} may contain {allowed}; {_describe(char)} can't be used."
+            return format_lazy(
+                _("{kind} may contain {allowed}; {character} can't be used."),
+                kind=kind, allowed=allowed, character=_describe(char),
+            )  # fmt: skip
     if all(char in punctuation or is_mark(char) for char in name):
-        return f"{kind} need at least one letter or digit."
+        return format_lazy(_("{kind} need at least one letter or digit."), kind=kind)
     if is_mark(name[0]):
-        return f"{kind} can't start with a combining mark (U+{ord(name[0]):04X})."
+        return format_lazy(
+            _("{kind} can't start with a combining mark (U+{code})."),
+            kind=kind, code=f"{ord(name[0]):04X}",
+        )  # fmt: skip
     if marks_run_longest(name) > NAME_MARKS_MAX:
-        return f"{kind} can have at most {NAME_MARKS_MAX} combining marks on one letter."
+        return format_lazy(
+            _("{kind} can have at most {marks} combining marks on one letter."),
+            kind=kind, marks=NAME_MARKS_MAX,
+        )  # fmt: skip
     return None
 
 

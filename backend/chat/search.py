@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from django.db import OperationalError, connection, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.access import guest_account, visitor_check
 from chat.formatting import plain_text
@@ -77,10 +79,13 @@ def message_search(
     visitor_check(signed_in=user_id is not None)
     query = " ".join(query.split())
     if len(query) > QUERY_MAX_LENGTH:
-        raise SearchError("query_too_long", f"A search has at most {QUERY_MAX_LENGTH} characters.")
+        raise SearchError(
+            "query_too_long",
+            format_lazy(_("A search has at most {max} characters."), max=QUERY_MAX_LENGTH),
+        )
     terms = _terms(query)
     if not any(not term.negated for term in terms):
-        raise SearchError("empty_query", "Search for at least one word.")
+        raise SearchError("empty_query", _("Search for at least one word."))
     # The rooms the person may read: every public room, and those they are a member of.
     # A guest account reads only the rooms it is a member of.
     readable = "SELECT id FROM chat_room WHERE kind = %s"
@@ -110,7 +115,7 @@ def message_search(
             raise
         raise SearchError(
             "search_too_broad",
-            "The search took too long: narrow it down (more words, a room, an author, dates).",
+            _("The search took too long: narrow it down (more words, a room, an author, dates)."),
         ) from None
     return [
         SearchHit(name, seq, author_name, *_snippet(snippet), created, author_display, thread)

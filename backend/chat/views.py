@@ -11,8 +11,10 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from api.rooms import rooms_own
 from chat import selectors
 from chat.access import Forbidden, RoomAccess, SignInRequired, room_access
 from chat.formatting import inline_html
@@ -28,9 +30,12 @@ from chat.services.rooms import (
     invitation_find,
     room_name_taken_as,
 )
+from people.profiles import profile_get
 
 PAGE_LIMIT_DEFAULT = 50
 PAGE_LIMIT_MAX = 200
+# A room page's header naming the signed-in person it was made for (sw.js).
+KEPT_FOR_HEADER = "X-Chat-Person"
 
 
 def _visitor_turned_away(request) -> bool:
@@ -117,8 +122,16 @@ def room(request, room_name):
         },
         # A new account's first page: who is here, and how to find rooms.
         "welcome": _welcome(request) if request.GET.get("welcome") == "1" else None,
+        # The sidebar's rooms, shown before the page asks the API (and by the copy of
+        # the page kept for offline use).
+        "own_rooms": rooms_own(user_id=request.user.pk) if request.user.is_authenticated else [],
     }
-    return render(request, "chat/room.html", context)
+    response = render(request, "chat/room.html", context)
+    if request.user.is_authenticated:
+        # Whom the page is for: the service worker keeps only pages that say, and
+        # every page drops kept copies that are someone else's (chat/kept-pages.js).
+        response[KEPT_FOR_HEADER] = str(request.user.pk)
+    return response
 
 
 WELCOME_NAMES = 12
@@ -165,6 +178,8 @@ def _room_context(request, room_name: str, access: RoomAccess) -> dict:
         "manager": request.user.is_staff
         or access.owner
         or (kind == "dm" and membership is not None),
+        # The page writes times in this zone (their profile's; "": the browser's).
+        "time_zone": profile_get(request.user).time_zone if request.user.is_authenticated else "",
     }
 
 
@@ -196,7 +211,9 @@ def room_messages(request, room_name):
     except FrameError as exc:
         return _json_error(exc.code, exc.detail)
     if not 1 <= limit <= PAGE_LIMIT_MAX:
-        return _json_error("invalid_limit", f'"limit" must be between 1 and {PAGE_LIMIT_MAX}.')
+        return _json_error(
+            "invalid_limit", _('"limit" must be between 1 and {max}.').format(max=PAGE_LIMIT_MAX)
+        )
     try:
         room_access(room_name=room_name, user_id=_user_id(request))
     except Forbidden as exc:

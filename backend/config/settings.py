@@ -70,6 +70,7 @@ LOCAL_APPS = [
     "notifications",
     "integrations",
     "previews",
+    "imports",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -77,11 +78,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language: the switcher's cookie, else Accept-Language, else
+    # LANGUAGE_CODE (a signed-in person's profile wins: people.languages, below).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # On /api/, an Authorization: Bearer token replaces the session's user.
     "integrations.middleware.BearerTokenMiddleware",
+    # A signed-in person's profile language, over the browser's; the switcher's choice
+    # kept on their profile.
+    "people.languages.ProfileLanguageMiddleware",
     # Sign-up, logins, tokens, rooms, invitations, webhooks, searches... per person or
     # address (chat.ratelimit.THROTTLES).
     "chat.ratelimit.RequestThrottles",
@@ -196,7 +203,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Languages (README, "Languages"): pages, e-mail and error details in the reader's
+# language (their profile's, else the switcher's, else the browser's Accept-Language),
+# else in DJANGO_LANGUAGE_CODE. A new language: add it here, then `invoke i18n.update`.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("ar", "العربية")]
+LANGUAGE_CODE = env_choice("DJANGO_LANGUAGE_CODE", "en", tuple(code for code, _ in LANGUAGES))
+LOCALE_PATHS = [BACKEND_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -275,6 +287,9 @@ CONTENT_SECURITY_POLICY = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The language switcher's choice, kept a year (Django's default: until the browser closes).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -291,6 +306,7 @@ if DJANGO_HTTPS:
 if DJANGO_HTTPS or env_bool("DJANGO_SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
 
 # Chat limits.
 CHAT_MESSAGE_MAX_LENGTH = env_int("CHAT_MESSAGE_MAX_LENGTH", 4000, minimum=1)
@@ -312,6 +328,11 @@ CHAT_PREVIEWS = env_bool("CHAT_PREVIEWS", True)
 CHAT_OUTBOUND_ALLOW_HOSTS = frozenset(
     (host.rstrip(".").lower(), port) for host, port in env_hosts("CHAT_OUTBOUND_ALLOW_HOSTS")
 )
+# Outgoing webhooks (integrations.outgoing): a failed delivery is tried again after this
+# many seconds, doubling each time up to an hour, for 24 hours; each worker looks for
+# deliveries due every CHAT_OUTGOING_POLL_SECONDS.
+CHAT_OUTGOING_RETRY_SECONDS = env_float("CHAT_OUTGOING_RETRY_SECONDS", 10.0, minimum=0.1)
+CHAT_OUTGOING_POLL_SECONDS = env_float("CHAT_OUTGOING_POLL_SECONDS", 1.0, minimum=0.1)
 # @all, @room or @here in a room of more people than this asks "Notify all N people?"
 # first (the frame's "confirm": true).
 CHAT_BROADCAST_CONFIRM = env_int("CHAT_BROADCAST_CONFIRM", 20, minimum=0)

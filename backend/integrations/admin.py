@@ -3,14 +3,12 @@ A new token is shown once, in the page's messages."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
+from chat.services import ActionRefused
 from chat.services.people import person_credentials_changed
-from integrations.bots import bot_create
+from integrations.bots import bot_create, bot_token_create, bot_username_clean
 from integrations.models import ApiToken, Bot, Webhook
-from integrations.tokens import token_create
 
 
 class BotCreationForm(forms.ModelForm):
@@ -23,20 +21,16 @@ class BotCreationForm(forms.ModelForm):
         fields = ["username"]
 
     def clean_username(self) -> str:
-        user_model = get_user_model()
-        username = self.cleaned_data["username"]
-        user_model.username_validator(username)
-        if user_model.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("An account with this name already exists.")
-        if username_alike(username) is not None:
-            raise forms.ValidationError(USERNAME_LOOKS_TAKEN.format(name=username))
-        return username
+        try:
+            return bot_username_clean(self.cleaned_data["username"])
+        except ActionRefused as exc:
+            raise forms.ValidationError(exc.detail) from None
 
 
 @admin.action(description="Make a new token for the selected bots (shown once)")
 def make_token(modeladmin, request, queryset):
     for bot in queryset.select_related("user"):
-        _, secret = token_create(user=bot.user, name=f"made by {request.user} in the admin")
+        secret = bot_token_create(bot=bot, by=request.user)
         modeladmin.message_user(
             request, f"New token of {bot}: {secret} (copy it now: it isn't shown again)",
             messages.WARNING,

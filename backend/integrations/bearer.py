@@ -5,6 +5,8 @@ WebSocket), the subprotocol ``bearer.<token>`` offered beside ``chat``.
 Never in the URL, where logs and browser history would keep it.
 """
 
+from django.utils.translation import gettext_lazy
+
 from integrations.tokens import InvalidToken
 
 SUBPROTOCOL_PREFIX = "bearer."
@@ -20,7 +22,7 @@ def authorization_token(value: str | None) -> str | None:
         return None
     scheme, _, token = value.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("The Authorization header must be “Bearer <token>”.")
+        raise InvalidToken(gettext_lazy("The Authorization header must be “Bearer <token>”."))
     return token.strip()
 
 

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.identity import Identity, identity_of
 from chat.services import ActionRefused
@@ -25,7 +27,12 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 
 class InvalidToken(Exception):
-    """A token that signs no one in; ``str(error)`` says why, for people."""
+    """A token that signs no one in; ``detail`` says why, for people (translated when
+    shown: ``str(error)`` is it in the active language)."""
+
+    @property
+    def detail(self):
+        return self.args[0]
 
 
 def secret_hash(secret: str) -> str:
@@ -36,10 +43,11 @@ def token_create(*, user, name: str) -> tuple[ApiToken, str]:
     """A new token of ``user``; returns it and its secret (shown once, never stored)."""
     name = " ".join(name.split())
     if not name:
-        raise ActionRefused("invalid_name", "Give the token a name, such as “deploy script”.")
+        raise ActionRefused("invalid_name", _("Give the token a name, such as “deploy script”."))
     if len(name) > NAME_MAX_LENGTH:
         raise ActionRefused(
-            "invalid_name", f"A token's name has at most {NAME_MAX_LENGTH} characters."
+            "invalid_name",
+            format_lazy(_("A token's name has at most {max} characters."), max=NAME_MAX_LENGTH),
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -54,7 +62,7 @@ def token_revoke(*, user, token_id: int) -> None:
         revoked_at=timezone.now()
     )
     if not revoked and not ApiToken.objects.filter(pk=token_id, user=user).exists():
-        raise ActionRefused("unknown_token", "You have no token with this id.")
+        raise ActionRefused("unknown_token", _("You have no token with this id."))
     if revoked:
         person_credentials_changed(user_id=user.pk)  # its open connections close
 
@@ -68,18 +76,18 @@ def token_user(secret: str):
     """The active user a token signs in, marked as a bot or not (``user.is_bot``), with its
     last use recorded; raises InvalidToken."""
     if not _TOKEN_SHAPE.fullmatch(secret):
-        raise InvalidToken("This isn't an API token: they look like “chat_” and 43 characters.")
+        raise InvalidToken(_("This isn't an API token: they look like “chat_” and 43 characters."))
     token = (
         ApiToken.objects.select_related("user", "user__bot", "user__profile")
         .filter(token_hash=secret_hash(secret))
         .first()
     )
     if token is None:
-        raise InvalidToken("This API token is unknown.")
+        raise InvalidToken(_("This API token is unknown."))
     if token.revoked_at is not None:
-        raise InvalidToken("This API token was revoked.")
+        raise InvalidToken(_("This API token was revoked."))
     if not token.user.is_active:
-        raise InvalidToken("The account of this API token is disabled.")
+        raise InvalidToken(_("The account of this API token is disabled."))
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).filter(

@@ -7,6 +7,7 @@ The URL's secret is shown once; only its SHA-256 is kept. Each webhook may post
 import secrets
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from chat.access import Forbidden, room_access
 from chat.identity import Identity, InvalidDisplayName, display_name_clean
@@ -43,10 +44,29 @@ def webhook_create(*, room: Room, by, name: str = "") -> tuple[Webhook, str]:
     return hook, secret
 
 
-def webhook_revoke(*, room: Room, webhook_id: int) -> None:
-    hook = Webhook.objects.filter(pk=webhook_id, room=room).first()
+def _room_webhook(room: Room, webhook_id: int) -> Webhook:
+    hook = Webhook.objects.select_related("created_by").filter(pk=webhook_id, room=room).first()
     if hook is None:
-        raise ActionRefused("unknown_webhook", "This room has no webhook with this id.")
+        raise ActionRefused("unknown_webhook", _("This room has no webhook with this id."))
+    return hook
+
+
+def webhook_rename(*, room: Room, webhook_id: int, name: str) -> Webhook:
+    """Give one of ``room``'s webhooks a new name (as webhook_create takes it): its next
+    messages show it; those it posted keep the old one."""
+    hook = _room_webhook(room, webhook_id)
+    if hook.revoked_at is not None:
+        raise ActionRefused("webhook_revoked", _("This webhook was revoked."))
+    try:
+        hook.name = display_name_clean(name)
+    except InvalidDisplayName as exc:
+        raise ActionRefused("invalid_name", str(exc)) from None
+    hook.save(update_fields=["name"])
+    return hook
+
+
+def webhook_revoke(*, room: Room, webhook_id: int) -> None:
+    hook = _room_webhook(room, webhook_id)
     if hook.revoked_at is None:
         hook.revoked_at = timezone.now()
         hook.save(update_fields=["revoked_at"])
@@ -62,15 +82,17 @@ def webhook_find(secret: str) -> Webhook:
         .first()
     )
     if hook is None:
-        raise WebhookGone(404, "unknown_webhook", "No webhook has this URL.")
+        raise WebhookGone(404, "unknown_webhook", _("No webhook has this URL."))
     if hook.revoked_at is not None:
-        raise WebhookGone(410, "webhook_revoked", "This webhook was revoked.")
+        raise WebhookGone(410, "webhook_revoked", _("This webhook was revoked."))
     maker = hook.created_by
     if maker is None or not maker.is_active:
         raise WebhookGone(
             403, "webhook_maker_gone",
-            "The person who made this webhook no longer has an account here; a member "
-            "of the room can make a new one.",
+            _(
+                "The person who made this webhook no longer has an account here; a member "
+                "of the room can make a new one."
+            ),
         )  # fmt: skip
     if not maker.is_staff:
         try:
@@ -78,8 +100,10 @@ def webhook_find(secret: str) -> Webhook:
         except Forbidden:
             raise WebhookGone(
                 403, "webhook_maker_left",
-                "The person who made this webhook may no longer read its room; a member "
-                "of the room can make a new one.",
+                _(
+                    "The person who made this webhook may no longer read its room; a member "
+                    "of the room can make a new one."
+                ),
             ) from None  # fmt: skip
     return hook
 

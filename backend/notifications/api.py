@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 
 from api.auth import signed_in
@@ -55,16 +56,20 @@ def endpoint_checked(*, endpoint: str | None) -> str:
     (tests and development only) allows http:// and local hosts."""
     endpoint = (endpoint or "").strip()
     if not endpoint:
-        raise _invalid("The subscription has no endpoint.")
+        raise _invalid(_("The subscription has no endpoint."))
     if len(endpoint) > ENDPOINT_MAX_LENGTH:
-        raise _invalid(f"The endpoint is longer than {ENDPOINT_MAX_LENGTH} characters.")
+        raise _invalid(
+            _("The endpoint is longer than {max} characters.").format(max=ENDPOINT_MAX_LENGTH)
+        )
     schemes = ["https", "http"] if settings.CHAT_PUSH_ALLOW_HTTP_ENDPOINTS else ["https"]
     if endpoint.lower().startswith("http://") and "http" not in schemes:
-        raise _invalid("The endpoint must be an https:// URL; push services are reached over TLS.")
+        raise _invalid(
+            _("The endpoint must be an https:// URL; push services are reached over TLS.")
+        )
     try:
         URLValidator(schemes=schemes)(endpoint)
     except ValidationError:
-        raise _invalid("The endpoint is not an https:// URL.") from None
+        raise _invalid(_("The endpoint is not an https:// URL.")) from None
     if not settings.CHAT_PUSH_ALLOW_HTTP_ENDPOINTS:
         refusal = host_refusal(urlsplit(endpoint).hostname or "")
         if refusal:
@@ -75,19 +80,19 @@ def endpoint_checked(*, endpoint: str | None) -> str:
 def subscription_keys_checked(*, keys: SubscriptionKeysIn | None) -> tuple[str, str]:
     """(p256dh, auth) if they are a P-256 point and a 16-byte secret, base64url; else 400."""
     if keys is None or not keys.p256dh or not keys.auth:
-        raise _invalid("The subscription needs keys.p256dh and keys.auth.")
+        raise _invalid(_("The subscription needs keys.p256dh and keys.auth."))
     try:
         point = b64url_decode(keys.p256dh)
     except ValueError:
         point = b""
     if len(point) != PUBLIC_KEY_BYTES or point[0] != 0x04:
-        raise _invalid("keys.p256dh is not a P-256 public key (65 bytes, base64url).")
+        raise _invalid(_("keys.p256dh is not a P-256 public key (65 bytes, base64url)."))
     try:
         secret = b64url_decode(keys.auth)
     except ValueError:
         secret = b""
     if len(secret) != AUTH_SECRET_BYTES:
-        raise _invalid("keys.auth is not a 16-byte secret (base64url).")
+        raise _invalid(_("keys.auth is not a 16-byte secret (base64url)."))
     return keys.p256dh.strip(), keys.auth.strip()
 
 

@@ -18,6 +18,8 @@ import socket
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -30,11 +32,18 @@ def host_refusal(host: str) -> str | None:
     without brackets), or None. Names are not resolved here."""
     name = host.rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
-        return f"The endpoint's host {host} is this machine; push services are on the internet."
+        return format_lazy(
+            _("The endpoint's host {host} is this machine; push services are on the internet."),
+            host=host,
+        )
     address = _address(name)
     if address is not None and address_is_local(address):
-        return (
-            f"The endpoint's address {host} is local or private; push services are on the internet."
+        return format_lazy(
+            _(
+                "The endpoint's address {host} is local or private; push services are on the "
+                "internet."
+            ),
+            host=host,
         )
     return None
 
@@ -46,10 +55,13 @@ def resolved_refusal(host: str, port: int) -> str | None:
     refusal = host_refusal(host)
     if refusal:
         return refusal
-    for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+    for *_found, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
         address = _address(sockaddr[0])
         if address is None or address_is_local(address):
-            return f"{host} resolves to {sockaddr[0]}, a local or private address: not sent."
+            return format_lazy(
+                _("{host} resolves to {address}, a local or private address: not sent."),
+                host=host, address=sockaddr[0],
+            )  # fmt: skip
     return None
 
 

@@ -22,7 +22,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from chat.formatting import html_text
 from chat.models import Membership, Mention, Message, Room
@@ -32,6 +33,7 @@ from chat.selectors import people_room_names
 from chat.services.broadcast import LAYER_ERRORS
 from chat.services.presence.store import room_keys
 from organization.mail import MAIL_ERRORS
+from people.languages import profile_language
 
 logger = logging.getLogger(__name__)
 
@@ -194,13 +196,22 @@ def site_url(path: str) -> str:
 
 
 def _mail(user, missed: list[Missed]) -> EmailMultiAlternatives:
+    """The e-mail of what ``user`` missed, in their profile's language (else
+    LANGUAGE_CODE: no browser to ask)."""
+    with translation.override(profile_language(user) or settings.LANGUAGE_CODE):
+        return _mail_written(user, missed)
+
+
+def _mail_written(user, missed: list[Missed]) -> EmailMultiAlternatives:
     rooms = []
     for item in missed:
         room = item.membership.room
         title = room.name
         if room.kind == Room.Kind.DM:
             first = item.messages[0]
-            title = f"a direct message from {first.author_display or first.author_name}"
+            title = gettext("a direct message from {name}").format(
+                name=first.author_display or first.author_name
+            )
         rooms.append({
             "title": title,
             "url": site_url(reverse("chat:room", args=[room.name])),
@@ -224,11 +235,16 @@ def _mail(user, missed: list[Missed]) -> EmailMultiAlternatives:
         "settings_url": site_url(reverse("profile")),
         "name": user.username,
     }
-    subject = (
-        f"You missed {count} message{'s' if count != 1 else ''} in {rooms[0]['title']}"
-        if len(rooms) == 1
-        else f"You missed {count} messages in {len(rooms)} conversations"
-    )
+    if len(rooms) == 1:
+        subject = ngettext(
+            "You missed {count} message in {room}", "You missed {count} messages in {room}", count
+        ).format(count=count, room=rooms[0]["title"])
+    else:
+        subject = ngettext(
+            "You missed {count} messages in {rooms} conversations",
+            "You missed {count} messages in {rooms} conversations",
+            len(rooms),
+        ).format(count=count, rooms=len(rooms))
     mail = EmailMultiAlternatives(
         subject,
         render_to_string("notifications/missed_email.txt", context),

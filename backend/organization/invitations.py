@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Membership, Room
 from chat.services import ActionRefused
@@ -31,7 +33,7 @@ class InvitationGone(Exception):
 
 def _admin(by) -> None:
     if not is_admin(by):
-        raise ActionRefused("forbidden", "Only admins invite people.")
+        raise ActionRefused("forbidden", _("Only admins invite people."))
 
 
 def invitation_url(secret: str) -> str:
@@ -53,27 +55,32 @@ def invitation_create(
     kept). Raises ActionRefused."""
     _admin(by)
     if role not in (Role.MEMBER, Role.ADMIN, Role.GUEST):
-        raise ActionRefused("invalid_role", "An invitation's role is member, admin or guest.")
+        raise ActionRefused("invalid_role", _("An invitation's role is member, admin or guest."))
     if role == Role.ADMIN and not (by.is_superuser or by.is_staff):
-        raise ActionRefused("forbidden", "Only admins invite admins.")
+        raise ActionRefused("forbidden", _("Only admins invite admins."))
     if expires_in_days is not None and not 1 <= expires_in_days <= EXPIRES_IN_DAYS_MAX:
         raise ActionRefused(
-            "invalid_expiry", f"An invitation lasts 1 to {EXPIRES_IN_DAYS_MAX} days."
+            "invalid_expiry",
+            format_lazy(_("An invitation lasts 1 to {max} days."), max=EXPIRES_IN_DAYS_MAX),
         )
     if max_uses is not None and not 1 <= max_uses <= 100_000:
-        raise ActionRefused("invalid_uses", "A join link is used 1 to 100,000 times, or any.")
+        raise ActionRefused("invalid_uses", _("A join link is used 1 to 100,000 times, or any."))
     if room is not None and (role != Role.GUEST or room.kind != Room.Kind.PRIVATE):
-        raise ActionRefused("invalid_room", "Only a guest invitation names a room: a private one.")
+        raise ActionRefused(
+            "invalid_room", _("Only a guest invitation names a room: a private one.")
+        )
     if guest_until is not None and role != Role.GUEST:
-        raise ActionRefused("invalid_until", "Only a guest's account ends by itself.")
+        raise ActionRefused("invalid_until", _("Only a guest's account ends by itself."))
     if guest_until is not None and guest_until <= timezone.now():
-        raise ActionRefused("invalid_until", "A guest's end date is in the future.")
+        raise ActionRefused("invalid_until", _("A guest's end date is in the future."))
     if email:
         email = email_normalized(email)
         try:
             validate_email(email)
         except ValidationError:
-            raise ActionRefused("invalid_email", f"“{email}” is not an e-mail address.") from None
+            raise ActionRefused(
+                "invalid_email", format_lazy(_("“{email}” is not an e-mail address."), email=email)
+            ) from None
     secret = secrets.token_urlsafe(24)  # 192 random bits
     invitation = Invitation.objects.create(
         token_hash=secret_hash(secret),
@@ -114,7 +121,7 @@ def invitation_revoke(*, by, invitation_id: int) -> None:
         revoked_at=timezone.now()
     )
     if not revoked:
-        raise ActionRefused("unknown_invitation", "No such invitation (or it was revoked).")
+        raise ActionRefused("unknown_invitation", _("No such invitation (or it was revoked)."))
     audit_record(
         by=by, action=AuditEntry.Action.REVOKE_INVITATION, target=by, detail=f"#{invitation_id}"
     )
@@ -127,7 +134,7 @@ def join_link_reset(*, by, invitation_id: int) -> tuple[Invitation, str]:
         pk=invitation_id, join_link=True, revoked_at__isnull=True
     ).first()
     if invitation is None:
-        raise ActionRefused("unknown_invitation", "No such join link (or it was revoked).")
+        raise ActionRefused("unknown_invitation", _("No such join link (or it was revoked)."))
     secret = secrets.token_urlsafe(24)
     invitation.token_hash = secret_hash(secret)
     invitation.uses = 0
@@ -137,11 +144,11 @@ def join_link_reset(*, by, invitation_id: int) -> tuple[Invitation, str]:
 
 def _usable(invitation: Invitation | None) -> Invitation:
     if invitation is None or invitation.revoked_at is not None:
-        raise InvitationGone("This invitation was revoked, or never existed.")
+        raise InvitationGone(_("This invitation was revoked, or never existed."))
     if invitation.expires_at is not None and invitation.expires_at <= timezone.now():
-        raise InvitationGone("This invitation has expired.")
+        raise InvitationGone(_("This invitation has expired."))
     if invitation.uses_left == 0:
-        raise InvitationGone("This invitation has been used.")
+        raise InvitationGone(_("This invitation has been used."))
     return invitation
 
 
@@ -170,7 +177,7 @@ def invitation_use(*, invitation_id: int, user) -> None:
         uses=F("uses") + 1
     )
     if not spent:
-        raise InvitationGone("This invitation has been used.")
+        raise InvitationGone(_("This invitation has been used."))
     role_give(user, invitation.role)
     if invitation.role == Role.GUEST:
         GuestAccount.objects.create(user=user, until=invitation.guest_until)

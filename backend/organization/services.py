@@ -13,6 +13,8 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.models import Room
 from chat.services import ActionRefused
@@ -33,17 +35,19 @@ def person_find(username: str):
     """The account named ``username`` (in any case); ActionRefused ``unknown_person``."""
     person = get_user_model().objects.filter(username__iexact=username).first()
     if person is None:
-        raise ActionRefused("unknown_person", f"No one here is called “{username}”.")
+        raise ActionRefused(
+            "unknown_person", format_lazy(_("No one here is called “{name}”."), name=username)
+        )
     return person
 
 
 def _may_manage(by, person) -> None:
     if not is_admin(by):
-        raise ActionRefused("forbidden", "Only admins manage people.")
+        raise ActionRefused("forbidden", _("Only admins manage people."))
     if person.pk == by.pk:
-        raise ActionRefused("forbidden", "You can't change your own account here.")
+        raise ActionRefused("forbidden", _("You can't change your own account here."))
     if person.is_superuser and not by.is_superuser:
-        raise ActionRefused("forbidden", "Only the owner can change an owner's account.")
+        raise ActionRefused("forbidden", _("Only the owner can change an owner's account."))
 
 
 @transaction.atomic
@@ -112,7 +116,7 @@ def person_role_set(*, person, role: str, by) -> bool:
     the owner changes an owner; nobody changes their own role."""
     _may_manage(by, person)
     if role not in (Role.MEMBER, Role.ADMIN, Role.GUEST):
-        raise ActionRefused("invalid_role", "A role is member, admin or guest.")
+        raise ActionRefused("invalid_role", _("A role is member, admin or guest."))
     if role == person_role(person):
         return False
     role_give(person, Role.ADMIN if role == Role.ADMIN else Role.MEMBER)
@@ -184,7 +188,7 @@ def audit_record(*, by, action: str, target, detail: str = "") -> AuditEntry:
 def audit_entries(*, by, limit: int = 200):
     """The latest entries of the audit log, newest first (admins only)."""
     if not is_admin(by):
-        raise ActionRefused("forbidden", "Only admins read the audit log.")
+        raise ActionRefused("forbidden", _("Only admins read the audit log."))
     return list(AuditEntry.objects.all()[:limit])
 
 
@@ -200,7 +204,7 @@ class Listed:
 def people_listed(*, by) -> list[Listed]:
     """Everyone with an account, with role and second factor (admins only)."""
     if not is_admin(by):
-        raise ActionRefused("forbidden", "Only admins manage people.")
+        raise ActionRefused("forbidden", _("Only admins manage people."))
     guests = set(GuestAccount.objects.values_list("user_id", flat=True))
     factors = set(Authenticator.objects.values_list("user_id", flat=True))
     listed = []

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from chat.models import Room
@@ -42,7 +43,7 @@ EXPIRY_CHOICES = (1, 7, 30)
 @require_http_methods(["GET", "POST"])
 def people(request):
     if not is_admin(request.user):
-        context = {"detail": "Only admins of this chat see the People page."}
+        context = {"detail": _("Only admins of this chat see the People page.")}
         return render(request, "403.html", context, status=403)
     error = ""
     if request.method == "POST":
@@ -101,10 +102,12 @@ def _change(request) -> None:
     elif action == "revoke":
         invitation_revoke(by=by, invitation_id=_number(form.get("invitation")) or 0)
     elif action == "reset":
-        _, secret = join_link_reset(by=by, invitation_id=_number(form.get("invitation")) or 0)
+        _invitation, secret = join_link_reset(
+            by=by, invitation_id=_number(form.get("invitation")) or 0
+        )
         request.session[NEW_URL_KEY] = request.build_absolute_uri(invitation_url(secret))
     else:
-        raise ActionRefused("invalid_action", "The page asked for something it doesn't do.")
+        raise ActionRefused("invalid_action", _("The page asked for something it doesn't do."))
 
 
 def _private_room(name: str) -> Room | None:
@@ -112,7 +115,9 @@ def _private_room(name: str) -> Room | None:
         return None
     room = Room.objects.filter(name=name, kind=Room.Kind.PRIVATE).first()
     if room is None:
-        raise ActionRefused("unknown_room", f"No private room is called “{name}”.")
+        raise ActionRefused(
+            "unknown_room", _("No private room is called “{name}”.").format(name=name)
+        )
     return room
 
 
@@ -124,7 +129,7 @@ def _end_of(day: str):
         date = datetime.date.fromisoformat(day)
     except ValueError:
         raise ActionRefused(
-            "invalid_until", "Give the end date as a date, say 2027-01-31."
+            "invalid_until", _("Give the end date as a date, say 2027-01-31.")
         ) from None
     return timezone.make_aware(datetime.datetime.combine(date, datetime.time.max))
 

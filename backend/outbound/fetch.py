@@ -35,6 +35,13 @@ class Fetched:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Answered:
+    status: int
+    content_type: str  # lower case, without parameters
+    body: bytes  # at most the bytes asked for
+
+
 class Outbound:
     """A process's client for fetching on people's behalf (process().previews has
     it), made on first use on the process's event loop."""
@@ -85,6 +92,34 @@ class Outbound:
                     continue
                 return await _read(response, types, max_bytes)
         raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
+
+    async def post(
+        self, url: str, *, body: bytes, headers: dict[str, str], seconds: float, max_bytes: int
+    ) -> Answered:
+        """POST ``body`` to ``url`` (no redirect followed: a 3xx is an answer like any
+        other) and read at most ``max_bytes`` of the answer; raises FetchRefused when
+        nothing was answered (a refused address, a timeout, a connection error)."""
+        target = httpx.URL(url)
+        if target.scheme not in ("http", "https") or not target.host:
+            raise FetchRefused(f"only http and https URLs are posted to, not {url[:80]!r}")
+        try:
+            async with asyncio.timeout(seconds):
+                request = self._get_client().stream("POST", target, content=body, headers=headers)
+                async with request as response:
+                    answer = bytearray()
+                    async for chunk in response.aiter_raw():
+                        answer += chunk[: max_bytes - len(answer)]
+                        if len(answer) >= max_bytes:
+                            break
+                    content_type = response.headers.get("content-type", "").partition(";")[0]
+                    return Answered(response.status_code, content_type.strip().lower(),
+                                    bytes(answer))  # fmt: skip
+        except TimeoutError:
+            raise FetchRefused(f"no answer within {seconds:g} s") from None
+        except SSRFProtectionError as error:
+            raise FetchRefused(f"{error.hostname} is not reachable from here") from None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as error:
+            raise FetchRefused(f"the request failed: {type(error).__name__}") from None
 
     async def aclose(self) -> None:
         if self._client is not None:

@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from PIL import ImageOps
 
 from chat.services import ActionRefused
@@ -46,7 +48,9 @@ def _squares(data: bytes) -> list[bytes]:
         if image is None:
             raise ActionRefused(
                 "invalid_avatar",
-                f"An avatar must be a {TYPES} image of at most the pixel limit.",
+                format_lazy(
+                    _("An avatar must be a {types} image of at most the pixel limit."), types=TYPES
+                ),
             )
         with image:
             image = ImageOps.exif_transpose(image)
@@ -65,7 +69,8 @@ def avatar_set(user, data: bytes) -> str:
     """Store ``data`` as the person's avatar (replacing any); returns its key."""
     if len(data) > AVATAR_MAX_BYTES:
         raise ActionRefused(
-            "file_too_large", f"An avatar can be at most {AVATAR_MAX_BYTES // 2**20} MB."
+            "file_too_large",
+            format_lazy(_("An avatar can be at most {size} MB."), size=AVATAR_MAX_BYTES // 2**20),
         )
     squares = _squares(data)
     key = secrets.token_hex(8)

@@ -5,8 +5,9 @@ from django.db.models.functions import Lower
 
 class Profile(models.Model):
     """How a person shows themselves: a display name, a picture, a time zone, a few words,
-    a status, Do Not Disturb, and whether missed notifications are e-mailed. Made the
-    first time any of it is set; a person without one shows their username."""
+    a status, Do Not Disturb, whether missed notifications are e-mailed, and the language
+    they read. Made the first time any of it is set; a person without one shows their
+    username."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
@@ -22,6 +23,8 @@ class Profile(models.Model):
     status_expires_at = models.DateTimeField(null=True, blank=True)
     dnd_until = models.DateTimeField(null=True, blank=True)
     email_notify = models.BooleanField(default=True)
+    # One of settings.LANGUAGES for pages, e-mail and error details; "" follows the browser.
+    language = models.CharField(max_length=16, blank=True)
 
     def __str__(self) -> str:
         return self.display_name or str(self.user_id)

@@ -11,11 +11,14 @@ import unicodedata
 import zoneinfo
 
 import emoji
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.identity import face_of
 from chat.models import Membership
@@ -23,6 +26,7 @@ from chat.protocol import events
 from chat.rooms import is_default_ignorable, name_problem
 from chat.services import ActionRefused
 from chat.services.broadcast import on_commit_send, person_address
+from people.languages import language_supported
 from people.models import Profile
 
 DISPLAY_NAME_MAX_LENGTH = 50
@@ -51,14 +55,14 @@ def display_name_clean(raw: object) -> str:
     """A display name: 1–50 letters, marks and digits of any script, spaces and a little
     punctuation; nothing invisible, no control or bidi-override characters ("" clears it)."""
     if not isinstance(raw, str):
-        raise ProfileInvalid("invalid_display_name", '"display_name" must be a string.')
+        raise ProfileInvalid("invalid_display_name", _('"display_name" must be a string.'))
     name = re.sub(r"\s+", " ", unicodedata.normalize("NFC", raw)).strip()
     if not name:
         return ""
     problem = name_problem(
-        name, kind="Display names", max_length=DISPLAY_NAME_MAX_LENGTH,
+        name, kind=_("Display names"), max_length=DISPLAY_NAME_MAX_LENGTH,
         punctuation=_DISPLAY_PUNCTUATION,
-        allowed="letters, digits, spaces and “-_.'’()&,”",
+        allowed=_("letters, digits, spaces and “-_.'’()&,”"),
     )  # fmt: skip
     if problem:
         raise ProfileInvalid("invalid_display_name", problem)
@@ -72,7 +76,22 @@ def time_zone_clean(raw: object) -> str:
         return raw
     raise ProfileInvalid(
         "invalid_time_zone",
-        '"time_zone" must be an IANA time zone name such as "Europe/Berlin", or "".',
+        _('"time_zone" must be an IANA time zone name such as "Europe/Berlin", or "".'),
+    )
+
+
+def language_clean(raw: object) -> str:
+    """One of settings.LANGUAGES, or "" (the browser's language)."""
+    if raw == "":
+        return ""
+    if isinstance(raw, str) and language_supported(raw) == raw:
+        return raw
+    raise ProfileInvalid(
+        "invalid_language",
+        format_lazy(
+            _('"language" must be one of {languages}, or "".'),
+            languages=", ".join(f'"{code}"' for code, _name in settings.LANGUAGES),
+        ),
     )
 
 
@@ -80,13 +99,18 @@ def _text_clean(raw: object, *, field: str, max_length: int) -> str:
     """Text shown as it is (never as HTML): NFC, no control or invisible characters
     except newlines in ``about``, at most ``max_length`` characters."""
     if not isinstance(raw, str):
-        raise ProfileInvalid(f"invalid_{field}", f'"{field}" must be a string.')
+        raise ProfileInvalid(
+            f"invalid_{field}", format_lazy(_('"{field}" must be a string.'), field=field)
+        )
     text = unicodedata.normalize("NFC", raw).strip()
     if len(text) > max_length:
         raise ProfileInvalid(
             f"invalid_{field}",
-            f'"{field}" can have at most {max_length} characters; this one has {len(text)}.',
-        )
+            format_lazy(
+                _('"{field}" can have at most {max_length} characters; this one has {length}.'),
+                field=field, max_length=max_length, length=len(text),
+            ),
+        )  # fmt: skip
     for char in text:
         if char == "\n" and field == "about":
             continue
@@ -95,8 +119,11 @@ def _text_clean(raw: object, *, field: str, max_length: int) -> str:
         ):
             raise ProfileInvalid(
                 f"invalid_{field}",
-                f'"{field}" can\'t contain the invisible or control character U+{ord(char):04X}.',
-            )
+                format_lazy(
+                    _('"{field}" can\'t contain the invisible or control character U+{code}.'),
+                    field=field, code=f"{ord(char):04X}",
+                ),
+            )  # fmt: skip
     return text
 
 
@@ -108,12 +135,18 @@ def _moment_clean(raw: object, *, field: str, now: datetime.datetime) -> datetim
     if moment is None or moment.tzinfo is None:
         raise ProfileInvalid(
             f"invalid_{field}",
-            f'"{field}" must be a date and time with its offset, such as '
-            '"2027-01-04T09:00:00+01:00", or null.',
+            format_lazy(
+                _(
+                    '"{field}" must be a date and time with its offset, such as '
+                    '"2027-01-04T09:00:00+01:00", or null.'
+                ),
+                field=field,
+            ),
         )
     if not now < moment <= now + AHEAD_MAX:
         raise ProfileInvalid(
-            f"invalid_{field}", f'"{field}" must be in the future, at most a year ahead.'
+            f"invalid_{field}",
+            format_lazy(_('"{field}" must be in the future, at most a year ahead.'), field=field),
         )
     return moment
 
@@ -125,13 +158,13 @@ def _status_clean(raw: object, now: datetime.datetime) -> tuple[str, str, dateti
     if not isinstance(raw, dict) or set(raw) - {"emoji", "text", "expires_at"}:
         raise ProfileInvalid(
             "invalid_status",
-            '"status" must be {"emoji", "text", "expires_at"} (each optional) or null.',
+            _('"status" must be {"emoji", "text", "expires_at"} (each optional) or null.'),
         )
     mark = raw.get("emoji") or ""
     if mark and not (
         isinstance(mark, str) and len(mark) <= EMOJI_MAX_LENGTH and emoji.is_emoji(mark)
     ):
-        raise ProfileInvalid("invalid_status", '"status.emoji" must be one emoji, such as "🌴".')
+        raise ProfileInvalid("invalid_status", _('"status.emoji" must be one emoji, such as "🌴".'))
     text = _text_clean(raw.get("text") or "", field="status", max_length=STATUS_TEXT_MAX_LENGTH)
     expires = _moment_clean(raw.get("expires_at"), field="expires_at", now=now)
     if not mark and not text:
@@ -139,7 +172,9 @@ def _status_clean(raw: object, now: datetime.datetime) -> tuple[str, str, dateti
     return mark, text, expires
 
 
-EDITABLE = ("display_name", "time_zone", "about", "status", "dnd_until", "email_notify")
+EDITABLE = (
+    "display_name", "time_zone", "about", "status", "dnd_until", "email_notify", "language",
+)  # fmt: skip
 
 
 def profile_update(user, changes: dict, *, now: datetime.datetime | None = None) -> Profile:
@@ -150,8 +185,11 @@ def profile_update(user, changes: dict, *, now: datetime.datetime | None = None)
     if unknown:
         raise ProfileInvalid(
             "invalid_field",
-            f"Unknown field {unknown[0]!r}; a profile has {', '.join(EDITABLE)}.",
-        )
+            format_lazy(
+                _("Unknown field {field}; a profile has {fields}."),
+                field=repr(unknown[0]), fields=", ".join(EDITABLE),
+            ),
+        )  # fmt: skip
     profile = profile_get(user)
     if "display_name" in changes:
         profile.display_name = display_name_clean(changes["display_name"])
@@ -167,11 +205,19 @@ def profile_update(user, changes: dict, *, now: datetime.datetime | None = None)
         profile.dnd_until = _moment_clean(changes["dnd_until"], field="dnd_until", now=now)
     if "email_notify" in changes:
         if not isinstance(changes["email_notify"], bool):
-            raise ProfileInvalid("invalid_email_notify", '"email_notify" must be true or false.')
+            raise ProfileInvalid("invalid_email_notify", _('"email_notify" must be true or false.'))
         profile.email_notify = changes["email_notify"]
+    language_was = profile.language
+    if "language" in changes:
+        profile.language = language_clean(changes["language"])
     with transaction.atomic():
         profile.save()
         profile_announce(user, profile)
+        if profile.language != language_was:
+            on_commit_send(
+                person_address(f"user:{user.pk}"),
+                {"type": events.LANGUAGE_CHANGED_TYPE, "language": profile.language},
+            )
     return profile
 
 
@@ -204,7 +250,10 @@ def person_visible(viewer, username: str):
         .first()
     )
     if person is None or not (viewer.is_staff or people_share_a_room(viewer.pk, person.pk)):
-        raise ActionRefused("unknown_person", f"No one called {username!r} shares a room with you.")
+        raise ActionRefused(
+            "unknown_person",
+            format_lazy(_("No one called {name} shares a room with you."), name=repr(username)),
+        )
     return person
 
 

@@ -3,12 +3,14 @@
 import zoneinfo
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.access import SignInRequired, visitor_check
@@ -23,6 +25,7 @@ from people.avatars import (
     avatar_url,
     initials_svg,
 )
+from people.languages import profile_language
 from people.profiles import profile_get, profile_update
 
 # An SVG's letters may use inline presentation attributes; nothing else loads.
@@ -75,8 +78,8 @@ DND_FOR = {"1h": timedelta(hours=1), "4h": timedelta(hours=4), "1d": timedelta(d
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request):
-    """``/profile/``: your display name, picture, time zone, about, status, Do Not
-    Disturb and e-mail notifications (the same rules as ``/api/me/``)."""
+    """``/profile/``: your display name, picture, time zone, about, language, status,
+    Do Not Disturb and e-mail notifications (the same rules as ``/api/me/``)."""
     user, error, saved = request.user, None, False
     if request.method == "POST":
         try:
@@ -84,6 +87,10 @@ def profile(request):
             saved = True
         except ActionRefused as exc:
             error = exc.detail
+        # The page in the language just chosen (the middleware took the one before).
+        language = profile_language(user) or translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
     current = profile_get(user)
     context = {
         "profile": current,
@@ -93,13 +100,14 @@ def profile(request):
         "avatar_url": avatar_url(user, current),
         "time_zones": sorted(zoneinfo.available_timezones()),
         "status_ends": [
-            ("", "Never"),
-            ("30m", "30 minutes"),
-            ("1h", "1 hour"),
-            ("4h", "4 hours"),
-            ("1d", "Today"),
-            ("7d", "This week"),
+            ("", _("Never")),
+            ("30m", _("30 minutes")),
+            ("1h", _("1 hour")),
+            ("4h", _("4 hours")),
+            ("1d", _("Today")),
+            ("7d", _("This week")),
         ],  # fmt: skip
+        "languages": settings.LANGUAGES,
     }
     return render(request, "people/profile.html", context, status=400 if error else 200)
 
@@ -110,7 +118,7 @@ def _profile_post(request) -> None:
     if action == "avatar":
         upload = request.FILES.get("file")
         if upload is None:
-            raise ActionRefused("missing_file", "Choose a picture first.")
+            raise ActionRefused("missing_file", _("Choose a picture first."))
         avatar_set(user, upload.read())
     elif action == "avatar_remove":
         avatar_remove(user)
@@ -129,4 +137,5 @@ def _profile_post(request) -> None:
             "time_zone": form.get("time_zone", ""),
             "about": form.get("about", "").replace("\r\n", "\n"),
             "email_notify": form.get("email_notify") == "on",
+            "language": form.get("language", ""),
         })  # fmt: skip

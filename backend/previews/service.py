@@ -24,6 +24,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from PIL import ImageOps
 
 from chat.identity import Identity
@@ -217,8 +219,10 @@ def preview_remove(*, room: Room, seq: int, identity: Identity) -> None:
     archived_check(room)
     message = Message.objects.filter(room=room, seq=seq, deleted_at__isnull=True).first()
     if message is None:
-        raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+        raise ActionRefused(
+            "unknown_message", format_lazy(_("There is no message {seq} in this room."), seq=seq)
+        )
     if message.sender_key != identity.key and not identity.is_staff:
-        raise ActionRefused("forbidden", "Only its author can remove a message's preview.")
+        raise ActionRefused("forbidden", _("Only its author can remove a message's preview."))
     Message.objects.filter(pk=message.pk).update(preview={})
     on_commit_send(room_address(room.name), event_message(events.preview_event(seq, None)))

@@ -28,11 +28,20 @@ class BodyLimit:
 
     max_bytes: int
     code: str = "body_too_large"
-    detail: str = ""
+    detail: str = ""  # or a lazy translation
 
-    def refusal(self) -> bytes:
-        """The whole response to a body over the limit."""
-        detail = self.detail or f"The request's body is over {self.max_bytes:,} bytes."
+    def refusal(self, headers=()) -> bytes:
+        """The whole response to a body over the limit, its detail in the language of the
+        request's ``headers`` ((name, value) pairs, names in lower case): the language
+        cookie's, else Accept-Language's (no session is read this early)."""
+        from django.utils import translation
+
+        from people.languages import HandshakeLanguage
+
+        with translation.override(HandshakeLanguage(headers).of()):
+            detail = str(self.detail) or translation.gettext(
+                "The request's body is over {size} bytes."
+            ).format(size=f"{self.max_bytes:,}")
         body = json.dumps({"type": "error", "code": self.code, "detail": detail}).encode()
         return (
             b"HTTP/1.1 413 Content Too Large\r\n"
@@ -105,7 +114,9 @@ class BoundedWebRequest(WebRequest):
         # No "100 Continue" after the answer: the channel sends one when asked to.
         self.requestHeaders.removeHeader(b"Expect")
         transport = self.channel.transport
-        transport.write(self.body_limit.refusal())
+        headers = [(name.lower(), value) for name, values in self.requestHeaders.getAllRawHeaders()
+                   for value in values]  # fmt: skip
+        transport.write(self.body_limit.refusal(headers))
         close_writing = getattr(transport, "loseWriteConnection", None)
         if close_writing is None:
             transport.loseConnection()

@@ -222,6 +222,24 @@ class MissedMail:
         return done
 
 
+class WebhookDeliveries:
+    """Delivers outgoing webhooks' events (integrations.outgoing.Deliveries) for as long as
+    the worker serves."""
+
+    def __init__(self) -> None:
+        # Imported now, as the worker starts, not while serving.
+        import integrations.outgoing  # noqa: F401
+
+    def start(self) -> None:
+        reactor.callLater(0, self.run)  # once the event loop runs
+
+    @staticmethod
+    def run() -> None:
+        from chat.process import detach, process
+
+        detach(process().deliveries.run())
+
+
 def stop_reactor() -> None:
     """Stop as on SIGTERM; nothing happens if the worker is stopping already."""
     with contextlib.suppress(ReactorNotRunning):
@@ -260,7 +278,7 @@ def run_worker(fd: int, supervisor_pid: int | None = None) -> int:
         traceback.print_exc()
         return cannot_start("the error above")
     # Made (their modules imported) before the collector is told to leave what exists alone.
-    chores = [GuestsExpiry(), MissedMail()]
+    chores = [GuestsExpiry(), MissedMail(), WebhookDeliveries()]
     collect_only_what_serving_makes()
     # Registered before Daphne's own shutdown work, so it runs first.
     reactor.addSystemEventTrigger("before", "shutdown", server.close_websockets)

@@ -9,6 +9,7 @@ import json
 from typing import Literal, NotRequired, TypedDict
 
 from django.urls import reverse
+from django.utils.functional import Promise
 
 from chat.formatting import html_text, inline_html, plain_text
 from chat.models import Attachment, Message, Reaction
@@ -199,6 +200,16 @@ class RoomEvent(TypedDict):
     archived: bool
 
 
+class CommandReplyEvent(TypedDict):
+    """A slash command the connection sent under ``nonce`` ran: its answer ``text`` for the
+    sender alone, or ``null`` when the answer was posted to the room (integrations.commands)."""
+
+    type: Literal["command_reply"]
+    command: str
+    nonce: str | None
+    text: str | None
+
+
 class PreviewEvent(TypedDict):
     """Message ``seq``'s link preview arrived, or (``null``) its author removed it."""
 
@@ -256,6 +267,7 @@ ServerEvent = (
     | RoomEvent
     | PinsEvent
     | PreviewEvent
+    | CommandReplyEvent
     | ThreadSummaryEvent
     | ErrorEvent
 )
@@ -268,6 +280,8 @@ IDENTITY_CHANGED_TYPE = "identity.changed"  # {"name": str}
 # {"v": int, "text": encoded join or leave}; without text: the room's version
 PRESENCE_TYPE = "chat.presence"
 PROFILE_CHANGED_TYPE = "chat.profile"  # {"face": {...}}: a person's display name or status changed
+# To a person: the language of their profile (error details follow it): {"language": code or ""}
+LANGUAGE_CHANGED_TYPE = "chat.language"
 # To a room's activity group (members' sidebars): {"room", "seq", "from", "text",
 # "mentions": [user ids], "dm": bool}
 ACTIVITY_TYPE = "chat.activity"
@@ -280,7 +294,15 @@ CREDENTIALS_TYPE = "chat.credentials"  # {"session": digest of a session that en
 
 
 def event_encode(event: ServerEvent) -> str:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    """The frame's text; an error's detail as translated in the active language, unless it
+    was given as text (a connection writes it in its own: chat.realtime.session)."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"), default=_text)
+
+
+def _text(value) -> str:
+    if isinstance(value, Promise):  # a lazy translation
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def iso_utc(moment) -> str:
@@ -482,6 +504,10 @@ def thread_summary_event(seq: int, summary: ThreadSummaryJSON | None) -> ThreadS
 
 def preview_event(seq: int, preview: PreviewJSON | None) -> PreviewEvent:
     return {"type": "preview", "seq": seq, "preview": preview}
+
+
+def command_reply_event(command: str, nonce: str | None, text: str | None) -> CommandReplyEvent:
+    return {"type": "command_reply", "command": f"/{command}", "nonce": nonce, "text": text}
 
 
 def pin_json(pin) -> PinJSON:

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 
 import emoji
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.rooms import has_visible_content, marks_run_longest
 
@@ -93,19 +95,19 @@ class Mute:
 ClientFrame = SendMessage | Resume | Typing | Edit | React | Delete | Mute
 
 BINARY_FRAME_ERROR = FrameError(
-    "binary_frame", "Binary frames are not supported; send JSON text frames."
+    "binary_frame", _("Binary frames are not supported; send JSON text frames.")
 )
 
 
-def _json_type_name(value: object) -> str:
+def _json_type_name(value: object):
     return {
         type(None): "null",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        list: "an array",
-        dict: "an object",
-        str: "a string",
+        bool: _("a boolean"),
+        int: _("a number"),
+        float: _("a number"),
+        list: _("an array"),
+        dict: _("an object"),
+        str: _("a string"),
     }.get(type(value), type(value).__name__)
 
 
@@ -114,14 +116,19 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise FrameError("invalid_json", f"The frame is not valid JSON ({exc}).") from None
+        raise FrameError(
+            "invalid_json",
+            format_lazy(_("The frame is not valid JSON ({problem})."), problem=str(exc)),
+        ) from None
     except RecursionError:
-        raise FrameError("invalid_json", "The frame's JSON is nested too deeply.") from None
+        raise FrameError("invalid_json", _("The frame's JSON is nested too deeply.")) from None
     if not isinstance(data, dict):
         raise FrameError(
             "invalid_frame",
-            f'A frame must be a JSON object such as {{"message": "hi"}}, '
-            f"not {_json_type_name(data)}.",
+            format_lazy(
+                _('A frame must be a JSON object such as {{"message": "hi"}}, not {kind}.'),
+                kind=_json_type_name(data),
+            ),
         )
     frame_type = data.get("type", "message")
     if frame_type == "message":
@@ -144,7 +151,9 @@ def frame_parse(text: str, *, max_length: int) -> ClientFrame:
             seq=seq_parse(data.get("seq"), field="seq"),
             minutes=seq_parse(data.get("minutes"), field="minutes"),
         )
-    raise FrameError("unknown_type", f"Unknown frame type {frame_type!r}.")
+    raise FrameError(
+        "unknown_type", format_lazy(_("Unknown frame type {type}."), type=repr(frame_type))
+    )
 
 
 SEQ_MAX = 2**63 - 1  # the largest value the database's bigint columns hold
@@ -164,15 +173,20 @@ def seq_parse(value: object, *, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SEQ_MAX:
         raise FrameError(
             f"invalid_{field}",
-            f'"{field}" must be a whole number from 0 to {SEQ_MAX}, not {_shown(value)}.',
+            format_lazy(
+                _('"{field}" must be a whole number from 0 to {max}, not {value}.'),
+                field=field,
+                max=SEQ_MAX,
+                value=_shown(value),
+            ),  # fmt: skip
         )
     return value
 
 
-def _shown(value: object) -> str:
+def _shown(value: object):
     """``value`` for an error message, cut short (a huge int can't even be printed)."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-        return "a number that large"
+        return _("a number that large")
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:37]}..."
 
@@ -189,8 +203,11 @@ def _attachment_ids(value: object) -> tuple[int, ...]:
         return tuple(dict.fromkeys(value))
     raise FrameError(
         "invalid_attachment",
-        f'"attachments" must be a list of at most {ATTACHMENTS_MAX} upload ids, '
-        f"not {_shown(value)}.",
+        format_lazy(
+            _('"attachments" must be a list of at most {max} upload ids, not {value}.'),
+            max=ATTACHMENTS_MAX,
+            value=_shown(value),
+        ),
     )
 
 
@@ -202,7 +219,10 @@ def _emoji(value: object) -> str:
         isinstance(value, str) and 0 < len(value) <= EMOJI_MAX_LENGTH and emoji.is_emoji(value)
     ):
         raise FrameError(
-            "invalid_reaction", f'"emoji" must be one emoji, such as "👍", not {_shown(value)}.'
+            "invalid_reaction",
+            format_lazy(
+                _('"emoji" must be one emoji, such as "👍", not {value}.'), value=_shown(value)
+            ),
         )
     return value
 
@@ -231,7 +251,10 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
         or not _storable(nonce)
     ):
         raise FrameError(
-            "invalid_nonce", f'"nonce" must be a string of 1 to {NONCE_MAX_LENGTH} characters.'
+            "invalid_nonce",
+            format_lazy(
+                _('"nonce" must be a string of 1 to {max} characters.'), max=NONCE_MAX_LENGTH
+            ),
         )
     try:
         reply_to = data.get("reply_to")
@@ -244,21 +267,21 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
             text = _message_text(data, max_length=max_length)
         confirm = data.get("confirm", False)
         if not isinstance(confirm, bool):
-            raise FrameError("invalid_confirm", '"confirm" must be true or false.')
+            raise FrameError("invalid_confirm", _('"confirm" must be true or false.'))
         thread = data.get("thread")
         if thread is not None:
             try:
                 thread = seq_parse(thread, field="thread")
             except FrameError:
                 raise FrameError(
-                    "invalid_thread", '"thread" must be the seq of a message here (1 or more).'
+                    "invalid_thread", _('"thread" must be the seq of a message here (1 or more).')
                 ) from None
             if thread == 0:
-                raise FrameError("invalid_thread", '"thread" must be the seq of a message here.')
+                raise FrameError("invalid_thread", _('"thread" must be the seq of a message here.'))
         also_room = data.get("also_room", False)
         if not isinstance(also_room, bool) or also_room and thread is None:
             raise FrameError(
-                "invalid_also_room", '"also_room" is true or false, and only with "thread".'
+                "invalid_also_room", _('"also_room" is true or false, and only with "thread".')
             )
         return SendMessage(
             text=text, nonce=nonce, reply_to=reply_to, attachments=attachments, confirm=confirm,
@@ -271,33 +294,41 @@ def _parse_send_message(data: dict, *, max_length: int) -> SendMessage:
 
 def _message_text(data: dict, *, max_length: int) -> str:
     if "message" not in data:
-        raise FrameError("missing_message", 'The frame has no "message" field.')
+        raise FrameError("missing_message", _('The frame has no "message" field.'))
     text = data["message"]
     if not isinstance(text, str):
         raise FrameError(
-            "invalid_message", f'"message" must be a string, not {_json_type_name(text)}.'
+            "invalid_message",
+            format_lazy(_('"message" must be a string, not {kind}.'), kind=_json_type_name(text)),
         )
     if not text.strip():
-        raise FrameError("empty_message", "The message is empty.")
+        raise FrameError("empty_message", _("The message is empty."))
     if not has_visible_content(text):
         raise FrameError(
             "empty_message",
-            "The message has nothing visible: only invisible characters, spaces or marks.",
+            _("The message has nothing visible: only invisible characters, spaces or marks."),
         )
     if not _storable(text):
         raise FrameError(
             "invalid_message",
-            '"message" contains a NUL character or an unpaired surrogate (\\ud800–\\udfff).',
+            _('"message" contains a NUL character or an unpaired surrogate (\\ud800–\\udfff).'),
         )
     if len(text) > max_length:
         raise FrameError(
             "message_too_long",
-            f"The message has {len(text):,} characters; the limit is {max_length:,}.",
+            format_lazy(
+                _("The message has {length} characters; the limit is {max}."),
+                length=f"{len(text):,}",
+                max=f"{max_length:,}",
+            ),
         )
     if marks_run_longest(text) > MESSAGE_MARKS_MAX:
         raise FrameError(
             "too_many_marks",
-            f"The message has {marks_run_longest(text):,} combining marks on one character; "
-            f"the limit is {MESSAGE_MARKS_MAX}.",
+            format_lazy(
+                _("The message has {marks} combining marks on one character; the limit is {max}."),
+                marks=f"{marks_run_longest(text):,}",
+                max=MESSAGE_MARKS_MAX,
+            ),
         )
     return text

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.mfa import MFA_REQUIRED, mfa_covers, people_without_mfa
 from chat import selectors
@@ -60,7 +61,7 @@ class Refused(Exception):
         self.retry_after = retry_after
 
 
-UNAVAILABLE = ("unavailable", "The chat is briefly unavailable; retrying.")
+UNAVAILABLE = ("unavailable", _("The chat is briefly unavailable; retrying."))
 RETRY_AFTER_MIN, RETRY_AFTER_MAX = 1.0, 30.0
 
 
@@ -93,7 +94,7 @@ class HandshakeSlots:
         self.last_turn = max(self.last_turn, now + RETRY_AFTER_MIN) + spacing
         return Refused(
             "try_again_later",
-            "The chat is busy setting up connections; this page reconnects shortly.",
+            _("The chat is busy setting up connections; this page reconnects shortly."),
             CloseCode.TRY_AGAIN_LATER,
             retry_after=round(min(self.last_turn - now, RETRY_AFTER_MAX), 3),
         )
@@ -137,7 +138,7 @@ async def admit(scope: dict) -> Admission:
     try:
         room_name = room_name_clean(scope["url_route"]["kwargs"]["room_name"])
     except InvalidRoomName as exc:
-        raise Refused("invalid_room", str(exc), CloseCode.INVALID_ROOM) from None
+        raise Refused("invalid_room", exc.detail, CloseCode.INVALID_ROOM) from None
     try:
         identity, rooms, recheck, credential, existing_room = await _person_in_room(
             scope["headers"], scope.get("subprotocols", []), room_name
@@ -147,7 +148,7 @@ async def admit(scope: dict) -> Admission:
     except Forbidden as exc:
         raise Refused(exc.code, exc.detail, CloseCode.FORBIDDEN) from None
     except InvalidToken as exc:  # never a fallback to the session or a guest
-        raise Refused("invalid_token", str(exc), None) from None
+        raise Refused("invalid_token", exc.detail, None) from None
     except MfaMissing:
         raise Refused("mfa_required", MFA_REQUIRED, CloseCode.SIGNED_OUT) from None
     client = scope.get("client") or ("unknown", 0)
@@ -158,7 +159,7 @@ async def admit(scope: dict) -> Admission:
     if counted is None:
         raise Refused(
             "too_many_connections",
-            "Too many open chat tabs from you; close some and this one will reconnect.",
+            _("Too many open chat tabs from you; close some and this one will reconnect."),
             CloseCode.TOO_MANY,
         )
     person_bucket = person_buckets.acquire(
@@ -283,7 +284,7 @@ def _read_people_in_rooms(
     sessions = [session_key for token, session_key, _ in items if token is None and session_key]
     by_session = dict(zip(sessions, identities_of_sessions(sessions), strict=True))
     people: list[Identity | InvalidToken | None] = []
-    for token, session_key, _ in items:
+    for token, session_key, _room in items:
         if token is not None:
             try:
                 people.append(token_identity(token))
@@ -303,7 +304,7 @@ def _read_people_in_rooms(
     names = {room_name for _, _, room_name in items if room_name is not None}
     kinds = dict(Room.objects.filter(name__in=names).values_list("name", "kind")) if names else {}
     found = []
-    for person, (_, _, room_name) in zip(people, items, strict=True):
+    for person, (_token, _session, room_name) in zip(people, items, strict=True):
         if isinstance(person, InvalidToken | MfaMissing):
             found.append(person)
             continue

@@ -32,6 +32,7 @@ from chat.services.broadcast import LAYER_ERRORS, person_address
 from chat.services.typing import typing_announce
 from integrations.bearer import CHAT_SUBPROTOCOL
 from observability import metrics
+from people.languages import HandshakeLanguage, text_in
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 drain_waiter(self.scope), rooms=admission.rooms,
                 forbid=closer(send, CloseCode.FORBIDDEN), credential=admission.credential,
                 sign_out=closer(send, CloseCode.SIGNED_OUT), existing_room=admission.existing_room,
+                language=HandshakeLanguage(self.scope["headers"]),
             )  # fmt: skip
             try:
                 await self.session.open()
@@ -209,6 +211,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.close()  # before accepting: the handshake is answered 403
             return
         await self.accept(self._subprotocol())
-        event = events.error_event(refusal.code, refusal.detail, refusal.retry_after)
+        detail = text_in(refusal.detail, HandshakeLanguage(self.scope["headers"]).of())
+        event = events.error_event(refusal.code, detail, refusal.retry_after)
         await self.send(text_data=events.event_encode(event))
         await self.close(code=refusal.close_code)

@@ -10,7 +10,7 @@ would say it changed reach this process:
   notices travel in it), and forgotten at any notice to them that could change
   who they are or what they may read (``chat.access``: their rooms changed;
   ``identity.changed``; ``chat.credentials``: they logged out, or their account
-  changed);
+  changed; ``chat.language``: their profile names another language);
 - a room's kind (or that no room has the name yet) is kept while the process
   follows the room, and forgotten at a ``chat.access`` broadcast to the whole
   room (it was made, became private or was renamed);
@@ -48,8 +48,9 @@ CHANGED_KEPT = 4096
 
 # The broadcasts to a person after which what is kept of them may be wrong.
 PERSON_CHANGES = frozenset(
-    {events.ACCESS_TYPE, events.IDENTITY_CHANGED_TYPE, events.CREDENTIALS_TYPE}
-)
+    {events.ACCESS_TYPE, events.IDENTITY_CHANGED_TYPE, events.CREDENTIALS_TYPE,
+     events.LANGUAGE_CHANGED_TYPE}
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

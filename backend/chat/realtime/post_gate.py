@@ -15,6 +15,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from chat.ratelimit import TokenBucket, take_from_all
 from chat.services import ActionRefused
 
@@ -77,7 +80,9 @@ class PostGate:
         wait = self.wait_for(nonce)
         if not wait:
             return None
-        detail = f"You are sending too fast; wait {wait:.1f} s."
+        detail = format_lazy(
+            _("You are sending too fast; wait {seconds} s."), seconds=f"{wait:.1f}"
+        )
         return ActionRefused("rate_limited", detail, retry_after=round(wait, 2))
 
     def action_refusal(self) -> ActionRefused | None:
@@ -90,7 +95,7 @@ class PostGate:
         self._refused(wait, now)
         return ActionRefused(
             "rate_limited",
-            f"You are acting too fast; wait {wait:.1f} s.",
+            format_lazy(_("You are acting too fast; wait {seconds} s."), seconds=f"{wait:.1f}"),
             retry_after=round(wait, 2),
         )
 

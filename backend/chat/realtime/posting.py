@@ -15,12 +15,16 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from chat.process import detach
-from chat.protocol import frames
+from channels.db import database_sync_to_async
+from django.utils.translation import gettext_lazy as _
+
+from chat.process import detach, process
+from chat.protocol import events, frames
 from chat.realtime.session import Session
 from chat.services import ActionRefused, messages
 from chat.services.messages import message_post
-from chat.services.storing import UNSTORABLE
+from chat.services.storing import UNSTORABLE, Post
+from integrations.commands import command_find, command_identity, command_parse, command_run
 from observability import metrics
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,11 @@ class PostsInFlight:
         """Give the post its place in the room's order now; answer it once stored."""
         if self.failed:
             return  # closing: the page sends it again once reconnected
+        if frame.text.startswith("/") and (asked := command_parse(frame.text)):
+            command = await database_sync_to_async(command_find)(asked[0])
+            if command is not None:
+                detach(self._command(command, asked[1], frame.nonce))
+                return
         await self.slots.acquire()
         session = self.session
         posted = message_post(
@@ -62,6 +71,33 @@ class PostsInFlight:
         posted.add_done_callback(self.posting.discard)
         # Not cancelled on disconnect: a message sent just before closing is kept.
         detach(self._answer(posted, frame.nonce))
+
+    async def _command(self, command, args: str, nonce: str | None) -> None:
+        """Run a slash command instead of posting; its answer goes to the sender alone, or
+        to the room as the command's bot."""
+        session = self.session
+        try:
+            answer = await command_run(command, args=args, room=session.room_name,
+                                       identity=session.identity,
+                                       post=process().deliveries.post)  # fmt: skip
+            if answer.in_channel and answer.text:
+                bot = command_identity(command.pk, command.name)
+                [outcome] = await messages.messages_post(
+                    room_name=session.room_name, posts=[Post(bot, answer.text, may_create=False)]
+                )
+                if isinstance(outcome, Exception):
+                    raise outcome
+        except ActionRefused as exc:
+            await session.send_error(exc, nonce=nonce)
+            return
+        except UNSTORABLE:
+            refused = ActionRefused(
+                "command_failed", _("The answer could not be posted; try again.")
+            )
+            await session.send_error(refused, nonce=nonce)
+            return
+        shown = None if answer.in_channel else answer.text
+        await session.send_event(events.command_reply_event(command.name, nonce, shown))
 
     async def _answer(self, posted: asyncio.Future, nonce: str | None) -> None:
         try:

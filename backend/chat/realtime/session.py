@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.mfa import MFA_REQUIRED
 from chat import selectors
@@ -54,6 +55,7 @@ from chat.services.presence import (
     presence_restore,
 )
 from observability import metrics
+from people.languages import HandshakeLanguage, text_in
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +137,7 @@ class Session:
         "credential",
         "sign_out",
         "existing_room",
+        "language",
         "__weakref__",
     )
 
@@ -150,6 +153,7 @@ class Session:
         credential: tuple[str, str] | None = None,
         sign_out: Callable[[], Awaitable[None]] | None = None,
         existing_room: bool = False,
+        language: HandshakeLanguage | None = None,
     ) -> None:
         self.room_name = room_name
         self.identity = identity
@@ -173,6 +177,9 @@ class Session:
         # The room existed when the connection opened: if its name is free now (renamed
         # or deleted), the connection is closed, and its posts never make a new room.
         self.existing_room = existing_room
+        # The language of error details when the person's profile names none: the
+        # handshake's (its cookie and Accept-Language), read at the first error.
+        self.language = language
 
     @property
     def log(self) -> logging.LoggerAdapter:
@@ -294,6 +301,8 @@ class Session:
                 self._in_background(self._identity_changed(message["name"]))
             case events.PROFILE_CHANGED_TYPE:
                 self._in_background(self._face_changed(message["face"]))
+            case events.LANGUAGE_CHANGED_TYPE:
+                self.identity = dataclasses.replace(self.identity, language=message["language"])
             case events.CREDENTIALS_TYPE if self.credential is not None:
                 self._in_background(
                     self._credentials_check(message.get("session"), message.get("deactivated"))
@@ -418,11 +427,11 @@ class Session:
         it does."""
         kind, secret = self.credential
         error = events.error_event(
-            "signed_out", "You were signed out (or your token was revoked); sign in again."
+            "signed_out", _("You were signed out (or your token was revoked); sign in again.")
         )
         if deactivated:
             error = events.error_event(
-                "deactivated", "Your account was deactivated by an admin of this chat."
+                "deactivated", _("Your account was deactivated by an admin of this chat.")
             )
         if kind == "session" and ended_session == session_digest(secret):
             identity = None  # logged out (the notice comes before the session is removed)
@@ -577,7 +586,16 @@ class Session:
         )
 
     async def send_event(self, event: events.ServerEvent) -> None:
+        if event["type"] == "error":
+            event = {**event, "detail": text_in(event["detail"], self.language_now())}
         await self.send(events.event_encode(event))
+
+    def language_now(self) -> str:
+        """The language this connection's person reads: their profile's, else the
+        handshake's, else LANGUAGE_CODE."""
+        if self.language is None:
+            return self.identity.language or settings.LANGUAGE_CODE
+        return self.language.of(self.identity.language)
 
     async def send_error(self, error: FrameError | ActionRefused, nonce: str | None = None) -> None:
         metrics.ERRORS.labels(code=error.code).inc()

@@ -31,6 +31,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from chat.identity import Identity
@@ -113,7 +115,9 @@ def image_decoding():
     ``DECODE_WAIT_SECONDS``), and hands the pixels' memory back afterwards."""
     if not _decoding_slots().acquire(timeout=DECODE_WAIT_SECONDS):
         raise ActionRefused(
-            "busy", "Too many images are being processed; try again in a moment.", retry_after=5
+            "busy",
+            _("Too many images are being processed; try again in a moment."),
+            retry_after=5,
         )
     try:
         yield
@@ -213,7 +217,7 @@ def _encoded(picture: Image.Image, kind: str) -> bytes:
 def upload_refusal(identity: Identity, address: str | None, size: int) -> ActionRefused | None:
     """Why ``identity`` (from ``address``) may not upload ``size`` more bytes now, or None."""
     if identity.is_guest and not settings.CHAT_GUEST_UPLOADS:
-        return ActionRefused("guest_uploads_off", "Sign in to attach files: guests can't here.")
+        return ActionRefused("guest_uploads_off", _("Sign in to attach files: guests can't here."))
     rate = settings.CHAT_UPLOADS_PER_MINUTE / 60
     burst = max(settings.CHAT_UPLOADS_PER_MINUTE // 2, 1)
     wait = upload_buckets.take(f"person:{identity.key}", rate, burst)
@@ -224,8 +228,11 @@ def upload_refusal(identity: Identity, address: str | None, size: int) -> Action
     if wait:
         return ActionRefused(
             "rate_limited",
-            f"At most {settings.CHAT_UPLOADS_PER_MINUTE} uploads a minute; "
-            f"try again in {wait:.0f} s.",
+            format_lazy(
+                _("At most {count} uploads a minute; try again in {seconds} s."),
+                count=settings.CHAT_UPLOADS_PER_MINUTE,
+                seconds=f"{wait:.0f}",
+            ),  # fmt: skip
             retry_after=round(wait, 1),
         )
     quota = settings.CHAT_UPLOAD_UNSENT_MAX_MB * 1024 * 1024
@@ -238,9 +245,14 @@ def upload_refusal(identity: Identity, address: str | None, size: int) -> Action
     if unsent + size > quota:
         return ActionRefused(
             "unsent_uploads_too_large",
-            f"Files you uploaded but haven't sent may take at most "
-            f"{settings.CHAT_UPLOAD_UNSENT_MAX_MB} MiB: send them first, or wait for them "
-            f"to expire ({settings.CHAT_UPLOAD_UNSENT_HOURS} h after upload).",
+            format_lazy(
+                _(
+                    "Files you uploaded but haven't sent may take at most {size} MiB: send "
+                    "them first, or wait for them to expire ({hours} h after upload)."
+                ),
+                size=settings.CHAT_UPLOAD_UNSENT_MAX_MB,
+                hours=settings.CHAT_UPLOAD_UNSENT_HOURS,
+            ),  # fmt: skip
         )
     return None
 
@@ -279,10 +291,11 @@ def attachment_store(*, room: Room, identity: Identity, name: str, data: bytes) 
     """Keep an upload for the room; not yet part of any message."""
     if len(data) > upload_limit_bytes():
         raise ActionRefused(
-            "file_too_large", f"A file may be at most {settings.CHAT_UPLOAD_MAX_MB} MiB."
+            "file_too_large",
+            format_lazy(_("A file may be at most {size} MiB."), size=settings.CHAT_UPLOAD_MAX_MB),
         )
     if not data:
-        raise ActionRefused("empty_file", "The file is empty.")
+        raise ActionRefused("empty_file", _("The file is empty."))
     unsent_uploads_expire()
     name = file_name_clean(name)
     image = _image(data)

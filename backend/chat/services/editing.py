@@ -12,6 +12,8 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.formatting import message_html
 from chat.identity import Identity
@@ -22,6 +24,7 @@ from chat.services.broadcast import event_broadcast, event_message, on_commit_se
 from chat.services.messages import present_if_mentioning
 from chat.services.rooms import archived_check
 from chat.services.storing import mentions_set
+from integrations.outgoing import outgoing_event_queue
 
 
 def edit_window() -> timedelta:
@@ -38,15 +41,21 @@ def message_edit_store(
     room, for @mentions."""
     message = Message.objects.select_related("room").filter(room__name=room_name, seq=seq).first()
     if message is None or message.deleted_at is not None:
-        raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+        raise ActionRefused(
+            "unknown_message", format_lazy(_("There is no message {seq} in this room."), seq=seq)
+        )
     archived_check(message.room)
     if not identity.is_staff:
         if message.sender_key != identity.key:
-            raise ActionRefused("forbidden", "You can only edit your own messages.")
+            raise ActionRefused("forbidden", _("You can only edit your own messages."))
         if timezone.now() - message.created > edit_window():
             minutes = settings.CHAT_EDIT_WINDOW_MINUTES
             raise ActionRefused(
-                "forbidden", f"A message can be edited for {minutes} minutes after it is sent."
+                "forbidden",
+                format_lazy(
+                    _("A message can be edited for {minutes} minutes after it is sent."),
+                    minutes=minutes,
+                ),
             )
     if text == message.body:
         return None
@@ -73,6 +82,7 @@ def _edit(
             Mention(message=message, user_id=user_id, room_id=message.room_id, seq=message.seq)
             for user_id in mentioned
         )
+        outgoing_event_queue(message, "edit")
 
 
 async def message_edit(*, room_name: str, seq: int, identity: Identity, text: str) -> None:

@@ -3,7 +3,10 @@
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
+from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.identity import Identity
 from chat.models import Message, MessageEdit, Mute
@@ -12,6 +15,7 @@ from chat.services import ActionRefused
 from chat.services.attachments import attachments_delete
 from chat.services.broadcast import event_broadcast, event_message, on_commit_send, room_address
 from chat.services.threads import summary_refresh
+from integrations.outgoing import outgoing_event_queue
 
 MUTE_MINUTES_MAX = 7 * 24 * 60
 
@@ -19,7 +23,9 @@ MUTE_MINUTES_MAX = 7 * 24 * 60
 def _message_for_moderation(room_name: str, seq: int) -> Message:
     message = Message.objects.filter(room__name=room_name, seq=seq).first()
     if message is None:
-        raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+        raise ActionRefused(
+            "unknown_message", format_lazy(_("There is no message {seq} in this room."), seq=seq)
+        )
     return message
 
 
@@ -27,7 +33,7 @@ def message_delete_store(*, room_name: str, seq: int, identity: Identity) -> boo
     """Mark a message deleted; its author or staff only. False if it already was."""
     message = _message_for_moderation(room_name, seq)
     if message.sender_key != identity.key and not identity.is_staff:
-        raise ActionRefused("forbidden", "Only its author or a moderator can delete a message.")
+        raise ActionRefused("forbidden", _("Only its author or a moderator can delete a message."))
     if message.deleted_at is not None:
         return False
     _mark_deleted(message, by_user_id=identity.user_id)
@@ -36,10 +42,13 @@ def message_delete_store(*, room_name: str, seq: int, identity: Identity) -> boo
 
 def _mark_deleted(message: Message, *, by_user_id: int | None) -> None:
     """Its text goes, and the earlier versions of it too."""
-    Message.objects.filter(pk=message.pk).update(
-        deleted_at=timezone.now(), deleted_by_id=by_user_id, body="", html=""
-    )
-    MessageEdit.objects.filter(message=message).delete()
+    with transaction.atomic():
+        message.deleted_at = timezone.now()
+        Message.objects.filter(pk=message.pk).update(
+            deleted_at=message.deleted_at, deleted_by_id=by_user_id, body="", html=""
+        )
+        MessageEdit.objects.filter(message=message).delete()
+        outgoing_event_queue(message, "delete")
     attachments_delete(message)
 
 
@@ -81,14 +90,15 @@ def messages_delete_by_staff(messages, *, by) -> int:
 def mute_store(*, room_name: str, seq: int, minutes: int, identity: Identity) -> Mute:
     """Mute the author of message ``seq`` in the room for ``minutes``; staff only."""
     if not identity.is_staff:
-        raise ActionRefused("forbidden", "Only moderators can mute people.")
+        raise ActionRefused("forbidden", _("Only moderators can mute people."))
     if not 1 <= minutes <= MUTE_MINUTES_MAX:
         raise ActionRefused(
-            "invalid_minutes", f'"minutes" must be between 1 and {MUTE_MINUTES_MAX}.'
+            "invalid_minutes",
+            format_lazy(_('"minutes" must be between 1 and {max}.'), max=MUTE_MINUTES_MAX),
         )
     message = _message_for_moderation(room_name, seq)
     if message.sender_key == identity.key:
-        raise ActionRefused("forbidden", "You can't mute yourself.")
+        raise ActionRefused("forbidden", _("You can't mute yourself."))
     return Mute.objects.create(
         room=message.room,
         sender_key=message.sender_key,

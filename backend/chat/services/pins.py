@@ -8,6 +8,8 @@ and replay has it; the pages open in the room get the room's pins as they now ar
 
 from asgiref.sync import async_to_sync
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat import selectors
 from chat.identity import Identity
@@ -37,7 +39,9 @@ def room_pins(room: Room) -> list[Pin]:
 
 def _shown(message: Message | None, seq: int) -> Message:
     if message is None or message.deleted_at is not None or message.system:
-        raise ActionRefused("unknown_message", f"There is no message {seq} here to pin.")
+        raise ActionRefused(
+            "unknown_message", format_lazy(_("There is no message {seq} here to pin."), seq=seq)
+        )
     return message
 
 
@@ -56,7 +60,8 @@ def pin_add(*, room: Room, seq: int, identity: Identity) -> tuple[Pin, bool]:
             return existing, False
         if Pin.objects.filter(room=room, message__deleted_at__isnull=True).count() >= PINS_MAX:
             raise ActionRefused(
-                "too_many_pins", f"A room has at most {PINS_MAX} pins; unpin one first."
+                "too_many_pins",
+                format_lazy(_("A room has at most {max} pins; unpin one first."), max=PINS_MAX),
             )
         try:
             with transaction.atomic():
@@ -76,7 +81,9 @@ def pin_remove(*, room: Room, seq: int) -> None:
     archived_check(room)
     with transaction.atomic():
         if not Pin.objects.filter(room=room, message__seq=seq).delete()[0]:
-            raise ActionRefused("unknown_pin", f"Message {seq} isn't pinned here.")
+            raise ActionRefused(
+                "unknown_pin", format_lazy(_("Message {seq} isn't pinned here."), seq=seq)
+            )
         _pins_changed(room)
 
 

@@ -3,13 +3,17 @@ reactions as they now are. At most ``REACTIONS_MAX`` distinct emoji per message.
 
 from channels.db import database_sync_to_async
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.identity import Identity
 from chat.models import Message, Reaction
 from chat.protocol import events
+from chat.rooms import public_person_id
 from chat.services import ActionRefused
 from chat.services.broadcast import event_broadcast
 from chat.services.rooms import archived_check
+from integrations.outgoing import outgoing_event_queue
 
 REACTIONS_MAX = 20
 
@@ -29,7 +33,10 @@ def reaction_toggle_store(
             .first()
         )
         if message is None:
-            raise ActionRefused("unknown_message", f"There is no message {seq} in this room.")
+            raise ActionRefused(
+                "unknown_message",
+                format_lazy(_("There is no message {seq} in this room."), seq=seq),
+            )
         archived_check(message.room)
         given = Reaction.objects.filter(message=message, sender_key=identity.key, emoji=emoji)
         if not given.delete()[0]:
@@ -37,7 +44,10 @@ def reaction_toggle_store(
             if emoji not in emojis and len(emojis) >= REACTIONS_MAX:
                 raise ActionRefused(
                     "invalid_reaction",
-                    f"A message can have at most {REACTIONS_MAX} different reactions.",
+                    format_lazy(
+                        _("A message can have at most {max} different reactions."),
+                        max=REACTIONS_MAX,
+                    ),
                 )
             try:
                 with transaction.atomic():
@@ -46,7 +56,14 @@ def reaction_toggle_store(
                     )
             except IntegrityError:
                 pass  # the same reaction, from another tab at the same moment
-        return list(Reaction.objects.filter(message=message))
+            added = True
+        else:
+            added = False
+        message.reaction_rows = list(Reaction.objects.filter(message=message))
+        reaction = {"emoji": emoji, "uid": public_person_id(identity.key), "user": identity.name,
+                    "added": added}  # fmt: skip
+        outgoing_event_queue(message, "reaction", {"reaction": reaction})
+        return message.reaction_rows
 
 
 async def reaction_toggle(*, room_name: str, seq: int, identity: Identity, emoji: str) -> None:

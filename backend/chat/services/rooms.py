@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat.access import ROOM_ARCHIVED, Forbidden, dm_name, name_reserved
 from chat.models import Invitation, Membership, Room
@@ -69,21 +71,21 @@ def room_create(*, user, name: str, private: bool) -> Room:
     try:
         name = room_name_clean(name.strip())
     except InvalidRoomName as exc:
-        raise ActionRefused("invalid_room", str(exc)) from None
+        raise ActionRefused("invalid_room", exc.detail) from None
     if name_reserved(name):
         raise ActionRefused(
-            "reserved_name", "Names like “dm-1-2” are kept for direct messages; pick another."
+            "reserved_name", _("Names like “dm-1-2” are kept for direct messages; pick another.")
         )
     kind = Room.Kind.PRIVATE if private else Room.Kind.PUBLIC
     taken = room_name_taken_as(name)
     if taken is not None:
-        raise ActionRefused("room_taken", f"There is already a room called “{taken}”.")
+        raise ActionRefused("room_taken", format_lazy(ROOM_TAKEN, name=taken))
     try:
         with transaction.atomic():
             room = Room.objects.create(name=name, kind=kind)
             Membership.objects.create(room=room, user=user, is_owner=True)
     except IntegrityError:
-        raise ActionRefused("room_taken", f"There is already a room called “{name}”.") from None
+        raise ActionRefused("room_taken", format_lazy(ROOM_TAKEN, name=name)) from None
     # Anyone connected to the name while it was free must now be a member to stay.
     access_changed(room, user.pk, whole_room=private)
     return room
@@ -98,15 +100,17 @@ def _username_user(username: str):
         alike = list(accounts.filter(username__iexact=username)[:2])
         user = alike[0] if len(alike) == 1 else None
     if user is None:
-        raise ActionRefused("unknown_user", f"No one has signed up as “{username}”.")
+        raise ActionRefused(
+            "unknown_user", format_lazy(_("No one has signed up as “{name}”."), name=username)
+        )
     return user
 
 
 def not_private(room: Room) -> ActionRefused:
     """Why people aren't added to (or invited into) a room that isn't private."""
     if room.kind == Room.Kind.PUBLIC:
-        return ActionRefused("not_private", "Anyone can read a public room: share its link.")
-    return ActionRefused("not_private", "A direct message is between its two people.")
+        return ActionRefused("not_private", _("Anyone can read a public room: share its link."))
+    return ActionRefused("not_private", _("A direct message is between its two people."))
 
 
 def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
@@ -121,8 +125,14 @@ def member_add(*, room: Room, by, username: str) -> tuple[Membership, bool]:
     ):
         raise ActionRefused(
             "too_many_rooms",
-            f"“{user.username}” is in {most:,} private rooms already: they can join this "
-            "one by an invitation link.",
+            format_lazy(
+                _(
+                    "“{name}” is in {count} private rooms already: they can join this one by "
+                    "an invitation link."
+                ),
+                name=user.username,
+                count=f"{most:,}",
+            ),  # fmt: skip
         )
     membership, created = Membership.objects.update_or_create(
         room=room, user=user, defaults={"chosen": True}
@@ -138,12 +148,15 @@ def member_remove(*, room: Room, by, username: str) -> None:
     owner leaves a private room, the member who joined first owns it from then on."""
     membership = Membership.objects.filter(room=room, user__username=username).first()
     if membership is None:
-        raise ActionRefused("unknown_member", f"“{username}” is not a member of this room.")
+        raise ActionRefused(
+            "unknown_member",
+            format_lazy(_("“{name}” is not a member of this room."), name=username),
+        )
     owner = Membership.objects.filter(room=room, user=by, is_owner=True).exists()
     if membership.user_id != by.pk and not owner:
-        raise ActionRefused("not_owner", "Only the room's owners can remove other people.")
+        raise ActionRefused("not_owner", _("Only the room's owners can remove other people."))
     if room.kind == Room.Kind.DM:
-        raise ActionRefused("not_private", "A direct message is between its two people.")
+        raise ActionRefused("not_private", _("A direct message is between its two people."))
     with transaction.atomic():
         membership.delete()
         if membership.is_owner and not room.memberships.filter(is_owner=True).exists():
@@ -162,10 +175,10 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
     """The direct-message room of ``user`` and the person called ``username`` (made the
     first time); returns it and whether it is new."""
     if not (username or "").strip():
-        raise ActionRefused("dm_nobody", "Name the person to write to.")
+        raise ActionRefused("dm_nobody", _("Name the person to write to."))
     other = _username_user(username)
     if other.pk == user.pk:
-        raise ActionRefused("dm_self", "A direct message needs someone other than you.")
+        raise ActionRefused("dm_self", _("A direct message needs someone other than you."))
     low, high = sorted((user.pk, other.pk))
     pair = f"{low}:{high}"
     room = Room.objects.filter(dm_pair=pair).first()
@@ -183,7 +196,7 @@ def dm_open(*, user, username: str) -> tuple[Room, bool]:
         room = Room.objects.filter(dm_pair=pair).first()
         if room is None:  # a room took the name before it was kept for DMs
             raise ActionRefused(
-                "dm_unavailable", "This direct message can't be opened: ask an administrator."
+                "dm_unavailable", _("This direct message can't be opened: ask an administrator.")
             ) from None
         return room, False  # the other person opened it at the same moment
     access_changed(room, low, high)
@@ -200,15 +213,15 @@ def room_made_private(room: Room) -> list[int]:
     return gone
 
 
-def _own_membership(room: Room, user, *, doing: str) -> tuple[Membership, bool]:
+def _own_membership(room: Room, user, *, refusal) -> tuple[Membership, bool]:
     """The person's membership of ``room`` and whether it is new: reading a public room
     (or choosing how it notifies them) makes them a member, as it joins their sidebar.
-    Raises Forbidden when they are not a member of a private room or DM."""
+    Raises Forbidden (``refusal``) when they are not a member of a private room or DM."""
     if room.kind == Room.Kind.PUBLIC:
         return Membership.objects.get_or_create(room=room, user=user, defaults={"chosen": False})
     membership = Membership.objects.filter(room=room, user=user).first()
     if membership is None:
-        raise Forbidden(f"Only the members of this room have {doing} in it.")
+        raise Forbidden(refusal)
     return membership, False
 
 
@@ -219,7 +232,9 @@ def read_mark(*, room: Room, user, seq: int, forward_only: bool = False) -> Memb
     of it. Raises Forbidden when they are not a member of a private room or DM (say,
     removed a moment ago)."""
     seq = min(seq, room.last_seq)
-    membership, joined = _own_membership(room, user, doing="a read mark")
+    membership, joined = _own_membership(
+        room, user, refusal=_("Only the members of this room have a read mark in it.")
+    )
     rows = Membership.objects.filter(pk=membership.pk).exclude(last_read_seq=seq)
     if forward_only or seq > membership.last_read_seq:
         rows = rows.filter(last_read_seq__lt=seq)
@@ -244,8 +259,10 @@ def level_set(*, room: Room, user, level: object) -> Membership:
     """Choose what in ``room`` notifies ``user`` (``all``, ``mentions`` or ``nothing``);
     their other tabs update their sidebar."""
     if level not in Membership.Level.values:
-        raise ActionRefused("invalid_level", '"level" must be "all", "mentions" or "nothing".')
-    membership, joined = _own_membership(room, user, doing="notification settings")
+        raise ActionRefused("invalid_level", _('"level" must be "all", "mentions" or "nothing".'))
+    membership, joined = _own_membership(
+        room, user, refusal=_("Only the members of this room have notification settings in it.")
+    )
     membership.level = level
     membership.save(update_fields=["level"])
     if joined:
@@ -259,8 +276,10 @@ def dm_close(*, room: Room, user) -> None:
     """Take a DM out of the person's sidebar (every tab's) until it is opened again or
     has something new; nothing else changes."""
     if room.kind != Room.Kind.DM:
-        raise ActionRefused("not_dm", "Only a direct message is closed; leave a room instead.")
-    membership, _ = _own_membership(room, user, doing="a sidebar entry")
+        raise ActionRefused("not_dm", _("Only a direct message is closed; leave a room instead."))
+    membership, _joined = _own_membership(
+        room, user, refusal=_("Only the members of this room have a sidebar entry in it.")
+    )
     Membership.objects.filter(pk=membership.pk).update(closed=True)
     on_commit_send(person_address(_user_key(user.pk)), event_message(events.ROOMS_EVENT))
 
@@ -268,9 +287,9 @@ def dm_close(*, room: Room, user) -> None:
 def all_mentions_set(*, room: Room, allowed: object, by) -> Room:
     """Turn @all, @room and @here on or off in ``room`` (admins)."""
     if not by.is_staff:
-        raise ActionRefused("forbidden", "Only admins turn @all on or off in a room.")
+        raise ActionRefused("forbidden", _("Only admins turn @all on or off in a room."))
     if not isinstance(allowed, bool):
-        raise ActionRefused("invalid_all_mentions", '"all_mentions" must be true or false.')
+        raise ActionRefused("invalid_all_mentions", _('"all_mentions" must be true or false.'))
     Room.objects.filter(pk=room.pk).update(all_mentions=allowed)
     room.all_mentions = allowed
     return room
@@ -280,15 +299,16 @@ TOPIC_MAX = 250
 DESCRIPTION_MAX = 2000
 
 
-def _may_manage(room: Room, by, doing: str) -> None:
-    """Admins, the room's owners and, in a DM, its two people may change the room."""
+def _may_manage(room: Room, by, refusal) -> None:
+    """Admins, the room's owners and, in a DM, its two people may change the room; the
+    others are refused ``not_owner`` with ``refusal``."""
     if by.is_staff:
         return
     members = Membership.objects.filter(room=room, user=by)
     if room.kind != Room.Kind.DM:
         members = members.filter(is_owner=True)
     if not members.exists():
-        raise ActionRefused("not_owner", f"Only the room's owners and admins can {doing}.")
+        raise ActionRefused("not_owner", refusal)
 
 
 def room_changed(room: Room) -> None:
@@ -300,19 +320,22 @@ def room_changed(room: Room) -> None:
 
 def room_about_set(*, room: Room, by, topic: object = None, description: object = None) -> Room:
     """Set the room's topic (one line, inline Markdown) and/or description."""
-    _may_manage(room, by, "change its topic")
+    _may_manage(room, by, _("Only the room's owners and admins can change its topic."))
     changed = {}
     if topic is not None:
         if not isinstance(topic, str) or len(topic) > TOPIC_MAX or "\n" in topic:
             raise ActionRefused(
-                "invalid_topic", f"A topic is one line of at most {TOPIC_MAX} characters."
+                "invalid_topic",
+                format_lazy(_("A topic is one line of at most {max} characters."), max=TOPIC_MAX),
             )
         changed["topic"] = topic.strip()
     if description is not None:
         if not isinstance(description, str) or len(description) > DESCRIPTION_MAX:
             raise ActionRefused(
                 "invalid_description",
-                f"A description is text of at most {DESCRIPTION_MAX} characters.",
+                format_lazy(
+                    _("A description is text of at most {max} characters."), max=DESCRIPTION_MAX
+                ),
             )
         changed["description"] = description.strip()
     if changed:
@@ -326,8 +349,8 @@ def room_about_set(*, room: Room, by, topic: object = None, description: object 
 def room_archive(*, room: Room, by, archived: bool) -> Room:
     """Archive the room (readable and searchable, nothing new in it) or bring it back."""
     if room.kind == Room.Kind.DM:
-        raise ActionRefused("not_archivable", "A direct message is closed, not archived.")
-    _may_manage(room, by, "archive it")
+        raise ActionRefused("not_archivable", _("A direct message is closed, not archived."))
+    _may_manage(room, by, _("Only the room's owners and admins can archive it."))
     if archived == (room.archived_at is not None):
         return room
     room.archived_at = timezone.now() if archived else None
@@ -352,7 +375,8 @@ def invitation_create(*, room: Room, by, hours: int = INVITATION_HOURS_DEFAULT):
         raise not_private(room)
     if not 1 <= hours <= INVITATION_HOURS_MAX:
         raise ActionRefused(
-            "invalid_hours", f"An invitation lasts 1 to {INVITATION_HOURS_MAX} hours."
+            "invalid_hours",
+            format_lazy(_("An invitation lasts 1 to {max} hours."), max=INVITATION_HOURS_MAX),
         )
     token = secrets.token_urlsafe(24)
     invitation = Invitation.objects.create(
@@ -366,15 +390,19 @@ def invitation_revoke(*, room: Room, by, invitation_id: int) -> None:
     """Revoke an invitation: its maker or one of the room's owners may."""
     invitation = Invitation.objects.filter(room=room, pk=invitation_id).first()
     if invitation is None:
-        raise ActionRefused("unknown_invitation", "This room has no such invitation.")
+        raise ActionRefused("unknown_invitation", _("This room has no such invitation."))
     if (
         invitation.created_by_id != by.pk
         and not Membership.objects.filter(room=room, user=by, is_owner=True).exists()
     ):
-        raise ActionRefused("not_owner", "Only its maker or an owner can revoke an invitation.")
+        raise ActionRefused("not_owner", _("Only its maker or an owner can revoke an invitation."))
     if invitation.revoked_at is None:
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
+
+
+INVITATION_USED = _("This invitation has been used already: ask for a new one.")
+ROOM_TAKEN = _("There is already a room called “{name}”.")
 
 
 class InvitationRefused(ActionRefused):
@@ -393,18 +421,16 @@ def invitation_find(token: str) -> Invitation:
     if invitation is None:
         raise InvitationRefused(
             "unknown_invitation",
-            "This invitation link isn't one of ours: check it was copied whole.",
+            _("This invitation link isn't one of ours: check it was copied whole."),
             404,
         )
     if invitation.revoked_at is not None:
-        raise InvitationRefused("invitation_revoked", "This invitation was revoked.", 410)
+        raise InvitationRefused("invitation_revoked", _("This invitation was revoked."), 410)
     if invitation.used_at is not None:
-        raise InvitationRefused(
-            "invitation_used", "This invitation has been used already: ask for a new one.", 410
-        )
+        raise InvitationRefused("invitation_used", INVITATION_USED, 410)
     if invitation.expires <= timezone.now():
         raise InvitationRefused(
-            "invitation_expired", "This invitation has expired: ask for a new one.", 410
+            "invitation_expired", _("This invitation has expired: ask for a new one."), 410
         )
     return invitation
 
@@ -418,9 +444,7 @@ def invitation_accept(*, token: str, user) -> Room:
             pk=invitation.pk, used_at__isnull=True, revoked_at__isnull=True, expires__gt=now
         ).update(used_at=now, used_by=user)
         if not used:  # used, or revoked, a moment ago
-            raise InvitationRefused(
-                "invitation_used", "This invitation has been used already: ask for a new one.", 410
-            )
+            raise InvitationRefused("invitation_used", INVITATION_USED, 410)
         Membership.objects.update_or_create(
             room=invitation.room, user=user, defaults={"chosen": True}
         )

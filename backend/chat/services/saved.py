@@ -6,6 +6,8 @@ while it isn't deleted.
 """
 
 from django.db import IntegrityError, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat import selectors
 from chat.models import Message, Room, Saved
@@ -20,7 +22,9 @@ def saved_add(*, user, room: Room, seq: int) -> tuple[Saved, bool]:
     deleted, or a line the server wrote)."""
     message = Message.objects.filter(room=room, seq=seq).first()
     if message is None or message.deleted_at is not None or message.system:
-        raise ActionRefused("unknown_message", f"There is no message {seq} here to save.")
+        raise ActionRefused(
+            "unknown_message", format_lazy(_("There is no message {seq} here to save."), seq=seq)
+        )
     try:
         with transaction.atomic():
             return Saved.objects.get_or_create(user=user, message=message)
@@ -30,7 +34,9 @@ def saved_add(*, user, room: Room, seq: int) -> tuple[Saved, bool]:
 
 def saved_remove(*, user, room: Room, seq: int) -> None:
     if not Saved.objects.filter(user=user, message__room=room, message__seq=seq).delete()[0]:
-        raise ActionRefused("unknown_saved", f"Message {seq} of this room isn't saved.")
+        raise ActionRefused(
+            "unknown_saved", format_lazy(_("Message {seq} of this room isn't saved."), seq=seq)
+        )
 
 
 def saved_list(*, user) -> list[Saved]:

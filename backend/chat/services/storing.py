@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from chat.access import ROOM_ARCHIVED, ROOM_GONE
 from chat.formatting import message_html
@@ -32,6 +34,7 @@ from chat.services.mentions import (
     mentions_resolve_rooms,
 )
 from chat.services.threads import thread_refusal, threads_stored
+from integrations.outgoing import outgoing_messages_queue
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,7 @@ def _store_together(
                 results[index] = ActionRefused("room_archived", ROOM_ARCHIVED)
             elif sender in outsiders.get(name, ()):
                 results[index] = ActionRefused(
-                    "forbidden", "Only this room's members can post here."
+                    "forbidden", gettext_lazy("Only this room's members can post here.")
                 )
             elif (room.pk, sender) in mutes:
                 results[index] = _muted(mutes[room.pk, sender])
@@ -280,7 +283,11 @@ def _store_together(
                 repeats.append((number, index, key))
             elif post.reply_to is not None and (room.pk, post.reply_to) not in named:
                 results[index] = ActionRefused(
-                    "unknown_message", f"There is no message {post.reply_to} here to reply to."
+                    "unknown_message",
+                    format_lazy(
+                        gettext_lazy("There is no message {seq} here to reply to."),
+                        seq=post.reply_to,
+                    ),
                 )
             elif post.thread is not None and (
                 refusal := thread_refusal(named.get((room.pk, post.thread)), post.thread)
@@ -289,7 +296,9 @@ def _store_together(
             elif any(uploads.get(i) != (room.pk, sender) for i in post.attachments):
                 results[index] = ActionRefused(
                     "invalid_attachment",
-                    "An attachment isn't one of your uploads to this room waiting to be sent.",
+                    gettext_lazy(
+                        "An attachment isn't one of your uploads to this room waiting to be sent."
+                    ),
                 )
             elif room.pk in reach and (
                 refusal := _broadcast_refusal(post, *reach[room.pk], present=len(present))
@@ -365,7 +374,7 @@ def _store_fresh(
         raise _RoomsGone(gone)
     mentioned: dict[int, tuple[int, ...]] = {}
     for name, numbered in fresh.items():
-        _, kind, last_seq, _ = taken[rooms[name].pk]
+        _, kind, last_seq, _, _ = taken[rooms[name].pk]
         for seq, (_, message) in enumerate(numbered, start=last_seq - len(numbered) + 1):
             message.seq = seq
             message.created = now
@@ -390,13 +399,15 @@ def _store_fresh(
     ]
     if mentions:
         Mention.objects.bulk_create(mentions)
+    if hooked := {room_id for room_id, row in taken.items() if row[4]}:
+        outgoing_messages_queue([m for m in messages if m.room_id in hooked])
     return mentioned
 
 
-def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int, object]]:
+def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int, object, int]]:
     """Move each room's last seq on by its count, the rows locked in order of id; returns
-    each room's (name, kind, new last seq, archived at) by id. A room deleted meanwhile
-    is missing."""
+    each room's (name, kind, new last seq, archived at, active outgoing webhooks) by id. A
+    room deleted meanwhile is missing."""
     ids = sorted(counts)
     if connection.features.has_select_for_update:  # SQLite: the transaction locks it all
         list(Room.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
@@ -407,7 +418,8 @@ def _seqs_take(counts: dict[int, int], now) -> dict[int, tuple[str, str, int, ob
         f"WITH counts (room, n) AS (VALUES {values}) "
         f"UPDATE {table} SET last_seq = last_seq + "
         f"(SELECT n FROM counts WHERE counts.room = {table}.id), last_message_at = %s "
-        f"WHERE id IN (SELECT room FROM counts) RETURNING id, name, kind, last_seq, archived_at"
+        f"WHERE id IN (SELECT room FROM counts) RETURNING id, name, kind, last_seq, archived_at, "
+        f"outgoing_webhooks_active"
     )
     params = [value for room in ids for value in (room, counts[room])]
     params.append(ops.adapt_datetimefield_value(now))
@@ -585,7 +597,10 @@ def _muted(mute: Mute) -> ActionRefused:
     seconds = (mute.until - timezone.now()).total_seconds()
     return ActionRefused(
         "muted",
-        f"A moderator muted you in this room until {mute.until:%H:%M} UTC.",
+        format_lazy(
+            gettext_lazy("A moderator muted you in this room until {time} UTC."),
+            time=f"{mute.until:%H:%M}",
+        ),
         retry_after=round(seconds, 1),
     )
 
@@ -648,15 +663,28 @@ def _broadcast_refusal(
     word = broadcast_word(post.text)
     if not allowed:
         return ActionRefused(
-            "all_mentions_off", f"@{word} is turned off in this room; mention people by name."
+            "all_mentions_off",
+            format_lazy(
+                gettext_lazy("@{word} is turned off in this room; mention people by name."),
+                word=word,
+            ),
         )
     people = present if word == HERE else members
     if post.confirm or people <= settings.CHAT_BROADCAST_CONFIRM:
         return None
     return ActionRefused(
         "confirm_required",
-        f'@{word} would notify {people} people; send it again with "confirm": true '
-        "to notify them all.",
+        format_lazy(
+            ngettext_lazy(
+                '@{word} would notify {people} person; send it again with "confirm": true '
+                "to notify them all.",
+                '@{word} would notify {people} people; send it again with "confirm": true '
+                "to notify them all.",
+                people,
+            ),
+            word=word,
+            people=people,
+        ),  # fmt: skip
         extra={"people": people},
     )
 

@@ -11,6 +11,8 @@ own; anyone may follow or unfollow.
 
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from chat import selectors
 from chat.models import Message, Room, ThreadFollow
@@ -28,13 +30,20 @@ def thread_refusal(root: Message | None, seq: int) -> ActionRefused | None:
     is no such message in the room), or None."""
     if root is None or root.deleted_at is not None or root.system:
         return ActionRefused(
-            "invalid_thread", f"There is no message {seq} here to reply to in a thread."
+            "invalid_thread",
+            format_lazy(_("There is no message {seq} here to reply to in a thread."), seq=seq),
         )
     if root.thread is not None:
         return ActionRefused(
             "invalid_thread",
-            f"Message {seq} is a reply in the thread of {root.thread}; threads are one level: "
-            f"reply in that thread instead.",
+            format_lazy(
+                _(
+                    "Message {seq} is a reply in the thread of {root}; threads are one level: "
+                    "reply in that thread instead."
+                ),
+                seq=seq,
+                root=root.thread,
+            ),  # fmt: skip
         )
     return None
 
@@ -50,7 +59,7 @@ def summary_refresh(room_id: int, root_seq: int) -> dict | None:
         )[:PEOPLE_LOOKED_AT]
     )
     people: dict[str, dict] = {}
-    for _, _, sender, name, display in latest:
+    for _seq, _created, sender, name, display in latest:
         uid = public_person_id(sender)
         if uid not in people and len(people) < PEOPLE_SHOWN:
             people[uid] = {"uid": uid, "user": name, "name": display}
@@ -100,7 +109,9 @@ def _root(room: Room, seq: int) -> Message:
     root = Message.objects.filter(room=room, seq=seq).first()
     refusal = thread_refusal(root, seq)
     if refusal is not None:
-        raise ActionRefused("unknown_thread", f"There is no thread at message {seq} here.")
+        raise ActionRefused(
+            "unknown_thread", format_lazy(_("There is no thread at message {seq} here."), seq=seq)
+        )
     return root
 
 
@@ -135,7 +146,7 @@ def thread_read(*, room: Room, seq: int, user, read: int) -> None:
     _root(room, seq)
     followed = ThreadFollow.objects.filter(user=user, room=room, root_seq=seq)
     if not followed.exists():
-        raise ActionRefused("not_following", "You don't follow this thread.")
+        raise ActionRefused("not_following", _("You don't follow this thread."))
     followed.filter(last_read_seq__lt=read).update(last_read_seq=read)
 
 

@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 import chat
+from chat.models import Membership, Room
 from chat.protocol import FINAL, CloseCode
+from chat.tests.membership import client_of, dm_room, person_new, post, private_room
+from people.models import Profile
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +63,37 @@ def test_a_guest_sees_the_attach_button_only_when_guests_may_upload(
     assert (
         'class="attach-button" title="Attach files (or drop or paste them)" hidden' in page
     ) is hidden
+
+
+def test_the_page_writes_times_in_the_persons_time_zone(client):
+    person = person_new("kenji")
+    Profile.objects.create(user=person, time_zone="Asia/Tokyo")
+    client.force_login(person)
+    body = client.get("/chat/lobby/").content.decode()
+    assert _embedded(body, "room-context")["time_zone"] == "Asia/Tokyo"
+
+
+def test_a_visitors_page_writes_times_in_the_browsers_time_zone(client):
+    body = client.get("/chat/lobby/").content.decode()
+    assert _embedded(body, "room-context")["time_zone"] == ""
+
+
+def test_the_page_embeds_the_persons_own_rooms_for_its_sidebar():
+    alice, bob, carol = person_new("alice"), person_new("bob"), person_new("carol")
+    private_room("secret", alice, bob)
+    Room.objects.create(name="elsewhere")  # public, not hers
+    open_dm, closed_dm = dm_room(alice, bob), dm_room(alice, carol)
+    Membership.objects.filter(room=closed_dm, user=alice).update(closed=True)
+    post(open_dm.name, bob, "hello")
+    rooms = _embedded(client_of(alice).get("/chat/secret/").content.decode(), "own-rooms")
+    assert sorted(room["name"] for room in rooms) == sorted(["secret", open_dm.name])
+    dm = next(room for room in rooms if room["name"] == open_dm.name)
+    assert (dm["dm_with"], dm["unread"], dm["url"]) == ("bob", 1, f"/chat/{open_dm.name}/")
+
+
+def test_a_signed_in_persons_page_says_whom_it_is_for_and_a_visitors_doesnt(client):
+    alice = person_new("alice")
+    assert client_of(alice).get("/chat/lobby/")["X-Chat-Person"] == str(alice.pk)
+    response = client.get("/chat/lobby/")
+    assert "X-Chat-Person" not in response
+    assert _embedded(response.content.decode(), "own-rooms") == []

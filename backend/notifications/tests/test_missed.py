@@ -172,3 +172,17 @@ def test_nothing_is_swept_without_a_mail_server(settings):
     settings.EMAIL_HOST = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     assert mail_configured()
+
+
+async def test_the_e_mail_is_written_in_the_language_of_the_persons_profile(smtp_server):
+    alice, bob = await _people("alice", "bob")
+    await Profile.objects.acreate(user=bob, language="de")
+    await _member("design", bob)
+    await _post("design", alice, "@bob schau mal")
+    assert await missed_mail_sweep(now=_later()) == 1
+    (mail,) = smtp_server.wait_for(1)
+    assert mail.message["Subject"] == "Sie haben 1 Nachricht in design verpasst"
+    assert mail.body.startswith("Hallo bob,")
+    assert "während Sie weg waren, hat 1 Nachricht auf Sie gewartet." in mail.body
+    html = mail.message.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="de" dir="ltr">' in html

@@ -1,4 +1,6 @@
 // The room directory on /chat/: rooms with activity, refreshed every few seconds.
+import { formatDate } from "./room/formats.js";
+import { gettext, interpolate, ngettext } from "./room/i18n.js";
 import { lockIcon } from "./room/icons.js";
 
 const list = document.getElementById("room-directory");
@@ -7,10 +9,16 @@ const REFRESH_MS = 5000;
 
 function relativeTime(iso) {
   const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-  if (seconds < 60) return "just now";
-  if (seconds < 3600) return Math.floor(seconds / 60) + " min ago";
-  if (seconds < 86400) return Math.floor(seconds / 3600) + " h ago";
-  return new Date(iso).toLocaleDateString();
+  if (seconds < 60) return gettext("just now");
+  if (seconds < 3600) {
+    const minutes = Math.floor(seconds / 60);
+    return interpolate(ngettext("%s min ago", "%s min ago", minutes), [minutes]);
+  }
+  if (seconds < 86400) {
+    const hours = Math.floor(seconds / 3600);
+    return interpolate(ngettext("%s h ago", "%s h ago", hours), [hours]);
+  }
+  return formatDate(iso);
 }
 
 function entry(room) {
@@ -28,12 +36,13 @@ function entry(room) {
     link.prepend(lockIcon(document));
     const hidden = document.createElement("span");
     hidden.className = "visually-hidden";
-    hidden.textContent = room.kind === "dm" ? " (direct message)" : " (private)";
+    const kind = room.kind === "dm" ? gettext("(direct message)") : gettext("(private)");
+    hidden.textContent = " " + kind;
     link.append(hidden);
   }
   const online = document.createElement("span");
   online.className = "room-online";
-  online.textContent = room.online + " online";
+  online.textContent = interpolate(ngettext("%s online", "%s online", room.online), [room.online]);
   item.append(online);
   if (room.last_message_at) {
     const last = document.createElement("time");

@@ -129,7 +129,7 @@ describe("the room context", () => {
       name: "café", kind: "public", title: "café", private: false, member: false,
       owner: false, last_read: null, signed_in: false, username: null, level: "",
       dm_with: null, all_mentions: true, topic: "", topic_html: "", description: "",
-      archived: false, manager: false,
+      archived: false, manager: false, time_zone: "",
     });
   });
 

@@ -1,6 +1,8 @@
 // The JSON API (docs/api.md): addresses, and requests that answer the body or throw an
 // ApiError carrying the server's `detail`.
 
+import { gettext, interpolate } from "./i18n.js";
+
 const enc = encodeURIComponent;
 
 export const apiUrls = {
@@ -43,10 +45,10 @@ export class ApiError extends Error {
 }
 
 function fallbackDetail(status) {
-  if (status === 0) return "The server can't be reached. Try again.";
-  if (status === 401) return "Sign in to do this.";
-  if (status === 403) return "You aren't allowed to do this.";
-  return "Something went wrong (" + status + "). Try again.";
+  if (status === 0) return gettext("The server can't be reached. Try again.");
+  if (status === 401) return gettext("Sign in to do this.");
+  if (status === 403) return gettext("You aren't allowed to do this.");
+  return interpolate(gettext("Something went wrong (%s). Try again."), [status]);
 }
 
 export class Api {

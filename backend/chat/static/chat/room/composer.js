@@ -2,6 +2,9 @@
 // Shift+Enter adds a line; a counter near the length limit instead of cutting text off;
 // and an edit mode, in which the box holds a sent message's text to change it.
 
+import { formatNumber } from "./formats.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
+
 // The counter shows from this share of the limit on.
 export const COUNTER_FROM = 0.9;
 
@@ -25,8 +28,14 @@ export function textLength(text) {
 export function lengthNote(length, max) {
   if (length < max * COUNTER_FROM) return null;
   const left = max - length;
-  if (left >= 0) return { text: left.toLocaleString() + " left", over: false };
-  return { text: (-left).toLocaleString() + " over the limit", over: true };
+  if (left >= 0) {
+    // Translators: characters the message may still have, under the composer.
+    const text = ngettext("%s left", "%s left", left);
+    return { text: interpolate(text, [formatNumber(left)]), over: false };
+  }
+  // Translators: characters the message has beyond its length limit.
+  const text = ngettext("%s over the limit", "%s over the limit", -left);
+  return { text: interpolate(text, [formatNumber(-left)]), over: true };
 }
 
 // Whether `me` may edit `frame` at `nowMs` (the server decides; this only offers it):
@@ -82,16 +91,18 @@ export class Composer {
       const text = this.input.value;
       const files = this.editing === null ? this.uploads.ids() : [];
       if (this.editing === null && this.uploads.uploading) {
-        onRefuse("Wait until the files are uploaded, then send.");
+        onRefuse(gettext("Wait until the files are uploaded, then send."));
         return;
       }
       if (!text.trim() && !files.length) return;
       const length = textLength(text);
       if (length > this.maxLength) {
-        onRefuse(
-          "The message has " + length.toLocaleString() + " characters; the limit is " +
-            this.maxLength.toLocaleString() + ". Shorten it or split it in two.",
+        const detail = gettext(
+          "The message has %(length)s characters; the limit is %(max)s. " +
+            "Shorten it or split it in two.",
         );
+        const counts = { length: formatNumber(length), max: formatNumber(this.maxLength) };
+        onRefuse(interpolate(detail, counts, true));
         return;
       }
       if (this.editing !== null) {
@@ -130,7 +141,8 @@ export class Composer {
   startReplying(seq, user, snippet) {
     if (this.editing !== null) this.stopEditing();
     this.replyTo = seq;
-    this.replyingText.textContent = "Replying to " + user + ": " + snippet;
+    const replying = gettext("Replying to %(user)s: %(snippet)s");
+    this.replyingText.textContent = interpolate(replying, { user: user, snippet: snippet }, true);
     this.replyingLine.hidden = false;
     this.input.focus();
   }
@@ -146,7 +158,7 @@ export class Composer {
     if (this.editing === null) this.draft = this.input.value;
     this.editing = seq;
     this.editingLine.hidden = false;
-    this.submitButton.textContent = "Save";
+    this.submitButton.textContent = gettext("Save");
     this.input.value = text;
     this.fit();
     this.input.focus();
@@ -157,7 +169,7 @@ export class Composer {
     if (this.editing === null) return;
     this.editing = null;
     this.editingLine.hidden = true;
-    this.submitButton.textContent = "Send";
+    this.submitButton.textContent = gettext("Send");
     this.input.value = this.draft;
     this.draft = "";
     this.fit();

@@ -3,6 +3,8 @@
 // reactions shown on a message as the pointer rests on it. What was used recently is
 // kept in the browser's storage.
 
+import { gettext, interpolate } from "./i18n.js";
+
 export const DEFAULT_QUICK = Object.freeze(["👍", "❤️", "😂"]);
 const RECENT_KEY = "chat.recentEmoji";
 const RECENT_MAX = 16;
@@ -64,15 +66,15 @@ export class EmojiPicker {
     const doc = this.doc;
     const dialog = doc.createElement("dialog");
     dialog.className = "emoji-picker";
-    dialog.setAttribute("aria-label", "Pick a reaction");
+    dialog.setAttribute("aria-label", gettext("Pick a reaction"));
     const search = doc.createElement("input");
     search.type = "search";
-    search.placeholder = "Search emoji";
-    search.setAttribute("aria-label", "Search emoji");
+    search.placeholder = gettext("Search emoji");
+    search.setAttribute("aria-label", search.placeholder);
     const grid = doc.createElement("div");
     grid.className = "emoji-grid";
     grid.setAttribute("role", "group");
-    grid.setAttribute("aria-label", "Emoji");
+    grid.setAttribute("aria-label", gettext("Emoji"));
     search.addEventListener("input", () => this.render(search.value));
     search.addEventListener("keydown", (event) => {
       if (event.key !== "Enter") return;
@@ -114,7 +116,7 @@ export class EmojiPicker {
     button.textContent = emoji;
     button.dataset.emoji = emoji;
     button.title = name || emoji;
-    button.setAttribute("aria-label", "React with " + (name || emoji));
+    button.setAttribute("aria-label", interpolate(gettext("React with %s"), [name || emoji]));
     button.addEventListener("click", () => this.pick(emoji));
     return button;
   }

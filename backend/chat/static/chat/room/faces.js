@@ -1,6 +1,8 @@
 // How people show: their display name (else their username), their picture, their
 // status and Do Not Disturb while those last, their local time. No DOM.
 
+import { formatTime, knownTimeZone } from "./formats.js";
+
 // The name a person shows: a message's or presence entry's `name`, else `user`.
 export function shownName(person) {
   return (person && (person.name || person.user)) || "";
@@ -42,12 +44,9 @@ export function nextChange(people, nowMs) {
   return next;
 }
 
-// The time now where the person is ("14:05"), or "" for no or an unknown time zone.
+// The time now where the person is ("14:05"), or "" for no or an unknown time zone;
+// written for the page's locale unless `locale` says otherwise.
 export function localTime(timeZone, date, locale = undefined) {
-  if (!timeZone) return "";
-  try {
-    return date.toLocaleTimeString(locale, { timeZone: timeZone, hour: "2-digit", minute: "2-digit" });
-  } catch {
-    return "";
-  }
+  if (!knownTimeZone(timeZone)) return "";
+  return formatTime(date, locale === undefined ? { timeZone } : { locale, timeZone });
 }

@@ -5,6 +5,7 @@
 
 import { apiUrls } from "./api.js";
 import { shownName } from "./faces.js";
+import { gettext, interpolate } from "./i18n.js";
 import { roomUrl } from "./rooms.js";
 import { messageBody } from "./view.js";
 
@@ -79,12 +80,12 @@ export class PinsPanel {
     this.pins = Array.isArray(pins) ? pins : [];
     const doc = this.doc;
     this.list.replaceChildren(...this.pins.map((pin) => entry(doc, pin.message,
-      "pinned by " + pin.pinned_by, [
-        button(doc, "Show", () => {
+      interpolate(gettext("pinned by %s"), [pin.pinned_by]), [
+        button(doc, gettext("Show"), () => {
           this.dialog.close();
           this.onShow(pin.seq);
         }),
-        button(doc, "Unpin", async () => {
+        button(doc, gettext("Unpin"), async () => {
           try {
             await this.api.delete(apiUrls.pin(this.roomName, pin.seq));
           } catch (error) {
@@ -133,11 +134,11 @@ export class SavedPanel {
     const doc = this.doc;
     const entries = Array.isArray(saved) ? saved : [];
     this.list.replaceChildren(...entries.map((kept) => {
-      const open = el(doc, "a", "link-button", "Open");
+      const open = el(doc, "a", "link-button", gettext("Open"));
       open.href = roomUrl(kept.room) + "?around=" + kept.seq;
       return entry(doc, kept.message, kept.room, [
         open,
-        button(doc, "Remove", async () => {
+        button(doc, gettext("Remove"), async () => {
           try {
             await this.api.delete(apiUrls.savedOne(kept.room, kept.seq));
             await this.load();

@@ -1,14 +1,12 @@
 // How the log reads: a line at the start of each day, and consecutive messages of one
 // author within a few minutes grouped under one name.
 
-export const GROUP_WITHIN_MS = 5 * 60 * 1000;
+import { dayKey, daysBetween, formatDay } from "./formats.js";
+import { gettext } from "./i18n.js";
 
-// The local calendar day of an ISO time, as "YYYY-MM-DD".
-export function dayKey(iso) {
-  const at = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate());
-}
+export { dayKey };
+
+export const GROUP_WITHIN_MS = 5 * 60 * 1000;
 
 // For messages in order ({uid, sent_at}): whether a day line goes before each (its day
 // key, or null), and whether each is grouped with the one before it.
@@ -26,15 +24,12 @@ export function layoutMarks(messages) {
   return marks;
 }
 
-// "Today", "Yesterday", or the date written out, for a day key.
-export function dayLabel(key, now = new Date()) {
-  const [year, month, day] = key.split("-").map(Number);
-  const date = new Date(year, month - 1, day);
-  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
-  const days = Math.round((today - date) / 86_400_000);
-  if (days === 0) return "Today";
-  if (days === 1) return "Yesterday";
-  const options = { weekday: "long", day: "numeric", month: "long" };
-  if (year !== now.getFullYear()) options.year = "numeric";
-  return date.toLocaleDateString(undefined, options);
+// "Today", "Yesterday", or the date written out, for a day key (days as they are in
+// the person's time zone: formats.js).
+export function dayLabel(key, now = new Date(), where = {}) {
+  const today = dayKey(now, where);
+  const days = daysBetween(key, today);
+  if (days === 0) return gettext("Today");
+  if (days === 1) return gettext("Yesterday");
+  return formatDay(key, Number(today.slice(0, 4)), where);
 }

@@ -9,6 +9,9 @@ import { MembersPanel } from "./members.js";
 import { MentionBox } from "./mention-box.js";
 import { BROADCASTS, mentionCandidates, mentionedNames } from "./mentions.js";
 import { inDnd, nextChange } from "./faces.js";
+import { formatTime, usePersonTimeZone } from "./formats.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
+import { IntegrationsDialog } from "./integrations.js";
 import { PersonCard } from "./person-card.js";
 import { attachPicker } from "./people-picker.js";
 import { EmojiPicker, quickReactions } from "./emoji-picker.js";
@@ -18,6 +21,8 @@ import { RoomControls } from "./room-controls.js";
 import * as notify from "./notify.js";
 import { typingText } from "./people.js";
 import { NewSince, ReadMarker } from "./read.js";
+import { Shortcuts, lastEditable } from "./keyboard.js";
+import { QuickSwitcher, switcherCandidates } from "./quick-switcher.js";
 import { KIND, roomContext, sidebarModel, tabTitle } from "./rooms.js";
 import { RoomSocket, socketUrl } from "./socket.js";
 import { browserStorage, SavedPending } from "./saved.js";
@@ -54,6 +59,7 @@ function newNonce() {
 
 const roomName = embedded("room-name");
 const context = roomContext(embedded("room-context"), roomName);
+usePersonTimeZone(context.time_zone); // times show in the person's zone (else the browser's)
 const closeCodes = embedded("close-codes");
 const limits = embedded("limits");
 const forbiddenCode = (closeCodes.codes && closeCodes.codes.FORBIDDEN) || FORBIDDEN_CLOSE;
@@ -88,6 +94,7 @@ const view = new RoomView(document, {
   onMessagePerson: (username) => openDm(username).catch((error) => showError(error.detail)),
   onSeen: markRead,
   onPerson: (username) => personCard.open(username),
+  onIntegration: (seq) => personCard.openIntegration(roomName, seq),
   onMarkUnread: (seq) => markUnread(seq),
   onPin: (seq) => pinsPanel.pin(seq),
   onSave: (seq) => savedPanel.save(roomName, seq),
@@ -105,7 +112,9 @@ const view = new RoomView(document, {
 
 function react(seq, emoji) {
   if (!socket.send({ type: "react", seq: seq, emoji: emoji })) {
-    showError("Not connected: the reaction was not sent. Try again once the room is back.");
+    showError(
+      gettext("Not connected: the reaction was not sent. Try again once the room is back."),
+    );
   }
 }
 
@@ -117,6 +126,12 @@ const emojiPicker = new EmojiPicker(document, browserStorage(window), async () =
 const personCard = new PersonCard(document, api, {
   me: context.username,
   onMessage: (username) => openDm(username).catch((error) => showError(error.detail)),
+});
+
+// The room's webhooks, for its members and staff (whom the page knows as managers).
+new IntegrationsDialog(document, api, {
+  roomName: roomName,
+  canManage: context.signed_in && (context.member || context.manager),
 });
 
 const controls = new RoomControls(document, api, {
@@ -183,7 +198,10 @@ const savedPanel = new SavedPanel(document, api, { onError: (detail) => showErro
 
 // --- the sidebar, the tab's title -------------------------------------------------------
 
-let apiRooms = []; // the last GET /api/rooms/
+// The last GET /api/rooms/; at first, the person's own rooms as the page came with them
+// (a copy kept for offline use shows them too).
+let apiRooms = embedded("own-rooms") || [];
+let roomsStale = false; // the last GET failed (offline): the next connection asks again
 
 const sidebar = new SidebarView(document, {
   onNewRoom: async (name, isPrivate) => {
@@ -209,9 +227,11 @@ async function fetchRooms() {
   try {
     const body = await api.get(apiUrls.rooms());
     apiRooms = Array.isArray(body && body.rooms) ? body.rooms : [];
+    roomsStale = false;
     showRooms();
   } catch {
     // Keep the last list; the next activity or reconnect fetches it again.
+    roomsStale = true;
   }
 }
 
@@ -271,7 +291,8 @@ function mentionLabels() {
     for (const [word, label] of BROADCASTS) labels.set(word, label);
   }
   for (const group of groups) {
-    labels.set(group.name, "group of " + group.members.length);
+    const size = group.members.length;
+    labels.set(group.name, interpolate(ngettext("group of %s", "group of %s", size), [size]));
   }
   return labels;
 }
@@ -355,8 +376,8 @@ function setUpNotifications() {
   const line = document.getElementById("notifications-state");
   if (button === null) return; // not signed in
   const texts = {
-    on: "Notifications on",
-    blocked: "Notifications are blocked in this browser's settings.",
+    on: gettext("Notifications on"),
+    blocked: gettext("Notifications are blocked in this browser's settings."),
     off: "",
     unsupported: "",
   };
@@ -421,7 +442,7 @@ function showPresence() {
 function opened() {
   state.opened();
   opens += 1;
-  if (opens > 1) roomsRefresh.call(); // what changed while we were away
+  if (opens > 1 || roomsStale) roomsRefresh.call(); // what changed while we were away
 }
 
 function closed(code) {
@@ -459,14 +480,14 @@ async function showOriginal(seq) {
 function pendingText(text, extra) {
   const files = extra && extra.attachments ? extra.attachments.length : 0;
   if (text || !files) return text;
-  return files === 1 ? "1 file" : files + " files";
+  return interpolate(ngettext("%s file", "%s files", files), [files]);
 }
 
 // `extra`: the message's other fields ({reply_to, attachments}), if any.
 function send(text, extra = null) {
   const nonce = newNonce();
   if (!state.submit(text, nonce, extra)) {
-    showError("This room can't be joined.");
+    showError(gettext("This room can't be joined."));
     return;
   }
   if (!tooFastShown) view.clearError();
@@ -481,7 +502,7 @@ function sendInThread(text, root, alsoRoom) {
   const nonce = newNonce();
   const extra = alsoRoom ? { thread: root, also_room: true } : { thread: root };
   if (!state.submit(text, nonce, extra)) {
-    showError("This room can't be joined.");
+    showError(gettext("This room can't be joined."));
     return null;
   }
   if (state.me) saved.save(state.me.id, nonce, text, Date.now(), extra);
@@ -492,7 +513,7 @@ function sendInThread(text, root, alsoRoom) {
 // stays in the box otherwise, to save again.
 function edit(seq, text) {
   if (!socket.send({ type: "edit", seq: seq, message: text })) {
-    showError("Not connected: the edit was not saved. Try again once the room is back.");
+    showError(gettext("Not connected: the edit was not saved. Try again once the room is back."));
     return;
   }
   view.clearError();
@@ -589,6 +610,15 @@ const handlers = {
   members() {
     membersChanged();
   },
+  // A slash command ran instead of posting: its answer for this person alone, or
+  // (text null) posted to the room, where it arrives as a message.
+  command_reply(frame) {
+    if (frame.nonce && state.pending.has(frame.nonce)) {
+      state.pending.remove(frame.nonce);
+      saved.remove(frame.nonce);
+    }
+    view.commandReply(frame.nonce, frame.command, frame.text);
+  },
   preview(frame) {
     view.setPreview(frame);
   },
@@ -636,14 +666,17 @@ const handlers = {
     view.deleteMessage(frame.seq);
   },
   mute(frame) {
-    const until = new Date(frame.until).toLocaleTimeString();
-    showError(frame.user + " is muted here until " + until + ".");
+    const muted = { user: frame.user, time: formatTime(frame.until) };
+    showError(interpolate(gettext("%(user)s is muted here until %(time)s."), muted, true));
   },
   error(frame) {
     if (frame.code === "confirm_required" && state.pending.has(frame.nonce)) {
       // @all, @room or @here would notify many: ask, then send it again confirmed.
-      const people = Number.isInteger(frame.people) ? frame.people + " people" : "everyone";
-      if (window.confirm("Notify all " + people + "?")) {
+      const many = ngettext("Notify all %s person?", "Notify all %s people?", frame.people);
+      const question = Number.isInteger(frame.people)
+        ? interpolate(many, [frame.people])
+        : gettext("Notify everyone?");
+      if (window.confirm(question)) {
         state.confirm(frame.nonce);
         return;
       }
@@ -731,6 +764,55 @@ async function becomeGuest() {
     // offline: the WebSocket will say so
   }
 }
+
+// --- keyboard shortcuts (keyboard.js lists them) ---------------------------------------
+
+// Esc: everything here is read, wherever the log is scrolled; whether there was
+// anything to mark.
+function markAllRead() {
+  if (readMarker === null || state.forbidden || !state.log.synced) return false;
+  const newest = state.log.newest;
+  if (newest <= 0 || newest <= readMarker.sent) return false;
+  readMarker.moved(newest);
+  api.post(apiUrls.read(roomName), { seq: newest, forward: true }).catch(() => {});
+  return true;
+}
+
+// The log's messages that are mine, oldest first, for ↑ in an empty box.
+function myMessages() {
+  const items = view.log.querySelectorAll(":scope > li.mine:not(.pending):not(.deleted)");
+  return [...items].map((item) => {
+    const seq = Number(item.dataset.seq);
+    const sentAt = item.dataset.sentAt;
+    return { seq: seq, uid: item.dataset.uid, sent_at: sentAt, message: view.texts.get(seq) };
+  });
+}
+
+const quickSwitcher = new QuickSwitcher(document, {
+  candidates: (people) => switcherCandidates(apiRooms, context, people),
+  findPeople: async (text) => {
+    if (!context.signed_in) return [];
+    const body = await api.get("/api/people/?q=" + encodeURIComponent(text));
+    return body && body.people;
+  },
+  onOpen: (candidate) => {
+    if (candidate.kind !== "person") window.location.assign(candidate.url);
+    else openDm(candidate.username).catch((error) => showError(error.detail));
+  },
+});
+new Shortcuts(document, {
+  sidebarRooms: () => {
+    const model = sidebarModel(apiRooms, context);
+    return [...model.rooms, ...model.dms];
+  },
+  currentRoom: roomName,
+  onSwitcher: () => quickSwitcher.open(),
+  onGo: (url) => window.location.assign(url),
+  onMarkRead: markAllRead,
+  lastEditable: () => lastEditable(myMessages(), state.me, limits.edit_window_minutes, Date.now()),
+  composer: composer,
+  isChoosing: () => mentionBox.open,
+});
 
 document.getElementById("room-title").textContent = context.title;
 showRooms();

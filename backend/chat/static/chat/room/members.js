@@ -1,6 +1,7 @@
 // The members panel of a private room: who is in it (owners marked), adding someone by
 // username, an invite link to copy, removing members (owners) and leaving (the others).
 
+import { gettext, interpolate } from "./i18n.js";
 import { formError, onTextSubmit } from "./sidebar.js";
 
 function el(doc, tag, className, text) {
@@ -26,7 +27,7 @@ export class MembersPanel {
     const form = doc.getElementById("add-member-form");
     const username = doc.getElementById("add-member-username");
     const addError = doc.getElementById("add-member-error");
-    onTextSubmit(form, username, addError, "Give their username.", async (value) => {
+    onTextSubmit(form, username, addError, gettext("Give their username."), async (value) => {
       await onAdd(value);
       username.value = "";
     });
@@ -48,9 +49,9 @@ export class MembersPanel {
       url.select();
       try {
         await navigator.clipboard.writeText(url.value);
-        copied.textContent = "Copied.";
+        copied.textContent = gettext("Copied.");
       } catch {
-        copied.textContent = "Select the link and copy it.";
+        copied.textContent = gettext("Select the link and copy it.");
       }
     });
 
@@ -91,12 +92,12 @@ export class MembersPanel {
     const name = el(doc, "span", "member-name", member.username);
     name.dir = "auto";
     item.appendChild(name);
-    if (member.owner) item.appendChild(el(doc, "span", "badge", "owner"));
-    if (member.username === this.me) item.appendChild(el(doc, "span", "you", "(you)"));
+    if (member.owner) item.appendChild(el(doc, "span", "badge", gettext("owner")));
+    if (member.username === this.me) item.appendChild(el(doc, "span", "you", gettext("(you)")));
     if (this.owner && member.username !== this.me) {
       const remove = el(doc, "button", "member-remove", "×");
       remove.type = "button";
-      const label = "Remove " + member.username + " from the room";
+      const label = interpolate(gettext("Remove %s from the room"), [member.username]);
       remove.setAttribute("aria-label", label);
       remove.title = label;
       remove.addEventListener("click", () =>

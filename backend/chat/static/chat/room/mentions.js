@@ -1,6 +1,8 @@
 // @mentions in the composer: which name is being typed, who it may be, and putting the
 // chosen name in. No DOM (view.js shows the list).
 
+import { gettext } from "./i18n.js";
+
 export const MAX_OPTIONS = 8;
 const MAX_NAME_LENGTH = 150;
 const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
@@ -142,8 +144,8 @@ export function mentionsMe(frame, myId) {
 
 // The words that reach many at once, as the @ list offers them.
 export const BROADCASTS = new Map([
-  ["all", "everyone in this room"],
-  ["here", "everyone here now"],
+  ["all", gettext("everyone in this room")],
+  ["here", gettext("everyone here now")],
 ]);
 
 // The usernames `text` @mentions, folded: an "@" at the start or after a character that

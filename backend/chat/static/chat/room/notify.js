@@ -2,6 +2,7 @@
 // browser's parts (permission, the service worker's push subscription, showing one).
 
 import { apiUrls } from "./api.js";
+import { gettext, interpolate } from "./i18n.js";
 import { KIND, LEVEL, levelOf, roomUrl, titleOf } from "./rooms.js";
 
 // The notification an `activity` frame calls for, or null: what the room's level lets
@@ -17,7 +18,8 @@ export function notificationFor(frame, { visibility, permission, rooms, me, dnd 
   if (level !== LEVEL.ALL && !frame.mention) return null;
   if (visibility !== "hidden" || permission !== "granted") return null;
   if (me && frame.from === me) return null;
-  const title = frame.dm ? frame.from : frame.from + " in " + titleOf(rooms, frame.room);
+  const where = { person: frame.from, room: titleOf(rooms, frame.room) };
+  const title = frame.dm ? frame.from : interpolate(gettext("%(person)s in %(room)s"), where, true);
   return {
     title: title,
     body: typeof frame.text === "string" ? frame.text : "",

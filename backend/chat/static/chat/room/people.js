@@ -1,5 +1,7 @@
 // Who is in the room and who is typing.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
+
 export const TYPING_SHOWN_FOR_MS = 5000;
 
 // Who is in the room. `v` orders snapshots, joins and leaves.
@@ -80,7 +82,11 @@ export class Typists {
 
 export function typingText(names) {
   if (names.length === 0) return "";
-  if (names.length === 1) return names[0] + " is typing…";
-  if (names.length === 2) return names[0] + " and " + names[1] + " are typing…";
-  return names.length + " people are typing…";
+  if (names.length === 1) return interpolate(gettext("%s is typing…"), names);
+  if (names.length === 2) {
+    const two = { first: names[0], second: names[1] };
+    return interpolate(gettext("%(first)s and %(second)s are typing…"), two, true);
+  }
+  const many = ngettext("%s person is typing…", "%s people are typing…", names.length);
+  return interpolate(many, [names.length]);
 }

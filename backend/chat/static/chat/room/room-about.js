@@ -4,6 +4,7 @@
 // shows a notice instead of a composer. Kept live by the `room` event.
 
 import { apiUrls } from "./api.js";
+import { gettext } from "./i18n.js";
 import { safeNodes } from "./view.js";
 
 // What the page shows of a room's state: {topicHtml, archived}, from the page's
@@ -88,7 +89,9 @@ export class RoomAbout {
       this.topic.title = about.description;
     }
     if (this.notice) this.notice.hidden = !about.archived;
-    if (this.archive) this.archive.textContent = about.archived ? "Unarchive" : "Archive";
+    if (this.archive) {
+      this.archive.textContent = about.archived ? gettext("Unarchive") : gettext("Archive");
+    }
     this.onArchived(about.archived);
   }
 }

@@ -4,6 +4,8 @@
 
 import { apiUrls } from "./api.js";
 import { inDnd, localTime, shownName, statusNow } from "./faces.js";
+import { formatTime } from "./formats.js";
+import { gettext, interpolate } from "./i18n.js";
 import { KIND, LEVEL, levelOf } from "./rooms.js";
 
 export class RoomControls {
@@ -67,7 +69,8 @@ export class RoomControls {
         ? [status.emoji, status.text].join(" ").trim()
         : "";
       const time = localTime(person.time_zone, new Date(nowMs));
-      header.querySelector("[data-part=time]").textContent = time ? time + " for them" : "";
+      const theirs = interpolate(gettext("%s for them"), [time]);
+      header.querySelector("[data-part=time]").textContent = time ? theirs : "";
     }
     this.showDnd(person && inDnd(person, nowMs) ? [person] : []);
   }
@@ -78,14 +81,12 @@ export class RoomControls {
   showDnd(people) {
     if (!this.dnd) return;
     this.dnd.hidden = people.length === 0;
+    const notice = gettext("%(name)s is in Do Not Disturb: they won't be notified until %(time)s.");
     this.dnd.textContent = people
-      .map(
-        (person) =>
-          shownName({ user: person.username, name: person.display_name }) +
-          " is in Do Not Disturb: they won't be notified until " +
-          new Date(person.dnd_until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) +
-          ".",
-      )
+      .map((person) => {
+        const name = shownName({ user: person.username, name: person.display_name });
+        return interpolate(notice, { name: name, time: formatTime(person.dnd_until) }, true);
+      })
       .join(" ");
   }
 }

@@ -1,5 +1,7 @@
 // The sidebar's rooms and the tab's title, from `GET /api/rooms/` (docs/api.md). No DOM.
 
+import { interpolate, ngettext, pgettext } from "./i18n.js";
+
 export const KIND = Object.freeze({ PUBLIC: "public", PRIVATE: "private", DM: "dm" });
 
 export function roomUrl(name) {
@@ -29,6 +31,7 @@ export function roomContext(embedded, roomName) {
     description: typeof context.description === "string" ? context.description : "",
     archived: context.archived === true,
     manager: context.manager === true,
+    time_zone: typeof context.time_zone === "string" ? context.time_zone : "",
   };
 }
 
@@ -108,16 +111,17 @@ export function sidebarModel(apiRooms, context) {
   return { rooms: rooms, dms: dms, archived: archived, unread: unread };
 }
 
-function plural(n, one, many) {
-  return n + " " + (n === 1 ? one : many);
-}
-
 // A sidebar link's accessible name: "design, 3 unread, 1 mention".
 export function roomLabel(room) {
   const parts = [room.title];
-  if (room.unread) parts.push(room.unread + " unread");
-  if (room.mentions) parts.push(plural(room.mentions, "mention", "mentions"));
-  return parts.join(", ");
+  if (room.unread) {
+    // Translators: messages not read yet in a room.
+    parts.push(interpolate(ngettext("%s unread", "%s unread", room.unread), [room.unread]));
+  }
+  if (room.mentions) {
+    parts.push(interpolate(ngettext("%s mention", "%s mentions", room.mentions), [room.mentions]));
+  }
+  return parts.join(pgettext("between parts of a label", ", "));
 }
 
 // The tab's title: "(3) design · Chat", or "design · Chat" with nothing unread.

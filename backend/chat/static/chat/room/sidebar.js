@@ -3,6 +3,7 @@
 // phones. The model comes from rooms.js.
 
 import { avatarUrl } from "./faces.js";
+import { gettext, interpolate } from "./i18n.js";
 import { lockIcon } from "./icons.js";
 import { roomLabel } from "./rooms.js";
 
@@ -73,7 +74,7 @@ export class SidebarView {
       const name = doc.getElementById("new-room-name");
       const isPrivate = doc.getElementById("new-room-private");
       const error = doc.getElementById("new-room-error");
-      onTextSubmit(roomForm, name, error, "Give the room a name.", (value) =>
+      onTextSubmit(roomForm, name, error, gettext("Give the room a name."), (value) =>
         onNewRoom(value, isPrivate.checked),
       );
     }
@@ -81,7 +82,8 @@ export class SidebarView {
     if (dmForm) {
       const username = doc.getElementById("new-dm-username");
       const error = doc.getElementById("new-dm-error");
-      onTextSubmit(dmForm, username, error, "Whom to write to? Give their username.", onNewDm);
+      const empty = gettext("Whom to write to? Give their username.");
+      onTextSubmit(dmForm, username, error, empty, onNewDm);
     }
   }
 
@@ -103,7 +105,8 @@ export class SidebarView {
       this.archivedList.replaceChildren(...archived.map((room) => this.entry(room)));
       this.archivedList.hidden = this.archivedTitle.hidden = archived.length === 0;
     }
-    this.toggle.textContent = model.unread > 0 ? "Rooms (" + model.unread + ")" : "Rooms";
+    const unread = interpolate(gettext("Rooms (%s)"), [model.unread]);
+    this.toggle.textContent = model.unread > 0 ? unread : gettext("Rooms");
   }
 
   entry(room) {

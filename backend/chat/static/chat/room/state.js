@@ -2,6 +2,7 @@
 // passes the time in (`now`, in milliseconds), sends the frames it leaves in its
 // outbox, and calls `tick(now)` at `nextDeadline()`. See docs/protocol.md.
 
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { MessageLog } from "./log.js";
 import { PendingQueue, Sending } from "./pending.js";
 import { Presence, Typists } from "./people.js";
@@ -35,20 +36,21 @@ export function backoffDelay(attempt, random) {
   return ceiling / 2 + random * (ceiling / 2);
 }
 
-export const FORBIDDEN_TEXT = "You don't have access to this room.";
+export const FORBIDDEN_TEXT = gettext("You don't have access to this room.");
 
 // `#connection-status`: its `data-state` and its text. `forbidden`: the last close said
 // the person may not read the room.
 export function connectionStatus(phase, reconnectDelay, forbidden = false) {
-  if (phase === Phase.CONNECTING) return { state: "connecting", text: "Connecting…" };
+  if (phase === Phase.CONNECTING) return { state: "connecting", text: gettext("Connecting…") };
   if (phase === Phase.FINAL) {
-    return { state: "closed", text: forbidden ? FORBIDDEN_TEXT : "Disconnected" };
+    return { state: "closed", text: forbidden ? FORBIDDEN_TEXT : gettext("Disconnected") };
   }
   if (phase === Phase.WAITING) {
     const seconds = Math.ceil(reconnectDelay / 1000);
-    return { state: "closed", text: "Reconnecting in " + seconds + " s…" };
+    const text = ngettext("Reconnecting in %s s…", "Reconnecting in %s s…", seconds);
+    return { state: "closed", text: interpolate(text, [seconds]) };
   }
-  return { state: "open", text: "Connected" };
+  return { state: "open", text: gettext("Connected") };
 }
 
 function earliest(...times) {

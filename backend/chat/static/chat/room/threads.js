@@ -6,6 +6,7 @@
 // thread, the log the others.
 
 import { apiUrls } from "./api.js";
+import { gettext, interpolate, ngettext } from "./i18n.js";
 import { roomUrl } from "./rooms.js";
 import { messageBody } from "./view.js";
 
@@ -18,7 +19,8 @@ export function inThread(frame) {
 
 // "2 unread" / "" for a Threads view entry.
 export function unreadText(count) {
-  return Number.isInteger(count) && count > 0 ? count + " unread" : "";
+  if (!(Number.isInteger(count) && count > 0)) return "";
+  return interpolate(ngettext("%s unread", "%s unread", count), [count]);
 }
 
 export class ThreadPanel {
@@ -91,7 +93,7 @@ export class ThreadPanel {
       try {
         page = await this.api.get(apiUrls.threadMessages(this.roomName, seq, after, PAGE));
       } catch (error) {
-        this.rootBox.textContent = error.detail || "This thread can't be shown.";
+        this.rootBox.textContent = error.detail || gettext("This thread can't be shown.");
         return;
       }
       if (this.root !== seq) return; // another one was opened meanwhile
@@ -147,7 +149,7 @@ export class ThreadPanel {
   }
 
   showFollowing() {
-    this.follow.textContent = this.following ? "Unfollow" : "Follow";
+    this.follow.textContent = this.following ? gettext("Unfollow") : gettext("Follow");
     this.follow.setAttribute("aria-pressed", String(this.following));
   }
 
@@ -195,7 +197,8 @@ export class ThreadsView {
     const unread = threads.reduce((sum, thread) => sum + (thread.unread || 0), 0);
     this.count.textContent = String(unread);
     this.count.hidden = unread === 0;
-    this.opener.setAttribute("aria-label", unread ? "Threads, " + unread + " unread" : "Threads");
+    const label = ngettext("Threads, %s unread", "Threads, %s unread", unread);
+    this.opener.setAttribute("aria-label", unread ? interpolate(label, [unread]) : gettext("Threads"));
     const doc = this.doc;
     this.list.replaceChildren(...threads.map((thread) => {
       const item = doc.createElement("li");
@@ -213,7 +216,7 @@ export class ThreadsView {
       meta.appendChild(badge);
       const open = doc.createElement("a");
       open.className = "link-button";
-      open.textContent = "Open";
+      open.textContent = gettext("Open");
       open.href = roomUrl(thread.room) + "?thread=" + thread.seq;
       open.addEventListener("click", (event) => {
         if (this.onOpen(thread.room, thread.seq)) {

@@ -2,11 +2,18 @@
 // conversation, or pasted into the composer. Each is uploaded at once (POST
 // /api/rooms/<room>/attachments/) and shown as a chip until the message goes.
 
-// A file's size for people: 512 B, 48 KiB, 2.5 MiB.
+import { formatNumber } from "./formats.js";
+import { gettext, interpolate } from "./i18n.js";
+
+// A file's size for people: 512 B, 48 KiB, 2.5 MiB (digits and separators as the page's
+// language writes them).
 export function sizeText(bytes) {
-  if (bytes < 1024) return bytes + " B";
-  if (bytes < 1024 * 1024) return Math.round(bytes / 1024) + " KiB";
-  return (bytes / (1024 * 1024)).toFixed(1) + " MiB";
+  if (bytes < 1024) return interpolate(gettext("%s B"), [formatNumber(bytes)]);
+  if (bytes < 1024 * 1024) {
+    return interpolate(gettext("%s KiB"), [formatNumber(Math.round(bytes / 1024))]);
+  }
+  const mebibytes = Math.round((bytes / (1024 * 1024)) * 10) / 10;
+  return interpolate(gettext("%s MiB"), [formatNumber(mebibytes, { fractionDigits: 1 })]);
 }
 
 export class Uploads {
@@ -57,10 +64,9 @@ export class Uploads {
   add(fileList) {
     for (const file of fileList) {
       if (file.size > this.maxBytes) {
-        this.onError(
-          "“" + file.name + "” is " + sizeText(file.size) + "; a file may be at most " +
-            sizeText(this.maxBytes) + ".",
-        );
+        const detail = gettext("“%(name)s” is %(size)s; a file may be at most %(max)s.");
+        const sizes = { name: file.name, size: sizeText(file.size), max: sizeText(this.maxBytes) };
+        this.onError(interpolate(detail, sizes, true));
         continue;
       }
       this.start(file);
@@ -71,13 +77,13 @@ export class Uploads {
     const chip = this.doc.createElement("li");
     chip.className = "upload uploading";
     const label = this.doc.createElement("span");
-    label.textContent = file.name + " (uploading…)";
+    label.textContent = interpolate(gettext("%s (uploading…)"), [file.name]);
     label.dir = "auto";
     const remove = this.doc.createElement("button");
     remove.type = "button";
     remove.className = "link-button";
-    remove.textContent = "Remove";
-    remove.setAttribute("aria-label", "Remove " + file.name);
+    remove.textContent = gettext("Remove");
+    remove.setAttribute("aria-label", interpolate(gettext("Remove %s"), [file.name]));
     remove.addEventListener("click", () => this.drop(chip));
     chip.append(label, remove);
     this.list.appendChild(chip);
@@ -91,7 +97,9 @@ export class Uploads {
       label.textContent = attachment.name + " (" + sizeText(attachment.size) + ")";
     } catch (error) {
       this.drop(chip);
-      this.onError("“" + file.name + "” wasn't uploaded: " + (error.detail || error.message));
+      const failed = { name: file.name, detail: error.detail || error.message };
+      const detail = gettext("“%(name)s” wasn't uploaded: %(detail)s");
+      this.onError(interpolate(detail, failed, true));
     }
   }
 

@@ -4,6 +4,8 @@
 
 import { mayEdit } from "./composer.js";
 import { avatarUrl, inDnd, shownName, statusNow } from "./faces.js";
+import { formatDateTime, formatTime } from "./formats.js";
+import { gettext, interpolate, ngettext, pgettext } from "./i18n.js";
 import { dayLabel, layoutMarks } from "./layout.js";
 import { mentionsMe } from "./mentions.js";
 import { sizeText } from "./uploads.js";
@@ -49,7 +51,8 @@ export function messageBody(frame) {
 // "Alice", "Alice and Bob", "Alice, Bob and Carol".
 export function namesText(names) {
   if (names.length <= 1) return names.join("");
-  return names.slice(0, -1).join(", ") + " and " + names[names.length - 1];
+  const first = names.slice(0, -1).join(pgettext("between names in a list", ", "));
+  return interpolate(gettext("%(names)s and %(last)s"), { names: first, last: names.at(-1) }, true);
 }
 
 // A message's files: an image as its thumbnail, opening full size in a new tab; any
@@ -68,7 +71,7 @@ function attachmentsBlock(attachments) {
       image.alt = file.name;
       image.loading = "lazy";
       link.appendChild(image);
-      link.setAttribute("aria-label", "Open " + file.name + " full size");
+      link.setAttribute("aria-label", interpolate(gettext("Open %s full size"), [file.name]));
     } else {
       link.setAttribute("download", file.name);
       link.append(el("span", "file-name", file.name), el("span", "file-size", sizeText(file.size)));
@@ -85,7 +88,7 @@ function attachmentsBlock(attachments) {
 // `onRemove`, a button that removes it (the message's author).
 export function previewBlock(preview, onRemove = null) {
   const card = el("aside", "link-preview");
-  card.setAttribute("aria-label", "Link preview");
+  card.setAttribute("aria-label", gettext("Link preview"));
   if (preview.image_url) {
     const image = el("img", "link-preview-image");
     image.src = preview.image_url;
@@ -106,8 +109,8 @@ export function previewBlock(preview, onRemove = null) {
   if (onRemove) {
     const remove = el("button", "link-preview-remove", "×");
     remove.type = "button";
-    remove.setAttribute("aria-label", "Remove this preview");
-    remove.title = "Remove this preview";
+    remove.title = gettext("Remove this preview");
+    remove.setAttribute("aria-label", remove.title);
     remove.addEventListener("click", onRemove);
     card.appendChild(remove);
   }
@@ -135,8 +138,8 @@ export function menuMove(key, index, count) {
 }
 
 function editedMark(editedAt) {
-  const mark = el("span", "message-edited", "(edited)");
-  mark.title = "Edited " + new Date(editedAt).toLocaleString();
+  const mark = el("span", "message-edited", gettext("(edited)"));
+  mark.title = interpolate(gettext("Edited %s"), [formatDateTime(editedAt)]);
   return mark;
 }
 
@@ -150,6 +153,7 @@ export class RoomView {
   // onEdit(seq, text), onReact(seq, emoji), onReply(seq, user, text), onDelete(seq),
   // onMute(seq, minutes), onPin(seq), onSave(seq), onRemovePreview(seq),
   // onPickReaction(seq, opener), onOpenThread(seq): a message's buttons were clicked;
+  // onIntegration(seq): the name of the bot or webhook that posted message `seq` was;
   // quickReactions(): the emoji a message offers one click away;
   // onShowOriginal(seq): a
   // reply's quote was; onNearTop(): the log was scrolled to its top; onMessagePerson(username): a
@@ -160,7 +164,7 @@ export class RoomView {
     {
       onEdit, onReact, onReply, onShowOriginal, onDelete, onMute, onNearTop, onMessagePerson,
       onSeen, onPerson, onMarkUnread, onPin, onSave, onRemovePreview, onPickReaction,
-      quickReactions, onOpenThread, editWindowMinutes,
+      quickReactions, onOpenThread, onIntegration, editWindowMinutes,
     },
   ) {
     this.doc = doc;
@@ -188,6 +192,7 @@ export class RoomView {
     this.onPickReaction = onPickReaction || (() => {});
     this.quickReactions = quickReactions || (() => []);
     this.onOpenThread = onOpenThread || (() => {});
+    this.onIntegration = onIntegration || (() => {});
     this.newSince = null; // the "New since you last read" line, once placed
     this.items = new Map(); // seq -> <li>
     this.texts = new Map(); // seq -> the message's text, for editing it
@@ -230,7 +235,8 @@ export class RoomView {
 
   // A "Message <name>" button that opens a direct message with a signed-in person.
   messageButton(username) {
-    const button = actionButton("Message", "Message " + username, () =>
+    const name = interpolate(gettext("Message %s"), [username]);
+    const button = actionButton(gettext("Message"), name, () =>
       this.onMessagePerson(username),
     );
     button.classList.replace("message-action", "dm-button");
@@ -247,13 +253,19 @@ export class RoomView {
   // card; a guest's plain text.
   personName(person, className) {
     const signedUp = !person.guest && !person.bot;
-    const name = el(signedUp ? "button" : "span", className, shownName(person));
+    // A stored message's bot or webhook: its name opens the card of what posted it.
+    const integration = Boolean(person.bot) && Number.isInteger(person.seq);
+    const name = el(signedUp || integration ? "button" : "span", className, shownName(person));
     name.dir = "auto"; // a name in any script doesn't reorder what is around it
     if (signedUp) {
       name.type = "button";
       name.title = "@" + person.user;
       name.classList.add("person-link");
       name.addEventListener("click", () => this.onPerson(person.user));
+    } else if (integration) {
+      name.type = "button";
+      name.classList.add("person-link");
+      name.addEventListener("click", () => this.onIntegration(person.seq));
     }
     return name;
   }
@@ -272,25 +284,22 @@ export class RoomView {
     const meta = el("div", "message-meta");
     if (frame.seq !== undefined) meta.appendChild(this.avatar(frame));
     meta.appendChild(this.personName(frame, "message-author"));
-    if (frame.guest) meta.appendChild(el("span", "badge", "guest"));
-    if (frame.bot) meta.appendChild(el("span", "badge", "bot"));
+    if (frame.guest) meta.appendChild(el("span", "badge", gettext("guest")));
+    if (frame.bot) meta.appendChild(el("span", "badge", gettext("bot")));
     if (frame.seq !== undefined && this.canMessage(frame, me)) {
       meta.appendChild(this.messageButton(frame.user));
     }
     if (frame.sent_at) {
       const time = el("time", "message-time");
       time.dateTime = frame.sent_at;
-      time.title = new Date(frame.sent_at).toLocaleString();
-      time.textContent = new Date(frame.sent_at).toLocaleTimeString([], {
-        hour: "2-digit",
-        minute: "2-digit",
-      });
+      time.title = formatDateTime(frame.sent_at);
+      time.textContent = formatTime(frame.sent_at);
       meta.appendChild(time);
     }
     if (frame.edited_at) meta.appendChild(editedMark(frame.edited_at));
     if (frame.system === "thread_reply" && frame.reply_to) {
       // A thread's reply also sent to the room: it says so, and opens the thread.
-      const where = el("button", "link-button in-thread", "replied in a thread");
+      const where = el("button", "link-button in-thread", gettext("replied in a thread"));
       where.type = "button";
       where.addEventListener("click", () => this.onOpenThread(frame.reply_to.seq));
       meta.appendChild(where);
@@ -307,7 +316,7 @@ export class RoomView {
     if (mine) item.classList.add("mine");
     if (me !== null && !mine && mentionsMe(frame, me.id)) {
       item.classList.add("mentioned");
-      meta.appendChild(el("span", "visually-hidden mentions-you", "mentions you"));
+      meta.appendChild(el("span", "visually-hidden mentions-you", gettext("mentions you")));
     }
     return item;
   }
@@ -327,11 +336,12 @@ export class RoomView {
   replyQuote(original) {
     const quote = el("button", "reply-quote");
     quote.type = "button";
-    const text = original.deleted ? "message deleted" : original.snippet;
+    const text = original.deleted ? gettext("message deleted") : original.snippet;
     quote.append(el("span", "reply-author", original.user), el("span", "reply-snippet", text));
     quote.querySelector(".reply-snippet").dir = "auto";
     if (original.deleted) quote.classList.add("deleted");
-    quote.setAttribute("aria-label", "Reply to " + original.user + ": " + text + ". Show it.");
+    const label = gettext("Reply to %(user)s: %(text)s. Show it.");
+    quote.setAttribute("aria-label", interpolate(label, { user: original.user, text: text }, true));
     quote.addEventListener("click", () => this.onShowOriginal(original.seq));
     return quote;
   }
@@ -353,14 +363,19 @@ export class RoomView {
   reactionsRow(seq, reactions, me) {
     const row = el("div", "reactions");
     row.setAttribute("role", "group");
-    row.setAttribute("aria-label", "Reactions");
+    row.setAttribute("aria-label", gettext("Reactions"));
     for (const reaction of Array.isArray(reactions) ? reactions : []) {
       const who = namesText(reaction.users);
       const button = el("button", "reaction", reaction.emoji + " " + reaction.count);
       button.type = "button";
       button.dataset.emoji = reaction.emoji;
       button.dataset.who = who;
-      button.setAttribute("aria-label", reaction.emoji + " " + reaction.count + ", from " + who);
+      const label = interpolate(
+        gettext("%(emoji)s %(count)s, from %(who)s"),
+        { emoji: reaction.emoji, count: reaction.count, who: who },
+        true,
+      );
+      button.setAttribute("aria-label", label);
       button.setAttribute("aria-pressed", String(me !== null && reaction.uids.includes(me.id)));
       button.addEventListener("click", () => this.onReact(seq, reaction.emoji));
       row.appendChild(button);
@@ -383,31 +398,46 @@ export class RoomView {
     const text = () => this.texts.get(frame.seq) ?? frame.message;
     const inThread = frame.thread !== null && frame.thread !== undefined;
     const entries = inThread ? [] : [
-      ["Reply", "Reply to this message", () => this.onReply(frame.seq, frame.user, text())],
-      ["Reply in thread", "Reply in a thread", () => this.onOpenThread(frame.seq)],
-    ];
-    entries.push(
-      ["React…", "React to this message", () => this.onPickReaction(frame.seq, button)],
-    );
+      [gettext("Reply"), gettext("Reply to this message"),
+        () => this.onReply(frame.seq, frame.user, text())],
+      [gettext("Reply in thread"), gettext("Reply in a thread"),
+        () => this.onOpenThread(frame.seq)],
+    ];  // prettier-ignore
+    entries.push([gettext("React…"), gettext("React to this message"),
+      () => this.onPickReaction(frame.seq, button)]);  // prettier-ignore
     if (frame.seq > 0 && me && !me.guest) {
-      entries.push(["Mark unread", "Mark unread from here", () => this.onMarkUnread(frame.seq)]);
-      entries.push(["Pin", "Pin this message for everyone here", () => this.onPin(frame.seq)]);
-      entries.push(["Save", "Save this message for yourself", () => this.onSave(frame.seq)]);
+      entries.push([gettext("Mark unread"), gettext("Mark unread from here"),
+        () => this.onMarkUnread(frame.seq)]);  // prettier-ignore
+      entries.push([gettext("Pin"), gettext("Pin this message for everyone here"),
+        () => this.onPin(frame.seq)]);  // prettier-ignore
+      entries.push([gettext("Save"), gettext("Save this message for yourself"),
+        () => this.onSave(frame.seq)]);  // prettier-ignore
     }
     if (mayEdit(frame, me, this.editWindowMinutes, Date.now())) {
-      entries.push(["Edit", "Edit this message", () => this.onEdit(frame.seq, text())]);
+      entries.push([gettext("Edit"), gettext("Edit this message"),
+        () => this.onEdit(frame.seq, text())]);  // prettier-ignore
     }
     if (mine || me.staff) {
-      entries.push(["Delete", "Delete this message", () => {
-        const whose = mine ? "your message" : frame.user + "'s message";
-        if (window.confirm("Delete " + whose + " for everyone? This can't be undone.")) {
-          this.onDelete(frame.seq);
-        }
+      entries.push([gettext("Delete"), gettext("Delete this message"), () => {
+        const question = mine
+          ? gettext("Delete your message for everyone? This can't be undone.")
+          : interpolate(
+            gettext("Delete %s's message for everyone? This can't be undone."), [frame.user],
+          );  // prettier-ignore
+        if (window.confirm(question)) this.onDelete(frame.seq);
       }]);
     }
     if (me.staff && !mine) {
-      const title = "Mute " + frame.user + " here for " + MUTE_MINUTES + " minutes";
-      entries.push(["Mute", title, () => this.onMute(frame.seq, MUTE_MINUTES)]);
+      const title = interpolate(
+        ngettext(
+          "Mute %(user)s here for %(minutes)s minute",
+          "Mute %(user)s here for %(minutes)s minutes",
+          MUTE_MINUTES,
+        ),
+        { user: frame.user, minutes: MUTE_MINUTES },
+        true,
+      );
+      entries.push([gettext("Mute"), title, () => this.onMute(frame.seq, MUTE_MINUTES)]);
     }
     const actions = el("div", "message-actions");
     // One click from the pointer: the quick reactions and the picker (the keyboard has
@@ -417,26 +447,26 @@ export class RoomView {
       const react = el("button", "quick-reaction", emoji);
       react.type = "button";
       react.tabIndex = -1;
-      react.setAttribute("aria-label", "React with " + emoji);
+      react.setAttribute("aria-label", interpolate(gettext("React with %s"), [emoji]));
       react.addEventListener("click", () => this.onReact(frame.seq, emoji));
       quick.appendChild(react);
     }
     const more = el("button", "quick-reaction", "☺+");
     more.type = "button";
     more.tabIndex = -1;
-    more.setAttribute("aria-label", "Pick a reaction");
-    more.title = "Pick a reaction";
+    more.title = gettext("Pick a reaction");
+    more.setAttribute("aria-label", more.title);
     more.addEventListener("click", () => this.onPickReaction(frame.seq, more));
     quick.appendChild(more);
     actions.appendChild(quick);
     const button = el("button", "message-menu-button", "⋯");
     button.type = "button";
-    button.setAttribute("aria-label", "Actions for this message");
+    button.setAttribute("aria-label", gettext("Actions for this message"));
     button.setAttribute("aria-haspopup", "menu");
     button.setAttribute("aria-expanded", "false");
     const menu = el("div", "message-menu");
     menu.setAttribute("role", "menu");
-    menu.setAttribute("aria-label", "Message actions");
+    menu.setAttribute("aria-label", gettext("Message actions"));
     menu.hidden = true;
     const items = entries.map(([label, name, run]) => {
       const entry = el("button", "message-menu-item", label);
@@ -565,7 +595,7 @@ export class RoomView {
     if (this.newSince === null) {
       this.newSince = el("li", "new-since"); // a plain item: a list may hold nothing else
       this.newSince.id = "new-since";
-      this.newSince.appendChild(el("span", null, "New since you last read"));
+      this.newSince.appendChild(el("span", null, gettext("New since you last read")));
     }
     this.log.insertBefore(this.newSince, item);
   }
@@ -596,7 +626,9 @@ export class RoomView {
     item.classList.toggle("mentioned", mentioned);
     const said = meta.querySelector(".mentions-you");
     if (said && !mentioned) said.remove();
-    if (!said && mentioned) meta.appendChild(el("span", "visually-hidden mentions-you", "mentions you"));
+    if (!said && mentioned) {
+      meta.appendChild(el("span", "visually-hidden mentions-you", gettext("mentions you")));
+    }
   }
 
   preview(seq, preview, mine) {
@@ -620,16 +652,17 @@ export class RoomView {
   threadSummary(seq, summary) {
     const button = el("button", "thread-summary");
     button.type = "button";
-    const count = summary.replies === 1 ? "1 reply" : summary.replies + " replies";
+    const count = interpolate(
+      ngettext("%s reply", "%s replies", summary.replies), [summary.replies],
+    );
     const people = (summary.people || []).map((person) => person.name || person.user);
     const parts = [count];
     if (people.length) parts.push(people.join(", "));
     if (summary.last_at) {
-      const time = new Date(summary.last_at);
-      parts.push("last at " + time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+      parts.push(interpolate(gettext("last at %s"), [formatTime(summary.last_at)]));
     }
     button.textContent = parts.join(" · ");
-    button.setAttribute("aria-label", count + ": open the thread");
+    button.setAttribute("aria-label", interpolate(gettext("%s: open the thread"), [count]));
     button.addEventListener("click", () => this.onOpenThread(seq));
     return button;
   }
@@ -677,14 +710,15 @@ export class RoomView {
   addPending(nonce, text, me, list = this.log) {
     const item = this.messageItem(
       {
-        user: me ? me.user : "you",
+        user: me ? me.user : gettext("you"),
         guest: me ? me.guest : false,
         message: text,
       },
       true,
     );
     item.classList.add("pending");
-    item.querySelector(".message-meta").appendChild(el("span", "message-time", "sending…"));
+    const sending = el("span", "message-time", gettext("sending…"));
+    item.querySelector(".message-meta").appendChild(sending);
     list.appendChild(item);
     if (list === this.log) this.scrollToBottom();
     this.pendingItems.set(nonce, item);
@@ -696,12 +730,33 @@ export class RoomView {
     this.pendingItems.delete(nonce);
   }
 
+  // A slash command's answer only its sender sees (text null: posted to the room): the
+  // command and the answer stay in the log until the page is left.
+  commandReply(nonce, command, text) {
+    const item = this.pendingItems.get(nonce);
+    this.pendingItems.delete(nonce);
+    if (text === null) {
+      if (item) item.remove();
+      return;
+    }
+    const onlyYou = gettext("only visible to you");
+    if (item) {
+      item.classList.replace("pending", "ephemeral");
+      item.querySelector(".message-time").textContent = onlyYou;
+    }
+    const reply = this.messageItem({ user: command, guest: false, bot: true, message: text }, false);
+    reply.classList.add("ephemeral");
+    reply.querySelector(".message-meta").appendChild(el("span", "message-time", onlyYou));
+    this.log.appendChild(reply);
+    this.scrollToBottom();
+  }
+
   failPending(nonce) {
     const item = this.pendingItems.get(nonce);
     if (!item) return;
     this.pendingItems.delete(nonce);
     item.classList.replace("pending", "failed");
-    item.querySelector(".message-time").textContent = "not sent";
+    item.querySelector(".message-time").textContent = gettext("not sent");
   }
 
   setIdentity(name) {
@@ -728,12 +783,12 @@ export class RoomView {
           item.appendChild(shown);
         }
         if (inDnd(person, nowMs)) {
-          const dnd = el("span", "badge dnd-badge", "DND");
-          dnd.title = "Do Not Disturb";
+          const dnd = el("span", "badge dnd-badge", gettext("DND"));
+          dnd.title = gettext("Do Not Disturb");
           item.appendChild(dnd);
         }
-        if (person.guest) item.appendChild(el("span", "badge", "guest"));
-        if (person.id === meId) item.appendChild(el("span", "you", "(you)"));
+        if (person.guest) item.appendChild(el("span", "badge", gettext("guest")));
+        if (person.id === meId) item.appendChild(el("span", "you", gettext("(you)")));
         else if (this.canMessage(person, me)) item.appendChild(this.messageButton(person.user));
         return item;
       }),
