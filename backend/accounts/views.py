@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -77,6 +77,19 @@ def _email_not_sent(request):
     return render(request, "accounts/email_not_sent.html", context, status=503)
 
 
+# The key of the advisory lock first-run pages take on PostgreSQL.
+SETUP_LOCK = 0x5E7_0B
+
+
+def setup_lock() -> None:
+    """Make first-run pages sent at once wait for each other until the first commits, so
+    only one owner is made: PostgreSQL's read-committed transactions would each see no
+    account yet (SQLite's write lock, taken as a transaction begins, does it already)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SETUP_LOCK])
+
+
 @require_http_methods(["GET", "POST"])
 def setup(request):
     """The first-run page: makes the owner while no account exists (404 after)."""
@@ -85,6 +98,7 @@ def setup(request):
     form = OwnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
+            setup_lock()
             if get_user_model().objects.exists():  # made meanwhile in another tab
                 raise Http404("This chat is set up already.")
             owner = form.save()

@@ -62,7 +62,6 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "chat",
-    "accounts",
     "organization",
     "people",
     "observability",
@@ -72,7 +71,8 @@ LOCAL_APPS = [
     "previews",
     "imports",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# accounts first: its createsuperuser (the owner joins general) is found before Django's.
+INSTALLED_APPS = ["accounts", *DJANGO_APPS, *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

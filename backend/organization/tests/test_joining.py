@@ -262,3 +262,41 @@ def test_the_first_run_page_makes_the_owner_and_general_then_is_gone():
     assert Client().get("/setup/").status_code == 404
     assert Client().post("/setup/", {**form, "username": "usurper"}).status_code == 404
     assert not User.objects.filter(username="usurper").exists()
+
+
+def test_an_owner_made_with_createsuperuser_is_in_general_too():
+    from django.core.management import call_command
+
+    call_command("createsuperuser", "--noinput", "--username=keeper",
+                 "--email=keeper@example.com", verbosity=0)  # fmt: skip
+    keeper = User.objects.get(username="keeper")
+    assert keeper.is_superuser
+    assert Membership.objects.filter(user=keeper, room__name="general").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_first_run_pages_sent_at_once_make_one_owner():
+    import threading
+
+    from django.db import close_old_connections, connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's write lock, taken as a transaction begins, serializes them")
+    start = threading.Barrier(3)
+    answers = []
+
+    def first_run(name: str) -> None:
+        try:
+            start.wait()
+            form = {"username": name, "password1": PASSWORD, "password2": PASSWORD}
+            answers.append(Client().post("/setup/", form).status_code)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=first_run, args=(f"founder{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [302, 404, 404]
+    assert User.objects.filter(is_superuser=True).count() == 1
