@@ -5,10 +5,13 @@ up with the address of an account an import made for them (imports.claims) gets 
 account, and signs in once the address is confirmed."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
@@ -21,6 +24,7 @@ from imports.claims import (
 )
 from organization.invitations import (
     SESSION_KEY,
+    InvitationGone,
     general_join,
     invitation_pending,
     invitation_use,
@@ -124,7 +128,18 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def save_user(self, request, sociallogin, form=None):
-        """A new account, or the imported one of an address the provider gives (claimed)."""
+        """A new account, or the imported one of an address the provider gives (claimed);
+        none at all, and the invitation's 410 page, when the invitation it signs up with
+        was used up, revoked or expired meanwhile."""
+        try:
+            with transaction.atomic():
+                return self._account_save(request, sociallogin, form)
+        except InvitationGone as exc:
+            page = render(request, "organization/invitation_gone.html", {"detail": str(exc)},
+                          status=410)  # fmt: skip
+            raise ImmediateHttpResponse(page) from None
+
+    def _account_save(self, request, sociallogin, form):
         addresses = [address.email for address in sociallogin.email_addresses]
         claimed = next(filter(None, map(account_claimable, addresses)), None)
         if claimed is not None:

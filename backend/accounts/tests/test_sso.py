@@ -121,3 +121,30 @@ def test_domains_sign_up_takes_sso_addresses_at_the_domains_only(settings, sso):
     settings.CHAT_SIGNUP_DOMAINS = ["example.org"]
     _sso_sign_in(Client(), "outsider")  # the provider's addresses are @example.com
     assert not get_user_model().objects.filter(username="outsider").exists()
+
+
+def test_an_invitation_used_up_during_sso_sign_up_leaves_no_account(rf, settings):
+    """The invitation was good when the provider sent the person back, and gone (another
+    person used it) by the time their account is saved: the 410 page, no account."""
+    from allauth.core.exceptions import ImmediateHttpResponse
+    from allauth.socialaccount.models import SocialAccount, SocialLogin
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.adapter import SocialAccountAdapter
+    from organization.invitations import SESSION_KEY as INVITATION_KEY
+    from organization.models import Invitation
+
+    settings.CHAT_SIGNUP = "invite"
+    boss = person_new("boss", is_staff=True)
+    made = api(client_of(boss), "post", "/api/invitations/", {"role": "member"}).json()
+    Invitation.objects.filter(pk=made["id"]).update(uses=1)  # used up meanwhile
+    request = rf.get("/accounts/oidc/sso/login/callback/")
+    request.session = SessionStore()
+    request.session[INVITATION_KEY] = made["id"]
+    user = get_user_model()(username="latecomer")
+    login = SocialLogin(user=user, account=SocialAccount(provider="sso", uid="late-1"))
+    with pytest.raises(ImmediateHttpResponse) as refused:
+        SocialAccountAdapter().save_user(request, login)
+    assert refused.value.response.status_code == 410
+    assert not get_user_model().objects.filter(username="latecomer").exists()
+    assert not SocialAccount.objects.filter(uid="late-1").exists()
