@@ -104,3 +104,13 @@ class HandshakeLanguage:
             self._chosen = translation.get_language_from_request(browser)
             self._cookies, self._accept = [], b""
         return self._chosen
+
+
+def language_switch(request) -> dict:
+    """``switch_back_to``: where the language switcher returns, this very page with its
+    query (a search's words, a welcome), less any ``next`` (a page that takes one keeps
+    its own checks for it; the switcher never carries another site's address)."""
+    query = request.GET.copy()
+    query.pop("next", None)
+    encoded = query.urlencode()
+    return {"switch_back_to": request.path + (f"?{encoded}" if encoded else "")}

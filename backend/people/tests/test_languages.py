@@ -125,3 +125,9 @@ def test_every_language_has_its_translations_compiled():
         with translation.override(code):
             shown = translation.gettext("Pick a room")
         assert (code == "en") == (shown == "Pick a room"), code
+
+
+def test_the_switcher_returns_to_the_page_with_its_query_but_never_a_next(client):
+    page = client.get("/search/?q=plans&next=https://evil.example/").content.decode()
+    assert 'name="next" value="/search/?q=plans"' in page
+    assert "evil.example" not in page.split('id="language-form"')[1].split("</form>")[0]
