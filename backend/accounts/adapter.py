@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from chat.identity import USERNAME_LOOKS_TAKEN, username_alike
@@ -19,6 +20,7 @@ from chat.services.mentions import BROADCAST_WORDS
 from imports.claims import (
     account_claim,
     account_claimable,
+    account_waits_for_password,
     address_unconfirmed,
     history_names_keep,
 )
@@ -91,11 +93,25 @@ class AccountAdapter(DefaultAccountAdapter):
             account_claim(claimed)
             user = claimed
         user = super().save_user(request, user, form, commit=commit)
+        if claimed is not None:
+            # Not the password typed here: whoever typed it may not own the address. The
+            # owner sets one after confirming it (get_email_verification_redirect_url).
+            user.set_unusable_password()
+            if commit:
+                user.save(update_fields=["password"])
         if commit:
             if claimed is not None:
                 history_names_keep(user, imported_name)
             account_joined(request, user)
         return user
+
+    def get_email_verification_redirect_url(self, email_address):
+        """An imported account's address just confirmed: on to choosing a password (by a
+        link sent to that address), as its sign-up kept none."""
+        user = email_address.user
+        if address_unconfirmed(user) is None and account_waits_for_password(user):
+            return reverse("account_reset_password")
+        return super().get_email_verification_redirect_url(email_address)
 
     def pre_login(self, request, user, **kwargs):
         """allauth's checks; and an account that came from an import signs in once its

@@ -12,7 +12,7 @@ from ninja import Schema, Status
 from api.auth import signed_in
 from api.errors import ApiError
 from api.messages import PAGE_LIMIT_DEFAULT, json_object, page_after
-from api.rooms import REFUSALS, router
+from api.rooms import REFUSALS, existing_room, router
 from api.webhooks import room_managed
 from integrations.models import OutgoingWebhook
 from integrations.outgoing import (
@@ -77,6 +77,7 @@ def outgoing_webhooks_create(request, name: str):
     """Tell ``url`` about the room's ``events`` (``message``, ``edit``, ``delete``,
     ``reaction``), only those @mentioning the webhook's ``name`` with ``mentions_only``."""
     room = room_managed(request, name)
+    existing_room(request, name)  # staff too: what it is told, its maker must be able to read
     data = json_object(request)
     if not isinstance(data.get("url"), str):
         raise ApiError(400, "invalid_url", _('The body needs a "url".'))
@@ -85,7 +86,7 @@ def outgoing_webhooks_create(request, name: str):
         raise ApiError(400, "invalid_name", _("“name” must be a string."))
     hook = outgoing_create(
         room=room, by=request.user, url=data["url"], events=data.get("events"),
-        mentions_only=data.get("mentions_only") is True, name=name_given,
+        mentions_only=data.get("mentions_only", False), name=name_given,
     )  # fmt: skip
     return Status(201, _shown(hook) | {"secret": hook.secret})
 
@@ -110,8 +111,11 @@ def outgoing_webhooks_change(request, name: str, webhook_id: int):
     """Change any of ``name``, ``url``, ``events``, ``mentions_only``; ``"active": true``
     resumes a failing one."""
     hook = _hook(room_managed(request, name), webhook_id)
+    existing_room(request, name)
     data = json_object(request)
     known = {"name", "url", "events", "mentions_only", "active"}
+    if "name" in data and not isinstance(data["name"], str):
+        raise ApiError(400, "invalid_name", _("“name” must be a string."))
     if unknown := sorted(set(data) - known):
         raise ApiError(
             400,

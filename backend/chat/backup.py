@@ -114,6 +114,8 @@ def chat_restore(path: str | Path) -> dict[str, int]:
                 with transaction.atomic():
                     counts = {label: _load(archive, label) for label in MODELS}
                     _sequences_reset()
+                    # Webhooks aren't in archives: no room has any active after a restore.
+                    _model("chat.Room").objects.update(outgoing_webhooks_active=0)
                     counts["files"] = _files_restore(archive, written)
                     _check_counts(manifest, counts)
             except BaseException:

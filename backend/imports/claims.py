@@ -6,7 +6,9 @@ signs in as it and nobody can reset its password. Whoever signs up with that
 address (a password, an invitation, an allowed domain, single sign-on: see
 accounts.adapter) gets that account instead of a new one, with its rooms, messages
 and reactions; it signs in only once the address is confirmed, since it holds the
-person's private conversations.
+person's private conversations, and with a password chosen after that (through a
+reset link sent to the address): the password typed at sign-up is not kept, as
+whoever typed it may not own the address.
 """
 
 from allauth.account.models import EmailAddress
@@ -56,3 +58,8 @@ def address_unconfirmed(user) -> EmailAddress | None:
     if addresses.filter(verified=True).exists():
         return None
     return addresses.order_by("-primary", "pk").first()
+
+
+def account_waits_for_password(user) -> bool:
+    """Whether ``user`` is a claimed imported account that has no password yet."""
+    return not user.has_usable_password() and SlackPerson.objects.filter(user=user).exists()

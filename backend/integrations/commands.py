@@ -21,8 +21,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from chat.identity import Identity
+from chat.models import Room
 from chat.rooms import public_person_id
 from chat.services import ActionRefused
+from chat.services.storing import muted_refusal
 from integrations.models import SlashCommand
 from integrations.outgoing import USER_AGENT, event_signature, url_check
 
@@ -46,8 +48,15 @@ def command_parse(text: str) -> tuple[str, str] | None:
     return (found[1].lower(), (found[2] or "").strip()) if found else None
 
 
-def command_find(name: str) -> SlashCommand | None:
-    return SlashCommand.objects.filter(name=name).first()
+def command_find(name: str, *, room_name: str, sender_key: str) -> SlashCommand | None:
+    """The command named ``name``, if any; raises ActionRefused ``muted`` when the sender
+    is muted in the room (a command's answer may be posted there)."""
+    command = SlashCommand.objects.filter(name=name).first()
+    if command is not None:
+        room_id = Room.objects.filter(name=room_name).values_list("pk", flat=True).first()
+        if room_id is not None and (refusal := muted_refusal(room_id, sender_key)):
+            raise refusal
+    return command
 
 
 def command_create(*, name: str, url: str, description: str = "", by) -> SlashCommand:

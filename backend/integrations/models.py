@@ -104,6 +104,7 @@ class OutgoingWebhook(models.Model):
     failing_since = models.DateTimeField(null=True, blank=True)
     # Which server process delivers it now, until when (one at a time keeps the order).
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_token = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["room", "pk"]

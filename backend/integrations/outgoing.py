@@ -40,10 +40,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from chat.identity import Identity, InvalidDisplayName, display_name_clean
-from chat.models import Message, Room
+from chat.models import Attachment, Membership, Message, Reaction, Room
 from chat.protocol import events as frames
 from chat.services import ActionRefused
 from integrations.models import OutgoingEvent, OutgoingWebhook
+from organization.models import GuestAccount
 from outbound.addresses import address_is_local, host_allowed
 from people.languages import profile_language
 
@@ -58,6 +59,8 @@ BATCH = 20  # events read from a queue at once
 ANSWER_MAX_BYTES = 64 * 1024
 USER_AGENT = "ChatWebhook/1.0"
 ADVISORY_CLASS = 0x0C4A  # the first key of the advisory locks that order rooms' queues
+NOT_A_BOOL = _("“mentions_only” must be true or false.")
+REPLY_KEY = "outhook:"  # the sender key of outgoing webhooks' replies, before the id
 
 
 # Queueing, in the transaction of the event ----------------------------------------------
@@ -74,20 +77,21 @@ def outgoing_messages_queue(messages: list[Message]) -> None:
 def outgoing_event_queue(message: Message, kind: str, extra: dict | None = None) -> None:
     """Queue an ``edit``, ``delete`` or ``reaction`` event of ``message`` if its room has
     active webhooks; call it inside the transaction that makes the change."""
-    room = Room.objects.filter(pk=message.room_id).values_list(
-        "outgoing_webhooks_active", flat=True
-    )
-    if room.first():
+    if message.room.outgoing_webhooks_active:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
                                [ADVISORY_CLASS, message.room_id])  # fmt: skip
+        # The message as it is now, with its reactions and attachments.
+        message.reaction_rows = list(Reaction.objects.filter(message=message))
+        message.attachment_rows = list(Attachment.objects.filter(message=message))
         _queue([(kind, message, extra)], {message.room_id})
 
 
 def _queue(items: list[tuple[str, Message, dict | None]], room_ids: set[int]) -> None:
     hooks = list(
         OutgoingWebhook.objects.filter(room_id__in=room_ids, failing_since__isnull=True)
+        .filter(makers_may_read())
         .select_related("room")
         .order_by("pk")
     )
@@ -106,8 +110,8 @@ def _queue(items: list[tuple[str, Message, dict | None]], room_ids: set[int]) ->
 
 
 def _wanted(hook: OutgoingWebhook, kind: str, message: Message) -> bool:
-    if kind not in hook.events or message.sender_key == hook_identity(hook).key:
-        return False  # never told about its own replies
+    if kind not in hook.events or message.sender_key.startswith(REPLY_KEY):
+        return False  # not told about webhooks' replies: two could answer each other forever
     return not hook.mentions_only or mentions_hook(hook.name, message.body or "")
 
 
@@ -138,9 +142,18 @@ def event_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def hook_identity(hook: OutgoingWebhook) -> Identity:
+def makers_may_read() -> Q:
+    """Webhooks whose maker may read their room now: an active account that is a member,
+    or (a public room) any account but a guest account. Access goes with the maker, as
+    for incoming webhooks: one who leaves the room or is deactivated stops theirs."""
+    member = Exists(Membership.objects.filter(room=OuterRef("room"), user=OuterRef("created_by")))
+    guest = Exists(GuestAccount.objects.filter(user=OuterRef("created_by")))
+    return Q(created_by__is_active=True) & (member | (Q(room__kind=Room.Kind.PUBLIC) & ~guest))
+
+
+def hook_identity(hook_id: int, name: str) -> Identity:
     """Who an outgoing webhook's replies are from: a bot of its name, allowed in its room."""
-    return Identity(f"outhook:{hook.pk}", hook.name, False, is_bot=True, is_webhook=True)
+    return Identity(f"{REPLY_KEY}{hook_id}", name, False, is_bot=True, is_webhook=True)
 
 
 # Made, changed and removed by a room's members (api.outgoing_webhooks) -----------------
@@ -216,9 +229,11 @@ def outgoing_create(
     *, room: Room, by, url: str, events: list[str], mentions_only: bool = False, name: str = ""
 ) -> OutgoingWebhook:
     name, events = name_check(name), events_check(events)  # before the URL is looked up
+    if not isinstance(mentions_only, bool):
+        raise ActionRefused("invalid_mentions_only", NOT_A_BOOL)
     hook = OutgoingWebhook(
-        room=room, name=name, url=url_check(url), events=events,
-        mentions_only=bool(mentions_only), secret=secrets.token_urlsafe(32), created_by=by,
+        room=room, name=name, url=url_check(url), events=events, mentions_only=mentions_only,
+        secret=secrets.token_urlsafe(32), created_by=by,
     )  # fmt: skip
     with transaction.atomic():
         hook.save()
@@ -229,20 +244,29 @@ def outgoing_create(
 def outgoing_change(hook: OutgoingWebhook, changes: dict) -> OutgoingWebhook:
     """Rename it, point it elsewhere, change what it is told, or (``active: true``) resume
     it after it failed."""
+    fields = []
     if "name" in changes:
         hook.name = name_check(changes["name"])
-    if "url" in changes:
-        hook.url = url_check(changes["url"])
+        fields.append("name")
     if "events" in changes:
         hook.events = events_check(changes["events"])
+        fields.append("events")
     if "mentions_only" in changes:
-        hook.mentions_only = bool(changes["mentions_only"])
+        if not isinstance(changes["mentions_only"], bool):
+            raise ActionRefused("invalid_mentions_only", NOT_A_BOOL)
+        hook.mentions_only = changes["mentions_only"]
+        fields.append("mentions_only")
+    if "url" in changes:
+        hook.url = url_check(changes["url"])
+        fields.append("url")
     if changes.get("active") is True:
         hook.failing_since = hook.failed_first_at = hook.next_attempt_at = None
         hook.attempts = 0
         hook.last_error = ""
+        fields += ["failing_since", "failed_first_at", "next_attempt_at", "attempts", "last_error"]
     with transaction.atomic():
-        hook.save()
+        # Only what changed: a delivery may be updating the rest of the row meanwhile.
+        hook.save(update_fields=fields)
         _active_count(hook.room_id)
     return hook
 
@@ -275,13 +299,15 @@ def pending_counts(hooks: list[OutgoingWebhook]) -> dict[int, int]:
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """A webhook this process holds the lease of, as it was then."""
+    """A webhook this process holds the lease of (``token`` names the lease), as it was
+    then."""
 
     id: int
     room: str
     url: str
     secret: str
     name: str
+    token: str
 
 
 def hooks_due(now: datetime) -> list[Due]:
@@ -298,20 +324,35 @@ def hooks_due(now: datetime) -> list[Due]:
     )
     taken = []
     for hook in found:
+        token = secrets.token_hex(8)
         # One UPDATE per webhook: another process may have taken it meanwhile.
-        if OutgoingWebhook.objects.filter(pk=hook.pk).filter(free).update(lease_until=now + LEASE):
-            taken.append(Due(hook.pk, hook.room.name, hook.url, hook.secret, hook.name))
+        if (
+            OutgoingWebhook.objects.filter(pk=hook.pk)
+            .filter(free)
+            .update(lease_until=now + LEASE, lease_token=token)
+        ):
+            taken.append(Due(hook.pk, hook.room.name, hook.url, hook.secret, hook.name, token))
     return taken
 
 
-def queue_head(hook_id: int, now: datetime) -> list[OutgoingEvent]:
-    """The next events of a webhook, oldest first, the lease renewed; none once the
-    lease was lost (another process delivers now) or the webhook paused."""
-    renewed = OutgoingWebhook.objects.filter(pk=hook_id, failing_since__isnull=True).update(
-        lease_until=now + LEASE
-    )
-    if not renewed:
-        return []
+def lease_renew(hook_id: int, token: str, now: datetime) -> bool:
+    """Hold the lease ``LEASE`` longer, before each POST; False once it was lost (another
+    process delivers now), the webhook paused, or its maker may no longer read the room
+    (its waiting events are dropped then: they would go to someone who can't read them)."""
+    mine = OutgoingWebhook.objects.filter(pk=hook_id, lease_token=token)
+    if (
+        mine.filter(failing_since__isnull=True)
+        .filter(makers_may_read())
+        .update(lease_until=now + LEASE)
+    ):
+        return True
+    if mine.filter(failing_since__isnull=True).exists():
+        OutgoingEvent.objects.filter(webhook_id=hook_id).delete()
+    return False
+
+
+def queue_head(hook_id: int) -> list[OutgoingEvent]:
+    """The next events of a webhook, oldest first."""
     return list(OutgoingEvent.objects.filter(webhook_id=hook_id).order_by("pk")[:BATCH])
 
 
@@ -324,35 +365,39 @@ def delivered(hook_id: int, event_id: int) -> None:
         )
 
 
-def delivery_failed(hook_id: int, error: str, now: datetime) -> bool:
+def delivery_failed(hook_id: int, token: str, error: str, now: datetime) -> bool:
     """Count a failed try of the head event and set when to try again; past ``GIVE_UP``
     mark the webhook failing (queue dropped, owner told). Returns whether it gave up."""
     hook = OutgoingWebhook.objects.select_related("room", "created_by").filter(pk=hook_id).first()
-    if hook is None:
-        return True
-    hook.attempts += 1
-    hook.failed_first_at = hook.failed_first_at or now
-    hook.last_error = error[:200]
-    hook.lease_until = None
-    gave_up = now - hook.failed_first_at >= GIVE_UP
+    if hook is None or hook.lease_token != token:
+        return False  # gone, or another process delivers to it now
+    attempts = hook.attempts + 1
+    failed_first_at = hook.failed_first_at or now
+    gave_up = now - failed_first_at >= GIVE_UP
+    delay = min(settings.CHAT_OUTGOING_RETRY_SECONDS * 2 ** (attempts - 1), RETRY_MAX)
+    changes = {
+        "attempts": attempts, "failed_first_at": failed_first_at, "last_error": error[:200],
+        "lease_until": None, "lease_token": "",
+        "next_attempt_at": None if gave_up else now + timedelta(seconds=delay),
+    }  # fmt: skip
     if gave_up:
-        hook.failing_since = now
-        hook.next_attempt_at = None
-    else:
-        delay = min(settings.CHAT_OUTGOING_RETRY_SECONDS * 2 ** (hook.attempts - 1), RETRY_MAX)
-        hook.next_attempt_at = now + timedelta(seconds=delay)
+        changes["failing_since"] = now
     with transaction.atomic():
-        hook.save()
+        # Only these fields: an owner's change (a new URL, a resume) may be saved meanwhile.
+        OutgoingWebhook.objects.filter(pk=hook_id, lease_token=token).update(**changes)
         if gave_up:
-            OutgoingEvent.objects.filter(webhook=hook).delete()
+            OutgoingEvent.objects.filter(webhook_id=hook_id).delete()
             _active_count(hook.room_id)
     if gave_up:
+        hook.last_error = changes["last_error"]
         _owner_tell(hook)
     return gave_up
 
 
-def lease_release(hook_id: int) -> None:
-    OutgoingWebhook.objects.filter(pk=hook_id).update(lease_until=None)
+def lease_release(hook_id: int, token: str) -> None:
+    OutgoingWebhook.objects.filter(pk=hook_id, lease_token=token).update(
+        lease_until=None, lease_token=""
+    )
 
 
 def _owner_tell(hook: OutgoingWebhook) -> None:
@@ -411,35 +456,43 @@ class Deliveries:
                 task.add_done_callback(lambda _, key=due.id: self.running.pop(key, None))
 
     async def deliver(self, due: Due) -> None:
-        """POST the webhook's queue in order until it is empty or an event fails."""
+        """POST the webhook's queue in order until it is empty, an event fails, or the
+        lease is lost (renewed before each POST)."""
         try:
-            while events := await self.database(queue_head, due.id, self.now()):
+            while events := await self.database(queue_head, due.id):
                 for event in events:
-                    body = event.body.encode()
-                    headers = {
-                        "Content-Type": "application/json",
-                        "User-Agent": USER_AGENT,
-                        "X-Chat-Signature": event_signature(due.secret, body),
-                        "X-Chat-Delivery": str(event.pk),
-                        "X-Chat-Event": event.type,
-                    }
-                    try:
-                        answer = await self.post(
-                            due.url, body=body, headers=headers, seconds=TIMEOUT,
-                            max_bytes=ANSWER_MAX_BYTES,
-                        )  # fmt: skip
-                    except Exception as exc:  # noqa: BLE001 (refused, timed out, unreachable)
-                        await self.database(delivery_failed, due.id, str(exc), self.now())
+                    if not await self.database(lease_renew, due.id, due.token, self.now()):
                         return
-                    if not 200 <= answer.status < 300:
-                        error = f"answered {answer.status}"
-                        await self.database(delivery_failed, due.id, error, self.now())
+                    if not await self.send(due, event):
                         return
-                    await self.database(delivered, due.id, event.pk)
-                    if (text := reply_text(answer)) and event.type == "message":
-                        await self.reply(due, text, json.loads(event.body))
         finally:
-            await self.database(lease_release, due.id)
+            await self.database(lease_release, due.id, due.token)
+
+    async def send(self, due: Due, event: OutgoingEvent) -> bool:
+        """POST one event; True once it was accepted (and taken off the queue)."""
+        body = event.body.encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Chat-Signature": event_signature(due.secret, body),
+            "X-Chat-Delivery": str(event.pk),
+            "X-Chat-Event": event.type,
+        }
+        try:
+            answer = await self.post(
+                due.url, body=body, headers=headers, seconds=TIMEOUT, max_bytes=ANSWER_MAX_BYTES
+            )
+        except Exception as exc:  # noqa: BLE001 (refused, timed out, unreachable)
+            await self.database(delivery_failed, due.id, due.token, str(exc), self.now())
+            return False
+        if not 200 <= answer.status < 300:
+            error = f"answered {answer.status}"
+            await self.database(delivery_failed, due.id, due.token, error, self.now())
+            return False
+        await self.database(delivered, due.id, event.pk)
+        if (text := reply_text(answer)) and event.type == "message":
+            await self.reply(due, text, json.loads(event.body))
+        return True
 
 
 def reply_text(answer) -> str:
@@ -460,7 +513,7 @@ async def reply_post(due: Due, text: str, event: dict) -> None:
     from chat.services.messages import messages_post
     from chat.services.storing import Post
 
-    identity = Identity(f"outhook:{due.id}", due.name, False, is_bot=True, is_webhook=True)
+    identity = hook_identity(due.id, due.name)
     text = text[: settings.CHAT_MESSAGE_MAX_LENGTH]
     post = Post(identity, text, may_create=False, thread=event["message"].get("thread"))
     try:

@@ -70,7 +70,9 @@ class ProfileLanguageMiddleware:
             if request.path == self.set_language_path and chosen is not None:
                 from people.profiles import profile_update  # it imports chat's models
 
-                profile_update(user, {"language": chosen.value})
+                # One of ours (Django's switcher takes any language Django knows).
+                if kept := language_supported(chosen.value):
+                    profile_update(user, {"language": kept})
         return response
 
 

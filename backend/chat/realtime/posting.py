@@ -55,7 +55,14 @@ class PostsInFlight:
         if self.failed:
             return  # closing: the page sends it again once reconnected
         if frame.text.startswith("/") and (asked := command_parse(frame.text)):
-            command = await database_sync_to_async(command_find)(asked[0])
+            try:
+                command = await database_sync_to_async(command_find)(
+                    asked[0], room_name=self.session.room_name,
+                    sender_key=self.session.identity.key,
+                )  # fmt: skip
+            except ActionRefused as exc:
+                await self.session.send_error(exc, nonce=frame.nonce)
+                return
             if command is not None:
                 detach(self._command(command, asked[1], frame.nonce))
                 return

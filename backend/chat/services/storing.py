@@ -593,6 +593,13 @@ def _mutes(placed: list[tuple[int, Post]]) -> dict[tuple[int, str], Mute]:
     return {(mute.room_id, mute.sender_key): mute for mute in current}
 
 
+def muted_refusal(room_id: int, sender_key: str) -> ActionRefused | None:
+    """``muted`` if the sender is muted in the room now (for what is refused like a post
+    though it isn't one: a slash command)."""
+    mute = _mutes([(room_id, Post(Identity(sender_key, "", False), ""))]).get((room_id, sender_key))
+    return None if mute is None else _muted(mute)
+
+
 def _muted(mute: Mute) -> ActionRefused:
     seconds = (mute.until - timezone.now()).total_seconds()
     return ActionRefused(

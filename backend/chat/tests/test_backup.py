@@ -239,3 +239,13 @@ def test_a_restore_into_a_database_never_migrated_says_to_migrate_first(archive,
     assert done.returncode == 1
     assert "not migrated" in done.stderr and "migrate" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_no_room_has_outgoing_webhooks_after_a_restore(tmp_path, alice, bob):
+    content(alice, bob)
+    Room.objects.update(outgoing_webhooks_active=2)  # webhooks aren't in archives
+    path = tmp_path / "backup.tar.gz"
+    chat_export(path)
+    empty_database()
+    chat_restore(path)
+    assert set(Room.objects.values_list("outgoing_webhooks_active", flat=True)) == {0}

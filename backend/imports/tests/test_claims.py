@@ -41,6 +41,17 @@ def _confirm(mail) -> None:
     assert Client().post(urlsplit(link).path).status_code == 302
 
 
+def _choose_password(smtp_server, email: str, already: int) -> None:
+    """What the confirmation page leads to: a reset link by e-mail, then the password."""
+    assert Client().post("/accounts/password/reset/", {"email": email}).status_code == 302
+    mail = smtp_server.wait_for(already + 1)[-1]
+    link = re.search(r"https?://\S+", mail.body).group(0)
+    browser = Client()
+    form_page = browser.get(urlsplit(link).path, follow=True)
+    chosen = {"password1": PASSWORD, "password2": PASSWORD}
+    assert browser.post(form_page.redirect_chain[-1][0], chosen).status_code == 302
+
+
 def _signed_in(username: str) -> Client:
     browser = Client()
     browser.post("/accounts/login/", {"login": username, "password": PASSWORD})
@@ -54,7 +65,7 @@ def test_signing_up_with_an_imported_address_takes_that_account(slack, smtp_serv
     assert response.status_code == 302
     alice = User.objects.get(pk=slack[ALICE].pk)
     assert alice.username == "alice" and alice.email == "alice@example.com"
-    assert alice.is_active and alice.check_password(PASSWORD)
+    assert alice.is_active and not alice.has_usable_password()  # chosen once confirmed
     assert SlackPerson.objects.get(slack_id=ALICE).joined is not None
     assert User.objects.count() == accounts
     assert alice.memberships.filter(room__name="general").exists()
@@ -67,8 +78,9 @@ def test_the_account_signs_in_with_its_history_once_the_address_is_confirmed(sla
     (mail,) = smtp_server.wait_for(1)
     assert mail.recipients == ["alice@example.com"]
     assert SESSION_KEY not in _signed_in("alice").session  # not before the link is followed
-    smtp_server.wait_for(2)  # the link again, with that try
     _confirm(mail)
+    assert SESSION_KEY not in _signed_in("alice").session  # no password kept from sign-up
+    _choose_password(smtp_server, "alice@example.com", already=1)
     browser = _signed_in("alice")
     assert browser.session[SESSION_KEY] == str(slack[ALICE].pk)
     private = browser.get("/api/rooms/secret-plans/messages/").json()["messages"]
@@ -113,6 +125,7 @@ def test_an_allowed_domain_signs_up_into_the_imported_account(slack, smtp_server
     assert _sign_up(Client(), "carol", "carol@example.com").status_code == 302
     (mail,) = smtp_server.wait_for(1)
     _confirm(mail)
+    _choose_password(smtp_server, "carol@example.com", already=1)
     assert _signed_in("carol").session[SESSION_KEY] == str(slack[CAROL].pk)
 
 
@@ -139,3 +152,14 @@ def test_someone_with_the_address_confirmed_here_gets_the_history_in_their_accou
     assert (hello.author_id, hello.author_name) == (boss.pk, "boss")
     assert SlackPerson.objects.get(slack_id=ALICE).joined is not None
     assert Reaction.objects.filter(sender_key=f"user:{boss.pk}").count() == 0  # gave none
+
+
+def test_someone_who_signs_up_with_anothers_address_never_gets_in(slack, smtp_server):
+    """A squatter types Alice's imported address and a password of theirs; Alice follows
+    the confirmation link she was sent: the squatter's password still opens nothing."""
+    _sign_up(Client(), "squatter", "alice@example.com")
+    (mail,) = smtp_server.wait_for(1)
+    response = Client().post(urlsplit(re.search(r"https?://\S+", mail.body).group(0)).path)
+    assert response["Location"] == "/accounts/password/reset/"  # the owner chooses one
+    assert SESSION_KEY not in _signed_in("squatter").session
+    assert not User.objects.get(pk=slack[ALICE].pk).has_usable_password()

@@ -134,3 +134,26 @@ async def test_a_slash_that_names_no_command_is_a_message(connect_room, receiver
     assert posted["message"] == "/shrug it happens"
     assert receiver.received == []
     assert not await database_sync_to_async(SlashCommand.objects.exists)()
+
+
+async def test_someone_muted_in_the_room_cannot_run_a_command(connect_room, receiver):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat.models import Mute, Room
+
+    await database_sync_to_async(command_new)(receiver)
+    alice, _ = await room_with_alice()
+
+    def mute():
+        room = Room.objects.get(name="plans")
+        until = timezone.now() + timedelta(minutes=5)
+        Mute.objects.create(room=room, sender_key=f"user:{alice.pk}", until=until)
+
+    await database_sync_to_async(mute)()
+    tab = await connect_room("plans", session=await user_session(alice))
+    await tab.send({"message": "/weather", "nonce": "n-1"})
+    error = await tab.until(lambda f: f["type"] == "error", timeout=10)
+    assert error["code"] == "muted" and error["nonce"] == "n-1"
+    assert receiver.received == []

@@ -235,7 +235,7 @@ async def test_the_reply_is_a_message_from_the_webhook_that_it_is_not_told_about
 ):
     hook = await in_thread(lambda: hook_new(client_of(alice), "secret", receiver, name="pinger"))
     await in_thread(post, "secret", alice, "ping")
-    due = outgoing.Due(hook["id"], "secret", receiver.url, hook["secret"], "pinger")
+    due = outgoing.Due(hook["id"], "secret", receiver.url, hook["secret"], "pinger", "t")
     await outgoing.reply_post(due, "pong", {"message": {}})
     reply = await in_thread(lambda: Message.objects.filter(room__name="secret").last())
     assert (reply.body, reply.author_name, reply.author_is_bot) == ("pong", "pinger", True)
@@ -280,14 +280,21 @@ def test_a_local_address_is_refused_unless_listed(alice, secret, receiver, setti
     assert "CHAT_OUTBOUND_ALLOW_HOSTS" in response.json()["detail"]
 
 
-def test_only_members_and_staff_manage_them(alice, secret, receiver, staff_client):
+def test_only_members_make_them_and_staff_only_where_they_may_read(
+    alice, secret, receiver, staff_client
+):
     carol = person_new("carol")
     body = {"url": receiver.url, "events": ["message"]}
     refused = api(client_of(carol), "post", "/api/rooms/secret/outgoing-webhooks/", body)
     assert refused.status_code in (403, 404)
-    assert (
-        api(staff_client, "post", "/api/rooms/secret/outgoing-webhooks/", body).status_code == 201
-    )
+    # Staff manage every room's webhooks but can't have a private room's events sent out.
+    not_theirs = api(staff_client, "post", "/api/rooms/secret/outgoing-webhooks/", body)
+    assert not_theirs.status_code in (403, 404)
+    hook = hook_new(client_of(alice), "secret", receiver)
+    listed = api(staff_client, "get", "/api/rooms/secret/outgoing-webhooks/").json()
+    assert [h["id"] for h in listed["outgoing_webhooks"]] == [hook["id"]]
+    path = f"/api/rooms/secret/outgoing-webhooks/{hook['id']}/"
+    assert api(staff_client, "delete", path).status_code == 204
 
 
 def test_renaming_and_removing(alice, secret, receiver):
@@ -297,6 +304,10 @@ def test_renaming_and_removing(alice, secret, receiver):
     changed = api(client, "patch", path, {"name": "Deploys", "events": ["message"]}).json()
     assert (changed["name"], changed["events"]) == ("Deploys", ["message"])
     assert error_code(api(client, "patch", path, {"colour": "red"})) == "invalid_request"
+    assert error_code(api(client, "patch", path, {"name": 5})) == "invalid_name"
+    assert (
+        error_code(api(client, "patch", path, {"mentions_only": "no"})) == "invalid_mentions_only"
+    )
     post("secret", alice, "m")
     assert api(client, "delete", path).status_code == 204
     assert not OutgoingEvent.objects.exists()
@@ -319,3 +330,58 @@ def test_events_catch_up_from_any_seq(alice, secret):
     outsider = client_of(person_new("carol"))
     assert api(outsider, "get", "/api/rooms/secret/events/?after=0").status_code in (403, 404)
     assert error_code(api(client, "get", "/api/rooms/secret/events/?after=x")) != ""
+
+
+def test_a_maker_who_leaves_the_room_stops_the_webhook(alice, bob, secret, receiver):
+    from chat.models import Membership
+
+    hook = hook_new(client_of(bob), "secret", receiver)
+    before = post("secret", alice, "before")
+    Membership.objects.filter(room__name="secret", user=bob).delete()
+    post("secret", alice, "after bob left")
+    assert queued(hook["id"]) == [("message", before.seq)]
+    [due] = outgoing.hooks_due(timezone.now())
+    assert not outgoing.lease_renew(due.id, due.token, timezone.now())
+    assert queued(hook["id"]) == []  # what waited goes nowhere
+
+
+def test_a_deactivated_maker_stops_the_webhook(alice, secret, receiver):
+    hook = hook_new(client_of(alice), "secret", receiver)
+    type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+    post("secret", alice, "m")
+    assert queued(hook["id"]) == []
+
+
+def test_a_lost_lease_stops_a_delivery_before_its_next_post(alice, secret, receiver):
+    hook = hook_new(client_of(alice), "secret", receiver)
+    post("secret", alice, "m")
+    now = timezone.now()
+    [mine] = outgoing.hooks_due(now)
+    later = now + outgoing.LEASE + timedelta(seconds=1)  # this process stalled
+    [theirs] = outgoing.hooks_due(later)
+    assert not outgoing.lease_renew(mine.id, mine.token, later)
+    assert outgoing.lease_renew(theirs.id, theirs.token, later)
+    outgoing.lease_release(mine.id, mine.token)  # the stalled one's release leaves theirs
+    assert OutgoingWebhook.objects.get(pk=hook["id"]).lease_token == theirs.token
+
+
+async def test_webhooks_are_not_told_about_webhooks_replies(alice, secret, receiver):
+    first = await in_thread(lambda: hook_new(client_of(alice), "secret", receiver, name="echo"))
+    second = await in_thread(lambda: hook_new(client_of(alice), "secret", receiver, name="parrot"))
+    due = outgoing.Due(first["id"], "secret", receiver.url, first["secret"], "echo", "t")
+    await outgoing.reply_post(due, "echo!", {"message": {}})
+    assert await in_thread(lambda: Message.objects.filter(body="echo!").exists())
+    assert await in_thread(queued, second["id"]) == []
+    assert await in_thread(queued, first["id"]) == []
+
+
+def test_an_edit_event_carries_the_messages_reactions(alice, secret, receiver):
+    import json
+
+    hook = hook_new(client_of(alice), "secret", receiver, events=["edit"])
+    message = post("secret", alice, "one")
+    who = identity(alice)
+    reaction_toggle_store(room_name="secret", seq=message.seq, identity=who, emoji="🎉")
+    message_edit_store(room_name="secret", seq=message.seq, identity=who, text="one!")
+    [event] = OutgoingEvent.objects.filter(webhook_id=hook["id"])
+    assert [r["emoji"] for r in json.loads(event.body)["message"]["reactions"]] == ["🎉"]

@@ -131,3 +131,16 @@ def test_the_switcher_returns_to_the_page_with_its_query_but_never_a_next(client
     page = client.get("/search/?q=plans&next=https://evil.example/").content.decode()
     assert 'name="next" value="/search/?q=plans"' in page
     assert "evil.example" not in page.split('id="language-form"')[1].split("</form>")[0]
+
+
+def test_a_language_the_chat_has_no_catalog_for_is_not_kept_on_the_profile(client):
+    from chat.tests.membership import person_new
+
+    person = person_new("polyglot")
+    client.force_login(person)
+    response = client.post("/i18n/setlang/", {"language": "fr", "next": "/chat/"})
+    assert response.status_code == 302
+    from people.models import Profile
+
+    kept = Profile.objects.filter(user=person).values_list("language", flat=True).first()
+    assert not kept
