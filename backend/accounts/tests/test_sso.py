@@ -90,6 +90,17 @@ def test_an_sso_account_signs_in_again_as_itself(settings, sso):
     assert again.session[SESSION_KEY] == str(get_user_model().objects.get(username="carol").pk)
 
 
+def test_a_deactivated_person_signing_in_by_sso_is_refused_saying_so(settings, sso):
+    settings.CHAT_SIGNUP = "open"
+    _sso_sign_in(Client(), "carol")
+    get_user_model().objects.filter(username="carol").update(is_active=False)
+    browser = Client()
+    response = _sso_sign_in(browser, "carol")
+    page = browser.get(response["Location"]) if response.status_code == 302 else response
+    assert 'id="account-inactive"' in page.content.decode()
+    assert SESSION_KEY not in browser.session
+
+
 def test_invite_only_refuses_an_unknown_sso_person_without_an_invitation(settings, sso):
     settings.CHAT_SIGNUP = "invite"
     browser = Client()
