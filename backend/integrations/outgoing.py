@@ -18,7 +18,6 @@ failing, its queue is dropped and its owner is e-mailed (a tool catches up with
 """
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -28,12 +27,13 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import ip_address
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
@@ -181,8 +181,6 @@ def url_check(url: str) -> str:
         raise ActionRefused(
             "invalid_url", format_lazy(_("{host} can't be found."), host=parts.hostname)
         ) from None
-    from ipaddress import ip_address
-
     if any(address_is_local(ip_address(info[4][0].split("%")[0])) for info in found):
         raise ActionRefused(
             "invalid_url",
@@ -283,8 +281,6 @@ def _active_count(room_id: int) -> None:
 
 
 def pending_counts(hooks: list[OutgoingWebhook]) -> dict[int, int]:
-    from django.db.models import Count
-
     rows = (
         OutgoingEvent.objects.filter(webhook__in=hooks)
         .values("webhook_id")
@@ -425,7 +421,7 @@ def _owner_tell(hook: OutgoingWebhook) -> None:
 
 
 class Deliveries:
-    """A server process's deliveries: every ``poll`` seconds (sooner when woken), the
+    """A server process's deliveries: every ``poll`` seconds, the
     webhooks due are leased and each has one task POSTing its queue in order.
 
     ``database`` runs a function of this module off the event loop (the process's chores
@@ -436,7 +432,6 @@ class Deliveries:
         self.database, self.post, self.reply, self.now = database, post, reply, now
         self.poll = poll
         self.running: dict[int, asyncio.Task] = {}
-        self.woken = asyncio.Event()
 
     async def run(self) -> None:
         while True:
@@ -444,9 +439,7 @@ class Deliveries:
                 await self.round()
             except Exception:
                 logger.exception("outgoing webhooks: a round failed")
-            self.woken.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.woken.wait(), self.poll)
+            await asyncio.sleep(self.poll)
 
     async def round(self) -> None:
         for due in await self.database(hooks_due, self.now()):

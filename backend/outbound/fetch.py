@@ -7,10 +7,12 @@ nothing). Redirects are followed here, one at a time, at most ``MAX_REDIRECTS``,
 each to an http(s) URL whose connection is checked the same way. A response is read
 up to ``max_bytes`` without decompressing (``Accept-Encoding: identity``; a
 compressed answer is refused), and the whole fetch, redirects included, must end
-within ``seconds``.
+within ``seconds``. ``post`` sends an outgoing webhook's event or a slash command
+the same way, following no redirect.
 """
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import httpx
@@ -69,15 +71,9 @@ class Outbound:
     ) -> Fetched:
         """The body of ``url`` (following redirects) if it is one of ``types`` and at most
         ``max_bytes``; raises FetchRefused otherwise."""
-        try:
+        with _refusals(seconds, "the fetch failed"):
             async with asyncio.timeout(seconds):
                 return await self._follow(url, types, max_bytes)
-        except TimeoutError:
-            raise FetchRefused(f"no answer within {seconds:g} s") from None
-        except SSRFProtectionError as error:
-            raise FetchRefused(f"{error.hostname} is not reachable from here") from None
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as error:
-            raise FetchRefused(f"the fetch failed: {type(error).__name__}") from None
 
     async def _follow(self, url: str, types: frozenset[str], max_bytes: int) -> Fetched:
         client = self._get_client()
@@ -102,7 +98,7 @@ class Outbound:
         target = httpx.URL(url)
         if target.scheme not in ("http", "https") or not target.host:
             raise FetchRefused(f"only http and https URLs are posted to, not {url[:80]!r}")
-        try:
+        with _refusals(seconds, "the request failed"):
             async with asyncio.timeout(seconds):
                 request = self._get_client().stream("POST", target, content=body, headers=headers)
                 async with request as response:
@@ -114,16 +110,23 @@ class Outbound:
                     content_type = response.headers.get("content-type", "").partition(";")[0]
                     return Answered(response.status_code, content_type.strip().lower(),
                                     bytes(answer))  # fmt: skip
-        except TimeoutError:
-            raise FetchRefused(f"no answer within {seconds:g} s") from None
-        except SSRFProtectionError as error:
-            raise FetchRefused(f"{error.hostname} is not reachable from here") from None
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as error:
-            raise FetchRefused(f"the request failed: {type(error).__name__}") from None
 
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+
+@contextlib.contextmanager
+def _refusals(seconds: float, failed: str):
+    """What went wrong on the way out, as FetchRefused saying so."""
+    try:
+        yield
+    except TimeoutError:
+        raise FetchRefused(f"no answer within {seconds:g} s") from None
+    except SSRFProtectionError as error:
+        raise FetchRefused(f"{error.hostname} is not reachable from here") from None
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as error:
+        raise FetchRefused(f"{failed}: {type(error).__name__}") from None
 
 
 async def _read(response: httpx.Response, types: frozenset[str], max_bytes: int) -> Fetched:

@@ -596,7 +596,8 @@ def _mutes(placed: list[tuple[int, Post]]) -> dict[tuple[int, str], Mute]:
 def muted_refusal(room_id: int, sender_key: str) -> ActionRefused | None:
     """``muted`` if the sender is muted in the room now (for what is refused like a post
     though it isn't one: a slash command)."""
-    mute = _mutes([(room_id, Post(Identity(sender_key, "", False), ""))]).get((room_id, sender_key))
+    current = Mute.objects.filter(room_id=room_id, sender_key=sender_key, until__gt=timezone.now())
+    mute = current.order_by("-until").first()
     return None if mute is None else _muted(mute)
 
 
